@@ -1,0 +1,34 @@
+"""`/api/backupServers`: the Veeam Backup & Replication servers connected to EM."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from starlette.responses import Response
+
+from mock_em.api.context import Caller, caller, em, hrefs, parse_id, wants_entity, xml_response
+from mock_em.wire import xml
+
+router = APIRouter()
+Who = Annotated[Caller, Depends(caller)]
+
+
+@router.get("/api/backupServers")
+async def backup_servers(request: Request, who: Who) -> Response:
+    """All backup servers."""
+    h = hrefs(request)
+    found = em(request).backup_servers(who.scope)
+    if wants_entity(request):
+        return xml_response(xml.entity_list("BackupServers", (xml.backup_server_entity(h, s) for s in found)))
+    return xml_response(xml.references(xml.backup_server_ref(h, s) for s in found))
+
+
+@router.get("/api/backupServers/{server_id}")
+async def backup_server(request: Request, server_id: str, who: Who) -> Response:
+    """One backup server."""
+    found = em(request).backup_server(who.scope, parse_id(server_id, "Backup server"))
+    h = hrefs(request)
+    if wants_entity(request):
+        return xml_response(xml.backup_server_entity(h, found))
+    return xml_response(xml.backup_server_ref(h, found, root=True))

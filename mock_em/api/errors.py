@@ -1,0 +1,92 @@
+"""Every failure reaches the client as a Veeam `Error`, never a framework page or a stack trace.
+
+The `Status` attribute carries .NET's `HttpStatusCode` name, as EM (a .NET service) writes it.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+from mock_em.model.enterprise_manager import Forbidden, NotFound
+from mock_em.wire import xml
+
+log = logging.getLogger("mock_em")
+
+STATUS_NAMES = {
+    400: "BadRequest",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "NotFound",
+    405: "MethodNotAllowed",
+    406: "NotAcceptable",
+    413: "RequestEntityTooLarge",
+    415: "UnsupportedMediaType",
+    500: "InternalServerError",
+    501: "NotImplemented",
+    503: "ServiceUnavailable",
+}
+
+XML_TYPE = "application/xml; charset=utf-8"
+
+
+class VeeamError(Exception):
+    """An answer with an HTTP error status and a Veeam Error body."""
+
+    def __init__(self, status_code: int, message: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+        self.message = message
+        self.headers = headers or {}
+
+
+def unauthorized(message: str) -> VeeamError:
+    """401 with the challenge EM sends, so Basic-auth clients know to log on."""
+    return VeeamError(401, message, {"WWW-Authenticate": "Basic Realm=RestSvc"})
+
+
+def error_response(status_code: int, message: str, headers: dict[str, str] | None = None) -> Response:
+    """The Error body for a status code."""
+    body = xml.document(xml.error(status_code, STATUS_NAMES.get(status_code, "InternalServerError"), message))
+    return Response(body, status_code, headers=headers, media_type=XML_TYPE)
+
+
+def install(app: FastAPI) -> None:
+    """Route every exception through a Veeam Error."""
+
+    @app.exception_handler(VeeamError)
+    async def _veeam(_: Request, exc: VeeamError) -> Response:
+        return error_response(exc.status_code, exc.message, exc.headers)
+
+    @app.exception_handler(NotFound)
+    async def _not_found(_: Request, exc: NotFound) -> Response:
+        return error_response(404, str(exc))
+
+    @app.exception_handler(Forbidden)
+    async def _forbidden(_: Request, exc: Forbidden) -> Response:
+        return error_response(403, str(exc))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 404:
+            message = f"The resource '{request.url.path}' was not found"
+        elif exc.status_code == 405:
+            message = f"The method '{request.method}' is not allowed on '{request.url.path}'"
+        else:
+            message = str(exc.detail)
+        return error_response(exc.status_code, message, dict(exc.headers or {}))
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError) -> Response:
+        first = exc.errors()[0] if exc.errors() else {}
+        where = ".".join(str(p) for p in first.get("loc", ()))
+        return error_response(400, f"Invalid request: {where}: {first.get('msg', 'malformed')}")
+
+    @app.exception_handler(Exception)
+    async def _crash(request: Request, exc: Exception) -> Response:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return error_response(500, "Internal server error")

@@ -1,0 +1,65 @@
+"""`create_app`: the ASGI application that answers as Enterprise Manager on port 9399.
+
+Paths are matched case-insensitively and with or without a trailing slash (the docs write
+`/api/sessionMngr/` and `/api/backupservers`; clients send both), by rewriting each known segment
+to its canonical camelCase before routing.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from mock_em import __version__
+from mock_em.api import backup_servers, cloud, errors, root, sessions
+from mock_em.model.enterprise_manager import EnterpriseManager
+from mock_em.settings import Settings
+
+CANONICAL_SEGMENTS = {
+    s.casefold(): s
+    for s in ("api", "sessionMngr", "logonSessions", "backupServers", "cloud", "tenants", "replicas", "vmReplicaPoints")
+}
+
+
+def canonical_path(path: str) -> str:
+    """`/API/BackupServers/` → `/api/backupServers`; ids and unknown segments are kept as sent."""
+    parts = path.split("/")
+    parts = [CANONICAL_SEGMENTS.get(p.casefold(), p) for p in parts]
+    canonical = "/".join(parts)
+    if len(canonical) > 1 and canonical.endswith("/"):
+        canonical = canonical.rstrip("/") or "/"
+    return canonical
+
+
+class CanonicalPaths:
+    """ASGI middleware applying `canonical_path` to every HTTP request."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            path = canonical_path(scope["path"])
+            if path != scope["path"]:
+                scope = dict(scope, path=path, raw_path=path.encode("utf-8"))
+        await self.app(scope, receive, send)
+
+
+def create_app(em: EnterpriseManager, settings: Settings | None = None) -> FastAPI:
+    """An app answering from `em`."""
+    app = FastAPI(
+        title="mock-em",
+        version=__version__,
+        description="A test double of Veeam Backup Enterprise Manager's REST API",
+        redirect_slashes=False,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
+    app.state.em = em
+    app.state.settings = settings or Settings()
+    errors.install(app)
+    for module in (root, sessions, cloud, backup_servers):
+        app.include_router(module.router)
+    app.add_middleware(CanonicalPaths)
+    return app

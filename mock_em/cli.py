@@ -1,0 +1,116 @@
+"""The `mock-em` command: flags only; every flag mirrors a `MOCK_EM_*` environment variable.
+
+mock-em serve                      # EM on 0.0.0.0:9399 with the default generated world
+mock-em serve --fixture FILE       # serve a world from a fixture file
+mock-em generate -o world.json     # write the generated world as a fixture
+mock-em tenants                    # print the tenants' logon credentials
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+
+from mock_em import __version__
+from mock_em.model.fixture import FixtureError, world_to_dict
+from mock_em.settings import DEFAULT_USER, RELEASES, Settings, SettingsError
+
+
+def _world_flags(parser: argparse.ArgumentParser) -> None:
+    """Flags that choose the world (shared by serve, generate and tenants)."""
+    group = parser.add_argument_group("world")
+    group.add_argument("--seed", type=int, help="seed of the generated world (MOCK_EM_SEED, default 1)")
+    group.add_argument("--backup-servers", type=int, help="backup servers (MOCK_EM_BACKUP_SERVERS, default 1)")
+    group.add_argument("--tenants", type=int, help="Cloud Connect tenants (MOCK_EM_TENANTS, default 4)")
+    group.add_argument(
+        "--replicas-per-tenant", type=int, help="replication jobs per tenant (MOCK_EM_REPLICAS_PER_TENANT, default 2)"
+    )
+    group.add_argument(
+        "--vms-per-replica", type=int, help="VMs per replication job (MOCK_EM_VMS_PER_REPLICA, default 3)"
+    )
+    group.add_argument(
+        "--points-per-vm", type=int, help="restore points kept per VM (MOCK_EM_POINTS_PER_VM, default 7)"
+    )
+    group.add_argument("--fixture", metavar="FILE", help="serve this world file instead (MOCK_EM_FIXTURE)")
+    group.add_argument(
+        "--clock",
+        metavar="TIME",
+        help="freeze a virtual clock at this ISO 8601 UTC time instead of real time (MOCK_EM_CLOCK)",
+    )
+
+
+def parser() -> argparse.ArgumentParser:
+    """The command line of `mock-em`."""
+    top = argparse.ArgumentParser(prog="mock-em", description="A test double of Veeam Backup Enterprise Manager")
+    top.add_argument("--version", action="version", version=f"mock-em {__version__}")
+    commands = top.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="answer as Enterprise Manager on port 9399")
+    _world_flags(serve)
+    serve.add_argument("--host", help="address to listen on (MOCK_EM_HOST, default 0.0.0.0)")
+    serve.add_argument("--port", type=int, help="port to listen on (MOCK_EM_PORT, default 9399)")
+    serve.add_argument(
+        "--user",
+        action="append",
+        metavar="NAME:PASSWORD[:ROLE]",
+        help=f"an account that may log on; repeatable (MOCK_EM_USER, comma-separated; default {DEFAULT_USER}); "
+        "ROLE is PortalAdministrator (default), PortalUser or RestoreOperator",
+    )
+    serve.add_argument("--idle-timeout", help="end sessions unused this long (MOCK_EM_IDLE_TIMEOUT, default 15m)")
+    serve.add_argument(
+        "--public-url", help="base URL for Hrefs when behind a proxy, e.g. https://em.example:9398 (MOCK_EM_PUBLIC_URL)"
+    )
+    serve.add_argument(
+        "--release",
+        help=f"EM release to emulate: {', '.join(RELEASES)} (MOCK_EM_RELEASE, default 9.5u4)",
+    )
+    serve.add_argument("--machine-name", help="EM machine name in user names (MOCK_EM_MACHINE_NAME, default EM01)")
+    serve.add_argument("--log-level", help="uvicorn log level (MOCK_EM_LOG_LEVEL, default warning)")
+
+    generate = commands.add_parser("generate", help="write the generated world as a JSON fixture")
+    _world_flags(generate)
+    generate.add_argument("-o", "--output", metavar="FILE", help="write here instead of standard output")
+
+    tenants = commands.add_parser("tenants", help="print each tenant's name, username and password")
+    _world_flags(tenants)
+    return top
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    overrides = {k: v for k, v in vars(args).items() if k not in ("command", "output")}
+    return Settings.from_sources(overrides)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script; returns the exit status."""
+    args = parser().parse_args(argv)
+    try:
+        settings = _settings(args)
+        if args.command == "serve":
+            from mock_em.server import serve
+
+            serve(settings)
+            return 0
+        from mock_em.server import build_em
+
+        em = build_em(settings)
+        if args.command == "generate":
+            text = json.dumps(world_to_dict(em.world, em.seed), indent=1) + "\n"
+            if args.output:
+                with open(args.output, "w", encoding="utf-8") as out:
+                    out.write(text)
+            else:
+                sys.stdout.write(text)
+        elif args.command == "tenants":
+            for tenant in em.world.tenants.values():
+                print(f"{tenant.name}\t{tenant.username}\t{tenant.password}")
+        return 0
+    except (SettingsError, FixtureError, ValueError, OSError) as exc:
+        print(f"mock-em: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

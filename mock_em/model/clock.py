@@ -1,0 +1,78 @@
+"""The one clock of mock-em: real time by default, virtual (set, advanced, frozen) on request.
+
+Session idle expiry and the replication schedule read it; nothing else in mock-em calls
+`datetime.now()`, so a test that sets the clock controls every time-dependent answer.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+
+
+class Clock:
+    """Wall-clock time, shifted and optionally frozen.
+
+    The virtual time is `anchor + (monotonic() - started) * rate` while running and `anchor` while
+    frozen, so a clock set to a date keeps ticking from it unless frozen.
+    """
+
+    def __init__(self, start: datetime | None = None, *, frozen: bool = False, rate: float = 1.0) -> None:
+        self._lock = threading.Lock()
+        self._rate = rate
+        self._frozen = frozen
+        self._anchor = (start or datetime.now(UTC)).astimezone(UTC)
+        self._started = time.monotonic()
+        self.virtual = start is not None or frozen or rate != 1.0
+
+    def now(self) -> datetime:
+        """The current time, timezone-aware UTC."""
+        with self._lock:
+            return self._now()
+
+    def _now(self) -> datetime:
+        if self._frozen:
+            return self._anchor
+        return self._anchor + timedelta(seconds=(time.monotonic() - self._started) * self._rate)
+
+    @property
+    def frozen(self) -> bool:
+        """True while time stands still."""
+        return self._frozen
+
+    @property
+    def rate(self) -> float:
+        """How many virtual seconds pass per real second while running."""
+        return self._rate
+
+    def set(self, when: datetime) -> None:
+        """Jump to `when` (keeps running or frozen as before)."""
+        with self._lock:
+            self._anchor = when.astimezone(UTC)
+            self._started = time.monotonic()
+            self.virtual = True
+
+    def advance(self, delta: timedelta) -> datetime:
+        """Move time forward by `delta` and return the new time."""
+        with self._lock:
+            self._anchor = self._now() + delta
+            self._started = time.monotonic()
+            self.virtual = True
+            return self._anchor
+
+    def freeze(self) -> None:
+        """Stop time at the current instant."""
+        with self._lock:
+            self._anchor = self._now()
+            self._frozen = True
+            self.virtual = True
+
+    def resume(self, rate: float | None = None) -> None:
+        """Let time run again from where it stands, optionally at another rate."""
+        with self._lock:
+            self._anchor = self._now()
+            self._started = time.monotonic()
+            self._frozen = False
+            if rate is not None:
+                self._rate = rate

@@ -1,0 +1,140 @@
+"""The Enterprise Manager itself: one world, one clock, its accounts and its live sessions.
+
+The api layer asks it questions ("who is this token?", "which points may this session see?") and
+renders the answers; it never sees a request or an XML element.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import timedelta
+from uuid import UUID
+
+from mock_em.model.accounts import Accounts, authenticate_tenant
+from mock_em.model.clock import Clock
+from mock_em.model.entities import Account, BackupServer, CloudReplica, CloudTenant, CloudVmReplicaPoint, LogonSession
+from mock_em.model.scope import Scope
+from mock_em.model.sessions import SessionStore
+from mock_em.model.world import World
+
+
+class NotFound(LookupError):
+    """The object does not exist, or the caller may not know that it does."""
+
+
+class Forbidden(PermissionError):
+    """The caller's role may not read this kind of resource."""
+
+
+@dataclass
+class EnterpriseManager:
+    """Everything one emulated EM knows."""
+
+    world: World
+    clock: Clock
+    accounts: Accounts
+    sessions: SessionStore
+    seed: int
+
+    @classmethod
+    def create(
+        cls,
+        world: World,
+        accounts: Iterable[Account],
+        *,
+        seed: int,
+        clock: Clock | None = None,
+        idle_timeout: timedelta = timedelta(minutes=15),
+        machine_name: str = "EM01",
+    ) -> EnterpriseManager:
+        """An EM over `world` with these EM user accounts."""
+        clock = clock or Clock()
+        return cls(world, clock, Accounts(accounts, machine_name), SessionStore(clock, seed, idle_timeout), seed)
+
+    # -- sessions ---------------------------------------------------------------------------
+
+    def logon(self, user_name: str, password: str) -> LogonSession | None:
+        """Log an EM user on with Basic credentials; None when they do not match."""
+        account = self.accounts.authenticate(user_name, password)
+        if account is None:
+            return None
+        return self.sessions.logon(account, self.accounts.display_name(account))
+
+    def logon_tenant(self, username: str, password: str) -> LogonSession | None:
+        """Log a Cloud Connect tenant on with its TenantCredentials; None when they do not match."""
+        account = authenticate_tenant(self.world.tenants.values(), username, password)
+        if account is None:
+            return None
+        return self.sessions.logon(account, account.user_name)
+
+    def visible_sessions(self, caller: LogonSession) -> list[LogonSession]:
+        """`/logonSessions`: the caller's own session first (clients delete `[0]` to log off),
+        then, for administrators, every other live session."""
+        others = [s for s in self.sessions.live() if s.session_id != caller.session_id]
+        if not Scope.of(caller.account).sees_all_sessions:
+            others = [s for s in others if s.account == caller.account]
+        return [caller, *others]
+
+    def find_session(self, caller: LogonSession, session_id: UUID) -> LogonSession:
+        """A session the caller may see, or NotFound."""
+        for session in self.visible_sessions(caller):
+            if session.session_id == session_id:
+                return session
+        raise NotFound(f"Logon session {session_id} was not found")
+
+    # -- scoped reads -----------------------------------------------------------------------
+
+    def backup_servers(self, scope: Scope) -> list[BackupServer]:
+        """Backup servers, for roles that may read them."""
+        if not scope.reads_backup_servers:
+            raise Forbidden("Access denied: your role may not read backup servers")
+        return list(self.world.backup_servers.values())
+
+    def backup_server(self, scope: Scope, server_id: UUID) -> BackupServer:
+        """One backup server."""
+        if not scope.reads_backup_servers:
+            raise Forbidden("Access denied: your role may not read backup servers")
+        try:
+            return self.world.backup_servers[server_id]
+        except KeyError:
+            raise NotFound(f"Backup server {server_id} was not found") from None
+
+    def tenants(self, scope: Scope) -> list[CloudTenant]:
+        """Cloud Connect tenants, for roles that may read them."""
+        if not scope.reads_tenants:
+            raise Forbidden("Access denied: your role may not read cloud tenants")
+        return self.world.tenants_of(scope.tenant_id)
+
+    def tenant(self, scope: Scope, tenant_id: UUID) -> CloudTenant:
+        """One tenant."""
+        if not scope.reads_tenants:
+            raise Forbidden("Access denied: your role may not read cloud tenants")
+        tenant = self.world.tenants.get(tenant_id)
+        if tenant is None or not self.world.tenant_visible(tenant, scope.tenant_id):
+            raise NotFound(f"Cloud tenant {tenant_id} was not found")
+        return tenant
+
+    def replicas(self, scope: Scope) -> list[CloudReplica]:
+        """Tenant replication jobs the caller may see."""
+        return self.world.replicas_of(scope.tenant_id)
+
+    def replica(self, scope: Scope, replica_id: UUID) -> CloudReplica:
+        """One replication job; another tenant's is simply not found."""
+        replica = self.world.replicas.get(replica_id)
+        if replica is None or not self.world.replica_visible(replica, scope.tenant_id):
+            raise NotFound(f"Cloud replica {replica_id} was not found")
+        return replica
+
+    def points(self, scope: Scope, replica_id: UUID | None = None) -> list[CloudVmReplicaPoint]:
+        """Restore points the caller may see, optionally of one replica (which must be visible)."""
+        if replica_id is not None:
+            self.replica(scope, replica_id)
+        return self.world.points_of(scope.tenant_id, replica_id)
+
+    def point(self, scope: Scope, point_id: UUID) -> CloudVmReplicaPoint:
+        """One restore point; another tenant's is simply not found."""
+        point = self.world.points.get(point_id)
+        if point is None or not self.world.point_visible(point, scope.tenant_id):
+            raise NotFound(f"Cloud VM replica point {point_id} was not found")
+        return point

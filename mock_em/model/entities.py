@@ -1,0 +1,173 @@
+"""The objects an Enterprise Manager of a Cloud Connect service provider knows about.
+
+Each class is named as Veeam names the resource, so a reader can hold the code against the
+vendor's reference pages. They hold native values (UUID, aware UTC datetime, enums); how they look
+on the wire is the wire layer's business, what may be done with them is the World's.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime
+from uuid import UUID
+
+
+class PointType(enum.Enum):
+    """`PointType` of a CloudVmReplicaPoint, in the vendor's enum order (queries compare by it)."""
+
+    Full = "Full"
+    ReverseIncrement = "ReverseIncrement"
+    Increment = "Increment"
+    Snapshot = "Snapshot"
+
+
+class PointState(enum.Enum):
+    """`State` of a CloudVmReplicaPoint, in the vendor's enum order."""
+
+    Unknown = "Unknown"
+    Ready = "Ready"
+    Failover = "Failover"
+    Failback = "Failback"
+    PermanentFailover = "PermanentFailover"
+
+
+class Platform(enum.Enum):
+    """`Platform` of a CloudReplica: the hypervisor the tenant replicates from."""
+
+    VMware = "VMware"
+    HyperV = "HyperV"
+    vCloud = "vCloud"
+
+
+class Role(enum.Enum):
+    """Enterprise Manager roles that decide what an account may read."""
+
+    PortalAdministrator = "PortalAdministrator"
+    PortalUser = "PortalUser"
+    RestoreOperator = "RestoreOperator"
+    CloudTenant = "CloudTenant"
+
+
+@dataclass(slots=True)
+class BackupServer:
+    """A Veeam Backup & Replication server connected to Enterprise Manager."""
+
+    id: UUID
+    name: str  # DNS name or IP address, as EM shows it
+    description: str
+    port: int = 9392
+    version: str = "9.5.0.1922"
+
+
+@dataclass(slots=True)
+class CloudTenant:
+    """A Cloud Connect tenant: a customer company of the service provider.
+
+    `username` and `password` are the tenant's own credentials, used for tenant logon with
+    `TenantCredentials`; EM never shows the password (the entity's `Password` is empty).
+    """
+
+    id: UUID
+    name: str
+    backup_server_id: UUID
+    username: str
+    password: str
+    description: str = ""
+    enabled: bool = True
+    lease_expiration: datetime | None = None
+    last_result: str = "Success"
+    last_active: datetime | None = None
+    throttling_enabled: bool = False
+    throttling_speed_limit: int = 1
+    throttling_speed_unit: str = "Mbps"
+    public_ip_count: int = 0
+    backup_count: int = 0
+
+
+@dataclass(slots=True)
+class Vm:
+    """A VM that a tenant's replication job replicates to the provider (`srvNN`)."""
+
+    name: str
+    display_name: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.display_name:
+            self.display_name = self.name
+
+
+@dataclass(slots=True)
+class ReplicaSchedule:
+    """When a replication job runs: nightly at `hour:minute`, starting up to `spread_minutes` late.
+
+    Real jobs start at the scheduled minute and each VM's point is taken some minutes into the
+    run, so point times spread over an evening window (the seed shows 20:00 to 21:08).
+    """
+
+    hour: int = 20
+    minute: int = 0
+    spread_minutes: int = 70
+    adhoc_rate: float = 0.1  # chance per VM per day of an extra point taken during the day
+    seed: int = 0  # seeds the job's own run history, so points are a pure function of (seed, day)
+
+
+@dataclass(slots=True)
+class CloudReplica:
+    """A tenant's replication job to the provider (`ABC Company Servers Replication`)."""
+
+    id: UUID
+    name: str
+    tenant_id: UUID
+    backup_server_id: UUID
+    platform: Platform = Platform.VMware
+    retention: int = 7  # restore points kept per VM; Veeam's default
+    schedule: ReplicaSchedule = field(default_factory=ReplicaSchedule)
+    vms: list[Vm] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class CloudVmReplicaPoint:
+    """One restore point of one VM, left on the provider by a tenant's replication job."""
+
+    id: UUID
+    replica_id: UUID
+    vm_name: str
+    creation_time: datetime
+    vm_display_name: str = ""
+    point_type: PointType = PointType.Snapshot
+    state: PointState = PointState.Ready
+
+    def __post_init__(self) -> None:
+        if not self.vm_display_name:
+            self.vm_display_name = self.vm_name
+
+    @property
+    def name(self) -> str:
+        """The vendor's point name: `<vm>@<yyyy-MM-dd HH:mm:ss>` of the creation time."""
+        return f"{self.vm_name}@{self.creation_time:%Y-%m-%d %H:%M:%S}"
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    """Who may log on: an EM user with a role, or a Cloud Connect tenant (`tenant_id` set)."""
+
+    user_name: str
+    password: str
+    role: Role = Role.PortalAdministrator
+    tenant_id: UUID | None = None
+
+
+@dataclass(slots=True)
+class LogonSession:
+    """A live session: what `POST /sessionMngr` creates and `DELETE /logonSessions/{id}` ends.
+
+    `token` is what the client sends back in `X-RestSvcSessionId`; it is not the `SessionId`.
+    """
+
+    session_id: UUID
+    token: str
+    user_name: str  # as EM shows it, e.g. `EM01\\Administrator`
+    account: Account
+    created: datetime
+    last_used: datetime

@@ -1,0 +1,99 @@
+"""Logon sessions: created by logon, found by token, ended by logoff or idle expiry.
+
+Session ids and tokens are GUIDs drawn from their own seeded RNG, so the same seed and the same
+sequence of requests give the same bytes. The token is base64 of a GUID's text, the form the
+vendor's sample token has; it is deliberately not the SessionId.
+"""
+
+from __future__ import annotations
+
+import base64
+import random
+import threading
+from datetime import timedelta
+from uuid import UUID
+
+from mock_em.model.clock import Clock
+from mock_em.model.entities import Account, LogonSession
+from mock_em.model.ids import guid
+
+
+class SessionStore:
+    """The live sessions of one Enterprise Manager."""
+
+    def __init__(self, clock: Clock, seed: int, idle_timeout: timedelta = timedelta(minutes=15)) -> None:
+        self._clock = clock
+        self._rng = random.Random(f"sessions:{seed}")
+        self._lock = threading.Lock()
+        self._by_token: dict[str, LogonSession] = {}
+        self._by_id: dict[UUID, LogonSession] = {}
+        self.idle_timeout = idle_timeout
+
+    def logon(self, account: Account, user_name: str) -> LogonSession:
+        """Open a session for an authenticated account."""
+        now = self._clock.now()
+        with self._lock:
+            self._purge(now)
+            session_id = guid(self._rng)
+            token = base64.b64encode(str(guid(self._rng)).encode("ascii")).decode("ascii")
+            session = LogonSession(session_id, token, user_name, account, now, now)
+            self._by_token[token] = session
+            self._by_id[session_id] = session
+            return session
+
+    def use(self, token: str) -> LogonSession | None:
+        """The live session for a token, marking it used now; None if unknown, ended or idle."""
+        now = self._clock.now()
+        with self._lock:
+            session = self._by_token.get(token)
+            if session is None:
+                return None
+            if self._expired(session, now):
+                self._drop(session)
+                return None
+            session.last_used = now
+            return session
+
+    def get(self, session_id: UUID) -> LogonSession | None:
+        """A live session by its SessionId (without touching it)."""
+        now = self._clock.now()
+        with self._lock:
+            session = self._by_id.get(session_id)
+            if session is None or self._expired(session, now):
+                return None
+            return session
+
+    def live(self) -> list[LogonSession]:
+        """All live sessions, oldest first."""
+        now = self._clock.now()
+        with self._lock:
+            self._purge(now)
+            return list(self._by_id.values())
+
+    def logoff(self, session_id: UUID) -> bool:
+        """End a session; False if there was none."""
+        with self._lock:
+            session = self._by_id.get(session_id)
+            if session is None:
+                return False
+            self._drop(session)
+            return True
+
+    def expire_all(self) -> int:
+        """End every session (as an EM restart would); returns how many there were."""
+        with self._lock:
+            count = len(self._by_id)
+            self._by_id.clear()
+            self._by_token.clear()
+            return count
+
+    def _expired(self, session: LogonSession, now) -> bool:
+        return now - session.last_used > self.idle_timeout
+
+    def _drop(self, session: LogonSession) -> None:
+        self._by_token.pop(session.token, None)
+        self._by_id.pop(session.session_id, None)
+
+    def _purge(self, now) -> None:
+        for session in [s for s in self._by_id.values() if self._expired(s, now)]:
+            self._drop(session)

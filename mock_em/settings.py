@@ -1,0 +1,165 @@
+"""One typed Settings object; the only place mock-em reads its environment.
+
+Every setting has a command-line flag and a `MOCK_EM_*` environment variable of the same name
+(`--points-per-vm` / `MOCK_EM_POINTS_PER_VM`); a flag beats the variable, the variable beats the
+default. Bad values raise SettingsError with a message that names the setting.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from datetime import datetime, timedelta
+from typing import Any
+
+from mock_em.model.accounts import parse_user_spec
+from mock_em.model.entities import Account
+from mock_em.model.fixture import parse_time
+
+DEFAULT_USER = "Administrator:P@ssw0rd"
+
+# What each Enterprise Manager release lists under SupportedVersions (em-api.md §2).
+API_VERSIONS = ["v1", "v1_1", "v1_2", "v1_3", "v1_4", "v1_5", "v1_6", "v1_7"]
+RELEASES = {
+    "7.0": 1,
+    "8.0": 2,
+    "9.0": 3,
+    "9.5": 4,
+    "9.5u4": 5,
+    "10": 6,
+    "11": 7,
+    "12": 8,
+    "13": 8,
+}
+
+
+class SettingsError(ValueError):
+    """A setting with a value mock-em cannot use; the message names it."""
+
+
+def parse_duration(text: str) -> timedelta:
+    """`15m`, `90s`, `1h`, `1.5h` or a bare number of minutes."""
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*", text)
+    if not match:
+        raise ValueError(f"not a duration: {text!r} (use e.g. 15m, 90s, 1h)")
+    value, unit = float(match.group(1)), match.group(2) or "m"
+    return timedelta(seconds=value * {"s": 1, "m": 60, "h": 3600, "d": 86400}[unit])
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything that shapes one mock-em server."""
+
+    host: str = "0.0.0.0"
+    port: int = 9399
+    seed: int = 1
+    backup_servers: int = 1
+    tenants: int = 4
+    replicas_per_tenant: int = 2
+    vms_per_replica: int = 3
+    points_per_vm: int = 7
+    fixture: str | None = None
+    user: tuple[str, ...] = (DEFAULT_USER,)
+    idle_timeout: str = "15m"
+    public_url: str | None = None
+    release: str = "9.5u4"
+    machine_name: str = "EM01"
+    clock: str | None = None
+    log_level: str = "warning"
+    _accounts: tuple[Account, ...] = field(default=(), repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self._check()
+
+    # -- derived, checked values ------------------------------------------------------------
+
+    def _check(self) -> None:
+        if not 0 <= self.port <= 65535:
+            raise SettingsError(f"port: {self.port} is not a TCP port")
+        for name in ("backup_servers", "tenants", "replicas_per_tenant", "vms_per_replica", "points_per_vm"):
+            if getattr(self, name) < 0:
+                raise SettingsError(f"{name.replace('_', '-')}: must not be negative")
+        if self.tenants and not self.backup_servers:
+            raise SettingsError("backup-servers: tenants need at least one backup server")
+        if self.release.lower() not in RELEASES:
+            raise SettingsError(f"release: {self.release!r} is not one of {', '.join(RELEASES)}")
+        if self.public_url and not re.match(r"^https?://[^/\s]+(/[^\s]*)?$", self.public_url):
+            raise SettingsError(f"public-url: {self.public_url!r} is not an http(s) URL")
+        try:
+            accounts = tuple(parse_user_spec(spec) for spec in self.user)
+            self.idle_timeout_delta  # noqa: B018 - validate now, not at the first request
+            self.clock_start  # noqa: B018
+        except ValueError as exc:
+            raise SettingsError(str(exc)) from None
+        if not accounts:
+            raise SettingsError("user: at least one account must be able to log on")
+        object.__setattr__(self, "_accounts", accounts)
+
+    @property
+    def accounts(self) -> tuple[Account, ...]:
+        """The EM user accounts that may log on with HTTP Basic."""
+        return self._accounts
+
+    @property
+    def idle_timeout_delta(self) -> timedelta:
+        """How long a session may stay unused before EM ends it."""
+        try:
+            delta = parse_duration(self.idle_timeout)
+        except ValueError as exc:
+            raise ValueError(f"idle-timeout: {exc}") from None
+        if delta <= timedelta(0):
+            raise ValueError("idle-timeout: must be positive")
+        return delta
+
+    @property
+    def clock_start(self) -> datetime | None:
+        """Where a virtual, frozen clock starts; None for real time."""
+        if not self.clock:
+            return None
+        try:
+            return parse_time(self.clock)
+        except ValueError:
+            raise ValueError(f"clock: {self.clock!r} is not an ISO 8601 time such as 2026-01-01T00:00:00Z") from None
+
+    @property
+    def api_versions(self) -> list[str]:
+        """The API versions this release lists under SupportedVersions, oldest first."""
+        return API_VERSIONS[: RELEASES[self.release.lower()]]
+
+    # -- sources ------------------------------------------------------------------------------
+
+    @classmethod
+    def from_sources(
+        cls, overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
+    ) -> Settings:
+        """Defaults, then `MOCK_EM_*` variables, then explicit overrides (flags; None = unset)."""
+        environ = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            if f.name.startswith("_"):
+                continue
+            raw = environ.get(f"MOCK_EM_{f.name.upper()}")
+            if raw is not None and raw != "":
+                values[f.name] = _convert(f.name, raw)
+        for name, value in (overrides or {}).items():
+            if value is not None and value != [] and value != ():
+                values[name] = tuple(value) if name == "user" else value
+        try:
+            return cls(**values)
+        except TypeError as exc:
+            raise SettingsError(str(exc)) from None
+
+
+def _convert(name: str, raw: str) -> Any:
+    """Turn a `MOCK_EM_*` string into the field's type."""
+    default = Settings.__dataclass_fields__[name].default
+    if name == "user":
+        return tuple(part.strip() for part in raw.split(",") if part.strip())
+    if isinstance(default, int) and not isinstance(default, bool):
+        try:
+            return int(raw)
+        except ValueError:
+            raise SettingsError(f"MOCK_EM_{name.upper()}: {raw!r} is not a whole number") from None
+    return raw
