@@ -7,8 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
-from mock_em.api.context import Caller, caller, em, hrefs, parse_id, wants_entity, xml_response
-from mock_em.wire import xml
+from mock_em.api.context import Caller, caller, em, hrefs, parse_id, respond, wants_entity
+from mock_em.wire import documents as doc
 
 router = APIRouter()
 Who = Annotated[Caller, Depends(caller)]
@@ -20,8 +20,8 @@ async def backup_servers(request: Request, who: Who) -> Response:
     h = hrefs(request)
     found = em(request).backup_servers(who.scope)
     if wants_entity(request):
-        return xml_response(xml.entity_list("BackupServers", (xml.backup_server_entity(h, s) for s in found)))
-    return xml_response(xml.references(xml.backup_server_ref(h, s) for s in found))
+        return respond(request, doc.entity_list("BackupServers", (doc.backup_server_entity(h, s) for s in found)))
+    return respond(request, doc.references(doc.backup_server_ref(h, s) for s in found))
 
 
 @router.get("/api/backupServers/{server_id}")
@@ -30,5 +30,5 @@ async def backup_server(request: Request, server_id: str, who: Who) -> Response:
     found = em(request).backup_server(who.scope, parse_id(server_id, "Backup server"))
     h = hrefs(request)
     if wants_entity(request):
-        return xml_response(xml.backup_server_entity(h, found))
-    return xml_response(xml.backup_server_ref(h, found, root=True))
+        return respond(request, doc.backup_server_entity(h, found))
+    return respond(request, doc.backup_server_ref(h, found, root=True))

@@ -7,8 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
-from mock_em.api.context import Caller, caller, em, hrefs, parse_id, wants_entity, xml_response
-from mock_em.wire import xml
+from mock_em.api.context import Caller, caller, em, hrefs, parse_id, respond, wants_entity
+from mock_em.wire import documents as doc
 
 router = APIRouter()
 Who = Annotated[Caller, Depends(caller)]
@@ -17,15 +17,15 @@ Who = Annotated[Caller, Depends(caller)]
 @router.get("/api/cloud")
 async def cloud_service(request: Request, who: Who) -> Response:
     """The Cloud Connect service: links to the collections the caller may read."""
-    return xml_response(xml.cloud_service(hrefs(request), who.session.session_id, who.scope))
+    return respond(request, doc.cloud_service(hrefs(request), who.session.session_id, who.scope))
 
 
 def _points_response(request: Request, who: Caller, points: list) -> Response:
     h, world = hrefs(request), em(request).world
     if wants_entity(request):
-        items = [xml.point_entity(h, world, p, who.scope, in_list=True) for p in points]
-        return xml_response(xml.entity_list("CloudVmReplicaPoints", items))
-    return xml_response(xml.references(xml.point_ref(h, world, p, who.scope) for p in points))
+        items = [doc.point_entity(h, world, p, who.scope, in_list=True) for p in points]
+        return respond(request, doc.entity_list("CloudVmReplicaPoints", items))
+    return respond(request, doc.references(doc.point_ref(h, world, p, who.scope) for p in points))
 
 
 @router.get("/api/cloud/vmReplicaPoints")
@@ -40,8 +40,8 @@ async def point(request: Request, point_id: str, who: Who) -> Response:
     found = em(request).point(who.scope, parse_id(point_id, "Cloud VM replica point"))
     h, world = hrefs(request), em(request).world
     if wants_entity(request):
-        return xml_response(xml.point_entity(h, world, found, who.scope))
-    return xml_response(xml.point_ref(h, world, found, who.scope, root=True))
+        return respond(request, doc.point_entity(h, world, found, who.scope))
+    return respond(request, doc.point_ref(h, world, found, who.scope, root=True))
 
 
 @router.get("/api/cloud/replicas/{replica_id}/vmReplicaPoints")
@@ -58,10 +58,10 @@ async def replicas(request: Request, who: Who) -> Response:
     h, world = hrefs(request), em(request).world
     found = em(request).replicas(who.scope)
     if wants_entity(request):
-        return xml_response(
-            xml.entity_list("CloudReplicas", (xml.replica_entity(h, world, r, who.scope) for r in found))
+        return respond(
+            request, doc.entity_list("CloudReplicas", (doc.replica_entity(h, world, r, who.scope) for r in found))
         )
-    return xml_response(xml.references(xml.replica_ref(h, world, r, who.scope) for r in found))
+    return respond(request, doc.references(doc.replica_ref(h, world, r, who.scope) for r in found))
 
 
 @router.get("/api/cloud/replicas/{replica_id}")
@@ -70,8 +70,8 @@ async def replica(request: Request, replica_id: str, who: Who) -> Response:
     found = em(request).replica(who.scope, parse_id(replica_id, "Cloud replica"))
     h, world = hrefs(request), em(request).world
     if wants_entity(request):
-        return xml_response(xml.replica_entity(h, world, found, who.scope))
-    return xml_response(xml.replica_ref(h, world, found, who.scope, root=True))
+        return respond(request, doc.replica_entity(h, world, found, who.scope))
+    return respond(request, doc.replica_ref(h, world, found, who.scope, root=True))
 
 
 @router.get("/api/cloud/tenants")
@@ -80,8 +80,10 @@ async def tenants(request: Request, who: Who) -> Response:
     h, world = hrefs(request), em(request).world
     found = em(request).tenants(who.scope)
     if wants_entity(request):
-        return xml_response(xml.entity_list("CloudTenants", (xml.tenant_entity(h, world, t, who.scope) for t in found)))
-    return xml_response(xml.references(xml.tenant_ref(h, world, t, who.scope) for t in found))
+        return respond(
+            request, doc.entity_list("CloudTenants", (doc.tenant_entity(h, world, t, who.scope) for t in found))
+        )
+    return respond(request, doc.references(doc.tenant_ref(h, world, t, who.scope) for t in found))
 
 
 @router.get("/api/cloud/tenants/{tenant_id}")
@@ -90,5 +92,5 @@ async def tenant(request: Request, tenant_id: str, who: Who) -> Response:
     found = em(request).tenant(who.scope, parse_id(tenant_id, "Cloud tenant"))
     h, world = hrefs(request), em(request).world
     if wants_entity(request):
-        return xml_response(xml.tenant_entity(h, world, found, who.scope))
-    return xml_response(xml.tenant_ref(h, world, found, who.scope, root=True))
+        return respond(request, doc.tenant_entity(h, world, found, who.scope))
+    return respond(request, doc.tenant_ref(h, world, found, who.scope, root=True))

@@ -10,16 +10,16 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from fastapi import Request
-from lxml import etree
 from starlette.responses import Response
 
-from mock_em.api.errors import XML_TYPE, VeeamError, unauthorized
+from mock_em.api.errors import VeeamError, unauthorized
 from mock_em.model.enterprise_manager import EnterpriseManager, NotFound
 from mock_em.model.entities import LogonSession
 from mock_em.model.scope import Scope
 from mock_em.settings import Settings
-from mock_em.wire import xml
 from mock_em.wire.links import Hrefs
+from mock_em.wire.render import render, wants_json
+from mock_em.wire.template import Node
 
 SESSION_HEADER = "X-RestSvcSessionId"
 
@@ -96,6 +96,12 @@ async def caller(request: Request) -> Caller:
     return Caller(session, Scope.of(session.account))
 
 
-def xml_response(element: etree._Element, status_code: int = 200, headers: dict[str, str] | None = None) -> Response:
-    """An XML document response."""
-    return Response(xml.document(element), status_code, headers=headers, media_type=XML_TYPE)
+def json_requested(request: Request) -> bool:
+    """The client asked for JSON (`application/json` anywhere in `Accept`)."""
+    return wants_json(request.headers.get("accept"))
+
+
+def respond(request: Request, node: Node, status_code: int = 200, headers: dict[str, str] | None = None) -> Response:
+    """A document in the notation the client asked for."""
+    body, media_type = render(node, json_requested(request))
+    return Response(body, status_code, headers=headers, media_type=media_type)

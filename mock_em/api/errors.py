@@ -13,7 +13,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from mock_em.model.enterprise_manager import Forbidden, NotFound
-from mock_em.wire import xml
+from mock_em.wire import documents as doc
+from mock_em.wire.render import render, wants_json
 
 log = logging.getLogger("mock_em")
 
@@ -31,8 +32,6 @@ STATUS_NAMES = {
     503: "ServiceUnavailable",
 }
 
-XML_TYPE = "application/xml; charset=utf-8"
-
 
 class VeeamError(Exception):
     """An answer with an HTTP error status and a Veeam Error body."""
@@ -49,26 +48,27 @@ def unauthorized(message: str) -> VeeamError:
     return VeeamError(401, message, {"WWW-Authenticate": "Basic Realm=RestSvc"})
 
 
-def error_response(status_code: int, message: str, headers: dict[str, str] | None = None) -> Response:
-    """The Error body for a status code."""
-    body = xml.document(xml.error(status_code, STATUS_NAMES.get(status_code, "InternalServerError"), message))
-    return Response(body, status_code, headers=headers, media_type=XML_TYPE)
+def error_response(request: Request, status_code: int, message: str, headers: dict[str, str] | None = None) -> Response:
+    """The Error body for a status code, in the notation the client asked for."""
+    node = doc.error(status_code, STATUS_NAMES.get(status_code, "InternalServerError"), message)
+    body, media_type = render(node, wants_json(request.headers.get("accept")))
+    return Response(body, status_code, headers=headers, media_type=media_type)
 
 
 def install(app: FastAPI) -> None:
     """Route every exception through a Veeam Error."""
 
     @app.exception_handler(VeeamError)
-    async def _veeam(_: Request, exc: VeeamError) -> Response:
-        return error_response(exc.status_code, exc.message, exc.headers)
+    async def _veeam(request: Request, exc: VeeamError) -> Response:
+        return error_response(request, exc.status_code, exc.message, exc.headers)
 
     @app.exception_handler(NotFound)
-    async def _not_found(_: Request, exc: NotFound) -> Response:
-        return error_response(404, str(exc))
+    async def _not_found(request: Request, exc: NotFound) -> Response:
+        return error_response(request, 404, str(exc))
 
     @app.exception_handler(Forbidden)
-    async def _forbidden(_: Request, exc: Forbidden) -> Response:
-        return error_response(403, str(exc))
+    async def _forbidden(request: Request, exc: Forbidden) -> Response:
+        return error_response(request, 403, str(exc))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
@@ -78,15 +78,15 @@ def install(app: FastAPI) -> None:
             message = f"The method '{request.method}' is not allowed on '{request.url.path}'"
         else:
             message = str(exc.detail)
-        return error_response(exc.status_code, message, dict(exc.headers or {}))
+        return error_response(request, exc.status_code, message, dict(exc.headers or {}))
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid(_: Request, exc: RequestValidationError) -> Response:
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
         first = exc.errors()[0] if exc.errors() else {}
         where = ".".join(str(p) for p in first.get("loc", ()))
-        return error_response(400, f"Invalid request: {where}: {first.get('msg', 'malformed')}")
+        return error_response(request, 400, f"Invalid request: {where}: {first.get('msg', 'malformed')}")
 
     @app.exception_handler(Exception)
     async def _crash(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return error_response(500, "Internal server error")
+        return error_response(request, 500, "Internal server error")

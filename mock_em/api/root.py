@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from mock_em.api.context import hrefs, settings, xml_response
-from mock_em.wire import xml
+from mock_em.api.context import hrefs, respond, settings
+from mock_em.wire import documents as doc
 
 router = APIRouter()
 
@@ -14,4 +14,4 @@ router = APIRouter()
 @router.get("/api")
 async def enterprise_manager(request: Request) -> Response:
     """Links to logon and sessions, and one logon link per supported API version."""
-    return xml_response(xml.enterprise_manager(hrefs(request), settings(request).api_versions))
+    return respond(request, doc.enterprise_manager(hrefs(request), settings(request).api_versions))

@@ -9,11 +9,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
-from mock_em.api.context import SESSION_HEADER, Caller, caller, em, hrefs, param, parse_id, xml_response
+from mock_em.api.context import SESSION_HEADER, Caller, caller, em, hrefs, param, parse_id, respond
 from mock_em.api.errors import VeeamError, unauthorized
 from mock_em.model.scope import Scope
 from mock_em.settings import API_VERSIONS
-from mock_em.wire import xml
+from mock_em.wire import documents as doc
 
 router = APIRouter()
 
@@ -65,20 +65,20 @@ async def logon(request: Request) -> Response:
         "Set-Cookie": f"{SESSION_HEADER}={session.token}; Path=/api;",
         "Location": h.logon_session(session.session_id),
     }
-    return xml_response(xml.logon_session(h, session, Scope.of(session.account)), 201, headers)
+    return respond(request, doc.logon_session(h, session, Scope.of(session.account)), 201, headers)
 
 
 @router.get("/api/logonSessions")
 async def logon_sessions(request: Request, who: Annotated[Caller, Depends(caller)]) -> Response:
     """The caller's own session first, then the others it may see."""
-    return xml_response(xml.logon_sessions(hrefs(request), em(request).visible_sessions(who.session)))
+    return respond(request, doc.logon_sessions(hrefs(request), em(request).visible_sessions(who.session)))
 
 
 @router.get("/api/logonSessions/{session_id}")
 async def logon_session(request: Request, session_id: str, who: Annotated[Caller, Depends(caller)]) -> Response:
     """One logon session."""
     found = em(request).find_session(who.session, parse_id(session_id, "Logon session"))
-    return xml_response(xml.logon_session(hrefs(request), found, Scope.of(found.account)))
+    return respond(request, doc.logon_session(hrefs(request), found, Scope.of(found.account)))
 
 
 @router.delete("/api/logonSessions/{session_id}")

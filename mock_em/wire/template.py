@@ -1,13 +1,20 @@
-"""A tiny template engine over lxml: XML files with `{Slot}` holes, parsed once, filled per render.
+"""A tiny template engine over lxml: XML files with `{Slot}` holes, parsed once, filled per render,
+and rendered either as the vendor's XML or as its JSON from the same template and values.
 
 A template is a real XML document in the vendor's namespace, so its element order is visibly the
 schema's. Holes:
 
-* an attribute value `{Key}`: set from `values[Key]`; the attribute is dropped when the value is None;
-* an element's whole text `{Key}`: the text; the element is dropped when the value is None;
-* an element's whole text `{*Key}`: replaced by the child elements in `values[Key]` (a list).
+* an attribute value `{Key}`: set from `values[Key]`; the attribute is left out when the value is None;
+* an element's whole text `{Key}`: the text; the element is left out of XML (and is `null` in JSON)
+  when the value is None;
+* an element's whole text `{*Key}`: replaced by the child documents in `values[Key]` (Nodes).
 
-Parsing and finding the holes happens once; a render is a C-level deep copy plus a few sets.
+Values are native: `bool` renders `true`/`false`, `int` a number, `datetime` the vendor's UTC form.
+
+JSON follows what EM (a .NET service) writes: elements and attributes both become properties,
+most-derived schema type first, so an entity's own fields come before `Name`, `UID`, `Links`,
+`Href`, `Type` (em-api.md §7); `<Links>` becomes an array; any other list becomes an object holding
+one array (`{"Refs": […]}`, `{"CloudTenantResources": […]}`).
 """
 
 from __future__ import annotations
@@ -15,18 +22,69 @@ from __future__ import annotations
 import copy
 import re
 from collections.abc import Mapping
+from datetime import datetime
 from importlib import resources
-from typing import Any
+from typing import Any, NamedTuple
+from uuid import UUID
 
 from lxml import etree
+
+from mock_em.model.fixture import format_time
 
 NS = "http://www.veeam.com/ent/v1.0"
 _HOLE = re.compile(r"^\{(\*?)([A-Za-z_]\w*)\}$")
 _PARSER = etree.XMLParser(remove_blank_text=True, resolve_entities=False, no_network=True)
 
+# JSON property order of the schema's base types, appended after a derived type's own properties.
+_ENTITY_TAIL = ("Name", "UID", "Links", "Href", "Type")  # EntityType → ResourceType
+_REFERENCE_ORDER = ("Links", "UID", "Name", "Href", "Type")  # EntityReferenceType
+_RESOURCE_TAIL = ("Links", "Href", "Type")  # ResourceType
+_LINK_ORDER = ("Rel", "Href", "Name", "Type")  # LinkType → ReferenceType
+# A list element's JSON is an object with one array; its key, where it is not the element's name.
+JSON_LIST_KEYS = {"EntityReferences": "Refs", "Resources": "CloudTenantResources"}
+
+
+class Node(NamedTuple):
+    """A document to render: a template and the values for its holes."""
+
+    template: Template
+    values: Mapping[str, Any]
+
+    def xml(self) -> etree._Element:
+        """This document as an lxml element."""
+        return self.template.render(self.values)
+
+    def json(self) -> Any:
+        """This document as JSON-ready Python data."""
+        return self.template.json(self.values)
+
+
+def xml_text(value: Any) -> str:
+    """A native value as XML text."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime):
+        return format_time(value)
+    return str(value)
+
+
+def json_value(value: Any) -> Any:
+    """A native value as JSON data (bools and numbers stay native)."""
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, datetime):
+        return format_time(value)
+    if isinstance(value, UUID):
+        return str(value)
+    return str(value)
+
+
+def _local(tag: str) -> str:
+    return etree.QName(tag).localname
+
 
 class Template:
-    """One parsed template and the positions of its holes."""
+    """One parsed template: the positions of its holes, and its JSON plan."""
 
     def __init__(self, source: bytes, name: str = "<template>") -> None:
         self.name = name
@@ -34,17 +92,23 @@ class Template:
         self._attr_holes: list[tuple[int, str, str]] = []
         self._text_holes: list[tuple[int, str]] = []
         self._child_holes: list[tuple[int, str]] = []
-        for index, element in enumerate(self._root.iter()):
+        elements = list(self._root.iter())  # keeps element proxies alive, so they work as keys
+        holes: dict[etree._Element, tuple[bool, str]] = {}
+        for index, element in enumerate(elements):
             for attr, value in element.attrib.items():
                 match = _HOLE.match(value)
                 if match:
                     self._attr_holes.append((index, attr, match.group(2)))
             match = _HOLE.match(element.text or "")
             if match:
-                element.text = None
-                holes = self._child_holes if match.group(1) else self._text_holes
-                holes.append((index, match.group(2)))
+                holes[element] = (bool(match.group(1)), match.group(2))
+                (self._child_holes if match.group(1) else self._text_holes).append((index, match.group(2)))
+        self._json_plan = _plan(self._root, holes)
+        for element in holes:
+            element.text = None
         self.keys = frozenset(k for *_, k in self._attr_holes + self._text_holes + self._child_holes)
+
+    # -- XML --------------------------------------------------------------------------------
 
     def render(self, values: Mapping[str, Any]) -> etree._Element:
         """A fresh element tree with every hole filled from `values` (a missing key is an error)."""
@@ -56,18 +120,99 @@ class Template:
             if value is None:
                 del nodes[index].attrib[attr]
             else:
-                nodes[index].set(attr, value)
+                nodes[index].set(attr, xml_text(value))
         for index, key in self._text_holes:
             value = values[key]
             if value is None:
                 dropped.append(nodes[index])
             else:
-                nodes[index].text = value
+                nodes[index].text = xml_text(value)
         for index, key in self._child_holes:
-            nodes[index].extend(values[key])
+            nodes[index].extend(child.xml() for child in values[key])
         for element in dropped:
             element.getparent().remove(element)
         return root
+
+    # -- JSON -------------------------------------------------------------------------------
+
+    def json(self, values: Mapping[str, Any]) -> Any:
+        """The same document as JSON data."""
+        return _run(self._json_plan, values)
+
+
+# A JSON plan is a tuple of steps; each step is (property, kind, argument).
+#   "const": a fixed value; "attr": values[arg], left out when None; "text": values[arg] or None;
+#   "array": [child.json() for child in values[arg]]; "object": a nested plan;
+#   "wrapped": {list_key: [child.json() …]} for a list element, arg = (list_key, hole key).
+
+
+def _plan(element: etree._Element, holes: dict[etree._Element, tuple[bool, str]]) -> tuple:
+    """Compile one template element into its JSON plan."""
+    name = _local(element.tag)
+    hole = holes.get(element)
+    if hole and hole[0] and not element.attrib:
+        # The whole element is a list: {"Refs": […]} (a root list or a nested one).
+        return (("", "wrapped", (JSON_LIST_KEYS.get(name, name), hole[1])),)
+    children: list[tuple[str, str, Any]] = []
+    for child in element:
+        child_name = _local(child.tag)
+        hole = holes.get(child)
+        if hole and hole[0] and child_name == "Links":
+            children.append((child_name, "array", hole[1]))
+        elif hole and hole[0]:
+            children.append((child_name, "wrapped_prop", (JSON_LIST_KEYS.get(child_name, child_name), hole[1])))
+        elif hole:
+            children.append((child_name, "text", hole[1]))
+        elif len(child) or child.attrib:
+            children.append((child_name, "object", _plan(child, holes)))
+        else:
+            children.append((child_name, "const", child.text or ""))
+    attributes: list[tuple[str, str, Any]] = []
+    for attr, value in element.attrib.items():
+        match = _HOLE.match(value)
+        attributes.append((attr, "attr", match.group(2)) if match else (attr, "const", value))
+    return _order(name, children, attributes)
+
+
+def _order(name: str, children: list[tuple[str, str, Any]], attributes: list[tuple[str, str, Any]]) -> tuple:
+    """Order properties as EM's JSON does: most-derived type first, base types' properties last."""
+    steps = {step[0]: step for step in children + attributes}
+    if name == "Link":
+        order: tuple[str, ...] = _LINK_ORDER
+    elif name in ("Ref", "EntityRef"):
+        order = _REFERENCE_ORDER
+    else:
+        tail = _ENTITY_TAIL if {"Name", "UID", "Href"} <= steps.keys() else _RESOURCE_TAIL if "Href" in steps else ()
+        order = tuple(k for k in steps if k not in tail) + tail
+    missing = set(steps) - set(order)
+    if missing:
+        raise ValueError(f"template {name}: properties {sorted(missing)} have no place in the JSON order")
+    return tuple(steps[k] for k in order if k in steps)
+
+
+def _run(plan: tuple, values: Mapping[str, Any]) -> Any:
+    """Execute a JSON plan against values."""
+    if len(plan) == 1 and plan[0][1] == "wrapped":
+        list_key, key = plan[0][2]
+        return {list_key: [child.json() for child in values[key]]}
+    out: dict[str, Any] = {}
+    for prop, kind, arg in plan:
+        if kind == "const":
+            out[prop] = arg
+        elif kind == "attr":
+            value = values[arg]
+            if value is not None:
+                out[prop] = json_value(value)
+        elif kind == "text":
+            out[prop] = json_value(values[arg])
+        elif kind == "array":
+            out[prop] = [child.json() for child in values[arg]]
+        elif kind == "wrapped_prop":
+            list_key, key = arg
+            out[prop] = {list_key: [child.json() for child in values[key]]}
+        else:  # object
+            out[prop] = _run(arg, values)
+    return out
 
 
 class Templates:
@@ -83,9 +228,9 @@ class Templates:
     def __getitem__(self, name: str) -> Template:
         return self._templates[name]
 
-    def render(self, name: str, **values: Any) -> etree._Element:
-        """Render the template `name` with `values`."""
-        return self._templates[name].render(values)
+    def node(self, name: str, **values: Any) -> Node:
+        """A document of template `name` with `values`."""
+        return Node(self._templates[name], values)
 
 
 TEMPLATES = Templates()

@@ -1,89 +1,72 @@
-"""Enterprise Manager's XML, rendered from the model through the templates of `templates/`.
+"""Enterprise Manager's documents, built from the model as template Nodes.
 
-Each function returns an lxml element; `document` turns a root element into the bytes EM sends
-(XML declaration, the vendor's namespace plus the `xsd`/`xsi` declarations real servers carry).
-Nothing here decides anything: what to show comes in as arguments.
+Each function returns a `Node` (a template and its values) that renders as the vendor's XML or as
+its JSON: one structure, one link building, two notations. Nothing here decides anything: what
+to show comes in as arguments.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
-
-from lxml import etree
+from datetime import UTC, datetime
+from uuid import UUID
 
 from mock_em.model.entities import BackupServer, CloudReplica, CloudTenant, CloudVmReplicaPoint, LogonSession
-from mock_em.model.fixture import format_time
 from mock_em.model.scope import Scope
 from mock_em.model.world import World
 from mock_em.wire import links
-from mock_em.wire.template import NS, TEMPLATES
+from mock_em.wire.template import TEMPLATES, Node
 
-Element = etree._Element
-DECLARATION = b'<?xml version="1.0" encoding="utf-8"?>\n'
-NEVER = "1753-01-01T00:00:00Z"  # how EM writes a time that never was
+NEVER = datetime(1753, 1, 1, tzinfo=UTC)  # how EM writes a time that never was
 
 
-def document(root: Element) -> bytes:
-    """The bytes of a whole response body."""
-    return DECLARATION + etree.tostring(root, encoding="utf-8")
+def link_elements(items: Iterable[links.Link]) -> list[Node]:
+    """`<Link>` documents in the given order."""
+    template = TEMPLATES["Link"]
+    return [Node(template, link._asdict()) for link in items]
 
 
-def _bool(value: bool) -> str:
-    return "true" if value else "false"
-
-
-def _time(value: datetime | None) -> str | None:
-    return None if value is None else format_time(value)
-
-
-def link_elements(links: Iterable[links.Link]) -> list[Element]:
-    """`<Link>` elements in the given order."""
-    render = TEMPLATES["Link"].render
-    return [render(link._asdict()) for link in links]
-
-
-def _ref(root: bool, type_name: str, href: str, name: str, uid: str, links: Sequence[links.Link]) -> Element:
-    return TEMPLATES["EntityRef" if root else "Ref"].render(
-        {"Type": type_name, "Href": href, "Name": name, "UID": uid, "Links": link_elements(links)}
+def _ref(root: bool, type_name: str, href: str, name: str, uid: str, items: Sequence[links.Link]) -> Node:
+    return TEMPLATES.node(
+        "EntityRef" if root else "Ref", Type=type_name, Href=href, Name=name, UID=uid, Links=link_elements(items)
     )
 
 
 # -- entry point and sessions -------------------------------------------------------------------
 
 
-def enterprise_manager(h: links.Hrefs, versions: Sequence[str]) -> Element:
+def enterprise_manager(h: links.Hrefs, versions: Sequence[str]) -> Node:
     """`GET /api/`: links and one logon link per supported API version."""
     supported = [
-        TEMPLATES.render(
+        TEMPLATES.node(
             "SupportedVersion", Name=v, Links=link_elements([links.Link("Create", "LogonSession", h.logon(v))])
         )
         for v in versions
     ]
-    return TEMPLATES.render(
+    return TEMPLATES.node(
         "EnterpriseManager", Href=h.root, Links=link_elements(links.root_links(h)), SupportedVersions=supported
     )
 
 
-def logon_session(h: links.Hrefs, session: LogonSession, scope: Scope) -> Element:
+def logon_session(h: links.Hrefs, session: LogonSession, scope: Scope) -> Node:
     """A `<LogonSession>` with the links its account may use."""
-    return TEMPLATES.render(
+    return TEMPLATES.node(
         "LogonSession",
         Href=h.logon_session(session.session_id),
         Links=link_elements(links.logon_session_links(h, session.session_id, scope)),
         UserName=session.user_name,
-        SessionId=str(session.session_id),
+        SessionId=session.session_id,
     )
 
 
-def logon_sessions(h: links.Hrefs, sessions: Iterable[LogonSession]) -> Element:
+def logon_sessions(h: links.Hrefs, sessions: Iterable[LogonSession]) -> Node:
     """`<LogonSessions>`: each session with the links of its own account."""
-    return TEMPLATES.render("LogonSessions", Items=[logon_session(h, s, Scope.of(s.account)) for s in sessions])
+    return TEMPLATES.node("LogonSessions", Items=[logon_session(h, s, Scope.of(s.account)) for s in sessions])
 
 
-def cloud_service(h: links.Hrefs, session_id, scope: Scope) -> Element:
+def cloud_service(h: links.Hrefs, session_id: UUID, scope: Scope) -> Node:
     """`GET /api/cloud`."""
-    return TEMPLATES.render(
+    return TEMPLATES.node(
         "CloudConnectService", Href=h.cloud, Links=link_elements(links.cloud_links(h, session_id, scope))
     )
 
@@ -91,20 +74,20 @@ def cloud_service(h: links.Hrefs, session_id, scope: Scope) -> Element:
 # -- collections ------------------------------------------------------------------------------
 
 
-def references(items: Iterable[Element]) -> Element:
+def references(items: Iterable[Node]) -> Node:
     """`<EntityReferences>` of `<Ref>` items."""
-    return TEMPLATES.render("EntityReferences", Items=list(items))
+    return TEMPLATES.node("EntityReferences", Items=list(items))
 
 
-def entity_list(list_name: str, items: Iterable[Element]) -> Element:
+def entity_list(list_name: str, items: Iterable[Node]) -> Node:
     """A plural entity list (`<CloudTenants>`, `<BackupServers>`, …)."""
-    return TEMPLATES.render(list_name, Items=list(items))
+    return TEMPLATES.node(list_name, Items=list(items))
 
 
 # -- CloudVmReplicaPoint ----------------------------------------------------------------------
 
 
-def point_ref(h: links.Hrefs, world: World, point: CloudVmReplicaPoint, scope: Scope, root: bool = False) -> Element:
+def point_ref(h: links.Hrefs, world: World, point: CloudVmReplicaPoint, scope: Scope, root: bool = False) -> Node:
     """A point in reference form (`<Ref>` in a list, `<EntityRef>` alone)."""
     return _ref(
         root,
@@ -116,32 +99,27 @@ def point_ref(h: links.Hrefs, world: World, point: CloudVmReplicaPoint, scope: S
     )
 
 
-def point_entity(
-    h: links.Hrefs, world: World, point: CloudVmReplicaPoint, scope: Scope, in_list: bool = False
-) -> Element:
+def point_entity(h: links.Hrefs, world: World, point: CloudVmReplicaPoint, scope: Scope, in_list: bool = False) -> Node:
     """A point in entity form. In `<CloudVmReplicaPoints>` the vendor schema names each item
     `<CloudReplica Type="CloudVmReplicaPoint">`, not `<CloudVmReplicaPoint>` (em-api.md §4)."""
-    element = TEMPLATES.render(
-        "CloudVmReplicaPoint",
+    return TEMPLATES.node(
+        "CloudVmReplicaPointInList" if in_list else "CloudVmReplicaPoint",
         Href=h.point(point.id, True),
         Name=point.name,
         UID=links.uid("CloudVmReplicaPoint", point.id),
         VmDisplayName=point.vm_display_name,
         Links=link_elements(links.point_links(h, world, point, scope, entity=True)),
-        CreationTimeUTC=format_time(point.creation_time),
+        CreationTimeUTC=point.creation_time,
         VmName=point.vm_name,
         PointType=point.point_type.value,
         State=point.state.value,
     )
-    if in_list:
-        element.tag = f"{{{NS}}}CloudReplica"
-    return element
 
 
 # -- CloudReplica -----------------------------------------------------------------------------
 
 
-def replica_ref(h: links.Hrefs, world: World, replica: CloudReplica, scope: Scope, root: bool = False) -> Element:
+def replica_ref(h: links.Hrefs, world: World, replica: CloudReplica, scope: Scope, root: bool = False) -> Node:
     """A replication job in reference form."""
     return _ref(
         root,
@@ -153,9 +131,9 @@ def replica_ref(h: links.Hrefs, world: World, replica: CloudReplica, scope: Scop
     )
 
 
-def replica_entity(h: links.Hrefs, world: World, replica: CloudReplica, scope: Scope) -> Element:
+def replica_entity(h: links.Hrefs, world: World, replica: CloudReplica, scope: Scope) -> Node:
     """A replication job in entity form (without the schema's `<Ref>`, as real servers, §11)."""
-    return TEMPLATES.render(
+    return TEMPLATES.node(
         "CloudReplica",
         Href=h.replica(replica.id, True),
         Name=replica.name,
@@ -168,7 +146,7 @@ def replica_entity(h: links.Hrefs, world: World, replica: CloudReplica, scope: S
 # -- CloudTenant ------------------------------------------------------------------------------
 
 
-def tenant_ref(h: links.Hrefs, world: World, tenant: CloudTenant, scope: Scope, root: bool = False) -> Element:
+def tenant_ref(h: links.Hrefs, world: World, tenant: CloudTenant, scope: Scope, root: bool = False) -> Node:
     """A tenant in reference form."""
     return _ref(
         root,
@@ -180,36 +158,36 @@ def tenant_ref(h: links.Hrefs, world: World, tenant: CloudTenant, scope: Scope, 
     )
 
 
-def tenant_entity(h: links.Hrefs, world: World, tenant: CloudTenant, scope: Scope) -> Element:
+def tenant_entity(h: links.Hrefs, world: World, tenant: CloudTenant, scope: Scope) -> Node:
     """A tenant in entity form, fields in the schema's order; the password is never shown."""
     vm_count = world.tenant_vm_count(tenant.id)
-    return TEMPLATES.render(
+    return TEMPLATES.node(
         "CloudTenant",
         Href=h.tenant(tenant.id, True),
         Name=tenant.name,
         UID=links.uid("CloudTenant", tenant.id),
         Links=link_elements(links.tenant_links(h, world, tenant, scope, entity=True)),
         Description=tenant.description,
-        Enabled=_bool(tenant.enabled),
-        LeaseEnabled=_bool(tenant.lease_expiration is not None),
-        LeaseExpirationDate=_time(tenant.lease_expiration),
+        Enabled=(tenant.enabled),
+        LeaseEnabled=(tenant.lease_expiration is not None),
+        LeaseExpirationDate=tenant.lease_expiration,
         Resources=[],
         LastResult=tenant.last_result,
-        LastActive=_time(tenant.last_active) or NEVER,
-        VmCount=str(vm_count),
-        ThrottlingEnabled=_bool(tenant.throttling_enabled),
-        ThrottlingSpeedLimit=str(tenant.throttling_speed_limit),
+        LastActive=tenant.last_active or NEVER,
+        VmCount=vm_count,
+        ThrottlingEnabled=(tenant.throttling_enabled),
+        ThrottlingSpeedLimit=tenant.throttling_speed_limit,
         ThrottlingSpeedUnit=tenant.throttling_speed_unit,
-        PublicIpCount=str(tenant.public_ip_count),
-        BackupCount=str(tenant.backup_count),
-        ReplicaCount=str(world.tenant_replica_count(tenant.id)),
+        PublicIpCount=tenant.public_ip_count,
+        BackupCount=tenant.backup_count,
+        ReplicaCount=world.tenant_replica_count(tenant.id),
     )
 
 
 # -- BackupServer -----------------------------------------------------------------------------
 
 
-def backup_server_ref(h: links.Hrefs, server: BackupServer, root: bool = False) -> Element:
+def backup_server_ref(h: links.Hrefs, server: BackupServer, root: bool = False) -> Node:
     """A backup server in reference form."""
     return _ref(
         root,
@@ -221,16 +199,16 @@ def backup_server_ref(h: links.Hrefs, server: BackupServer, root: bool = False) 
     )
 
 
-def backup_server_entity(h: links.Hrefs, server: BackupServer) -> Element:
+def backup_server_entity(h: links.Hrefs, server: BackupServer) -> Node:
     """A backup server in entity form."""
-    return TEMPLATES.render(
+    return TEMPLATES.node(
         "BackupServer",
         Href=h.backup_server(server.id, True),
         Name=server.name,
         UID=links.uid("BackupServer", server.id),
         Links=link_elements(links.backup_server_links(h, server, entity=True)),
         Description=server.description,
-        Port=str(server.port),
+        Port=server.port,
         Version=server.version,
     )
 
@@ -238,6 +216,14 @@ def backup_server_entity(h: links.Hrefs, server: BackupServer) -> Element:
 # -- errors -----------------------------------------------------------------------------------
 
 
-def error(status_code: int, status: str, message: str) -> Element:
-    """A Veeam `<Error>`."""
-    return TEMPLATES.render("Error", Message=message, StatusCode=str(status_code), Status=status)
+def error(status_code: int, status: str, message: str) -> Node:
+    """A Veeam `<Error>`; mock-em has no .NET exception to report, so its children are empty
+    (absent in XML, `null` in JSON, as EM writes them)."""
+    return TEMPLATES.node(
+        "Error",
+        Message=message,
+        StatusCode=status_code,
+        Status=status,
+        FirstChanceExceptionMessage=None,
+        StackTrace=None,
+    )

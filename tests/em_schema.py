@@ -1,0 +1,56 @@
+"""The vendor's XML schema, loaded with exactly the two relaxations of em-api.md §11.
+
+The schema ships with Enterprise Manager and is not part of mock-em: tests find it through
+`VEEAM_EM_XSD`. Where real servers differ from the 9.5-era schema, it is relaxed here, in one place:
+
+1. `CloudReplicaEntityType`'s `<Ref>` child becomes optional (no real server sends it);
+2. a query's `<Entities>` may also hold `CloudVmReplicaPoints` and `CloudReplicas`.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+from pathlib import Path
+
+from lxml import etree
+
+XS = "http://www.w3.org/2001/XMLSchema"
+ENV = "VEEAM_EM_XSD"
+
+
+def _relax(doc: etree._ElementTree) -> None:
+    ns = {"xs": XS}
+    refs = doc.xpath("//xs:complexType[@name='CloudReplicaEntityType']//xs:element[@name='Ref']", namespaces=ns)
+    assert len(refs) == 1, "schema changed: CloudReplicaEntityType/Ref not found"
+    refs[0].set("minOccurs", "0")
+    choices = doc.xpath("//xs:complexType[@name='EntitiesType']/xs:choice", namespaces=ns)
+    assert len(choices) == 1, "schema changed: EntitiesType choice not found"
+    for name, type_name in (
+        ("CloudVmReplicaPoints", "CloudVmReplicaPointEntityListType"),
+        ("CloudReplicas", "CloudReplicaEntityListType"),
+    ):
+        element = etree.SubElement(choices[0], f"{{{XS}}}element")
+        element.set("name", name)
+        element.set("type", type_name)
+
+
+@cache
+def vendor_schema() -> etree.XMLSchema | None:
+    """The relaxed vendor schema, or None when `VEEAM_EM_XSD` is unset."""
+    path = os.environ.get(ENV)
+    if not path:
+        return None
+    doc = etree.parse(str(Path(path)), etree.XMLParser(resolve_entities=False, no_network=True))
+    _relax(doc)
+    return etree.XMLSchema(doc)
+
+
+def assert_valid(body: bytes) -> etree._Element:
+    """Parse `body` and, when the schema is available, assert it validates; returns the root."""
+    root = etree.fromstring(body)
+    schema = vendor_schema()
+    if schema is not None and not schema.validate(root):
+        errors = "\n".join(f"  line {e.line}: {e.message}" for e in schema.error_log)
+        raise AssertionError(f"response does not validate against {os.environ[ENV]}:\n{errors}\n{body[:2000]!r}")
+    return root
