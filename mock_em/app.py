@@ -17,7 +17,18 @@ from mock_em.settings import Settings
 
 CANONICAL_SEGMENTS = {
     s.casefold(): s
-    for s in ("api", "sessionMngr", "logonSessions", "backupServers", "cloud", "tenants", "replicas", "vmReplicaPoints")
+    for s in (
+        "api",
+        "sessionMngr",
+        "logonSessions",
+        "backupServers",
+        "cloud",
+        "tenants",
+        "replicas",
+        "vmReplicaPoints",
+        "querySvc",
+        "query",
+    )
 }
 
 

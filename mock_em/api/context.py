@@ -105,3 +105,15 @@ def respond(request: Request, node: Node, status_code: int = 200, headers: dict[
     """A document in the notation the client asked for."""
     body, media_type = render(node, json_requested(request))
     return Response(body, status_code, headers=headers, media_type=media_type)
+
+
+async def bounded_body(request: Request, limit: int) -> bytes:
+    """The request body, refusing (400) more than `limit` bytes without reading them all."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise VeeamError(400, f"The request body is larger than {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)

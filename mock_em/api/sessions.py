@@ -9,8 +9,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
-from mock_em.api.context import SESSION_HEADER, Caller, caller, em, hrefs, param, parse_id, respond
+from mock_em.api.context import SESSION_HEADER, Caller, bounded_body, caller, em, hrefs, param, parse_id, respond
 from mock_em.api.errors import VeeamError, unauthorized
+from mock_em.api.login_spec import MAX_BODY, parse_login_spec
 from mock_em.model.scope import Scope
 from mock_em.settings import API_VERSIONS
 from mock_em.wire import documents as doc
@@ -53,10 +54,14 @@ def check_version(request: Request) -> None:
 
 @router.post("/api/sessionMngr")
 async def logon(request: Request) -> Response:
-    """Basic credentials in, a LogonSession and its token out (201)."""
+    """Basic credentials (or a tenant's LoginSpec) in, a LogonSession and its token out (201)."""
     check_version(request)
-    user, password = basic_credentials(request)
-    session = em(request).logon(user, password)
+    tenant = parse_login_spec(await bounded_body(request, MAX_BODY), request.headers.get("content-type"))
+    if tenant is not None:
+        session = em(request).logon_tenant(tenant.username, tenant.password)
+    else:
+        user, password = basic_credentials(request)
+        session = em(request).logon(user, password)
     if session is None:
         raise unauthorized(BAD_CREDENTIALS)
     h = hrefs(request)

@@ -41,11 +41,6 @@ class Scope:
         return self.role in (Role.PortalAdministrator, Role.PortalUser)
 
     @property
-    def reads_query_service(self) -> bool:
-        """May use `/querySvc` and `/query` (tenants use their scoped cloud resources instead)."""
-        return not self.is_tenant
-
-    @property
     def sees_all_sessions(self) -> bool:
         """Sees every live session under `/logonSessions`, not only its own."""
         return self.role is Role.PortalAdministrator

@@ -213,6 +213,32 @@ def backup_server_entity(h: links.Hrefs, server: BackupServer) -> Node:
     )
 
 
+# -- query service ---------------------------------------------------------------------------
+
+
+def query_svc(h: links.Hrefs, session_id: UUID, type_names: list[str]) -> Node:
+    """`GET /api/querySvc`."""
+    return TEMPLATES.node(
+        "QuerySvc", Href=h.query_svc, Links=link_elements(links.query_svc_links(h, session_id, type_names))
+    )
+
+
+def query_result(
+    items: list[Node], entities_list: str | None, paging: list[links.Link], page: int, page_size: int, pages_count: int
+) -> Node:
+    """A `<QueryResult>`: `<Refs>` of references, or `<Entities>` holding one entity list
+    (`entities_list` names it, e.g. `CloudVmReplicaPoints`)."""
+    common = {
+        "PageNum": page,
+        "PageSize": page_size,
+        "PagesCount": pages_count,
+        "PagingLinks": link_elements(paging),
+    }
+    if entities_list is None:
+        return TEMPLATES.node("QueryResultRefs", Refs=items, **common)
+    return TEMPLATES.node("QueryResultEntities", Entities=[entity_list(entities_list, items)], **common)
+
+
 # -- errors -----------------------------------------------------------------------------------
 
 

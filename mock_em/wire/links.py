@@ -82,6 +82,13 @@ class Hrefs:
     def point(self, point_id: UUID, entity: bool = False) -> str:
         return f"{self.api}/cloud/vmReplicaPoints/{point_id}" + (ENTITY if entity else "")
 
+    @property
+    def query_svc(self) -> str:
+        return f"{self.api}/querySvc"
+
+    def query(self, query_string: str) -> str:
+        return f"{self.api}/query?{query_string}"
+
 
 # -- link sets -------------------------------------------------------------------------------
 
@@ -101,8 +108,10 @@ def logon_session_links(h: Hrefs, session_id: UUID, scope: Scope) -> list[Link]:
         links.append(Link("Down", "BackupServerReferenceList", h.backup_servers()))
     links.append(Link("Down", "CloudConnectService", h.cloud))
     if not scope.is_tenant:
+        # QUERY_LINK
         links.append(Link("Down", "LogonSessionList", h.logon_sessions))
-    links.append(Link("Delete", None, h.logon_session(session_id)))
+    # The vendor's tenant sessions type their Delete link; its administrator sessions do not.
+    links.append(Link("Delete", "LogonSession" if scope.is_tenant else None, h.logon_session(session_id)))
     return links
 
 
@@ -165,4 +174,45 @@ def backup_server_links(h: Hrefs, server: BackupServer, entity: bool) -> list[Li
         links.append(Link("Alternate", "BackupServerReference", h.backup_server(server.id), server.name))
     else:
         links.append(Link("Alternate", "BackupServer", h.backup_server(server.id, True), server.name))
+    return links
+
+
+def query_svc_links(h: Hrefs, session_id: UUID, type_names: list[str]) -> list[Link]:
+    """`GET /api/querySvc`: Up the caller's session, Down a preset query per type it may read
+    (the vendor's presets: entities sorted by name, 15 a page)."""
+    links = [Link("Up", "LogonSession", h.logon_session(session_id))]
+    links += [
+        Link("Down", f"{name}List", h.query(f"type={name}&format=Entities&sortAsc=name&pageSize=15&page=1"))
+        for name in type_names
+    ]
+    return links
+
+
+def with_params(query_string: str, **params: int) -> str:
+    """The client's query string with `params` replaced where present (names matched case-insensitively,
+    kept in place) or appended, so paging links repeat the original query."""
+    parts = [p for p in query_string.split("&") if p] if query_string else []
+    for name, value in params.items():
+        wanted = name.casefold()
+        for i, part in enumerate(parts):
+            if part.split("=", 1)[0].casefold() == wanted:
+                parts[i] = f"{part.split('=', 1)[0]}={value}"
+                break
+        else:
+            parts.append(f"{name}={value}")
+    return "&".join(parts)
+
+
+def paging_links(h: Hrefs, query_string: str, page: int, page_size: int, pages_count: int) -> list[Link]:
+    """First, Previous (past page 1), Next (before the last page) and Last: Rel only, no Type."""
+
+    def at(number: int) -> str:
+        return h.query(with_params(query_string, pageSize=page_size, page=number))
+
+    links = [Link("First", None, at(1))]
+    if 1 < page <= pages_count + 1:
+        links.append(Link("Previous", None, at(min(page - 1, pages_count))))
+    if page < pages_count:
+        links.append(Link("Next", None, at(page + 1)))
+    links.append(Link("Last", None, at(pages_count)))
     return links

@@ -42,6 +42,9 @@ _RESOURCE_TAIL = ("Links", "Href", "Type")  # ResourceType
 _LINK_ORDER = ("Rel", "Href", "Name", "Type")  # LinkType → ReferenceType
 # A list element's JSON is an object with one array; its key, where it is not the element's name.
 JSON_LIST_KEYS = {"EntityReferences": "Refs", "Resources": "CloudTenantResources"}
+# Elements that hold one child of a choice: JSON keys the child by its element name (a query's
+# `<Entities><CloudVmReplicaPoints>…` is `{"Entities": {"CloudVmReplicaPoints": {…}}}`).
+JSON_CHOICE_ELEMENTS = frozenset({"Entities"})
 
 
 class Node(NamedTuple):
@@ -89,6 +92,7 @@ class Template:
     def __init__(self, source: bytes, name: str = "<template>") -> None:
         self.name = name
         self._root = etree.fromstring(source, _PARSER)
+        self.root_name = _local(self._root.tag)
         self._attr_holes: list[tuple[int, str, str]] = []
         self._text_holes: list[tuple[int, str]] = []
         self._child_holes: list[tuple[int, str]] = []
@@ -143,7 +147,8 @@ class Template:
 # A JSON plan is a tuple of steps; each step is (property, kind, argument).
 #   "const": a fixed value; "attr": values[arg], left out when None; "text": values[arg] or None;
 #   "array": [child.json() for child in values[arg]]; "object": a nested plan;
-#   "wrapped": {list_key: [child.json() …]} for a list element, arg = (list_key, hole key).
+#   "wrapped": {list_key: [child.json() …]} for a list element, arg = (list_key, hole key);
+#   "wrapped_prop": the same as a property; "choice": {child's element name: child.json()}.
 
 
 def _plan(element: etree._Element, holes: dict[etree._Element, tuple[bool, str]]) -> tuple:
@@ -159,6 +164,8 @@ def _plan(element: etree._Element, holes: dict[etree._Element, tuple[bool, str]]
         hole = holes.get(child)
         if hole and hole[0] and child_name == "Links":
             children.append((child_name, "array", hole[1]))
+        elif hole and hole[0] and child_name in JSON_CHOICE_ELEMENTS:
+            children.append((child_name, "choice", hole[1]))
         elif hole and hole[0]:
             children.append((child_name, "wrapped_prop", (JSON_LIST_KEYS.get(child_name, child_name), hole[1])))
         elif hole:
@@ -207,6 +214,8 @@ def _run(plan: tuple, values: Mapping[str, Any]) -> Any:
             out[prop] = json_value(values[arg])
         elif kind == "array":
             out[prop] = [child.json() for child in values[arg]]
+        elif kind == "choice":
+            out[prop] = {child.template.root_name: child.json() for child in values[arg]}
         elif kind == "wrapped_prop":
             list_key, key = arg
             out[prop] = {list_key: [child.json() for child in values[key]]}
