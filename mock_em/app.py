@@ -32,10 +32,18 @@ CANONICAL_SEGMENTS = {
 }
 
 
+# Collections whose next path segment is an object id, which is kept exactly as sent.
+ID_COLLECTIONS = frozenset({"tenants", "replicas", "vmReplicaPoints", "backupServers", "logonSessions"})
+
+
 def canonical_path(path: str) -> str:
     """`/API/BackupServers/` → `/api/backupServers`; ids and unknown segments are kept as sent."""
     parts = path.split("/")
-    parts = [CANONICAL_SEGMENTS.get(p.casefold(), p) for p in parts]
+    previous = ""
+    for i, part in enumerate(parts):
+        if previous not in ID_COLLECTIONS:
+            parts[i] = CANONICAL_SEGMENTS.get(part.casefold(), part)
+        previous = parts[i] if previous not in ID_COLLECTIONS else ""
     canonical = "/".join(parts)
     if len(canonical) > 1 and canonical.endswith("/"):
         canonical = canonical.rstrip("/") or "/"

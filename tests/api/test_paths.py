@@ -1,0 +1,86 @@
+"""Paths match case-insensitively, with or without a trailing slash; ids are kept as sent (em-api.md §1)."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import EmClient
+from xmlutil import API, assert_error, body, children, logon
+
+CANONICAL = [
+    ("/API/CLOUD/VMREPLICAPOINTS", "/api/cloud/vmReplicaPoints"),
+    ("/api/cloud/vmreplicapoints", "/api/cloud/vmReplicaPoints"),
+    ("/api/backupservers", "/api/backupServers"),
+    ("/Api/Cloud/Tenants?Format=Entity", "/api/cloud/tenants?format=Entity"),
+    ("/api/CLOUD/replicas", "/api/cloud/replicas"),
+    ("/api/LOGONSESSIONS", "/api/logonSessions"),
+    ("/API/", "/api/"),
+    ("/api/cloud/", "/api/cloud"),
+    ("/api/cloud/vmReplicaPoints/", "/api/cloud/vmReplicaPoints"),
+    ("/api/backupServers/", "/api/backupServers"),
+    ("/api/cloud/tenants/?format=Entity", "/api/cloud/tenants?format=Entity"),
+    ("/API/CLOUD/", "/api/cloud"),
+]
+
+
+@pytest.mark.parametrize(("variant", "canonical"), CANONICAL)
+def test_variant_answers_as_canonical(client: EmClient, variant: str, canonical: str) -> None:
+    """Another case or a trailing slash gives the same answer, with canonical camelCase Hrefs."""
+    token, _ = logon(client)
+    expected = client.get_as(token, canonical)
+    assert expected.status_code == 200
+    got = client.get_as(token, variant)
+    assert got.status_code == 200, got.text[:300]
+    assert got.content == expected.content
+
+
+def item_href(client: EmClient, token: str, path: str) -> str:
+    """The Href of the first Ref of a collection."""
+    return children(body(client.get_as(token, path), 200, "EntityReferences"), "Ref")[0].get("Href") or ""
+
+
+@pytest.mark.parametrize(
+    ("collection", "suffix"),
+    [
+        ("/api/cloud/vmReplicaPoints", ""),
+        ("/api/cloud/replicas", "/vmReplicaPoints"),
+        ("/api/cloud/tenants", ""),
+        ("/api/backupServers", ""),
+    ],
+)
+def test_item_routes_case_and_slash(client: EmClient, collection: str, suffix: str) -> None:
+    """Item routes accept upper-case segments, an upper-case GUID and a trailing slash; Hrefs stay canonical."""
+    token, _ = logon(client)
+    href = item_href(client, token, collection) + suffix
+    expected = client.get_as(token, href)
+    assert expected.status_code == 200
+    path = href.removeprefix("http://localhost:9399")
+    for variant in (path + "/", path.upper(), path.upper() + "/"):
+        got = client.get_as(token, variant)
+        assert got.status_code == 200, variant
+        assert got.content == expected.content, variant
+    assert all(h.startswith(f"{API}/") for h in body(expected).xpath("//@Href"))
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/api/cloud/tenants/{id}", "/api/cloud/replicas/{id}", "/api/backupServers/{id}", "/api/logonSessions/{id}"],
+)
+@pytest.mark.parametrize("sent", ["NoSuchThing", "MiXeD-CaSe-Id"])
+def test_unknown_ids_kept_as_sent(client: EmClient, path: str, sent: str) -> None:
+    """The path rewriting leaves ids alone: the 404 message names the id exactly as sent."""
+    token, _ = logon(client)
+    error = assert_error(client.get_as(token, path.format(id=sent)), 404, "NotFound")
+    assert sent in (error.get("Message") or "")
+
+
+def test_id_equal_to_segment_name_kept_as_sent(client: EmClient) -> None:
+    """An id that happens to spell a known segment name is still kept as sent."""
+    token, _ = logon(client)
+    error = assert_error(client.get_as(token, "/api/cloud/tenants/Replicas"), 404, "NotFound")
+    assert "Replicas" in (error.get("Message") or "")
+
+
+@pytest.mark.parametrize("path", ["/api/sessionmngr/", "/API/SessionMngr", "/api/SESSIONMNGR/?v=v1_4"])
+def test_logon_path_case_and_slash(client: EmClient, path: str) -> None:
+    """The logon path matches in any case, with or without slash."""
+    body(client.post(path, auth=("Administrator", "P@ssw0rd")), 201, "LogonSession")
