@@ -12,6 +12,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mock_em import __version__
 from mock_em.api import backup_servers, cloud, errors, root, sessions
+from mock_em.control import PREFIX
+from mock_em.control.router import control_router
 from mock_em.model.enterprise_manager import EnterpriseManager
 from mock_em.settings import Settings
 
@@ -71,14 +73,16 @@ def create_app(em: EnterpriseManager, settings: Settings | None = None) -> FastA
         version=__version__,
         description="A test double of Veeam Backup Enterprise Manager's REST API",
         redirect_slashes=False,
-        docs_url=None,
+        docs_url=f"{PREFIX}/docs",
         redoc_url=None,
-        openapi_url=None,
+        openapi_url=f"{PREFIX}/openapi.json",
     )
     app.state.em = em
     app.state.settings = settings or Settings()
+    app.state.reset_hooks = []  # what else a control-plane reset clears (journal, faults)
     errors.install(app)
     for module in (root, sessions, cloud, backup_servers):
         app.include_router(module.router)
+    app.include_router(control_router())
     app.add_middleware(CanonicalPaths)
     return app

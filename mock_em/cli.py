@@ -67,6 +67,10 @@ def parser() -> argparse.ArgumentParser:
         help=f"EM release to emulate: {', '.join(RELEASES)} (MOCK_EM_RELEASE, default 9.5u4)",
     )
     serve.add_argument("--machine-name", help="EM machine name in user names (MOCK_EM_MACHINE_NAME, default EM01)")
+    serve.add_argument("--control-token", help="require this token on the /mock control plane (MOCK_EM_CONTROL_TOKEN)")
+    serve.add_argument(
+        "--journal-size", type=int, help="requests the journal keeps, newest first (MOCK_EM_JOURNAL_SIZE, default 1000)"
+    )
     serve.add_argument("--log-level", help="uvicorn log level (MOCK_EM_LOG_LEVEL, default warning)")
 
     generate = commands.add_parser("generate", help="write the generated world as a JSON fixture")

@@ -7,6 +7,7 @@ from mock_em.generator import WorldSize, generate_world
 from mock_em.model.clock import Clock
 from mock_em.model.enterprise_manager import EnterpriseManager
 from mock_em.model.fixture import load_world
+from mock_em.model.world import World
 from mock_em.settings import Settings
 
 
@@ -28,10 +29,19 @@ def build_em(settings: Settings, clock: Clock | None = None) -> EnterpriseManage
         clock = Clock(start, frozen=start is not None)
     seed = settings.seed
     if settings.fixture:
-        world, fixture_seed = load_world(settings.fixture)
+        path = settings.fixture
+        world, fixture_seed = load_world(path)
         seed = fixture_seed if fixture_seed is not None else seed
+
+        def origin() -> World:
+            return load_world(path)[0]
     else:
-        world = generate_world(seed, world_size(settings), clock.now())
+        size, started = world_size(settings), clock.now()
+        world = generate_world(seed, size, started)
+
+        def origin() -> World:
+            return generate_world(seed, size, started)
+
     return EnterpriseManager.create(
         world,
         settings.accounts,
@@ -39,6 +49,7 @@ def build_em(settings: Settings, clock: Clock | None = None) -> EnterpriseManage
         clock=clock,
         idle_timeout=settings.idle_timeout_delta,
         machine_name=settings.machine_name,
+        origin=origin,
     )
 
 

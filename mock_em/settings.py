@@ -67,6 +67,8 @@ class Settings:
     release: str = "9.5u4"
     machine_name: str = "EM01"
     clock: str | None = None
+    control_token: str | None = None
+    journal_size: int = 1000
     log_level: str = "warning"
     _accounts: tuple[Account, ...] = field(default=(), repr=False, compare=False)
 
@@ -76,6 +78,8 @@ class Settings:
     # -- derived, checked values ------------------------------------------------------------
 
     def _check(self) -> None:
+        if self.journal_size < 0:
+            raise SettingsError("journal-size: must not be negative")
         if not 0 <= self.port <= 65535:
             raise SettingsError(f"port: {self.port} is not a TCP port")
         for name in ("backup_servers", "tenants", "replicas_per_tenant", "vms_per_replica", "points_per_vm"):

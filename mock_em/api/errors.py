@@ -17,6 +17,7 @@ from mock_em.wire import documents as doc
 from mock_em.wire.render import render, wants_json
 
 log = logging.getLogger("mock_em")
+CONTROL_PREFIX = "/mock"
 
 STATUS_NAMES = {
     400: "BadRequest",
@@ -51,7 +52,9 @@ def unauthorized(message: str) -> VeeamError:
 def error_response(request: Request, status_code: int, message: str, headers: dict[str, str] | None = None) -> Response:
     """The Error body for a status code, in the notation the client asked for."""
     node = doc.error(status_code, STATUS_NAMES.get(status_code, "InternalServerError"), message)
-    body, media_type = render(node, wants_json(request.headers.get("accept")))
+    # The control plane speaks JSON only; the vendor API answers in the notation asked for.
+    json = request.url.path.startswith(CONTROL_PREFIX) or wants_json(request.headers.get("accept"))
+    body, media_type = render(node, json)
     return Response(body, status_code, headers=headers, media_type=media_type)
 
 

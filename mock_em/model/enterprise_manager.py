@@ -6,14 +6,17 @@ renders the answers; it never sees a request or an XML element.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import timedelta
+import copy
+import random
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from uuid import UUID
 
 from mock_em.model.accounts import Accounts, authenticate_tenant
 from mock_em.model.clock import Clock
 from mock_em.model.entities import Account, BackupServer, CloudReplica, CloudTenant, CloudVmReplicaPoint, LogonSession
+from mock_em.model.schedule import run_world
 from mock_em.model.scope import Scope
 from mock_em.model.sessions import SessionStore
 from mock_em.model.world import World
@@ -27,15 +30,38 @@ class Forbidden(PermissionError):
     """The caller's role may not read this kind of resource."""
 
 
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """A saved world and the instant it was current to."""
+
+    world: World
+    world_time: datetime
+
+
 @dataclass
 class EnterpriseManager:
-    """Everything one emulated EM knows."""
+    """Everything one emulated EM knows.
+
+    `world_time` is the instant the world is current to: when the clock moves past it, the
+    replication jobs run (`catch_up`) and leave the points their schedules imply. `origin`
+    rebuilds the world the EM started with, so a reset needs no second copy of a large world.
+    """
 
     world: World
     clock: Clock
     accounts: Accounts
     sessions: SessionStore
     seed: int
+    world_time: datetime = field(default=None)  # type: ignore[assignment]  # set in __post_init__
+    origin: Callable[[], World] | None = None
+    snapshots: dict[str, Snapshot] = field(default_factory=dict)
+    rng: random.Random = field(default=None)  # type: ignore[assignment]  # ids of objects made by edits
+
+    def __post_init__(self) -> None:
+        if self.world_time is None:
+            self.world_time = self.clock.now()
+        if self.rng is None:
+            self.rng = random.Random(f"edits:{self.seed}")
 
     @classmethod
     def create(
@@ -47,10 +73,57 @@ class EnterpriseManager:
         clock: Clock | None = None,
         idle_timeout: timedelta = timedelta(minutes=15),
         machine_name: str = "EM01",
+        origin: Callable[[], World] | None = None,
     ) -> EnterpriseManager:
-        """An EM over `world` with these EM user accounts."""
+        """An EM over `world` with these EM user accounts; `origin` rebuilds `world` for resets."""
         clock = clock or Clock()
-        return cls(world, clock, Accounts(accounts, machine_name), SessionStore(clock, seed, idle_timeout), seed)
+        sessions = SessionStore(clock, seed, idle_timeout)
+        return cls(world, clock, Accounts(accounts, machine_name), sessions, seed, clock.now(), origin)
+
+    # -- the world over time ----------------------------------------------------------------
+
+    def catch_up(self) -> tuple[int, int]:
+        """Run the replication jobs up to the clock's now; returns (points added, points removed).
+
+        Moving the clock backwards leaves the world as it is: jobs do not un-run.
+        """
+        now = self.clock.now()
+        if now <= self.world_time:
+            return 0, 0
+        changes = run_world(self.world, self.world_time, now)
+        self.world_time = now
+        return changes
+
+    def replace_world(self, world: World, seed: int | None = None) -> None:
+        """Serve another world from now on (regenerated, loaded or restored)."""
+        world.version = self.world.version + 1  # anything cached for the old world is stale
+        self.world = world
+        self.world_time = self.clock.now()
+        if seed is not None:
+            self.seed = seed
+
+    def reset(self) -> None:
+        """Back to the world and clock the EM started with, with no sessions."""
+        self.clock.reset()
+        if self.origin is not None:
+            self.replace_world(self.origin())
+        self.sessions.expire_all()
+        self.rng = random.Random(f"edits:{self.seed}")
+
+    def save_snapshot(self, name: str) -> Snapshot:
+        """Keep a copy of the world under `name` (replacing one of that name)."""
+        snapshot = Snapshot(copy.deepcopy(self.world), self.world_time)
+        self.snapshots[name] = snapshot
+        return snapshot
+
+    def restore_snapshot(self, name: str) -> None:
+        """Serve a copy of the snapshot `name` (it stays saved for later restores)."""
+        try:
+            snapshot = self.snapshots[name]
+        except KeyError:
+            raise NotFound(f"Snapshot {name!r} was not found") from None
+        self.replace_world(copy.deepcopy(snapshot.world))
+        self.world_time = snapshot.world_time
 
     # -- sessions ---------------------------------------------------------------------------
 

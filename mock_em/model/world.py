@@ -16,6 +16,8 @@ from mock_em.model.entities import (
     CloudReplica,
     CloudTenant,
     CloudVmReplicaPoint,
+    PointState,
+    Vm,
 )
 
 
@@ -107,10 +109,84 @@ class World:
 
     # -- edits -----------------------------------------------------------------------------
 
+    # Edits raise KeyError for an unknown id and ValueError for a conflict; callers say which.
+
+    def add_tenant(self, tenant: CloudTenant) -> None:
+        """Store a new tenant on an existing backup server; tenant names are unique (case-insensitive)."""
+        if tenant.backup_server_id not in self.backup_servers:
+            raise KeyError(tenant.backup_server_id)
+        if any(t.username.casefold() == tenant.username.casefold() for t in self.tenants.values()):
+            raise ValueError(f"a tenant named {tenant.username!r} exists already")
+        self.tenants[tenant.id] = tenant
+        self.changed()
+
+    def remove_tenant(self, tenant_id: UUID) -> int:
+        """Forget a tenant with its replication jobs and their points; returns the points removed."""
+        del self.tenants[tenant_id]
+        removed = sum(self._drop_replica(r.id) for r in list(self.replicas.values()) if r.tenant_id == tenant_id)
+        self.changed()
+        return removed
+
+    def add_replica(self, replica: CloudReplica) -> None:
+        """Store a new replication job of an existing tenant."""
+        if replica.tenant_id not in self.tenants:
+            raise KeyError(replica.tenant_id)
+        if replica.backup_server_id not in self.backup_servers:
+            raise KeyError(replica.backup_server_id)
+        self.replicas[replica.id] = replica
+        self.changed()
+
+    def remove_replica(self, replica_id: UUID) -> int:
+        """Forget a replication job and its points; returns the points removed."""
+        if replica_id not in self.replicas:
+            raise KeyError(replica_id)
+        removed = self._drop_replica(replica_id)
+        self.changed()
+        return removed
+
+    def _drop_replica(self, replica_id: UUID) -> int:
+        del self.replicas[replica_id]
+        doomed = [p.id for p in self.points.values() if p.replica_id == replica_id]
+        for point_id in doomed:
+            del self.points[point_id]
+        return len(doomed)
+
+    def next_vm_name(self) -> str:
+        """The next free `srvNN`, numbered across the provider."""
+        numbers = [int(v.name[3:]) for r in self.replicas.values() for v in r.vms if v.name[3:].isdigit()]
+        return f"srv{max(numbers, default=0) + 1:02d}"
+
+    def add_vm(self, replica_id: UUID, vm: Vm) -> None:
+        """Add a VM to a replication job (its name unique within the job)."""
+        replica = self.replicas[replica_id]
+        if any(v.name.casefold() == vm.name.casefold() for v in replica.vms):
+            raise ValueError(f"replica {replica.name!r} replicates {vm.name!r} already")
+        replica.vms.append(vm)
+        self.changed()
+
+    def remove_vm(self, replica_id: UUID, vm_name: str) -> int:
+        """Stop replicating a VM and forget its points; returns the points removed."""
+        replica = self.replicas[replica_id]
+        kept = [v for v in replica.vms if v.name.casefold() != vm_name.casefold()]
+        if len(kept) == len(replica.vms):
+            raise KeyError(vm_name)
+        replica.vms[:] = kept
+        doomed = [
+            p.id
+            for p in self.points.values()
+            if p.replica_id == replica_id and p.vm_name.casefold() == vm_name.casefold()
+        ]
+        for point_id in doomed:
+            del self.points[point_id]
+        self.changed()
+        return len(doomed)
+
     def add_point(self, point: CloudVmReplicaPoint) -> None:
-        """Store a new restore point (the replica must exist)."""
+        """Store a new restore point (the replica must exist, the id must be new)."""
         if point.replica_id not in self.replicas:
             raise KeyError(point.replica_id)
+        if point.id in self.points:
+            raise ValueError(f"a point with id {point.id} exists already")
         self.points[point.id] = point
         self.changed()
 
@@ -118,3 +194,10 @@ class World:
         """Forget a restore point, as retention does."""
         del self.points[point_id]
         self.changed()
+
+    def set_point_state(self, point_id: UUID, state: PointState) -> CloudVmReplicaPoint:
+        """Change a point's state (a failover, a failback …)."""
+        point = self.points[point_id]
+        point.state = state
+        self.changed()
+        return point

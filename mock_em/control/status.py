@@ -1,0 +1,60 @@
+"""Health, readiness, `about`, and reset: what a container orchestrator and a test harness ask first."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+
+from mock_em import __version__
+from mock_em.control.common import clock_state, em, world_summary
+
+# Health and readiness answer without the control token, so a HEALTHCHECK needs no secret.
+open_router = APIRouter(tags=["status"])
+router = APIRouter(tags=["status"])
+
+
+@open_router.get("/health")
+async def health() -> dict[str, str]:
+    """The process answers."""
+    return {"status": "ok"}
+
+
+@open_router.get("/ready")
+async def ready(request: Request) -> dict[str, Any]:
+    """The world is loaded and the vendor API answers."""
+    return {"ready": True, "points": len(em(request).world.points)}
+
+
+@router.get("/about")
+async def about(request: Request) -> dict[str, Any]:
+    """Version, seed, world size, clock and the emulated vendor routes."""
+    settings = request.app.state.settings
+    vendor_routes = sorted(
+        {
+            f"{method} {route.path}"
+            for route in request.app.routes
+            if getattr(route, "path", "").startswith("/api")
+            for method in sorted(getattr(route, "methods", None) or ())
+        }
+    )
+    return {
+        "name": "mock-em",
+        "version": __version__,
+        "release": settings.release,
+        "apiVersions": settings.api_versions,
+        "seed": em(request).seed,
+        "world": world_summary(em(request)),
+        "clock": clock_state(em(request)),
+        "sessions": len(em(request).sessions.live()),
+        "routes": vendor_routes,
+    }
+
+
+@router.post("/reset")
+async def reset(request: Request) -> dict[str, Any]:
+    """Back to the world, clock and settings mock-em started with: no sessions, faults or journal."""
+    em(request).reset()
+    for hook in request.app.state.reset_hooks:
+        hook()
+    return {"reset": True, "world": world_summary(em(request)), "clock": clock_state(em(request))}
