@@ -109,7 +109,7 @@ class ReplicaSchedule:
     minute: int = 0
     spread_minutes: int = 70
     adhoc_rate: float = 0.1  # chance per VM per day of an extra point taken during the day
-    seed: int = 0  # seeds the job's own run history, so points are a pure function of (seed, day)
+    seed: int = 0  # seeds the job's run history: points are a pure function of (replica, seed, VM, day)
 
 
 @dataclass(slots=True)

@@ -197,6 +197,18 @@ def world_from_dict(data: Any) -> World:
             )
             for p in data.get("CloudVmReplicaPoints", [])
         ]
+        where = "references"
+        for section, items in (
+            ("BackupServers", servers),
+            ("CloudTenants", tenants),
+            ("CloudReplicas", replicas),
+            ("CloudVmReplicaPoints", points),
+        ):
+            seen: set[UUID] = set()
+            for item in items:
+                if item.id in seen:
+                    raise FixtureError(f"{section}: the id {item.id} appears more than once")
+                seen.add(item.id)
         return World.of(servers, tenants, replicas, points)
     except FixtureError:
         raise
@@ -215,7 +227,7 @@ def load_world(path: str | Path) -> tuple[World, int | None]:
     except json.JSONDecodeError as exc:
         raise FixtureError(f"fixture {path} is not valid JSON: {exc}") from None
     seed = data.get("Seed") if isinstance(data, dict) else None
-    return world_from_dict(data), seed if isinstance(seed, int) else None
+    return world_from_dict(data), seed if isinstance(seed, int) and not isinstance(seed, bool) else None
 
 
 def dump_world(world: World, path: str | Path, seed: int | None = None) -> None:
