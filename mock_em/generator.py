@@ -185,7 +185,7 @@ def _tenant(rng: random.Random, fake: Faker, taken: set[str], server_id: UUID, n
         description=description,
         lease_expiration=lease_end if leased else None,
         last_result=rng.choices(("Success", "Warning", "Failed"), (90, 7, 3))[0],
-        last_active=now - timedelta(seconds=rng.randrange(60, 3 * 86400)),
+        last_active=(now - timedelta(seconds=rng.randrange(60, 3 * 86400))).replace(microsecond=0),
         throttling_enabled=throttled,
         throttling_speed_limit=rng.choice((10, 20, 50, 100)) if throttled else 1,
         public_ip_count=rng.choice((0, 0, 0, 1, 2, 4)),
