@@ -71,6 +71,39 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--journal-size", type=int, help="requests the journal keeps, newest first (MOCK_EM_JOURNAL_SIZE, default 1000)"
     )
+    tls = serve.add_argument_group("TLS (HTTPS on 9398, as real EM)")
+    tls.add_argument("--tls", action="store_true", default=None, help="also listen with HTTPS (MOCK_EM_TLS)")
+    tls.add_argument("--tls-port", type=int, help="HTTPS port (MOCK_EM_TLS_PORT, default 9398)")
+    tls.add_argument(
+        "--tls-cert", metavar="FILE", help="PEM certificate chain; self-signed if unset (MOCK_EM_TLS_CERT)"
+    )
+    tls.add_argument("--tls-key", metavar="FILE", help="PEM private key of --tls-cert (MOCK_EM_TLS_KEY)")
+    tls.add_argument(
+        "--tls-host",
+        action="append",
+        metavar="NAME",
+        help="another host name for the self-signed certificate; repeatable (MOCK_EM_TLS_HOST, comma-separated)",
+    )
+    tls.add_argument(
+        "--tls-dir",
+        metavar="DIR",
+        help="where the self-signed CA and certificate go (MOCK_EM_TLS_DIR, default a temp dir)",
+    )
+    demo = serve.add_argument_group("demo (a living world)")
+    demo.add_argument(
+        "--demo",
+        action="store_true",
+        default=None,
+        help="the clock runs and the world lives: new points on schedule, retention, odd states (MOCK_EM_DEMO)",
+    )
+    demo.add_argument(
+        "--clock-rate", type=float, help="virtual seconds per real second (MOCK_EM_CLOCK_RATE, default 1)"
+    )
+    demo.add_argument(
+        "--unusual-state-rate",
+        type=float,
+        help="share of new demo points that end in Failover and the like (MOCK_EM_UNUSUAL_STATE_RATE, default 0.02)",
+    )
     serve.add_argument("--log-level", help="uvicorn log level (MOCK_EM_LOG_LEVEL, default warning)")
 
     generate = commands.add_parser("generate", help="write the generated world as a JSON fixture")

@@ -69,6 +69,15 @@ class Settings:
     clock: str | None = None
     control_token: str | None = None
     journal_size: int = 1000
+    tls: bool = False
+    tls_port: int = 9398
+    tls_cert: str | None = None
+    tls_key: str | None = None
+    tls_host: tuple[str, ...] = ()
+    tls_dir: str | None = None
+    demo: bool = False
+    clock_rate: float = 1.0
+    unusual_state_rate: float = 0.02
     log_level: str = "warning"
     _accounts: tuple[Account, ...] = field(default=(), repr=False, compare=False)
 
@@ -78,6 +87,14 @@ class Settings:
     # -- derived, checked values ------------------------------------------------------------
 
     def _check(self) -> None:
+        if not 0 <= self.tls_port <= 65535:
+            raise SettingsError(f"tls-port: {self.tls_port} is not a TCP port")
+        if (self.tls_cert is None) != (self.tls_key is None):
+            raise SettingsError("tls-cert and tls-key: give both or neither")
+        if not 0 < self.clock_rate <= 1_000_000:
+            raise SettingsError(f"clock-rate: {self.clock_rate} must be above 0 and at most 1000000")
+        if not 0 <= self.unusual_state_rate <= 1:
+            raise SettingsError(f"unusual-state-rate: {self.unusual_state_rate} is not between 0 and 1")
         if self.journal_size < 0:
             raise SettingsError("journal-size: must not be negative")
         if not 0 <= self.port <= 65535:
@@ -149,7 +166,7 @@ class Settings:
                 values[f.name] = _convert(f.name, raw)
         for name, value in (overrides or {}).items():
             if value is not None and value != [] and value != ():
-                values[name] = tuple(value) if name == "user" else value
+                values[name] = tuple(value) if isinstance(value, list) else value
         try:
             return cls(**values)
         except TypeError as exc:
@@ -159,8 +176,19 @@ class Settings:
 def _convert(name: str, raw: str) -> Any:
     """Turn a `MOCK_EM_*` string into the field's type."""
     default = Settings.__dataclass_fields__[name].default
-    if name == "user":
+    if isinstance(default, tuple):
         return tuple(part.strip() for part in raw.split(",") if part.strip())
+    if isinstance(default, bool):
+        if raw.strip().lower() in ("1", "true", "yes", "on"):
+            return True
+        if raw.strip().lower() in ("0", "false", "no", "off"):
+            return False
+        raise SettingsError(f"MOCK_EM_{name.upper()}: {raw!r} is not true or false")
+    if isinstance(default, float):
+        try:
+            return float(raw)
+        except ValueError:
+            raise SettingsError(f"MOCK_EM_{name.upper()}: {raw!r} is not a number") from None
     if isinstance(default, int) and not isinstance(default, bool):
         try:
             return int(raw)

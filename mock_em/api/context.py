@@ -90,7 +90,10 @@ async def caller(request: Request) -> Caller:
     token = token_of(request)
     if not token:
         raise unauthorized(f"Authentication required: send the {SESSION_HEADER} header of a logon session")
-    session = em(request).sessions.use(token)
+    manager = em(request)
+    if manager.live:  # demo mode: the replication jobs run as the clock moves
+        manager.catch_up()
+    session = manager.sessions.use(token)
     if session is None:
         raise unauthorized("The logon session does not exist, has been closed or has expired")
     return Caller(session, Scope.of(session.account))

@@ -15,11 +15,22 @@ from uuid import UUID
 
 from mock_em.model.accounts import Accounts, authenticate_tenant
 from mock_em.model.clock import Clock
-from mock_em.model.entities import Account, BackupServer, CloudReplica, CloudTenant, CloudVmReplicaPoint, LogonSession
+from mock_em.model.entities import (
+    Account,
+    BackupServer,
+    CloudReplica,
+    CloudTenant,
+    CloudVmReplicaPoint,
+    LogonSession,
+    PointState,
+)
 from mock_em.model.schedule import run_world
 from mock_em.model.scope import Scope
 from mock_em.model.sessions import SessionStore
 from mock_em.model.world import World
+
+UNUSUAL_STATES = (PointState.Failover, PointState.Failback, PointState.PermanentFailover, PointState.Unknown)
+UNUSUAL_WEIGHTS = (5, 3, 1, 1)
 
 
 class NotFound(LookupError):
@@ -56,6 +67,8 @@ class EnterpriseManager:
     origin: Callable[[], World] | None = None
     snapshots: dict[str, Snapshot] = field(default_factory=dict)
     rng: random.Random = field(default=None)  # type: ignore[assignment]  # ids of objects made by edits
+    live: bool = False  # demo mode: the world follows the clock on every request
+    unusual_state_rate: float = 0.0  # share of new points that end in a state other than Ready
 
     def __post_init__(self) -> None:
         if self.world_time is None:
@@ -90,9 +103,17 @@ class EnterpriseManager:
         now = self.clock.now()
         if now <= self.world_time:
             return 0, 0
-        changes = run_world(self.world, self.world_time, now)
+        on_added = self._maybe_unusual if self.unusual_state_rate > 0 else None
+        changes = run_world(self.world, self.world_time, now, on_added)
         self.world_time = now
         return changes
+
+    def _maybe_unusual(self, point: CloudVmReplicaPoint) -> None:
+        """Some runs end a point in another state (a failover test, a broken chain): drawn from
+        the point's own id, so the same seed and clock give the same states."""
+        rng = random.Random(f"state:{self.seed}:{point.id}")
+        if rng.random() < self.unusual_state_rate:
+            point.state = rng.choices(UNUSUAL_STATES, UNUSUAL_WEIGHTS)[0]
 
     def replace_world(self, world: World, seed: int | None = None) -> None:
         """Serve another world from now on (regenerated, loaded or restored)."""

@@ -14,6 +14,7 @@ day the run started on.
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from hashlib import blake2b
 from operator import attrgetter
@@ -209,13 +210,19 @@ def latest_points(replica: CloudReplica, vm: Vm, now: datetime, count: int) -> l
     return _walk_back(replica, vm, None, _utc(now), count)
 
 
-def run_world(world: World, since: datetime, until: datetime) -> tuple[int, int]:
+def run_world(
+    world: World,
+    since: datetime,
+    until: datetime,
+    on_added: Callable[[CloudVmReplicaPoint], None] | None = None,
+) -> tuple[int, int]:
     """Run every replication job from `since` to `until`: add their points, then apply retention.
 
     Only the points that survive retention are added (a long jump adds at most `retention` per
     VM, however many runs it spans), and points already in the world are not added twice, so a
     repeated or overlapping run changes nothing. Returns (added, removed); `removed` counts points
     that were in the world before. Points of VMs no longer in their replica are left alone.
+    `on_added` sees each new point before it is stored (demo mode gives some another state).
     """
     since, until = _utc(since), _utc(until)
     if until <= since:
@@ -245,6 +252,8 @@ def run_world(world: World, since: datetime, until: datetime) -> tuple[int, int]
             added.extend(p for p in new if id(p) in survivors)
     added.sort(key=_by_time)  # as a database would insert them; ties keep replica/VM order
     for point in added:
+        if on_added is not None:
+            on_added(point)
         world.points[point.id] = point
     if added or removed:
         world.changed()
