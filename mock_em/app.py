@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mock_em import __version__
-from mock_em.api import backup_servers, cloud, errors, root, sessions
+from mock_em.api import backup_servers, cloud, errors, query, root, sessions
 from mock_em.control import PREFIX
 from mock_em.control.router import control_router
 from mock_em.model.enterprise_manager import EnterpriseManager
@@ -81,7 +81,7 @@ def create_app(em: EnterpriseManager, settings: Settings | None = None) -> FastA
     app.state.settings = settings or Settings()
     app.state.reset_hooks = []  # what else a control-plane reset clears (journal, faults)
     errors.install(app)
-    for module in (root, sessions, cloud, backup_servers):
+    for module in (root, sessions, cloud, backup_servers, query):
         app.include_router(module.router)
     app.include_router(control_router())
     app.add_middleware(CanonicalPaths)

@@ -108,7 +108,7 @@ def logon_session_links(h: Hrefs, session_id: UUID, scope: Scope) -> list[Link]:
         links.append(Link("Down", "BackupServerReferenceList", h.backup_servers()))
     links.append(Link("Down", "CloudConnectService", h.cloud))
     if not scope.is_tenant:
-        # QUERY_LINK
+        links.append(Link("Down", "QueryService", h.query_svc))
         links.append(Link("Down", "LogonSessionList", h.logon_sessions))
     # The vendor's tenant sessions type their Delete link; its administrator sessions do not.
     links.append(Link("Delete", "LogonSession" if scope.is_tenant else None, h.logon_session(session_id)))
