@@ -12,9 +12,12 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mock_em import __version__
 from mock_em.api import backup_servers, cloud, errors, query, root, sessions
+from mock_em.api.recorder import Recorder
 from mock_em.control import PREFIX
 from mock_em.control.router import control_router
 from mock_em.model.enterprise_manager import EnterpriseManager
+from mock_em.model.faults import FaultRules
+from mock_em.model.journal import Journal
 from mock_em.settings import Settings
 
 CANONICAL_SEGMENTS = {
@@ -80,9 +83,13 @@ def create_app(em: EnterpriseManager, settings: Settings | None = None) -> FastA
     app.state.em = em
     app.state.settings = settings or Settings()
     app.state.reset_hooks = []  # what else a control-plane reset clears (journal, faults)
+    app.state.journal = Journal(app.state.settings.journal_size)
+    app.state.faults = FaultRules()
+    app.state.reset_hooks += [app.state.journal.reset, app.state.faults.reset]
     errors.install(app)
     for module in (root, sessions, cloud, backup_servers, query):
         app.include_router(module.router)
     app.include_router(control_router())
     app.add_middleware(CanonicalPaths)
+    app.add_middleware(Recorder, canonical=canonical_path)  # outermost: sees /api requests as sent
     return app

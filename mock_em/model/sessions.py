@@ -54,6 +54,16 @@ class SessionStore:
             session.last_used = now
             return session
 
+    def peek(self, token: str) -> LogonSession | None:
+        """The live session for a token without marking it used or dropping it (the request
+        journal and fault rules look at who is calling; only the API's own check counts as use)."""
+        now = self._clock.now()
+        with self._lock:
+            session = self._by_token.get(token)
+            if session is None or self._expired(session, now):
+                return None
+            return session
+
     def get(self, session_id: UUID) -> LogonSession | None:
         """A live session by its SessionId (without touching it)."""
         now = self._clock.now()

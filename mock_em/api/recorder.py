@@ -1,0 +1,329 @@
+"""The recorder: journals every vendor request and applies the fault rules to it.
+
+It is a pure ASGI middleware and the outermost one the app adds (inside only Starlette's
+ServerErrorMiddleware and FastAPI's own wrappers, which pass `receive` through untouched, so under
+uvicorn it is still uvicorn's own callable), so it sees every request under
+`/api` exactly as it arrived, including those the routers answer with 401, 404 or 405. It is
+outside path canonicalisation: the journal keeps the path as the client sent it, and fault rules
+and journal filters see the canonical path as well (`/API/Cloud/` is `/api/cloud` to a rule).
+Control-plane requests (`/mock`) and anything outside `/api` are neither journaled nor faulted.
+
+Connection faults break the real connection. Under uvicorn, the `receive` callable an ASGI app is
+handed is a bound method of uvicorn's RequestResponseCycle (httptools_impl.py and h11_impl.py
+alike), and the cycle's `transport` is the connection's asyncio (or uvloop) transport:
+
+* `reset`: set SO_LINGER to zero, then `transport.abort()`: the kernel sends a TCP RST, so the
+  client's read fails with "connection reset by peer" (abort alone may just close with a FIN);
+* `empty`: `transport.close()` before writing anything: the client reads end-of-file where the
+  status line should be ("server disconnected without sending a response");
+* `truncated`: the request is answered by the app, then its status and headers go out with the
+  full `Content-Length` but only the first half of the body, and the transport is closed: the
+  client sees an incomplete body. (A bodiless answer such as 204 goes out as 200 with
+  `Content-Length: 1` and no body, so the client still sees a body cut short.)
+
+After breaking a connection the recorder waits until uvicorn has seen it go (its `receive`
+returns `http.disconnect`), so uvicorn neither logs an unfinished response nor tries a 500.
+In-process clients (Starlette's TestClient, httpx's ASGITransport) have no transport to break:
+there a connection fault raises `InjectedConnectionFault`, a `ConnectionError` the client's
+caller sees in place of a response.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+import struct
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from http import HTTPStatus
+from typing import Any
+
+import orjson
+from lxml import etree
+from starlette.requests import cookie_parser
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from mock_em.api.context import SESSION_HEADER
+from mock_em.api.errors import STATUS_NAMES
+from mock_em.model.enterprise_manager import EnterpriseManager
+from mock_em.model.entities import LogonSession
+from mock_em.model.faults import ConnectionFault, Fault, FaultRules, Requester
+from mock_em.model.journal import Journal
+from mock_em.wire import documents as doc
+from mock_em.wire.render import render, wants_json
+
+REDACTED = "[redacted]"
+SESSION_KEY = SESSION_HEADER.lower()
+# Headers whose values are secrets: credentials, session tokens, the control token.
+SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", SESSION_KEY, "x-mock-token"})
+MAX_ERROR_BODY = 16_384  # bytes of an error answer kept to read its Message
+DISCONNECT_WAIT = 2.0  # seconds to wait for uvicorn to notice a connection we broke
+
+
+class InjectedConnectionFault(ConnectionError):
+    """A connection fault fired where there is no connection to break (an in-process client)."""
+
+
+def is_vendor_path(canonical: str) -> bool:
+    """True for the emulated vendor API: `/api` and everything under it."""
+    return canonical == "/api" or canonical.startswith("/api/")
+
+
+def status_name(status: int) -> str:
+    """The .NET `HttpStatusCode` name EM writes in an Error's `Status` (`BadGateway` for 502)."""
+    return STATUS_NAMES.get(status) or "".join(w.capitalize() for w in HTTPStatus(status).name.split("_"))
+
+
+def redact(name: str, value: str) -> str:
+    """A header value fit for the journal: secrets replaced, their shape (scheme, cookie names) kept."""
+    if name in ("authorization", "proxy-authorization"):
+        scheme, sep, _ = value.partition(" ")
+        return f"{scheme} {REDACTED}" if sep else REDACTED
+    if name in SECRET_HEADERS:
+        return REDACTED
+    if name == "cookie":
+        return "; ".join(f"{key}={REDACTED}" for key in cookie_parser(value))
+    return value
+
+
+def journal_headers(headers: list[tuple[bytes, bytes]]) -> tuple[tuple[str, str], ...]:
+    """A request's headers as text, secrets redacted."""
+    decoded = ((k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in headers)
+    return tuple((name, redact(name, value)) for name, value in decoded)
+
+
+def _header(headers: list[tuple[bytes, bytes]], name: bytes) -> str | None:
+    for key, value in headers:
+        if key.lower() == name:
+            return value.decode("latin-1")
+    return None
+
+
+def session_token(headers: list[tuple[bytes, bytes]]) -> str | None:
+    """The session token a request carries: the cookie wins over the header, as on real EM."""
+    cookie = _header(headers, b"cookie")
+    if cookie:
+        for key, value in cookie_parser(cookie).items():
+            if key == SESSION_HEADER and value:  # the cookie name is case-sensitive, as in api.context
+                return value
+    return _header(headers, SESSION_KEY.encode()) or None
+
+
+def transport_of(receive: Receive) -> asyncio.BaseTransport | None:
+    """The transport behind uvicorn's `receive`, or None for in-process clients.
+
+    `receive` is normally uvicorn's bound `RequestResponseCycle.receive`; a wrapper such as
+    uvicorn's trace-level message logger closes over it, so closures are searched a few levels deep.
+    """
+    pending: list[Any] = [receive]
+    for _ in range(4):
+        found: list[Any] = []
+        for fn in pending:
+            transport = getattr(getattr(fn, "__self__", None), "transport", None)
+            # Duck-typed: uvloop's transports do not derive from asyncio's classes.
+            if all(hasattr(transport, name) for name in ("abort", "close", "get_extra_info", "write")):
+                return transport
+            for cell in getattr(fn, "__closure__", None) or ():
+                with contextlib.suppress(ValueError):  # an empty cell
+                    if callable(cell.cell_contents):
+                        found.append(cell.cell_contents)
+        pending = found
+    return None
+
+
+@dataclass
+class _Outcome:
+    """What became of a request, filled in while it is answered."""
+
+    status: int | None = None
+    new_token: str | None = None  # the token a logon answered with
+    broken: bool = False  # no status reached the client
+    closed: bool = False  # the recorder closed the transport: wait for the server to notice
+    error_body: bytearray | None = None  # the start of an error answer's body, for its Message
+
+
+def error_message(body: bytes) -> str | None:
+    """The `Message` of a Veeam Error body (XML or JSON), or None when it is not one."""
+    text = body.lstrip()
+    try:
+        if text.startswith(b"{"):
+            value = orjson.loads(text).get("Message")
+        else:
+            value = etree.fromstring(text, etree.XMLParser(resolve_entities=False, no_network=True)).get("Message")
+    except (orjson.JSONDecodeError, etree.XMLSyntaxError, AttributeError, ValueError):
+        return None
+    return value if isinstance(value, str) else None
+
+
+class Recorder:
+    """ASGI middleware: journal each vendor request (see `mock_em.model.journal`) and apply the
+    first fault rule that fires (see `mock_em.model.faults`).
+
+    The journal, the rules and the EM are read from `app.state` on each request (the app sets
+    them in `create_app`), so a control-plane reset that clears them is seen at once.
+    """
+
+    def __init__(self, app: ASGIApp, canonical: Callable[[str], str] = lambda path: path) -> None:
+        self.app = app
+        self.canonical = canonical
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        canonical = self.canonical(scope["path"])
+        state = scope["app"].state
+        journal: Journal = state.journal
+        faults: FaultRules = state.faults
+        if not is_vendor_path(canonical) or not (journal.enabled or faults):
+            await self.app(scope, receive, send)
+            return
+        em: EnterpriseManager = state.em
+        started = time.perf_counter()
+        arrived = em.clock.now()
+        token = session_token(scope["headers"])
+        session = em.sessions.peek(token) if token else None
+        fault = faults.decide(scope["method"], canonical, self._requester(em, session)) if faults else None
+        outcome = _Outcome()
+
+        async def recording_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                outcome.status = message["status"]
+                outcome.new_token = _header(message.get("headers", []), SESSION_KEY.encode())
+                if outcome.status >= 400:
+                    outcome.error_body = bytearray()
+            elif outcome.error_body is not None and len(outcome.error_body) < MAX_ERROR_BODY:
+                outcome.error_body += message.get("body", b"")
+            await send(message)
+
+        try:
+            if fault is None:
+                await self.app(scope, receive, recording_send)
+            else:
+                await self._apply(fault, scope, receive, recording_send, outcome)
+        except Exception:
+            if outcome.status is None and not outcome.broken:
+                outcome.status = 500  # what Starlette's ServerErrorMiddleware answers next
+            raise
+        finally:
+            if journal.enabled:
+                # A logon's entry names the session it opened.
+                who = session or (em.sessions.peek(outcome.new_token) if outcome.new_token else None)
+                journal.record(
+                    time=arrived,
+                    method=scope["method"],
+                    path=scope["path"],
+                    canonical_path=canonical,
+                    query=scope.get("query_string", b"").decode("latin-1"),
+                    headers=journal_headers(scope["headers"]),
+                    session_id=who.session_id if who else None,
+                    user_name=who.user_name if who else None,
+                    token_rejected=token is not None and session is None,
+                    status=None if outcome.broken else outcome.status,
+                    latency_ms=round((time.perf_counter() - started) * 1000, 3),
+                    fault_id=fault.rule_id if fault else None,
+                    fault=fault.kind if fault else None,
+                    delay_ms=round(fault.delay_ms, 3) if fault and fault.delay_ms is not None else None,
+                    error=error_message(bytes(outcome.error_body)) if outcome.error_body else None,
+                )
+        if outcome.closed:
+            # Journaled first: a client that saw the connection break may ask the journal at once.
+            await _until_disconnected(receive)
+
+    @staticmethod
+    def _requester(em: EnterpriseManager, session: LogonSession | None) -> Requester:
+        if session is None:
+            return Requester()
+        tenant_id = session.account.tenant_id
+        tenant = em.world.tenants.get(tenant_id) if tenant_id is not None else None
+        return Requester(session.user_name, tenant_id, tenant.name if tenant else None)
+
+    async def _apply(self, fault: Fault, scope: Scope, receive: Receive, send: Send, outcome: _Outcome) -> None:
+        """Delay, then answer with an error, break the connection, or let the app answer."""
+        if fault.delay_ms:
+            await asyncio.sleep(fault.delay_ms / 1000)
+        if fault.connection is not None:
+            await self._break(fault, scope, receive, send, outcome)
+        elif fault.status is not None:
+            await self._error(fault.status, fault.message or "", scope, send)
+        else:
+            await self.app(scope, receive, send)
+
+    @staticmethod
+    async def _error(status: int, message: str, scope: Scope, send: Send) -> None:
+        """A Veeam Error in the notation the request asked for, as the API's own errors are."""
+        node = doc.error(status, status_name(status), message)
+        body, media_type = render(node, wants_json(_header(scope["headers"], b"accept")))
+        headers = [(b"content-type", media_type.encode()), (b"content-length", str(len(body)).encode())]
+        if status == 401:
+            headers.append((b"www-authenticate", b"Basic Realm=RestSvc"))
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body, "more_body": False})
+
+    async def _break(self, fault: Fault, scope: Scope, receive: Receive, send: Send, outcome: _Outcome) -> None:
+        """Break the client's connection the way `fault.connection` says."""
+        kind = fault.connection
+        transport = transport_of(receive)
+        if transport is None:
+            outcome.broken = True
+            raise InjectedConnectionFault(
+                f"fault rule {fault.rule_id}: connection {kind.value if kind else ''} "
+                "(this ASGI server has no transport to break; under uvicorn the connection itself breaks)"
+            )
+        if kind is ConnectionFault.reset:
+            outcome.broken = True
+            sock = transport.get_extra_info("socket")
+            if sock is not None:
+                with contextlib.suppress(OSError):  # no RST then, but still an abrupt close
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            transport.abort()
+        elif kind is ConnectionFault.empty:
+            outcome.broken = True
+            transport.close()
+        else:
+            await self._truncate(scope, receive, send, transport)
+        outcome.closed = True
+
+    async def _truncate(self, scope: Scope, receive: Receive, send: Send, transport: asyncio.BaseTransport) -> None:
+        """Let the app answer, then send its headers and only half its body."""
+        start: Message | None = None
+        chunks: list[bytes] = []
+
+        async def capture(message: Message) -> None:
+            nonlocal start
+            if message["type"] == "http.response.start":
+                start = message
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+
+        await self.app(scope, receive, capture)
+        assert start is not None, "the app returned without answering"
+        body = b"".join(chunks)
+        status = start["status"]
+        if not body and status in (204, 304):
+            status = 200
+        declared = max(len(body), 1)
+        kept = [
+            (k, v) for k, v in start.get("headers", []) if k.lower() not in (b"content-length", b"transfer-encoding")
+        ]
+        kept.append((b"content-length", str(declared).encode()))
+        await send({"type": "http.response.start", "status": status, "headers": kept})
+        part = body[: len(body) // 2]
+        if part:
+            await send({"type": "http.response.body", "body": part, "more_body": True})
+        transport.close()  # flushes what was written, then closes: the client sees the body end early
+
+
+async def _until_disconnected(receive: Receive) -> None:
+    """Wait (briefly) until the server has seen the connection go, so it does not answer it."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + DISCONNECT_WAIT
+    while (left := deadline - loop.time()) > 0:
+        try:
+            message = await asyncio.wait_for(receive(), left)
+        except (TimeoutError, OSError):
+            return
+        if message["type"] == "http.disconnect":
+            return
