@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 import sys
 import tempfile
 from pathlib import Path
+
+import uvicorn
 
 from mock_em import __version__
 from mock_em.app import create_app
@@ -14,7 +17,7 @@ from mock_em.model.clock import Clock
 from mock_em.model.enterprise_manager import EnterpriseManager
 from mock_em.model.fixture import load_world
 from mock_em.model.world import World
-from mock_em.settings import Settings
+from mock_em.settings import Settings, SettingsError
 from mock_em.tls import TlsFiles, default_hosts, make_self_signed
 
 
@@ -67,7 +70,11 @@ def build_em(settings: Settings, clock: Clock | None = None) -> EnterpriseManage
 def tls_files(settings: Settings) -> TlsFiles:
     """The user's certificate, or a self-signed CA and certificate made now."""
     if settings.tls_cert and settings.tls_key:
-        return TlsFiles(Path(settings.tls_cert), Path(settings.tls_key), None)
+        files = TlsFiles(Path(settings.tls_cert), Path(settings.tls_key), None)
+        for name, path in (("tls-cert", files.cert), ("tls-key", files.key)):
+            if not path.is_file():
+                raise SettingsError(f"{name}: cannot read {path}")
+        return files
     folder = Path(settings.tls_dir) if settings.tls_dir else Path(tempfile.mkdtemp(prefix="mock-em-tls-"))
     return make_self_signed(folder, default_hosts([*settings.tls_host, settings.host]))
 
@@ -91,38 +98,46 @@ def banner(settings: Settings, em: EnterpriseManager, tls: TlsFiles | None) -> s
 
 def serve(settings: Settings) -> None:
     """Run the server (HTTP on the port, and HTTPS on the TLS port when asked) until stopped."""
-    import uvicorn
-
+    tls = tls_files(settings) if settings.tls else None
+    # Bind every port before anything starts: a taken port is a readable error, never a half-started server.
+    listeners = [("port", settings.port, None)]
+    if tls is not None:
+        listeners.append(("tls-port", settings.tls_port, tls))
+    sockets = [bind(settings.host, port, name) for name, port, _ in listeners]
     em = build_em(settings)
     app = create_app(em, settings)
-    common = {"log_level": settings.log_level, "access_log": False, "server_header": False}
-    configs = [uvicorn.Config(app, host=settings.host, port=settings.port, **common)]
-    tls = None
-    if settings.tls:
-        tls = tls_files(settings)
-        app.state.tls = tls
-        configs.append(
-            uvicorn.Config(
-                app,
-                host=settings.host,
-                port=settings.tls_port,
-                ssl_certfile=str(tls.cert),
-                ssl_keyfile=str(tls.key),
-                lifespan="off",
-                **common,
-            )
-        )
+    app.state.tls = tls
+    common = {"log_level": settings.log_level.lower(), "access_log": False, "server_header": False}
+    servers = []
+    for (_, _, files), sock in zip(listeners, sockets, strict=True):
+        ssl = {"ssl_certfile": str(files.cert), "ssl_keyfile": str(files.key), "lifespan": "off"} if files else {}
+        config = uvicorn.Config(app, host=settings.host, port=sock.getsockname()[1], **common, **ssl)
+        servers.append((uvicorn.Server(config), sock))
     print(banner(settings, em, tls), file=sys.stderr, flush=True)
-    asyncio.run(_serve_all([uvicorn.Server(config) for config in configs]))
+    asyncio.run(_serve_all(servers))
 
 
-async def _serve_all(servers: list) -> None:  # list[uvicorn.Server]
+def bind(host: str, port: int, setting: str) -> socket.socket:
+    """A listening-ready socket on host:port, or SettingsError naming the setting."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise SettingsError(f"{setting}: cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    sock.set_inheritable(True)
+    return sock
+
+
+async def _serve_all(servers: list[tuple[uvicorn.Server, socket.socket]]) -> None:
     """Serve every listener; when one is told to stop (SIGTERM, SIGINT), all stop."""
 
     async def follow() -> None:
-        while not any(s.should_exit for s in servers):
+        while not any(server.should_exit for server, _ in servers):
             await asyncio.sleep(0.1)
-        for server in servers:
+        for server, _ in servers:
             server.should_exit = True
 
-    await asyncio.gather(follow(), *(server.serve() for server in servers))
+    await asyncio.gather(follow(), *(server.serve(sockets=[sock]) for server, sock in servers))

@@ -35,6 +35,9 @@ RELEASES = {
 }
 
 
+LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
+
+
 class SettingsError(ValueError):
     """A setting with a value mock-em cannot use; the message names it."""
 
@@ -89,6 +92,10 @@ class Settings:
     def _check(self) -> None:
         if not 0 <= self.tls_port <= 65535:
             raise SettingsError(f"tls-port: {self.tls_port} is not a TCP port")
+        if self.tls and self.tls_port == self.port and self.port != 0:
+            raise SettingsError(f"tls-port: HTTPS needs a port of its own, not the HTTP port {self.port}")
+        if self.log_level.lower() not in LOG_LEVELS:
+            raise SettingsError(f"log-level: {self.log_level!r} is not one of {', '.join(LOG_LEVELS)}")
         if (self.tls_cert is None) != (self.tls_key is None):
             raise SettingsError("tls-cert and tls-key: give both or neither")
         if not 0 < self.clock_rate <= 1_000_000:

@@ -1,0 +1,1 @@
+"""End-to-end tests: the seed page, crawling every link, determinism and the real server."""

@@ -1,0 +1,227 @@
+"""Crawl: from `GET /api/` and the LogonSession, follow every Href of every response.
+
+Every followed Href must answer 200 with a schema-valid body (the conftest hook validates each
+response), and the crawl must reach every route family in both forms where both are linked.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import deque
+from collections.abc import Callable, Iterator
+
+import httpx
+import pytest
+from conftest import BASE, EmClient
+from lxml import etree
+
+from mock_em.settings import Settings
+
+MAX_REQUESTS = 2000
+NS = "http://www.veeam.com/ent/v1.0"
+_GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+
+# Every route family a crawl from the root must reach (`{id}` stands for a GUID).
+FAMILIES = {
+    "/api/",
+    "/api/logonSessions",
+    "/api/logonSessions/{id}",
+    "/api/backupServers",
+    "/api/backupServers/{id}",
+    "/api/backupServers/{id}?format=Entity",
+    "/api/cloud",
+    "/api/cloud/tenants",
+    "/api/cloud/tenants?format=Entity",
+    "/api/cloud/tenants/{id}",
+    "/api/cloud/tenants/{id}?format=Entity",
+    "/api/cloud/replicas",
+    "/api/cloud/replicas?format=Entity",
+    "/api/cloud/replicas/{id}",
+    "/api/cloud/replicas/{id}?format=Entity",
+    "/api/cloud/replicas/{id}/vmReplicaPoints",
+    "/api/cloud/vmReplicaPoints",
+    "/api/cloud/vmReplicaPoints?format=Entity",
+    "/api/cloud/vmReplicaPoints/{id}",
+    "/api/cloud/vmReplicaPoints/{id}?format=Entity",
+}
+
+
+POINT_ITEM = "/api/cloud/vmReplicaPoints/{id}"
+
+
+def family(href: str) -> str:
+    """`http://localhost:9399/api/cloud/tenants/<guid>?format=Entity` → `/api/cloud/tenants/{id}?format=Entity`."""
+    return _GUID.sub("{id}", href.removeprefix(BASE))
+
+
+def hrefs_of(response: httpx.Response) -> Iterator[tuple[str, str | None]]:
+    """(Href, Rel) of every element of a body that carries an Href: links, refs and entities."""
+    for element in etree.fromstring(response.content).iter(etree.Element):
+        href = element.get("Href")
+        if href is not None:
+            yield href, element.get("Rel")
+
+
+class Crawl:
+    """What a crawl fetched: every followed Href with its status, and what it skipped."""
+
+    def __init__(self) -> None:
+        self.status: dict[str, int] = {}
+        self.skipped: set[str] = set()
+        self.foreign: set[str] = set()
+        self.session = ""
+
+    @property
+    def families(self) -> set[str]:
+        """The route families reached."""
+        return {family(href) for href in self.status}
+
+
+def tenant_login_spec(username: str, password: str) -> bytes:
+    """The body of a Cloud Connect tenant's logon (em-api.md §3.1)."""
+    spec = etree.Element(f"{{{NS}}}LoginSpec", nsmap={None: NS})
+    credentials = etree.SubElement(spec, f"{{{NS}}}TenantCredentials")
+    etree.SubElement(credentials, f"{{{NS}}}Username").text = username
+    etree.SubElement(credentials, f"{{{NS}}}Password").text = password
+    return etree.tostring(spec)
+
+
+def crawl(client: EmClient, user: str = "Administrator", password: str = "P@ssw0rd", tenant: bool = False) -> Crawl:
+    """Log on (HTTP Basic, or a tenant's LoginSpec) and follow every Href breadth-first (GET only;
+    `Create` links are POSTs and skipped)."""
+    result = Crawl()
+    client.cookies.clear()
+    root = client.get("/api/")
+    assert root.status_code == 200
+    if tenant:
+        logon = client.post(
+            "/api/sessionMngr/?v=latest",
+            content=tenant_login_spec(user, password),
+            headers={"Content-Type": "application/xml"},
+        )
+    else:
+        logon = client.post("/api/sessionMngr/?v=latest", auth=(user, password))
+    assert logon.status_code == 201, logon.text
+    token = logon.headers["X-RestSvcSessionId"]
+    result.session = logon.headers["Location"]
+    queue: deque[tuple[str, str | None]] = deque([*hrefs_of(root), *hrefs_of(logon)])
+    while queue:
+        href, rel = queue.popleft()
+        if rel == "Create":
+            result.skipped.add(href)
+            continue
+        if not href.startswith(BASE + "/api"):
+            result.foreign.add(href)
+            continue
+        if href in result.status:
+            continue
+        assert len(result.status) < MAX_REQUESTS, f"crawl did not finish within {MAX_REQUESTS} requests"
+        response = client.get_as(token, href)
+        result.status[href] = response.status_code
+        if response.status_code == 200:
+            queue.extend(hrefs_of(response))
+    return result
+
+
+@pytest.fixture(params=["seed", "generated"])
+def world_client(request: pytest.FixtureRequest, em_client: Callable[..., EmClient]) -> EmClient:
+    """A client over the seed world, or over a small generated one."""
+    if request.param == "seed":
+        return request.getfixturevalue("seed_client")
+    return em_client(tenants=2, replicas_per_tenant=1, vms_per_replica=2, points_per_vm=3)
+
+
+def test_every_followed_href_answers_200(world_client: EmClient) -> None:
+    """No followed link is broken, and every link stays on the server the client used."""
+    result = crawl(world_client)
+    broken = {href: status for href, status in result.status.items() if status != 200}
+    assert broken == {}
+    assert result.foreign == set()
+    versions = ["latest", *Settings().api_versions]
+    assert result.skipped == {f"{BASE}/api/sessionMngr/?v={v}" for v in versions}
+
+
+def test_crawl_reaches_every_route_family(world_client: EmClient) -> None:
+    """Root, sessions, backup servers, the cloud service and each cloud collection and item."""
+    missing = FAMILIES - crawl(world_client).families
+    assert missing == set()
+
+
+def test_crawl_reaches_every_object_in_both_forms(world_client: EmClient) -> None:
+    """Every backup server, tenant, replica and point of the world is linked, as a reference and
+    as an entity; and every replica's own point list is reached."""
+    world = world_client.em.world
+    fetched = set(crawl(world_client).status)
+    expected: set[str] = set()
+    for path, ids in (
+        ("backupServers", world.backup_servers),
+        ("cloud/tenants", world.tenants),
+        ("cloud/replicas", world.replicas),
+        ("cloud/vmReplicaPoints", world.points),
+    ):
+        assert ids, f"the world has no {path}"
+        for object_id in ids:
+            expected |= {f"{BASE}/api/{path}/{object_id}", f"{BASE}/api/{path}/{object_id}?format=Entity"}
+    expected |= {f"{BASE}/api/cloud/replicas/{r}/vmReplicaPoints" for r in world.replicas}
+    assert expected - fetched == set()
+
+
+def test_crawl_is_bounded_and_small(em_client: Callable[..., EmClient]) -> None:
+    """The small generated world crawls in a predictable number of requests (no link loops that
+    mint new URLs): 2 per object, the collections, plus root, cloud and sessions."""
+    client = em_client(tenants=2, replicas_per_tenant=1, vms_per_replica=2, points_per_vm=3)
+    world = client.em.world
+    known = [href for href in crawl(client).status if family(href) in FAMILIES]
+    objects = len(world.backup_servers) + len(world.tenants) + len(world.replicas) + len(world.points)
+    # objects in two forms; backupServers (reference form only) and the three cloud collections in
+    # both forms; each replica's point list; /api/, /api/cloud, /api/logonSessions and the session.
+    assert len(known) == 2 * objects + 1 + 2 * 3 + len(world.replicas) + 4
+
+
+@pytest.mark.parametrize("role", ["PortalUser", "RestoreOperator"])
+def test_other_roles_get_only_links_they_may_follow(em_client: Callable[..., EmClient], role: str) -> None:
+    """A Portal User or Restore Operator is linked only to what it may read: no 403 or 404 on the
+    way, and a Restore Operator is never shown the backup servers or the tenants."""
+    client = em_client(
+        tenants=2,
+        replicas_per_tenant=1,
+        vms_per_replica=2,
+        points_per_vm=3,
+        user=("Administrator:P@ssw0rd", f"someone:pw:{role}"),
+    )
+    result = crawl(client, "someone", "pw")
+    assert {href: status for href, status in result.status.items() if status != 200} == {}
+    families = result.families
+    assert "/api/cloud/vmReplicaPoints/{id}?format=Entity" in families
+    provider = {f for f in families if f.startswith(("/api/backupServers", "/api/cloud/tenants"))}
+    if role == "RestoreOperator":
+        assert provider == set()
+    else:
+        assert "/api/cloud/tenants/{id}?format=Entity" in provider
+
+
+def test_each_tenant_crawls_only_its_own_cloud(world_client: EmClient) -> None:
+    """A tenant's logon links only to its own cloud resources: every link resolves, it reaches each
+    of its own points in both forms, and nothing of the provider or of other tenants."""
+    world = world_client.em.world
+    assert len(world.tenants) >= 2
+    world_client.logon()  # an administrator's session that no tenant may see
+    for tenant in world.tenants.values():
+        result = crawl(world_client, tenant.username, tenant.password, tenant=True)
+        assert {href: status for href, status in result.status.items() if status != 200} == {}, tenant.name
+        own_replicas = {r.id for r in world.replicas.values() if r.tenant_id == tenant.id}
+        own_points = {p.id for p in world.points.values() if p.replica_id in own_replicas}
+        points = {href for href in result.status if family(href) in (POINT_ITEM, f"{POINT_ITEM}?format=Entity")}
+        expected = {
+            f"{BASE}/api/cloud/vmReplicaPoints/{p}{form}" for p in own_points for form in ("", "?format=Entity")
+        }
+        assert points == expected, tenant.name
+        replica_ids = {_GUID.search(href).group(0) for href in result.status if "/cloud/replicas/" in href}
+        assert replica_ids == {str(r) for r in own_replicas}, tenant.name
+        outside = {
+            f for f in result.families if f != "/api/" and not f.startswith(("/api/cloud", "/api/logonSessions"))
+        }
+        assert outside == set(), tenant.name
+        assert not any(f.startswith(("/api/cloud/tenants", "/api/backupServers")) for f in result.families)
+        sessions = {href for href in result.status if family(href) == "/api/logonSessions/{id}"}
+        assert sessions == {result.session}, tenant.name
