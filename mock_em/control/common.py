@@ -13,8 +13,11 @@ from mock_em.model.fixture import format_time
 
 
 def em(request: Request) -> EnterpriseManager:
-    """The emulated Enterprise Manager."""
-    return request.app.state.em
+    """The emulated Enterprise Manager (in demo mode, with its jobs run up to the clock's now)."""
+    manager: EnterpriseManager = request.app.state.em
+    if manager.live:
+        manager.catch_up()
+    return manager
 
 
 def world_summary(manager: EnterpriseManager) -> dict[str, Any]:
