@@ -30,13 +30,9 @@ async def ready(request: Request) -> dict[str, Any]:
 async def about(request: Request) -> dict[str, Any]:
     """Version, seed, world size, clock and the emulated vendor routes."""
     settings = request.app.state.settings
+    paths = request.app.openapi()["paths"]  # the routes as documented, whatever the router nesting
     vendor_routes = sorted(
-        {
-            f"{method} {route.path}"
-            for route in request.app.routes
-            if getattr(route, "path", "").startswith("/api")
-            for method in sorted(getattr(route, "methods", None) or ())
-        }
+        f"{method.upper()} {path}" for path, methods in paths.items() if path.startswith("/api") for method in methods
     )
     return {
         "name": "mock-em",

@@ -71,6 +71,7 @@ class EnterpriseManager:
     unusual_state_rate: float = 0.0  # share of new points that end in a state other than Ready
 
     def __post_init__(self) -> None:
+        self.initial_seed = self.seed  # what a reset returns to after a regenerate with another seed
         if self.world_time is None:
             self.world_time = self.clock.now()
         if self.rng is None:
@@ -126,6 +127,7 @@ class EnterpriseManager:
     def reset(self) -> None:
         """Back to the world and clock the EM started with, with no sessions."""
         self.clock.reset()
+        self.seed = self.initial_seed
         if self.origin is not None:
             self.replace_world(self.origin())
         self.sessions.expire_all()
