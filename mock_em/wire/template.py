@@ -25,7 +25,6 @@ from collections.abc import Mapping
 from datetime import datetime
 from importlib import resources
 from typing import Any, NamedTuple
-from uuid import UUID
 
 from lxml import etree
 
@@ -62,24 +61,32 @@ class Node(NamedTuple):
         return self.template.json(self.values)
 
 
+# Characters XML 1.0 cannot carry, and lone surrogates (which no UTF-8 encoder takes). They reach
+# the wire only by echoing client input (an id, a path, a parameter), and are shown as \xNN.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+_NOT_UTF8 = re.compile("[\ud800-\udfff]")
+
+
+def _shown(match: re.Match[str]) -> str:
+    return f"\\x{ord(match.group()):02x}"
+
+
 def xml_text(value: Any) -> str:
     """A native value as XML text."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, datetime):
         return format_time(value)
-    return str(value)
+    return _NOT_XML.sub(_shown, str(value))
 
 
 def json_value(value: Any) -> Any:
     """A native value as JSON data (bools and numbers stay native)."""
-    if value is None or isinstance(value, bool | int | float | str):
+    if value is None or isinstance(value, bool | int | float):
         return value
     if isinstance(value, datetime):
         return format_time(value)
-    if isinstance(value, UUID):
-        return str(value)
-    return str(value)
+    return _NOT_UTF8.sub(_shown, str(value))
 
 
 def _local(tag: str) -> str:
