@@ -105,6 +105,23 @@ def parser() -> argparse.ArgumentParser:
         help="share of new demo points that end in Failover and the like (MOCK_EM_UNUSUAL_STATE_RATE, default 0.02)",
     )
     serve.add_argument("--log-level", help="uvicorn log level (MOCK_EM_LOG_LEVEL, default warning)")
+    scale = serve.add_argument_group("more than one process (one EM across workers and containers)")
+    scale.add_argument(
+        "--workers",
+        type=int,
+        help="worker processes on the one port; more than 1 needs --redis-url (MOCK_EM_WORKERS, default 1)",
+    )
+    scale.add_argument(
+        "--redis-url",
+        metavar="URL",
+        help="share sessions, world and clock through this Redis, e.g. redis://127.0.0.1:6379/0; every process "
+        "(worker or container) given the same URL, prefix and settings is one EM (MOCK_EM_REDIS_URL)",
+    )
+    scale.add_argument(
+        "--redis-prefix",
+        metavar="PREFIX",
+        help="namespace of this EM's keys in Redis (MOCK_EM_REDIS_PREFIX, default mock-em:)",
+    )
 
     generate = commands.add_parser("generate", help="write the generated world as a JSON fixture")
     _world_flags(generate)

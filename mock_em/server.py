@@ -1,16 +1,37 @@
-"""From Settings to a running server: build the world, the EM and the app, then serve them."""
+"""From Settings to a running server: build the world, the EM and the app, then serve them.
+
+One process serves by default. With `--redis-url` the process joins an EM whose sessions, start
+instant and control-plane changes are shared through Redis (`mock_em.store`), so that several
+processes (`--workers N`, or containers behind one load balancer) answer as one. With
+`--workers N` this process binds the ports, then starts N worker processes that serve the same
+sockets, reports the first failure of any as a one-line error, and replaces a worker that dies
+(the new one catches up from the shared log).
+"""
 
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
+import queue
+import signal
 import socket
 import sys
 import tempfile
+import threading
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from multiprocessing.connection import wait
+from multiprocessing.process import BaseProcess
 from pathlib import Path
+from typing import Any
 
 import uvicorn
+from fastapi import FastAPI
+from starlette.types import ASGIApp
 
 from mock_em import __version__
+from mock_em.api.replication import Replication
 from mock_em.app import create_app
 from mock_em.generator import WorldSize, generate_world
 from mock_em.model.clock import Clock
@@ -18,6 +39,8 @@ from mock_em.model.enterprise_manager import EnterpriseManager
 from mock_em.model.fixture import load_world
 from mock_em.model.world import World
 from mock_em.settings import Settings, SettingsError
+from mock_em.store import SharedStore, connect, redacted_url
+from mock_em.store.clock import ReplicatedClock, pinned
 from mock_em.tls import TlsFiles, default_hosts, make_self_signed
 
 
@@ -32,12 +55,21 @@ def world_size(settings: Settings) -> WorldSize:
     )
 
 
+def clock_for(settings: Settings, epoch: float | None = None) -> Clock:
+    """The clock these settings describe; with `epoch`, one that several processes read alike."""
+    start = settings.clock_start
+    # The demo clock runs, from --clock or now, at --clock-rate; otherwise --clock freezes it.
+    frozen = start is not None and not settings.demo
+    rate = settings.clock_rate if settings.demo else 1.0
+    if epoch is None:
+        return Clock(start, frozen=frozen, rate=rate)
+    return ReplicatedClock(start, frozen=frozen, rate=rate, epoch=epoch)
+
+
 def build_em(settings: Settings, clock: Clock | None = None) -> EnterpriseManager:
     """The EM these settings describe: a fixture's world, or one generated for the seed."""
     if clock is None:
-        start = settings.clock_start
-        # The demo clock runs, from --clock or now, at --clock-rate; otherwise --clock freezes it.
-        clock = Clock(start, rate=settings.clock_rate) if settings.demo else Clock(start, frozen=start is not None)
+        clock = clock_for(settings)
     seed = settings.seed
     if settings.fixture:
         path = settings.fixture
@@ -67,6 +99,40 @@ def build_em(settings: Settings, clock: Clock | None = None) -> EnterpriseManage
     return em
 
 
+@dataclass
+class Served:
+    """What one process serves: the ASGI app, the FastAPI app inside it, the EM behind both, and
+    the replication layer when the EM is shared."""
+
+    app: ASGIApp
+    fastapi: FastAPI
+    em: EnterpriseManager
+    replication: Replication | None = None
+
+
+def build_served(settings: Settings, store: SharedStore | None = None) -> Served:
+    """The app for these settings: on its own, or as one process of the EM that `store` holds."""
+    if store is None:
+        em = build_em(settings)
+        app = create_app(em, settings)
+        return Served(app, app, em)
+    clock = clock_for(settings, store.epoch)
+    with pinned(store.epoch):  # every process builds the world as of the instant the first one started
+        em = build_em(settings, clock)
+    em.sessions = store.sessions(clock, em.seed, settings.idle_timeout_delta)
+    app = create_app(em, settings)
+    replication = Replication(app, store.log(), control_token=settings.control_token, floor=store.epoch)
+    return Served(replication, app, em, replication)
+
+
+def app_from_environment() -> ASGIApp:
+    """An app from `MOCK_EM_*` variables alone, for ASGI servers that import a factory
+    (`uvicorn --factory mock_em.server:app_from_environment`); several such processes with one
+    `MOCK_EM_REDIS_URL` are one EM."""
+    settings = Settings.from_sources()
+    return build_served(settings, connect(settings) if settings.redis_url else None).app
+
+
 def tls_files(settings: Settings) -> TlsFiles:
     """The user's certificate, or a self-signed CA and certificate made now."""
     if settings.tls_cert and settings.tls_key:
@@ -93,28 +159,47 @@ def banner(settings: Settings, em: EnterpriseManager, tls: TlsFiles | None) -> s
         lines.append(f"  HTTPS on port {settings.tls_port}" + (f", trust the CA in {tls.ca}" if tls.ca else ""))
     if settings.demo:
         lines.append(f"  demo: the world lives, clock rate {settings.clock_rate:g}")
+    if settings.redis_url:
+        workers = f"{settings.workers} worker processes" if settings.workers > 1 else "this process"
+        lines.append(
+            f"  shared: {workers} in the EM kept in {redacted_url(settings.redis_url)} (prefix {settings.redis_prefix})"
+        )
     return "\n".join(lines)
+
+
+Listener = tuple[str, int, TlsFiles | None]  # setting name, port, TLS files (None: plain HTTP)
 
 
 def serve(settings: Settings) -> None:
     """Run the server (HTTP on the port, and HTTPS on the TLS port when asked) until stopped."""
     tls = tls_files(settings) if settings.tls else None
     # Bind every port before anything starts: a taken port is a readable error, never a half-started server.
-    listeners = [("port", settings.port, None)]
+    listeners: list[Listener] = [("port", settings.port, None)]
     if tls is not None:
         listeners.append(("tls-port", settings.tls_port, tls))
     sockets = [bind(settings.host, port, name) for name, port, _ in listeners]
-    em = build_em(settings)
-    app = create_app(em, settings)
-    app.state.tls = tls
+    store = connect(settings) if settings.redis_url else None  # an unusable Redis is a readable error too
+    if settings.workers > 1:
+        run_workers(settings, listeners, sockets)
+        return
+    served = build_served(settings, store)
+    served.fastapi.state.tls = tls
+    servers = uvicorn_servers(served.app, settings, listeners, sockets)
+    print(banner(settings, served.em, tls), file=sys.stderr, flush=True)
+    asyncio.run(_serve_all(servers, prepare=served.replication.catch_up if served.replication else None))
+
+
+def uvicorn_servers(
+    app: ASGIApp, settings: Settings, listeners: list[Listener], sockets: list[socket.socket]
+) -> list[tuple[uvicorn.Server, socket.socket]]:
+    """One uvicorn server per listener, all serving `app`."""
     common = {"log_level": settings.log_level.lower(), "access_log": False, "server_header": False}
     servers = []
     for (_, _, files), sock in zip(listeners, sockets, strict=True):
         ssl = {"ssl_certfile": str(files.cert), "ssl_keyfile": str(files.key), "lifespan": "off"} if files else {}
         config = uvicorn.Config(app, host=settings.host, port=sock.getsockname()[1], **common, **ssl)
         servers.append((uvicorn.Server(config), sock))
-    print(banner(settings, em, tls), file=sys.stderr, flush=True)
-    asyncio.run(_serve_all(servers))
+    return servers
 
 
 def bind(host: str, port: int, setting: str) -> socket.socket:
@@ -131,13 +216,171 @@ def bind(host: str, port: int, setting: str) -> socket.socket:
     return sock
 
 
-async def _serve_all(servers: list[tuple[uvicorn.Server, socket.socket]]) -> None:
-    """Serve every listener; when one is told to stop (SIGTERM, SIGINT), all stop."""
+async def _serve_all(
+    servers: list[tuple[uvicorn.Server, socket.socket]],
+    prepare: Callable[[], Awaitable[None]] | None = None,
+    on_started: Callable[[], None] | None = None,
+) -> None:
+    """Serve every listener; when one is told to stop (SIGTERM, SIGINT), all stop.
+
+    `prepare` runs first (a shared EM catches up with the control log before its first answer);
+    `on_started` is called once every listener accepts connections.
+    """
+    if prepare is not None:
+        await prepare()
 
     async def follow() -> None:
+        announced = on_started is None
         while not any(server.should_exit for server, _ in servers):
-            await asyncio.sleep(0.1)
+            if not announced and all(server.started for server, _ in servers):
+                announced = True
+                on_started()  # type: ignore[misc]  # not None when not announced
+            await asyncio.sleep(0.05)
         for server, _ in servers:
             server.should_exit = True
 
     await asyncio.gather(follow(), *(server.serve(sockets=[sock]) for server, sock in servers))
+
+
+# -- worker processes ---------------------------------------------------------------------------
+
+STARTUP_FAILURE = 3  # a worker's exit status when it could not build its EM or app
+RESTART_LIMIT = 5  # replacements of dead workers allowed within RESTART_WINDOW seconds
+RESTART_WINDOW = 60.0
+STOP_GRACE = 10.0  # seconds a worker gets to finish its requests after SIGTERM
+
+
+@dataclass(frozen=True, slots=True)
+class _Report:
+    """A worker's word to the parent: it serves (with the banner, from worker 0), or why it cannot."""
+
+    index: int
+    error: str | None = None
+    banner: str | None = None
+
+
+def _worker(
+    settings: Settings, index: int, listeners: list[Listener], sockets: list[socket.socket], reports: Any
+) -> None:
+    """One worker process (spawned, so nothing is shared by accident): join the EM, serve the sockets."""
+    try:
+        served = build_served(settings, connect(settings))
+    except Exception as exc:  # every failure becomes the parent's one-line error
+        text = str(exc) if isinstance(exc, ValueError | OSError) and str(exc) else f"{type(exc).__name__}: {exc}"
+        reports.put(_Report(index, error=text))
+        sys.exit(STARTUP_FAILURE)
+    tls = listeners[-1][2]
+    served.fastapi.state.tls = tls
+    servers = uvicorn_servers(served.app, settings, listeners, sockets)
+
+    def started() -> None:
+        reports.put(_Report(index, banner=banner(settings, served.em, tls) if index == 0 else None))
+
+    assert served.replication is not None
+    asyncio.run(_serve_all(servers, prepare=served.replication.catch_up, on_started=started))
+
+
+class _Workers:
+    """The parent's view of its worker processes."""
+
+    def __init__(self, settings: Settings, listeners: list[Listener], sockets: list[socket.socket]) -> None:
+        self.context = multiprocessing.get_context("spawn")  # fork would copy a half-started event loop
+        self.reports = self.context.Queue()
+        self.settings, self.listeners, self.sockets = settings, listeners, sockets
+        self.processes: list[BaseProcess] = []
+        self.restarts: list[float] = []
+
+    def start(self, index: int) -> BaseProcess:
+        process = self.context.Process(
+            target=_worker,
+            args=(self.settings, index, self.listeners, self.sockets, self.reports),
+            name=f"mock-em-worker-{index}",
+        )
+        process.start()
+        return process
+
+    def wait_ready(self, stop: threading.Event) -> str:
+        """Block until every worker serves; the banner, or SettingsError with the first failure."""
+        ready: set[int] = set()
+        text = ""
+        while len(ready) < len(self.processes):
+            if stop.is_set():
+                raise KeyboardInterrupt
+            try:
+                report: _Report = self.reports.get(timeout=0.2)
+            except queue.Empty:
+                dead = [i for i, p in enumerate(self.processes) if i not in ready and not p.is_alive()]
+                if dead:
+                    status = self.processes[dead[0]].exitcode
+                    raise SettingsError(f"worker {dead[0]} exited with status {status} before serving") from None
+                continue
+            if report.error is not None:
+                raise SettingsError(report.error)
+            ready.add(report.index)
+            text = report.banner or text
+        return text
+
+    def supervise(self, stop: threading.Event) -> None:
+        """Until told to stop: replace a worker that dies (it rejoins the EM from the shared log)."""
+        while not stop.is_set():
+            wait([p.sentinel for p in self.processes], timeout=0.5)
+            self._drain_reports()
+            for index, process in enumerate(self.processes):
+                if process.is_alive() or stop.wait(0.1):
+                    continue
+                now = time.monotonic()
+                self.restarts = [t for t in self.restarts if now - t < RESTART_WINDOW] + [now]
+                if len(self.restarts) > RESTART_LIMIT:
+                    print(
+                        f"mock-em: workers keep dying (worker {index}: status {process.exitcode}); stopping",
+                        file=sys.stderr,
+                        flush=True,
+                    )
+                    raise SystemExit(1)
+                print(
+                    f"mock-em: worker {index} (pid {process.pid}) exited with status {process.exitcode}; "
+                    "starting another",
+                    file=sys.stderr,
+                    flush=True,
+                )
+                self.processes[index] = self.start(index)
+
+    def _drain_reports(self) -> None:
+        while True:
+            try:
+                report: _Report = self.reports.get_nowait()
+            except queue.Empty:
+                return
+            if report.error is not None:
+                print(f"mock-em: worker {report.index} could not start: {report.error}", file=sys.stderr, flush=True)
+
+    def stop_all(self) -> None:
+        """SIGTERM every worker (uvicorn finishes its requests), then kill what is left."""
+        for process in self.processes:
+            if process.is_alive():
+                process.terminate()
+        deadline = time.monotonic() + STOP_GRACE
+        for process in self.processes:
+            process.join(max(0.0, deadline - time.monotonic()))
+            if process.is_alive():
+                process.kill()
+                process.join(5)
+
+
+def run_workers(settings: Settings, listeners: list[Listener], sockets: list[socket.socket]) -> None:
+    """Serve with `settings.workers` processes on the bound sockets until SIGINT or SIGTERM."""
+    stop = threading.Event()
+    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
+    workers = _Workers(settings, listeners, sockets)
+    try:
+        workers.processes = [workers.start(index) for index in range(settings.workers)]
+        try:
+            text = workers.wait_ready(stop)
+        except KeyboardInterrupt:
+            return
+        print(text, file=sys.stderr, flush=True)
+        workers.supervise(stop)
+    finally:
+        workers.stop_all()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

@@ -35,6 +35,9 @@ RELEASES = {
 }
 
 
+# More worker processes than this is a typo rather than a plan.
+MAX_WORKERS = 64
+
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
 
 
@@ -82,6 +85,9 @@ class Settings:
     clock_rate: float = 1.0
     unusual_state_rate: float = 0.02
     log_level: str = "warning"
+    workers: int = 1
+    redis_url: str | None = None
+    redis_prefix: str = "mock-em:"
     _accounts: tuple[Account, ...] = field(default=(), repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -106,6 +112,17 @@ class Settings:
             raise SettingsError("journal-size: must not be negative")
         if not 0 <= self.port <= 65535:
             raise SettingsError(f"port: {self.port} is not a TCP port")
+        if not 1 <= self.workers <= MAX_WORKERS:
+            raise SettingsError(f"workers: {self.workers} is not between 1 and {MAX_WORKERS}")
+        if self.workers > 1 and not self.redis_url:
+            raise SettingsError(
+                f"workers: {self.workers} worker processes must share their sessions and world through a store; "
+                "also set redis-url (--redis-url, MOCK_EM_REDIS_URL), e.g. redis://127.0.0.1:6379/0"
+            )
+        if self.redis_url is not None and not re.match(r"^(rediss?|unix)://\S+$", self.redis_url):
+            raise SettingsError(f"redis-url: {self.redis_url!r} is not a redis://, rediss:// or unix:// URL")
+        if not self.redis_prefix or any(c.isspace() for c in self.redis_prefix):
+            raise SettingsError(f"redis-prefix: {self.redis_prefix!r} must be a non-empty word such as mock-em:")
         for name in ("backup_servers", "tenants", "replicas_per_tenant", "vms_per_replica", "points_per_vm"):
             if getattr(self, name) < 0:
                 raise SettingsError(f"{name.replace('_', '-')}: must not be negative")

@@ -53,6 +53,9 @@ SAMPLES: dict[str, Sample] = {
     "clock_rate": Sample("60", 60.0, 2.5),
     "unusual_state_rate": Sample("0.5", 0.5, 0.1),
     "log_level": Sample("debug", "debug", "info"),
+    "workers": Sample("3", 3, 2),
+    "redis_url": Sample("redis://127.0.0.1:6379/0", "redis://127.0.0.1:6379/0", "unix:///run/redis.sock"),
+    "redis_prefix": Sample("em-a:", "em-a:", "em-b:"),
 }
 
 
@@ -60,6 +63,7 @@ SAMPLES: dict[str, Sample] = {
 COMPANIONS: dict[str, dict[str, str]] = {
     "tls_cert": {"MOCK_EM_TLS_KEY": "/tmp/companion-key.pem"},
     "tls_key": {"MOCK_EM_TLS_CERT": "/tmp/companion-cert.pem"},
+    "workers": {"MOCK_EM_REDIS_URL": "redis://127.0.0.1:6379/0"},
 }
 
 

@@ -1,0 +1,247 @@
+"""Replication: every process of one EM applies the same control commands in the same order.
+
+Only with a shared store (`--redis-url`); it wraps the whole app, outside the recorder.
+
+* A mutating control request (POST, PUT, PATCH or DELETE under `/mock`) is not handled directly.
+  The process that received it appends it to the shared log (`mock_em.store.log`), applies every
+  entry it has not applied yet in log order by dispatching it in-process to the app behind it,
+  and then its own entry, whose answer goes to the client. Entries of other processes are
+  answered into the void. One asyncio lock per process keeps this in order.
+* Every other request first applies the entries this process has not applied (one `LLEN` per
+  request tells whether there are any), so a client that changed the world through one process
+  sees the change through any other at once.
+
+Each entry is applied with the clock pinned to the wall time it was logged at (made monotonic
+along the log; see `mock_em.store.clock`), so relative clock changes and "now" reads give the same
+state everywhere, for a running clock too. While an entry of another process is applied,
+`REPLAYING` is set: its effect on the shared sessions happened once already, where it was sent.
+
+Requests that the control token would refuse are passed to the app (which refuses them) without
+being logged, and logged entries keep no credentials: a process re-applying one presents its own
+token. Each answer carries `X-Mock-Em-Worker: host:pid`, so a client (or a test) can tell which
+process answered.
+
+What stays per process, by design or for now:
+
+* the request journal: `GET /mock/journal` lists the requests this process answered (a clear
+  through any process clears them all, as it is a logged command);
+* fault-rule statistics: every process has the same rules, but counts matches on its own, so a
+  rule with `maxCount`, `skipFirst` or a `probability` acts per process (`maxCount: 1` with two
+  workers can fire twice);
+* in demo mode, the world also runs forward whenever a process answers a vendor request; a world
+  edit logged within the same few milliseconds as a scheduled run may then meet that run in one
+  process and miss it in another. With a frozen clock (the default with `--clock`) and with real
+  time outside demo mode the processes stay identical.
+
+The log is never trimmed: a process that starts late (a restarted worker, a new container)
+applies it from the start, so it needs all of it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+import os
+import socket
+import time
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from mock_em.control import PREFIX
+from mock_em.store.clock import pinned
+from mock_em.store.log import REPLAYING, Command, ReplicationLog
+
+MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+WORKER_HEADER = b"x-mock-em-worker"
+# Headers an entry keeps: those that shape how the body is parsed and how errors are written.
+KEPT_HEADERS = frozenset({b"content-type", b"accept"})
+READ_CHUNK = 256  # entries fetched per round trip while catching up
+
+logger = logging.getLogger("mock_em.replication")
+
+
+def worker_name() -> str:
+    """`host:pid`: unique across the processes of one machine and across containers."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def is_control_change(method: str, path: str) -> bool:
+    """A request that changes control-plane state: a mutating method under `/mock`."""
+    return method in MUTATING and (path == PREFIX or path.startswith(PREFIX + "/"))
+
+
+def presented_token(headers: list[tuple[bytes, bytes]]) -> str | None:
+    """The control token a request presents (`X-Mock-Token`, else `Authorization: Bearer`), as
+    `mock_em.control.auth` reads it."""
+    bearer = None
+    for key, value in headers:
+        name = key.lower()
+        if name == b"x-mock-token":
+            return value.decode("latin-1")
+        if name == b"authorization" and bearer is None:
+            scheme, _, rest = value.decode("latin-1").partition(" ")
+            if scheme.casefold() == "bearer":
+                bearer = rest.strip()
+    return bearer
+
+
+class _Gone(Exception):
+    """The client went away before its request body arrived."""
+
+
+async def read_body(receive: Receive) -> bytes:
+    """The whole request body."""
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise _Gone
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+def replay_receive(body: bytes, then: Receive | None = None) -> Receive:
+    """A `receive` that yields `body` once, then defers to `then` (or waits: nobody disconnects)."""
+    sent = False
+
+    async def receive() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        if then is not None:
+            return await then()
+        await asyncio.Event().wait()  # a replayed request has no client to lose
+        return {"type": "http.disconnect"}  # pragma: no cover
+
+    return receive
+
+
+async def _discard(message: Message) -> None:
+    """Where the answers to other processes' commands go."""
+
+
+class Replication:
+    """ASGI middleware: apply the shared control log before anything else (see the module doc)."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        log: ReplicationLog,
+        *,
+        control_token: str | None = None,
+        floor: float = 0.0,
+        worker: str | None = None,
+    ) -> None:
+        self.app = app
+        self.log = log
+        self.applied = 0  # entries of the log this process has applied
+        self.control_token = control_token
+        self.worker = (worker or worker_name()).encode("latin-1")
+        self._last_pin = floor  # pins never go back: the epoch, then each entry's
+        self._lock = asyncio.Lock()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        send = self._tagged(send)
+        if is_control_change(scope["method"], scope["path"]) and self._authorized(scope["headers"]):
+            try:
+                body = await read_body(receive)
+            except _Gone:
+                return
+            await self._command(scope, body, receive, send)
+            return
+        await self.catch_up()
+        await self.app(scope, receive, send)
+
+    def _tagged(self, send: Send) -> Send:
+        async def tagged(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), (WORKER_HEADER, self.worker)]}
+            await send(message)
+
+        return tagged
+
+    def _authorized(self, headers: list[tuple[bytes, bytes]]) -> bool:
+        if not self.control_token:
+            return True
+        presented = presented_token(headers)
+        return presented is not None and hmac.compare_digest(presented.encode(), self.control_token.encode())
+
+    async def catch_up(self) -> None:
+        """Apply the entries other processes logged since this one last looked."""
+        if self.log.length() <= self.applied:
+            return
+        async with self._lock:
+            await self._apply_pending(None)
+
+    async def _command(self, scope: Scope, body: bytes, receive: Receive, send: Send) -> None:
+        """Log a control request, apply what precedes it, then apply it and answer the client."""
+        headers = tuple((k.lower(), v) for k, v in scope["headers"] if k.lower() in KEPT_HEADERS)
+        command = Command(
+            method=scope["method"],
+            path=scope["path"],
+            raw_path=scope.get("raw_path") or scope["path"].encode("utf-8"),
+            query=scope.get("query_string", b""),
+            headers=headers,
+            body=body,
+            wall=time.time(),
+        )
+        async with self._lock:
+            index = self.log.append(command)
+            await self._apply_pending(index)
+            await self._apply(command, (scope, replay_receive(body, receive), send))
+
+    async def _apply_pending(self, stop: int | None) -> None:
+        """Apply logged entries from `applied` up to (not including) `stop`, or to the log's end."""
+        while stop is None or self.applied < stop:
+            upto = self.applied + READ_CHUNK if stop is None else min(stop, self.applied + READ_CHUNK)
+            batch = self.log.read(self.applied, upto)
+            if not batch:
+                return
+            for command in batch:
+                await self._apply(command, None)
+
+    async def _apply(self, command: Command, own: tuple[Scope, Receive, Send] | None) -> None:
+        """Apply one entry at its pinned time: this process's own (answering its client) or another's."""
+        pin = max(command.wall, self._last_pin)
+        self._last_pin = pin
+        replaying = REPLAYING.set(own is None)
+        try:
+            with pinned(pin):
+                if own is not None:
+                    await self.app(*own)
+                else:
+                    await self.app(self._scope(command), replay_receive(command.body), _discard)
+        except Exception:
+            if own is not None:
+                raise
+            logger.warning("re-applying %s %s failed", command.method, command.path, exc_info=True)
+        finally:
+            REPLAYING.reset(replaying)
+            self.applied += 1
+
+    def _scope(self, command: Command) -> Scope:
+        """The ASGI scope of another process's entry, as this process's app should see it."""
+        headers = [*command.headers, (b"content-length", str(len(command.body)).encode())]
+        if self.control_token:
+            headers.append((b"x-mock-token", self.control_token.encode()))
+        return {
+            "type": "http",
+            "asgi": {"version": "3.0", "spec_version": "2.3"},
+            "http_version": "1.1",
+            "method": command.method,
+            "scheme": "http",
+            "path": command.path,
+            "raw_path": command.raw_path,
+            "root_path": "",
+            "query_string": command.query,
+            "headers": headers,
+            "client": None,
+            "server": None,
+            "state": {},
+        }

@@ -1,0 +1,148 @@
+"""Shared state for more than one process: what lets `--workers N`, or several containers behind
+one load balancer, answer as one Enterprise Manager.
+
+Each process still holds its own world, clock, snapshots, fault rules and journal in memory (the
+world is large and read on every request; copying it through a store would cost more than the
+mock does). What makes the processes one EM lives in Redis, under a prefix (`--redis-prefix`):
+
+* `config`: the settings that shape the EM, as the first process wrote them; a process started
+  with other settings refuses to join (a different seed would be a different EM);
+* `epoch`: the wall time the first process started at; every process builds its world and starts
+  its clock at that instant (`mock_em.store.clock`), so all build the same world;
+* `sessions:*`: the logon sessions (`mock_em.store.sessions`);
+* `control-log`: every control-plane change in order (`mock_em.store.log`), which each process
+  applies (`mock_em.api.replication`), so world, clock, snapshots and fault rules stay the same.
+
+The request journal stays per process: each lists the requests it answered. Nothing here expires
+by itself: a fresh EM needs a fresh Redis database, a `FLUSHDB`, or another prefix.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit, urlunsplit
+
+import orjson
+
+from mock_em.model.clock import Clock
+from mock_em.settings import Settings, SettingsError
+from mock_em.store.log import ReplicationLog
+from mock_em.store.sessions import RedisSessionStore
+
+if TYPE_CHECKING:
+    from redis import Redis
+
+# Settings that shape what the EM answers: every process of one EM must agree on them. (Where it
+# listens, TLS, the public URL and the log level may differ from process to process.)
+SHAPING = (
+    "seed",
+    "backup_servers",
+    "tenants",
+    "replicas_per_tenant",
+    "vms_per_replica",
+    "points_per_vm",
+    "fixture",
+    "user",
+    "idle_timeout",
+    "release",
+    "machine_name",
+    "clock",
+    "control_token",
+    "demo",
+    "clock_rate",
+    "unusual_state_rate",
+)
+SECRET = frozenset({"user", "control_token"})  # compared by hash, never written in the clear
+
+
+def redacted_url(url: str) -> str:
+    """The Redis URL without its password, fit for a banner or an error message."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    netloc = f"{parts.username or ''}:***@{host}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
+def _digest(value: Any) -> str:
+    return hashlib.sha256(orjson.dumps(value)).hexdigest()[:16]
+
+
+def shaping_settings(settings: Settings) -> dict[str, Any]:
+    """The settings every process of one EM must share; secrets as hashes, a fixture by content."""
+    shaped: dict[str, Any] = {}
+    for name in SHAPING:
+        value = getattr(settings, name)
+        if name in SECRET:
+            value = _digest(value)
+        elif name == "fixture" and value is not None:
+            with contextlib.suppress(OSError):  # unreadable: building the world names the file
+                value = "sha256:" + hashlib.sha256(Path(value).read_bytes()).hexdigest()[:16]
+        shaped[name] = list(value) if isinstance(value, tuple) else value
+    return shaped
+
+
+@dataclass
+class SharedStore:
+    """One EM's state in Redis: its keys, and the epoch every process starts from."""
+
+    client: Redis
+    prefix: str
+    url: str  # redacted
+    epoch: float
+
+    def log(self) -> ReplicationLog:
+        """The control-plane replication log."""
+        return ReplicationLog(self.client, f"{self.prefix}control-log")
+
+    def sessions(self, clock: Clock, seed: int, idle_timeout: timedelta) -> RedisSessionStore:
+        """The shared logon sessions, expiring by `clock`."""
+        return RedisSessionStore(self.client, self.prefix, clock, seed, idle_timeout)
+
+
+def connect(settings: Settings) -> SharedStore:
+    """Join (or found) the EM that `settings.redis_url` and the prefix name, or SettingsError why not."""
+    if not settings.redis_url:
+        raise SettingsError("redis-url: not set")
+    url = redacted_url(settings.redis_url)
+    try:
+        import redis
+    except ImportError:
+        raise SettingsError(
+            "redis-url: the Python package redis is not installed: pip install 'mock-em[redis]'"
+        ) from None
+    try:
+        client = redis.Redis.from_url(settings.redis_url, socket_connect_timeout=5, health_check_interval=30)
+    except ValueError as exc:
+        raise SettingsError(f"redis-url: {url}: {exc}") from None
+    prefix = settings.redis_prefix
+    shaped = orjson.dumps(shaping_settings(settings), option=orjson.OPT_SORT_KEYS)
+    try:
+        pipe = client.pipeline(transaction=True)
+        pipe.set(f"{prefix}config", shaped, nx=True)
+        pipe.set(f"{prefix}epoch", repr(time.time()), nx=True)
+        pipe.get(f"{prefix}config")
+        pipe.get(f"{prefix}epoch")
+        _, _, stored, epoch = pipe.execute()
+    except redis.RedisError as exc:
+        raise SettingsError(f"redis-url: cannot use {url}: {exc}") from None
+    if stored != shaped:
+        theirs = orjson.loads(stored)
+        ours = orjson.loads(shaped)
+        differ = sorted(name for name in set(ours) | set(theirs) if ours.get(name) != theirs.get(name))
+        shown = ", ".join(
+            name.replace("_", "-") + ("" if name in SECRET else f" {theirs.get(name)!r} there, {ours.get(name)!r} here")
+            for name in differ
+        )
+        raise SettingsError(
+            f"redis-url: {url} (prefix {prefix!r}) already holds an EM with other settings ({shown}); "
+            "start every process with the same settings, or use another --redis-prefix"
+        )
+    return SharedStore(client, prefix, url, float(epoch))
