@@ -9,7 +9,7 @@ WORKDIR /src
 RUN python -m venv /opt/mock-em
 COPY pyproject.toml README.md ./
 COPY mock_em ./mock_em
-RUN /opt/mock-em/bin/pip install --no-cache-dir --disable-pip-version-check . \
+RUN /opt/mock-em/bin/pip install --no-cache-dir --disable-pip-version-check ".[redis]" \
     && /opt/mock-em/bin/pip uninstall --yes --quiet pip setuptools \
     && /opt/mock-em/bin/python -m compileall -q /opt/mock-em/lib
 

@@ -26,7 +26,7 @@ from mock_em.model.entities import (
 )
 from mock_em.model.schedule import run_world
 from mock_em.model.scope import Scope
-from mock_em.model.sessions import SessionStore
+from mock_em.model.sessions import InMemorySessionStore, Sessions
 from mock_em.model.world import World
 
 UNUSUAL_STATES = (PointState.Failover, PointState.Failback, PointState.PermanentFailover, PointState.Unknown)
@@ -61,7 +61,7 @@ class EnterpriseManager:
     world: World
     clock: Clock
     accounts: Accounts
-    sessions: SessionStore
+    sessions: Sessions
     seed: int
     world_time: datetime = field(default=None)  # type: ignore[assignment]  # set in __post_init__
     origin: Callable[[], World] | None = None
@@ -91,7 +91,7 @@ class EnterpriseManager:
     ) -> EnterpriseManager:
         """An EM over `world` with these EM user accounts; `origin` rebuilds `world` for resets."""
         clock = clock or Clock()
-        sessions = SessionStore(clock, seed, idle_timeout)
+        sessions = InMemorySessionStore(clock, seed, idle_timeout)
         return cls(world, clock, Accounts(accounts, machine_name), sessions, seed, clock.now(), origin)
 
     # -- the world over time ----------------------------------------------------------------
