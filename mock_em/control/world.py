@@ -280,10 +280,7 @@ async def add_replica(request: Request, body: NewReplica) -> dict[str, Any]:
     tenant = world.tenants.get(tenant_id)
     if tenant is None:
         raise NotFound(f"Cloud tenant {tenant_id} was not found")
-    names = body.Vms or []
-    vms: list[Vm] = []
-    for name in names:
-        vms.append(Vm(name))
+    vms = [Vm(name) for name in body.Vms]
     replica = CloudReplica(
         id=guid(manager.rng),
         name=body.Name,
