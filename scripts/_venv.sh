@@ -7,7 +7,9 @@ if [ ! -x .venv/bin/python ]; then
 fi
 extras=${1:-}
 stamp=".venv/.installed${extras:+-$extras}"
-if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+fresh() { [ -f "$1" ] && [ ! pyproject.toml -nt "$1" ]; }
+# An install with the test extras also serves `scripts/serve`.
+if ! fresh "$stamp" && ! { [ -z "$extras" ] && fresh .venv/.installed-test; }; then
   .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
   .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".${extras:+[$extras]}"
   touch "$stamp"
