@@ -7,18 +7,24 @@ to its canonical camelCase before routing.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from fastapi import FastAPI
+from starlette.middleware.errors import ServerErrorMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mock_em import __version__
 from mock_em.api import backup_servers, cloud, errors, query, root, sessions
+from mock_em.api.fastpath import FastPath
 from mock_em.api.recorder import Recorder
 from mock_em.control import PREFIX
 from mock_em.control.router import control_router
 from mock_em.model.enterprise_manager import EnterpriseManager
 from mock_em.model.faults import FaultRules
 from mock_em.model.journal import Journal
+from mock_em.model.query import QueryCache
 from mock_em.settings import Settings
+from mock_em.wire.cache import ResponseCache
 
 CANONICAL_SEGMENTS = {
     s.casefold(): s
@@ -41,6 +47,7 @@ CANONICAL_SEGMENTS = {
 ID_COLLECTIONS = frozenset({"tenants", "replicas", "vmReplicaPoints", "backupServers", "logonSessions"})
 
 
+@lru_cache(maxsize=16_384)  # the recorder and CanonicalPaths both ask, for every request
 def canonical_path(path: str) -> str:
     """`/API/BackupServers/` → `/api/backupServers`; ids and unknown segments are kept as sent."""
     parts = path.split("/")
@@ -69,9 +76,44 @@ class CanonicalPaths:
         await self.app(scope, receive, send)
 
 
+class EmApp(FastAPI):
+    """FastAPI with mock-em's own middleware right inside Starlette's ServerErrorMiddleware:
+    Recorder (outermost of ours: sees /api requests as sent), CanonicalPaths, then FastPath,
+    then FastAPI's remaining wrappers (exception telemetry, body limits, exception handlers) and
+    the router. Placed there, the fast path answers without passing through the wrappers it
+    does not need, while any error still ends as a Veeam Error from ServerErrorMiddleware.
+
+    HTTP requests skip FastAPI's per-request OpenTelemetry check (a mock is not traced, and the
+    check costs more than a kept answer); other scopes (lifespan) go through FastAPI as usual.
+    """
+
+    def build_middleware_stack(self) -> ASGIApp:
+        stack = super().build_middleware_stack()
+        if isinstance(stack, ServerErrorMiddleware):
+            stack.app = ours(stack.app)
+            return stack
+        return ours(stack)  # a FastAPI that builds its stack otherwise: ours outermost
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        if self.root_path:
+            scope["root_path"] = self.root_path
+        scope["app"] = self
+        if self.middleware_stack is None:
+            self.middleware_stack = self.build_middleware_stack()
+        await self.middleware_stack(scope, receive, send)
+
+
+def ours(app: ASGIApp) -> ASGIApp:
+    """mock-em's middleware around `app`, outermost first: Recorder, CanonicalPaths, FastPath."""
+    return Recorder(CanonicalPaths(FastPath(app)), canonical=canonical_path)
+
+
 def create_app(em: EnterpriseManager, settings: Settings | None = None) -> FastAPI:
     """An app answering from `em`."""
-    app = FastAPI(
+    app = EmApp(
         title="mock-em",
         version=__version__,
         description="A test double of Veeam Backup Enterprise Manager's REST API",
@@ -86,10 +128,13 @@ def create_app(em: EnterpriseManager, settings: Settings | None = None) -> FastA
     app.state.journal = Journal(app.state.settings.journal_size)
     app.state.faults = FaultRules()
     app.state.reset_hooks += [app.state.journal.reset, app.state.faults.reset]
+    # Rendered answers and query orders, kept per world version (see wire/cache.py, model/query.py).
+    app.state.response_cache = ResponseCache()
+    app.state.query_cache = QueryCache()
+    app.state.fast_path = True  # False: every request goes through FastAPI (tests compare the two)
+    app.state.reset_hooks += [app.state.response_cache.clear, app.state.query_cache.clear]
     errors.install(app)
     for module in (root, sessions, cloud, backup_servers, query):
         app.include_router(module.router)
     app.include_router(control_router())
-    app.add_middleware(CanonicalPaths)
-    app.add_middleware(Recorder, canonical=canonical_path)  # outermost: sees /api requests as sent
-    return app
+    return app  # the middleware (Recorder, CanonicalPaths, FastPath) is placed by EmApp

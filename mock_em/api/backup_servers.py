@@ -1,34 +1,33 @@
-"""`/api/backupServers`: the Veeam Backup & Replication servers connected to EM."""
+"""`/api/backupServers`: the Veeam Backup & Replication servers connected to EM.
+
+Each route is a body function of an `Ask` (see `api.context.get`): FastAPI and the fast path both
+answer from it.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated
+from fastapi import APIRouter
 
-from fastapi import APIRouter, Depends, Request
-from starlette.responses import Response
-
-from mock_em.api.context import Caller, caller, em, hrefs, parse_id, respond, wants_entity
+from mock_em.api.context import Ask, get, parse_id
 from mock_em.wire import documents as doc
+from mock_em.wire.cache import Doc, Whole
 
 router = APIRouter()
-Who = Annotated[Caller, Depends(caller)]
 
 
-@router.get("/api/backupServers")
-async def backup_servers(request: Request, who: Who) -> Response:
+@get(router, "/api/backupServers")
+def backup_servers(ask: Ask) -> Doc:
     """All backup servers."""
-    h = hrefs(request)
-    found = em(request).backup_servers(who.scope)
-    if wants_entity(request):
-        return respond(request, doc.entity_list("BackupServers", (doc.backup_server_entity(h, s) for s in found)))
-    return respond(request, doc.references(doc.backup_server_ref(h, s) for s in found))
+    found = ask.em.backup_servers(ask.who.scope)
+    if ask.entity:
+        return Whole(doc.entity_list("BackupServers", (doc.backup_server_entity(ask.h, s) for s in found)))
+    return Whole(doc.references(doc.backup_server_ref(ask.h, s) for s in found))
 
 
-@router.get("/api/backupServers/{server_id}")
-async def backup_server(request: Request, server_id: str, who: Who) -> Response:
+@get(router, "/api/backupServers/{server_id}")
+def backup_server(ask: Ask, server_id: str) -> Doc:
     """One backup server."""
-    found = em(request).backup_server(who.scope, parse_id(server_id, "Backup server"))
-    h = hrefs(request)
-    if wants_entity(request):
-        return respond(request, doc.backup_server_entity(h, found))
-    return respond(request, doc.backup_server_ref(h, found, root=True))
+    found = ask.em.backup_server(ask.who.scope, parse_id(server_id, "Backup server"))
+    if ask.entity:
+        return Whole(doc.backup_server_entity(ask.h, found))
+    return Whole(doc.backup_server_ref(ask.h, found, root=True))

@@ -1,96 +1,101 @@
-"""Cloud Connect resources: `/api/cloud`, tenants, replicas and their VM replica points."""
+"""Cloud Connect resources: `/api/cloud`, tenants, replicas and their VM replica points.
+
+Each route is a body function of an `Ask` returning the document to send (see `api.context.get`):
+FastAPI and the fast path both answer from it.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated
+from fastapi import APIRouter
 
-from fastapi import APIRouter, Depends, Request
-from starlette.responses import Response
-
-from mock_em.api.context import Caller, caller, em, hrefs, parse_id, respond, wants_entity
+from mock_em.api.context import Ask, get, parse_id
+from mock_em.model.entities import CloudVmReplicaPoint
 from mock_em.wire import documents as doc
+from mock_em.wire.cache import Doc, Listing, Whole, point_content
 
 router = APIRouter()
-Who = Annotated[Caller, Depends(caller)]
 
 
-@router.get("/api/cloud")
-async def cloud_service(request: Request, who: Who) -> Response:
+@get(router, "/api/cloud", session_bound=True)
+def cloud_service(ask: Ask) -> Doc:
     """The Cloud Connect service: links to the collections the caller may read."""
-    return respond(request, doc.cloud_service(hrefs(request), who.session.session_id, who.scope))
+    return Whole(doc.cloud_service(ask.h, ask.who.session.session_id, ask.who.scope))
 
 
-def _points_response(request: Request, who: Caller, points: list) -> Response:
-    h, world = hrefs(request), em(request).world
-    if wants_entity(request):
-        items = [doc.point_entity(h, world, p, who.scope, in_list=True) for p in points]
-        return respond(request, doc.entity_list("CloudVmReplicaPoints", items))
-    return respond(request, doc.references(doc.point_ref(h, world, p, who.scope) for p in points))
+def points_listing(ask: Ask, points: list[CloudVmReplicaPoint]) -> Listing:
+    """A list of points in the asked form; each point's bytes are kept as a fragment."""
+    h, world, scope = ask.h, ask.em.world, ask.who.scope
+    fragments = ask.fragments
+    key = point_content(world, fragments) if fragments is not None else None
+    if ask.entity:
+        return Listing(
+            lambda items: doc.entity_list("CloudVmReplicaPoints", items),
+            points,
+            lambda p: doc.point_entity(h, world, p, scope, in_list=True),
+            ("CloudVmReplicaPoints", h.api, scope),
+            key,
+        )
+    return Listing(doc.references, points, lambda p: doc.point_ref(h, world, p, scope), ("Refs", h.api, scope), key)
 
 
-@router.get("/api/cloud/vmReplicaPoints")
-async def points(request: Request, who: Who) -> Response:
+@get(router, "/api/cloud/vmReplicaPoints")
+def points(ask: Ask) -> Doc:
     """Every restore point of tenant replicas the caller may see (the seed request)."""
-    return _points_response(request, who, em(request).points(who.scope))
+    return points_listing(ask, ask.em.points(ask.who.scope))
 
 
-@router.get("/api/cloud/vmReplicaPoints/{point_id}")
-async def point(request: Request, point_id: str, who: Who) -> Response:
+@get(router, "/api/cloud/vmReplicaPoints/{point_id}")
+def point(ask: Ask, point_id: str) -> Doc:
     """One restore point."""
-    found = em(request).point(who.scope, parse_id(point_id, "Cloud VM replica point"))
-    h, world = hrefs(request), em(request).world
-    if wants_entity(request):
-        return respond(request, doc.point_entity(h, world, found, who.scope))
-    return respond(request, doc.point_ref(h, world, found, who.scope, root=True))
+    found = ask.em.point(ask.who.scope, parse_id(point_id, "Cloud VM replica point"))
+    if ask.entity:
+        return Whole(doc.point_entity(ask.h, ask.em.world, found, ask.who.scope))
+    return Whole(doc.point_ref(ask.h, ask.em.world, found, ask.who.scope, root=True))
 
 
-@router.get("/api/cloud/replicas/{replica_id}/vmReplicaPoints")
-@router.get("/api/cloud/vmReplicaPoints/{replica_id}/vmReplicaPoints")  # where API v1_2 (EM 9.0) kept it
-async def replica_points(request: Request, replica_id: str, who: Who) -> Response:
+@get(router, "/api/cloud/replicas/{replica_id}/vmReplicaPoints")
+def replica_points(ask: Ask, replica_id: str) -> Doc:
     """The restore points of one replication job."""
-    found = em(request).points(who.scope, parse_id(replica_id, "Cloud replica"))
-    return _points_response(request, who, found)
+    return points_listing(ask, ask.em.points(ask.who.scope, parse_id(replica_id, "Cloud replica")))
 
 
-@router.get("/api/cloud/replicas")
-async def replicas(request: Request, who: Who) -> Response:
+# Where API v1_2 (EM 9.0) kept a replica's points.
+get(router, "/api/cloud/vmReplicaPoints/{replica_id}/vmReplicaPoints")(replica_points)
+
+
+@get(router, "/api/cloud/replicas")
+def replicas(ask: Ask) -> Doc:
     """Tenant replication jobs the caller may see."""
-    h, world = hrefs(request), em(request).world
-    found = em(request).replicas(who.scope)
-    if wants_entity(request):
-        return respond(
-            request, doc.entity_list("CloudReplicas", (doc.replica_entity(h, world, r, who.scope) for r in found))
-        )
-    return respond(request, doc.references(doc.replica_ref(h, world, r, who.scope) for r in found))
+    h, world, scope = ask.h, ask.em.world, ask.who.scope
+    found = ask.em.replicas(scope)
+    if ask.entity:
+        return Whole(doc.entity_list("CloudReplicas", (doc.replica_entity(h, world, r, scope) for r in found)))
+    return Whole(doc.references(doc.replica_ref(h, world, r, scope) for r in found))
 
 
-@router.get("/api/cloud/replicas/{replica_id}")
-async def replica(request: Request, replica_id: str, who: Who) -> Response:
+@get(router, "/api/cloud/replicas/{replica_id}")
+def replica(ask: Ask, replica_id: str) -> Doc:
     """One replication job."""
-    found = em(request).replica(who.scope, parse_id(replica_id, "Cloud replica"))
-    h, world = hrefs(request), em(request).world
-    if wants_entity(request):
-        return respond(request, doc.replica_entity(h, world, found, who.scope))
-    return respond(request, doc.replica_ref(h, world, found, who.scope, root=True))
+    found = ask.em.replica(ask.who.scope, parse_id(replica_id, "Cloud replica"))
+    if ask.entity:
+        return Whole(doc.replica_entity(ask.h, ask.em.world, found, ask.who.scope))
+    return Whole(doc.replica_ref(ask.h, ask.em.world, found, ask.who.scope, root=True))
 
 
-@router.get("/api/cloud/tenants")
-async def tenants(request: Request, who: Who) -> Response:
+@get(router, "/api/cloud/tenants")
+def tenants(ask: Ask) -> Doc:
     """Cloud Connect tenants."""
-    h, world = hrefs(request), em(request).world
-    found = em(request).tenants(who.scope)
-    if wants_entity(request):
-        return respond(
-            request, doc.entity_list("CloudTenants", (doc.tenant_entity(h, world, t, who.scope) for t in found))
-        )
-    return respond(request, doc.references(doc.tenant_ref(h, world, t, who.scope) for t in found))
+    h, world, scope = ask.h, ask.em.world, ask.who.scope
+    found = ask.em.tenants(scope)
+    if ask.entity:
+        return Whole(doc.entity_list("CloudTenants", (doc.tenant_entity(h, world, t, scope) for t in found)))
+    return Whole(doc.references(doc.tenant_ref(h, world, t, scope) for t in found))
 
 
-@router.get("/api/cloud/tenants/{tenant_id}")
-async def tenant(request: Request, tenant_id: str, who: Who) -> Response:
+@get(router, "/api/cloud/tenants/{tenant_id}")
+def tenant(ask: Ask, tenant_id: str) -> Doc:
     """One tenant."""
-    found = em(request).tenant(who.scope, parse_id(tenant_id, "Cloud tenant"))
-    h, world = hrefs(request), em(request).world
-    if wants_entity(request):
-        return respond(request, doc.tenant_entity(h, world, found, who.scope))
-    return respond(request, doc.tenant_ref(h, world, found, who.scope, root=True))
+    found = ask.em.tenant(ask.who.scope, parse_id(tenant_id, "Cloud tenant"))
+    if ask.entity:
+        return Whole(doc.tenant_entity(ask.h, ask.em.world, found, ask.who.scope))
+    return Whole(doc.tenant_ref(ask.h, ask.em.world, found, ask.who.scope, root=True))

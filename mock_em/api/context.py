@@ -2,26 +2,44 @@
 
 Query parameter names and the `format` value are case-insensitive (clients send `Format=entity`
 and `Type=`), and unknown parameters are ignored, as real EM does.
+
+The hot GET routes are written once, as plain functions of an `Ask` (the request as a route body
+sees it: EM, caller, Hrefs, parameters, notation) that return the document to send. `get`
+registers such a body as a FastAPI route; the fast path (`mock_em.api.fastpath`) finds the same
+body on that route and calls it without FastAPI. Everything both paths read from a request
+(token, Accept, base URL, query parameters, cache key) is computed here, from the ASGI scope, by
+one function each, so the two paths cannot disagree.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import inspect
+import re
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, replace
+from typing import Annotated, Any, NamedTuple
+from urllib.parse import parse_qsl
 from uuid import UUID
 
-from fastapi import Request
+from fastapi import APIRouter, Depends, Request
+from starlette.datastructures import URL
+from starlette.requests import cookie_parser
 from starlette.responses import Response
+from starlette.types import Scope as AsgiScope
 
 from mock_em.api.errors import VeeamError, unauthorized
 from mock_em.model.enterprise_manager import EnterpriseManager, NotFound
 from mock_em.model.entities import LogonSession
 from mock_em.model.scope import Scope
 from mock_em.settings import Settings
+from mock_em.wire import documents as doc
+from mock_em.wire.cache import Doc, FragmentCache, ResponseCache, render_doc
 from mock_em.wire.links import Hrefs
-from mock_em.wire.render import render, wants_json
+from mock_em.wire.render import JSON_TYPE, XML_TYPE, render, wants_json
 from mock_em.wire.template import Node
 
 SESSION_HEADER = "X-RestSvcSessionId"
+_SESSION_KEY = SESSION_HEADER.lower().encode("latin-1")
 
 
 def em(request: Request) -> EnterpriseManager:
@@ -34,26 +52,130 @@ def settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
+# -- what a request says, read once from the ASGI scope -----------------------------------------
+
+
+class Facts(NamedTuple):
+    """The request headers the API reads: `Host`, `Accept` and the session token."""
+
+    host: bytes | None
+    accept: str | None
+    token: str | None
+
+
+_SEEN_FACTS: dict[tuple[Any, ...], Facts] = {}
+_MAX_SEEN_FACTS = 4096
+
+
+def request_facts(headers: list[tuple[bytes, bytes]]) -> Facts:
+    """`read_facts`, remembered per header list (a client sends the same headers again and again)."""
+    try:
+        key = tuple(headers)
+        found = _SEEN_FACTS.get(key)
+    except TypeError:  # header items that are not tuples: nothing to remember them by
+        return read_facts(headers)
+    if found is None:
+        found = read_facts(headers)
+        if len(_SEEN_FACTS) >= _MAX_SEEN_FACTS:
+            _SEEN_FACTS.clear()
+        _SEEN_FACTS[key] = found
+    return found
+
+
+def read_facts(headers: list[tuple[bytes, bytes]]) -> Facts:
+    """One pass over the raw headers, with Starlette's semantics: the first `Host` and `Accept`;
+    the token from the `X-RestSvcSessionId` cookie (all Cookie headers merged, later ones winning,
+    as `request.cookies`), else from the first header of that name (the cookie wins, as on real EM)."""
+    host = accept = header = None
+    cookies: list[bytes] = []
+    for key, value in headers:
+        if key == b"host":
+            if host is None:
+                host = value
+        elif key == b"accept":
+            if accept is None:
+                accept = value
+        elif key == _SESSION_KEY:
+            if header is None:
+                header = value
+        elif key == b"cookie":
+            cookies.append(value)
+    token = None
+    if cookies:
+        jar: dict[str, str] = {}
+        for value in cookies:
+            jar.update(cookie_parser(value.decode("latin-1")))
+        token = jar.get(SESSION_HEADER)
+    if not token and header is not None:
+        token = header.decode("latin-1")
+    return Facts(host, accept.decode("latin-1") if accept is not None else None, token)
+
+
+def token_of(request: Request) -> str | None:
+    """The session token: the cookie wins over the header, as on real EM."""
+    return request_facts(request.scope["headers"]).token
+
+
+_HREFS: dict[tuple[Any, ...], Hrefs] = {}
+_MAX_HREFS = 1024
+
+
+def base_url(scope: AsgiScope, host: bytes | None) -> str:
+    """`str(request.base_url)`: Starlette's own answer for this scope, whose `Host` is `host`."""
+    root = scope.get("app_root_path", scope.get("root_path", ""))
+    base_scope = dict(scope, path=root if root.endswith("/") else root + "/", query_string=b"", root_path=root)
+    return str(URL(scope=base_scope))
+
+
+def hrefs_for(app_settings: Settings, scope: AsgiScope, host: bytes | None) -> Hrefs:
+    """Hrefs under the base URL the client used (scheme and Host), or the configured public URL.
+
+    Remembered per (public URL, scheme, Host, server, root path): the only parts of a request the
+    base URL depends on, so the memo gives what `base_url` would."""
+    public = app_settings.public_url
+    server = scope.get("server")
+    key = (
+        public,
+        scope.get("scheme", "http"),
+        host,
+        server if type(server) is tuple else tuple(server) if server is not None else None,
+        scope.get("app_root_path", scope.get("root_path", "")),
+    )
+    found = _HREFS.get(key)
+    if found is None:
+        found = Hrefs(public if public else base_url(scope, host))
+        if len(_HREFS) >= _MAX_HREFS:  # clients choose Host headers: keep the memo bounded
+            _HREFS.clear()
+        _HREFS[key] = found
+    return found
+
+
 def hrefs(request: Request) -> Hrefs:
     """Hrefs under the base URL the client used (scheme and Host), or the configured public URL."""
-    public = settings(request).public_url
-    if public:
-        return Hrefs(public)
-    return Hrefs(str(request.base_url))
+    return hrefs_for(settings(request), request.scope, request_facts(request.scope["headers"]).host)
 
 
-def param(request: Request, name: str) -> str | None:
+def query_pairs(query_string: bytes) -> list[tuple[str, str]]:
+    """The query parameters as sent, in order: what Starlette's `request.query_params` holds."""
+    return parse_qsl(query_string.decode("latin-1"), keep_blank_values=True) if query_string else []
+
+
+def param_in(pairs: list[tuple[str, str]], name: str) -> str | None:
     """A query parameter by case-insensitive name (the first, if repeated)."""
     wanted = name.casefold()
-    for key, value in request.query_params.multi_items():
+    for key, value in pairs:
         if key.casefold() == wanted:
             return value
     return None
 
 
-def wants_entity(request: Request) -> bool:
+def param(request: Request, name: str) -> str | None:
+    """A query parameter by case-insensitive name (the first, if repeated)."""
+    return param_in(request.query_params.multi_items(), name)
+
+
+def entity_form(value: str | None) -> bool:
     """`?format=Entity` (any case) asks for the entity form; the reference form is the default."""
-    value = param(request, "format")
     if value is None:
         return False
     folded = value.casefold()
@@ -64,6 +186,11 @@ def wants_entity(request: Request) -> bool:
     raise VeeamError(400, f"Unknown format '{value}': use Entity or References")
 
 
+def wants_entity(request: Request) -> bool:
+    """`?format=Entity` (any case) asks for the entity form; the reference form is the default."""
+    return entity_form(param(request, "format"))
+
+
 def parse_id(text: str, what: str) -> UUID:
     """A GUID from a path segment; anything else names no object, so it is not found."""
     try:
@@ -72,17 +199,30 @@ def parse_id(text: str, what: str) -> UUID:
         raise NotFound(f"{what} {text} was not found") from None
 
 
-@dataclass(frozen=True, slots=True)
-class Caller:
+# -- the caller -----------------------------------------------------------------------------------
+
+
+class Caller(NamedTuple):
     """The logged-on session making a request and what it may see."""
 
     session: LogonSession
     scope: Scope
 
 
-def token_of(request: Request) -> str | None:
-    """The session token: the cookie wins over the header, as on real EM."""
-    return request.cookies.get(SESSION_HEADER) or request.headers.get(SESSION_HEADER)
+def live_session(manager: EnterpriseManager, token: str | None) -> LogonSession | None:
+    """The live session a token names, marked used, with the EM's world run up to now in demo
+    mode; None when the token is missing, unknown, ended or expired. (The fast path calls this
+    too: same order of effects, same answer.)"""
+    if not token:
+        return None
+    if manager.live:  # demo mode: the replication jobs run as the clock moves
+        manager.catch_up()
+    return manager.sessions.use(token)
+
+
+def caller_of(session: LogonSession) -> Caller:
+    """The caller behind a live session."""
+    return Caller(session, Scope.of(session.account))
 
 
 async def caller(request: Request) -> Caller:
@@ -90,13 +230,10 @@ async def caller(request: Request) -> Caller:
     token = token_of(request)
     if not token:
         raise unauthorized(f"Authentication required: send the {SESSION_HEADER} header of a logon session")
-    manager = em(request)
-    if manager.live:  # demo mode: the replication jobs run as the clock moves
-        manager.catch_up()
-    session = manager.sessions.use(token)
+    session = live_session(em(request), token)
     if session is None:
         raise unauthorized("The logon session does not exist, has been closed or has expired")
-    return Caller(session, Scope.of(session.account))
+    return caller_of(session)
 
 
 def json_requested(request: Request) -> bool:
@@ -120,3 +257,144 @@ async def bounded_body(request: Request, limit: int) -> bytes:
             raise VeeamError(400, f"The request body is larger than {limit} bytes")
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+# -- route bodies shared by FastAPI and the fast path ----------------------------------------------
+
+
+@dataclass(slots=True)
+class Ask:
+    """A request as a route body sees it, however it arrived (FastAPI or the fast path)."""
+
+    em: EnterpriseManager
+    who: Caller
+    h: Hrefs
+    json: bool
+    asgi: AsgiScope
+    cache: ResponseCache | None = None  # where list fragments are kept (None or disabled: none)
+    _pairs: list[tuple[str, str]] | None = None
+
+    def param(self, name: str) -> str | None:
+        """A query parameter by case-insensitive name (the first, if repeated)."""
+        if self._pairs is None:
+            self._pairs = query_pairs(self.asgi.get("query_string", b""))
+        return param_in(self._pairs, name)
+
+    @property
+    def entity(self) -> bool:
+        """`?format=Entity` asks for the entity form (400 for a format EM does not know)."""
+        return entity_form(self.param("format"))
+
+    @property
+    def fragments(self) -> FragmentCache | None:
+        """Where rendered list items are kept, when the app keeps them."""
+        return self.cache.fragments if self.cache is not None and self.cache.enabled else None
+
+    @property
+    def raw_query(self) -> str:
+        """The query string as `request.url.query` gives it (paging links repeat it)."""
+        return URL(scope=self.asgi).query
+
+
+Body = Callable[..., Doc]
+
+
+@dataclass(frozen=True, slots=True)
+class ApiRoute:
+    """A GET route answered by `body`: what the fast path needs to serve it without FastAPI.
+
+    `session_bound` routes show the caller's own SessionId, so their answers are kept per session
+    rather than per scope.
+    """
+
+    path: str
+    body: Body
+    params: tuple[str, ...]
+    session_bound: bool = False
+
+
+def cache_key(route: ApiRoute, asgi: AsgiScope, json: bool, h: Hrefs, session: LogonSession) -> Hashable:
+    """What a kept answer of `route` is found by: everything the body reads from the request.
+
+    The canonical path (ids as sent), the raw query string (paging links repeat it verbatim), the
+    notation, the Hrefs root, and the caller's role and tenant (what links and visibility depend
+    on: its `Scope`), or the session itself where the answer names it."""
+    account = session.account
+    viewer: Hashable = session.session_id if route.session_bound else (account.role._value_, account.tenant_id)
+    return (asgi["path"], asgi.get("query_string", b""), json, h.api, viewer)
+
+
+def media_type(json: bool) -> str:
+    """The Content-Type of an answer in that notation."""
+    return JSON_TYPE if json else XML_TYPE
+
+
+def answer(route: ApiRoute, ask: Ask, args: tuple[str, ...], cache: ResponseCache | None) -> bytes:
+    """The body of `route`'s answer: kept bytes when the world has not changed since they were
+    rendered, else rendered now (splicing kept list fragments) and kept."""
+    if cache is None or not cache.enabled:
+        return render_doc(route.body(ask, *args), ask.json)
+    key = cache_key(route, ask.asgi, ask.json, ask.h, ask.who.session)
+    body = cache.get(ask.em.world, key)
+    return body if body is not None else fresh(route, ask, args, cache, key)
+
+
+def fresh(route: ApiRoute, ask: Ask, args: tuple[str, ...], cache: ResponseCache, key: Hashable) -> bytes:
+    """Render `route`'s answer now (splicing kept list fragments) and keep it under `key`."""
+    world = ask.em.world  # the world the body reads: what the kept bytes are valid for
+    body = render_doc(route.body(ask, *args), ask.json, cache.fragments)
+    cache.put(world, key, body)
+    return body
+
+
+def response_cache(request: Request) -> ResponseCache | None:
+    """The app's response cache (None: render every answer)."""
+    return getattr(request.app.state, "response_cache", None)
+
+
+def session_document(cache: ResponseCache | None, h: Hrefs, session: LogonSession, json: bool) -> bytes:
+    """A `LogonSession` document's bytes: rendered once per account and base URL, then with each
+    session's id put in (`IdDocuments`); a logon renders a new session every time."""
+    scope = Scope.of(session.account)
+
+    def build(session_id: UUID) -> Node:
+        return doc.logon_session(h, replace(session, session_id=session_id), scope)
+
+    if cache is None or not cache.enabled:
+        return render(build(session.session_id), json)[0]
+    # The document shows the session's id and user name, and links by its account's scope.
+    shape = (h.api, session.user_name, session.account)
+    return cache.id_documents.render(shape, json, build, session.session_id)
+
+
+_PATH_PARAM = re.compile(r"{(\w+)}")
+Who = Annotated[Caller, Depends(caller)]
+
+
+def get(router: APIRouter, path: str, *, session_bound: bool = False) -> Callable[[Body], Body]:
+    """Register the decorated body as `GET path` on `router`; the fast path serves it too.
+
+    The FastAPI endpoint is made here (with the path's parameters as `str` arguments and the
+    session check as a dependency), so a route has one body and no second implementation."""
+
+    def register(body: Body) -> Body:
+        params = tuple(_PATH_PARAM.findall(path))
+        route = ApiRoute(path, body, params, session_bound)
+
+        async def endpoint(request: Request, who: Caller, **ids: str) -> Response:
+            cache = response_cache(request)
+            ask = Ask(em(request), who, hrefs(request), json_requested(request), request.scope, cache)
+            content = answer(route, ask, tuple(ids[name] for name in params), cache)
+            return Response(content, media_type=media_type(ask.json))
+
+        signature = [inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Request)]
+        signature += [inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, annotation=str) for n in params]
+        signature.append(inspect.Parameter("who", inspect.Parameter.KEYWORD_ONLY, annotation=Who))
+        endpoint.__signature__ = inspect.Signature(signature, return_annotation=Response)  # type: ignore[attr-defined]
+        endpoint.__name__ = endpoint.__qualname__ = body.__name__
+        endpoint.__doc__ = body.__doc__
+        endpoint.api_route = route  # type: ignore[attr-defined]  # how the fast path finds the body
+        router.add_api_route(path, endpoint, methods=["GET"], name=body.__name__)
+        return body
+
+    return register

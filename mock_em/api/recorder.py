@@ -1,12 +1,19 @@
 """The recorder: journals every vendor request and applies the fault rules to it.
 
 It is a pure ASGI middleware and the outermost one the app adds (inside only Starlette's
-ServerErrorMiddleware and FastAPI's own wrappers, which pass `receive` through untouched, so under
-uvicorn it is still uvicorn's own callable), so it sees every request under
+ServerErrorMiddleware, which passes `receive` through untouched, so under uvicorn it is still
+uvicorn's own callable; see `mock_em.app.EmApp` for the order), so it sees every request under
 `/api` exactly as it arrived, including those the routers answer with 401, 404 or 405. It is
 outside path canonicalisation: the journal keeps the path as the client sent it, and fault rules
 and journal filters see the canonical path as well (`/API/Cloud/` is `/api/cloud` to a rule).
 Control-plane requests (`/mock`) and anything outside `/api` are neither journaled nor faulted.
+
+Who sent a request is the session its token names, looked up without touching it (`peek`) before
+the request is answered, so that a logon or logoff is journaled with the session it opened or
+ended. A GET neither opens nor ends a session, so when no fault rule needs to know the caller
+first, the recorder learns it afterwards: from the fast path, which looked the session up anyway
+and leaves it in the scope under `SESSION_SCOPE_KEY`, or else by peeking then. (That saves a
+session lookup on every answer the fast path gives.)
 
 Connection faults break the real connection. Under uvicorn, the `receive` callable an ASGI app is
 handed is a bound method of uvicorn's RequestResponseCycle (httptools_impl.py and h11_impl.py
@@ -56,6 +63,8 @@ from mock_em.wire.render import render, wants_json
 
 REDACTED = "[redacted]"
 SESSION_KEY = SESSION_HEADER.lower()
+_SESSION_KEY_BYTES = SESSION_KEY.encode()
+SESSION_SCOPE_KEY = "mock_em.session"  # where the fast path leaves the live session it used
 # Headers whose values are secrets: credentials, session tokens, the control token.
 SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", SESSION_KEY, "x-mock-token"})
 MAX_ERROR_BODY = 16_384  # bytes of an error answer kept to read its Message
@@ -111,6 +120,27 @@ def session_token(headers: list[tuple[bytes, bytes]]) -> str | None:
     return _header(headers, SESSION_KEY.encode()) or None
 
 
+_SEEN_HEADERS: dict[tuple[Any, ...], tuple[tuple[tuple[str, str], ...], str | None]] = {}
+_MAX_SEEN_HEADERS = 4096
+
+
+def header_facts(headers: list[tuple[bytes, bytes]]) -> tuple[tuple[tuple[str, str], ...], str | None]:
+    """`journal_headers` and `session_token` of a request's headers, remembered per header list:
+    a client sends the same headers request after request, and decoding and redacting them anew
+    each time was most of what journaling cost. Bounded, and exact: same headers, same answer."""
+    try:
+        key = tuple(headers)
+        found = _SEEN_HEADERS.get(key)
+    except TypeError:  # header items that are not tuples: nothing to remember them by
+        return journal_headers(headers), session_token(headers)
+    if found is None:
+        found = (journal_headers(headers), session_token(headers))
+        if len(_SEEN_HEADERS) >= _MAX_SEEN_HEADERS:
+            _SEEN_HEADERS.clear()
+        _SEEN_HEADERS[key] = found
+    return found
+
+
 def transport_of(receive: Receive) -> asyncio.BaseTransport | None:
     """The transport behind uvicorn's `receive`, or None for in-process clients.
 
@@ -133,7 +163,7 @@ def transport_of(receive: Receive) -> asyncio.BaseTransport | None:
     return None
 
 
-@dataclass
+@dataclass(slots=True)
 class _Outcome:
     """What became of a request, filled in while it is answered."""
 
@@ -175,23 +205,26 @@ class Recorder:
             return
         canonical = self.canonical(scope["path"])
         state = scope["app"].state
-        journal: Journal = state.journal
-        faults: FaultRules = state.faults
-        if not is_vendor_path(canonical) or not (journal.enabled or faults):
+        values: dict[str, Any] = getattr(state, "_state", None) or vars(state)  # Starlette keeps them here
+        journal: Journal = values["journal"]
+        faults: FaultRules = values["faults"]
+        journaled = journal.enabled
+        if not (canonical == "/api" or canonical.startswith("/api/")) or not (journaled or faults):  # is_vendor_path
             await self.app(scope, receive, send)
             return
-        em: EnterpriseManager = state.em
+        em: EnterpriseManager = values["em"]
         started = time.perf_counter()
         arrived = em.clock.now()
-        token = session_token(scope["headers"])
-        session = em.sessions.peek(token) if token else None
+        headers, token = header_facts(scope["headers"])
+        later = not faults and scope["method"] == "GET"  # no one needs the caller before the answer
+        session = em.sessions.peek(token) if token and not later else None
         fault = faults.decide(scope["method"], canonical, self._requester(em, session)) if faults else None
         outcome = _Outcome()
 
         async def recording_send(message: Message) -> None:
             if message["type"] == "http.response.start":
                 outcome.status = message["status"]
-                outcome.new_token = _header(message.get("headers", []), SESSION_KEY.encode())
+                outcome.new_token = _header(message.get("headers", []), _SESSION_KEY_BYTES)
                 if outcome.status >= 400:
                     outcome.error_body = bytearray()
             elif outcome.error_body is not None and len(outcome.error_body) < MAX_ERROR_BODY:
@@ -208,21 +241,23 @@ class Recorder:
                 outcome.status = 500  # what Starlette's ServerErrorMiddleware answers next
             raise
         finally:
-            if journal.enabled:
+            if later and token:
+                session = scope.get(SESSION_SCOPE_KEY) or em.sessions.peek(token)
+            if journaled:
                 # A logon's entry names the session it opened.
                 who = session or (em.sessions.peek(outcome.new_token) if outcome.new_token else None)
-                journal.record(
+                journal.note(
                     time=arrived,
                     method=scope["method"],
                     path=scope["path"],
                     canonical_path=canonical,
                     query=scope.get("query_string", b"").decode("latin-1"),
-                    headers=journal_headers(scope["headers"]),
+                    headers=headers,
                     session_id=who.session_id if who else None,
                     user_name=who.user_name if who else None,
                     token_rejected=token is not None and session is None,
                     status=None if outcome.broken else outcome.status,
-                    latency_ms=round((time.perf_counter() - started) * 1000, 3),
+                    latency_ms=(time.perf_counter() - started) * 1000,  # rounded when read
                     fault_id=fault.rule_id if fault else None,
                     fault=fault.kind if fault else None,
                     delay_ms=round(fault.delay_ms, 3) if fault and fault.delay_ms is not None else None,

@@ -10,6 +10,10 @@ server cannot grow without limit. Sequence numbers are given when an entry is re
 when its response ends, so they rise in the order entries appear: a client polling with
 `since=<last sequence seen>` never misses an entry. Clearing keeps the counter for the same reason;
 only a control-plane reset starts it again at 1.
+
+The journal is written on every request and read rarely, so a request leaves a plain tuple and
+each entry becomes a `JournalEntry` the first time it is read: making a 16-field frozen dataclass
+per request cost more than answering a kept response did.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from collections import deque
 from dataclasses import dataclass
 from datetime import datetime
 from fnmatch import fnmatchcase
+from typing import Any
 from uuid import UUID
 
 GLOB_CHARS = frozenset("*?[")
@@ -90,6 +95,11 @@ class JournalFilter:
         return any(wanted in c for c in candidates)
 
 
+def _entry(row: tuple[Any, ...]) -> JournalEntry:
+    """The entry a journal row stands for (its latency rounded to a microsecond, as recorded)."""
+    return JournalEntry(*row[:11], round(row[11], 3), *row[12:])
+
+
 class Journal:
     """A bounded, thread-safe log of vendor requests, newest last inside, newest first out.
 
@@ -102,7 +112,8 @@ class Journal:
             raise ValueError("journal size must not be negative")
         self.size = size
         self._lock = threading.Lock()
-        self._entries: deque[JournalEntry] = deque(maxlen=size)
+        self._entries: deque[JournalEntry | tuple[Any, ...]] = deque(maxlen=size)
+        self._raw = 0  # how many of the newest entries are still tuples
         self._sequence = 0
 
     @property
@@ -130,35 +141,69 @@ class Journal:
         error: str | None = None,
     ) -> JournalEntry | None:
         """Append an entry with the next sequence number; None (and no number used) when disabled."""
+        row = self._append(
+            time, method, path, canonical_path, query, headers, session_id, user_name,
+            token_rejected, status, latency_ms, fault_id, fault, delay_ms, error,
+        )  # fmt: skip
+        return None if row is None else _entry(row)
+
+    def note(
+        self,
+        *,
+        time: datetime,
+        method: str,
+        path: str,
+        canonical_path: str,
+        query: str,
+        headers: tuple[tuple[str, str], ...],
+        session_id: UUID | None,
+        user_name: str | None,
+        token_rejected: bool,
+        status: int | None,
+        latency_ms: float,
+        fault_id: str | None = None,
+        fault: str | None = None,
+        delay_ms: float | None = None,
+        error: str | None = None,
+    ) -> None:
+        """`record` for a writer that does not want the entry back (the recorder, on every request);
+        `latency_ms` may come unrounded: it is rounded to a microsecond when the entry is made."""
+        if not self.size:
+            return
+        with self._lock:
+            self._sequence += 1
+            self._entries.append((
+                self._sequence, time, method, path, canonical_path, query, headers, session_id, user_name,
+                token_rejected, status, latency_ms, fault_id, fault, delay_ms, error,
+            ))  # fmt: skip
+            if self._raw < self.size:
+                self._raw += 1
+
+    def _append(self, *fields: Any) -> tuple[Any, ...] | None:
         if not self.enabled:
             return None
         with self._lock:
             self._sequence += 1
-            entry = JournalEntry(
-                self._sequence,
-                time,
-                method,
-                path,
-                canonical_path,
-                query,
-                headers,
-                session_id,
-                user_name,
-                token_rejected,
-                status,
-                latency_ms,
-                fault_id,
-                fault,
-                delay_ms,
-                error,
-            )
-            self._entries.append(entry)
-            return entry
+            row = (self._sequence, *fields)
+            self._entries.append(row)
+            self._raw = min(self._raw + 1, len(self._entries))
+            return row
+
+    def _snapshot(self) -> list[JournalEntry]:
+        """Every kept entry, oldest first, made JournalEntries (each tuple only once)."""
+        with self._lock:
+            if self._raw:
+                entries = self._entries
+                for i in range(len(entries) - self._raw, len(entries)):
+                    row = entries[i]
+                    if isinstance(row, tuple):
+                        entries[i] = _entry(row)
+                self._raw = 0
+            return list(self._entries)  # type: ignore[arg-type]  # all JournalEntries now
 
     def entries(self, where: JournalFilter | None = None, limit: int | None = None) -> list[JournalEntry]:
         """Matching entries, newest first, at most `limit` of them."""
-        with self._lock:
-            snapshot = list(self._entries)
+        snapshot = self._snapshot()
         found: list[JournalEntry] = []
         for entry in reversed(snapshot):
             if limit is not None and len(found) >= limit:
@@ -169,10 +214,10 @@ class Journal:
 
     def count(self, where: JournalFilter | None = None) -> int:
         """How many kept entries match."""
-        with self._lock:
-            snapshot = list(self._entries)
         if where is None:
-            return len(snapshot)
+            with self._lock:
+                return len(self._entries)
+        snapshot = self._snapshot()
         return sum(1 for entry in snapshot if where.matches(entry))
 
     def clear(self) -> int:
@@ -180,10 +225,12 @@ class Journal:
         with self._lock:
             count = len(self._entries)
             self._entries.clear()
+            self._raw = 0
             return count
 
     def reset(self) -> None:
         """Empty, with numbering from 1 again: the journal as a freshly started server has it."""
         with self._lock:
             self._entries.clear()
+            self._raw = 0
             self._sequence = 0

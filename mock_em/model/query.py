@@ -20,7 +20,9 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Callable, Iterable, Sequence
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from itertools import islice, repeat
@@ -42,7 +44,7 @@ from mock_em.model.query_filter import (
     parse_filter,
 )
 from mock_em.model.scope import Scope
-from mock_em.model.world import World
+from mock_em.model.world import Stamp, World
 
 __all__ = [
     "DEFAULT_PAGE_SIZE",
@@ -54,6 +56,7 @@ __all__ = [
     "Filter",
     "Forbidden",
     "Kind",
+    "QueryCache",
     "QueryError",
     "QueryPage",
     "QueryType",
@@ -319,6 +322,62 @@ def _whole_number(raw: str | None, name: str, default: int, minimum: int) -> int
     raise QueryError(f"{name} must be a whole number from {minimum} to {_MAX_PAGE_NUMBER}, got '{excerpt(raw, 20)}'")
 
 
+class QueryCache:
+    """What recent queries found, for one world at one version: the objects a scope sees, the
+    matches of a filter, a sort order. Paging through a query over a million points then sorts
+    them once, not once per page; any change to the world (`World.version`) forgets it all.
+
+    Bounded by the number of object references kept (a million-point order is one such list).
+    """
+
+    def __init__(self, max_items: int = 8_000_000) -> None:
+        self.max_items = max_items
+        self._lock = threading.Lock()
+        self._stamp = Stamp()
+        self._entries: OrderedDict[Hashable, Sequence[Any]] = OrderedDict()
+        self._items = 0
+
+    def get(self, world: World, key: Hashable) -> Sequence[Any] | None:
+        """A kept result for `key`, if it was computed from this world at its current version."""
+        with self._lock:
+            if not self._stamp.holds(world):
+                self._entries.clear()
+                self._items = 0
+                self._stamp = Stamp(world)
+                return None
+            found = self._entries.get(key)
+            if found is not None:
+                self._entries.move_to_end(key)
+            return found
+
+    def put(self, world: World, key: Hashable, value: Sequence[Any]) -> Sequence[Any]:
+        """Keep `value` (computed from `world` as it is now) and return it."""
+        if len(value) > self.max_items:
+            return value
+        with self._lock:
+            if not self._stamp.holds(world):
+                self._entries.clear()
+                self._items = 0
+                self._stamp = Stamp(world)
+            old = self._entries.pop(key, None)
+            self._items += len(value) - (len(old) if old is not None else 0)
+            self._entries[key] = value
+            while self._items > self.max_items and self._entries:
+                _, dropped = self._entries.popitem(last=False)
+                self._items -= len(dropped)
+        return value
+
+    def clear(self) -> None:
+        """Forget everything kept."""
+        with self._lock:
+            self._entries.clear()
+            self._items = 0
+            self._stamp = Stamp()
+
+
+_SHALLOW = 50_000  # a page starting this deep in all points is cheaper to skip to than to index
+
+
 def run_query(
     world: World,
     scope: Scope,
@@ -329,6 +388,7 @@ def run_query(
     sort_desc: str | None = None,
     page: str | None = None,
     page_size: str | None = None,
+    cache: QueryCache | None = None,
 ) -> QueryPage:
     """Answer `GET /api/query`: the asked page of the objects of `type_name` that the scope may
     see and the filter matches, in store order or sorted (stably: ties keep store order).
@@ -336,6 +396,9 @@ def run_query(
     QueryError (HTTP 400) for an unknown type, field, bad filter or paging value; Forbidden
     (HTTP 403) when the scope's role may not read the type at all. The role is checked before the
     parameters, so a caller who may not read a type learns nothing about its fields.
+
+    With a `cache`, what the scope sees, the filter's matches and the sort order are kept for the
+    world's current version: the first query builds them, later pages only slice.
     """
     qtype = query_type(type_name)
     if not qtype.readable(scope):
@@ -349,20 +412,51 @@ def run_query(
     flt = None if filter_text is None else parse_filter(filter_text, qtype)
 
     start = (number - 1) * size
-    if flt is None and sort_field is None and scope.tenant_id is None and qtype.objects is _points:
+    descending = sort_desc is not None
+    plain = flt is None and sort_field is None and scope.tenant_id is None and qtype.objects is _points
+    kept = None
+    if cache is not None:
+        base = (qtype.name, scope.tenant_id, filter_text)
+        kept = cache.get(world, base if sort_field is None else (*base, sort_field.name, descending))
+    if kept is not None:
+        total = len(kept)
+        items = list(kept[start : start + size])
+    elif plain and (cache is None or start < _SHALLOW):
         # The common "list everything" query over a big world: no need to copy a million points.
         total = len(world.points)
         items = list(islice(world.points.values(), start, start + size))
     else:
-        matches = qtype.objects(world, scope)
-        if flt is not None:
-            matches = flt.select(world, matches)
+        matches = _matches(world, scope, qtype, flt, filter_text, cache)
         total = len(matches)
         if sort_field is not None:
-            matches = _sorted_page(world, matches, sort_field, descending=sort_desc is not None, stop=start + size)
+            if cache is None:
+                matches = _sorted_page(world, matches, sort_field, descending=descending, stop=start + size)
+            else:
+                ordered = _sorted_page(world, matches, sort_field, descending=descending, stop=len(matches))
+                order_key = (qtype.name, scope.tenant_id, filter_text, sort_field.name, descending)
+                matches = cache.put(world, order_key, ordered)
         items = list(matches[start : start + size])
     pages = max(1, -(-total // size))
     return QueryPage(qtype, items, number, size, pages, total)
+
+
+def _matches(
+    world: World, scope: Scope, qtype: QueryType, flt: Filter | None, filter_text: str | None, cache: QueryCache | None
+) -> Sequence[Any]:
+    """The objects the scope sees that the filter matches, in store order (kept when cached)."""
+    if cache is None:
+        matches = qtype.objects(world, scope)
+        return flt.select(world, matches) if flt is not None else matches
+    key = (qtype.name, scope.tenant_id, filter_text)
+    found = cache.get(world, key)
+    if found is not None:
+        return found
+    seen = cache.get(world, (qtype.name, scope.tenant_id, None))
+    if seen is None:
+        seen = cache.put(world, (qtype.name, scope.tenant_id, None), qtype.objects(world, scope))
+    if flt is None:
+        return seen
+    return cache.put(world, key, flt.select(world, seen))
 
 
 def _sorted_page(world: World, items: Sequence[Any], field: Field, *, descending: bool, stop: int) -> Sequence[Any]:

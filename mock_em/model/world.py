@@ -7,6 +7,7 @@ anything derived from the world (rendered fragments, indexes) knows when it is s
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from uuid import UUID
@@ -21,7 +22,7 @@ from mock_em.model.entities import (
 )
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, weakref_slot=True)  # weakly referable: caches follow a world without keeping it alive
 class World:
     """Backup servers, tenants, their replication jobs and the restore points those left."""
 
@@ -201,3 +202,22 @@ class World:
         point.state = state
         self.changed()
         return point
+
+
+class Stamp:
+    """Which world, at which version, a derived value (a rendered answer, a sort order) was
+    computed from. It holds the world weakly, so a replaced world is not kept alive by a cache."""
+
+    __slots__ = ("ref", "version")
+
+    def __init__(self, world: World | None = None) -> None:
+        self.ref = weakref.ref(world) if world is not None else None
+        self.version = world.version if world is not None else -1
+
+    def holds(self, world: World) -> bool:
+        """True while `world` is the world stamped and has not changed since."""
+        return self.ref is not None and self.ref() is world and world.version == self.version
+
+    def same_world(self, world: World) -> bool:
+        """True when `world` is the world stamped, changed or not."""
+        return self.ref is not None and self.ref() is world
