@@ -9,6 +9,7 @@ mock-em tenants                    # print the tenants' logon credentials
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 from collections.abc import Sequence
@@ -145,7 +146,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "serve":
             from mock_em.server import serve
 
-            serve(settings)
+            with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C: the servers shut down gracefully already
+                serve(settings)
             return 0
         from mock_em.server import build_em
 

@@ -11,6 +11,7 @@ sockets, reports the first failure of any as a one-line error, and replaces a wo
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import multiprocessing
 import queue
 import signal
@@ -38,7 +39,7 @@ from mock_em.model.clock import Clock
 from mock_em.model.enterprise_manager import EnterpriseManager
 from mock_em.model.fixture import load_world
 from mock_em.model.world import World
-from mock_em.settings import Settings, SettingsError
+from mock_em.settings import DEFAULT_USER, Settings, SettingsError
 from mock_em.store import SharedStore, connect, redacted_url
 from mock_em.store.clock import ReplicatedClock, pinned
 from mock_em.tls import TlsFiles, default_hosts, make_self_signed
@@ -146,14 +147,18 @@ def tls_files(settings: Settings) -> TlsFiles:
 
 
 def banner(settings: Settings, em: EnterpriseManager, tls: TlsFiles | None) -> str:
-    """What a person starting mock-em needs to know: where it listens and how to log on."""
+    """What a person starting mock-em needs to know: where it listens and how to log on.
+
+    Only the documented default password is shown; one given with --user stays out of the logs."""
     world = em.world
     account = settings.accounts[0]
+    default = DEFAULT_USER.split(":", 1)
+    shown_password = account.password if [account.user_name, account.password] == default else "(as configured)"
     lines = [
         f"mock-em {__version__}: Enterprise Manager {settings.release} on http://{settings.host}:{settings.port}/api/",
         f"  world: seed {em.seed}, {len(world.tenants)} tenants, {len(world.replicas)} replicas, "
         f"{len(world.points)} restore points",
-        f"  log on as {account.user_name} / {account.password}; control plane at /mock (docs: /mock/docs)",
+        f"  log on as {account.user_name} / {shown_password}; control plane at /mock (docs: /mock/docs)",
     ]
     if tls is not None:
         lines.append(f"  HTTPS on port {settings.tls_port}" + (f", trust the CA in {tls.ca}" if tls.ca else ""))
@@ -193,7 +198,13 @@ def uvicorn_servers(
     app: ASGIApp, settings: Settings, listeners: list[Listener], sockets: list[socket.socket]
 ) -> list[tuple[uvicorn.Server, socket.socket]]:
     """One uvicorn server per listener, all serving `app`."""
-    common = {"log_level": settings.log_level.lower(), "access_log": False, "server_header": False}
+    # A bounded graceful shutdown: a request held by a latency fault must not hold `docker stop`.
+    common = {
+        "log_level": settings.log_level.lower(),
+        "access_log": False,
+        "server_header": False,
+        "timeout_graceful_shutdown": 1,
+    }
     servers = []
     for (_, _, files), sock in zip(listeners, sockets, strict=True):
         ssl = {"ssl_certfile": str(files.cert), "ssl_keyfile": str(files.key), "lifespan": "off"} if files else {}
@@ -207,6 +218,8 @@ def bind(host: str, port: int, setting: str) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    # Accepted connections inherit this: without it small answers wait for the peer's delayed ACK.
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     try:
         sock.bind((host, port))
     except OSError as exc:
@@ -228,6 +241,8 @@ async def _serve_all(
     """
     if prepare is not None:
         await prepare()
+    if threading.current_thread() is threading.main_thread():
+        _stop_all_on_signals(servers)
 
     async def follow() -> None:
         announced = on_started is None
@@ -240,6 +255,24 @@ async def _serve_all(
             server.should_exit = True
 
     await asyncio.gather(follow(), *(server.serve(sockets=[sock]) for server, sock in servers))
+
+
+def _stop_all_on_signals(servers: list[tuple[uvicorn.Server, socket.socket]]) -> None:
+    """SIGTERM and SIGINT stop every listener gracefully and the process exits 0; a second SIGINT
+    forces it. (uvicorn's own handlers stop one server and re-raise the signal afterwards, which
+    turns Ctrl-C into a KeyboardInterrupt traceback.)"""
+    loop = asyncio.get_running_loop()
+
+    def stop(sig: signal.Signals) -> None:
+        for server, _ in servers:
+            if server.should_exit and sig == signal.SIGINT:
+                server.force_exit = True
+            server.should_exit = True
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop, sig)
+    for server, _ in servers:
+        server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign]
 
 
 # -- worker processes ---------------------------------------------------------------------------

@@ -51,7 +51,10 @@ def parse_duration(text: str) -> timedelta:
     if not match:
         raise ValueError(f"not a duration: {text!r} (use e.g. 15m, 90s, 1h)")
     value, unit = float(match.group(1)), match.group(2) or "m"
-    return timedelta(seconds=value * {"s": 1, "m": 60, "h": 3600, "d": 86400}[unit])
+    try:
+        return timedelta(seconds=value * {"s": 1, "m": 60, "h": 3600, "d": 86400}[unit])
+    except OverflowError:
+        raise ValueError(f"{text!r} is longer than any clock can hold") from None
 
 
 @dataclass(frozen=True, slots=True)

@@ -278,7 +278,12 @@ class Recorder:
     async def _apply(self, fault: Fault, scope: Scope, receive: Receive, send: Send, outcome: _Outcome) -> None:
         """Delay, then answer with an error, break the connection, or let the app answer."""
         if fault.delay_ms:
-            await asyncio.sleep(fault.delay_ms / 1000)
+            try:
+                await asyncio.sleep(fault.delay_ms / 1000)
+            except asyncio.CancelledError:
+                # The server is stopping and its grace period ran out: answer instead of dying mid-request.
+                await self._error(503, "The server is shutting down", scope, send)
+                return
         if fault.connection is not None:
             await self._break(fault, scope, receive, send, outcome)
         elif fault.status is not None:

@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 
 from mock_em.api.errors import VeeamError
 from mock_em.control.common import clock_state, em
+from mock_em.model.clock import LATEST_SETTABLE
 from mock_em.model.fixture import parse_time
 from mock_em.settings import parse_duration
 
@@ -56,7 +57,9 @@ async def set_clock(request: Request, body: SetClock) -> dict[str, Any]:
     try:
         when = parse_time(body.time)
     except ValueError:
-        raise VeeamError(400, f"time: {body.time!r} is not an ISO 8601 time") from None
+        raise VeeamError(400, f"time: {body.time!r} is not an ISO 8601 time in datetime's range") from None
+    if when >= LATEST_SETTABLE:
+        raise VeeamError(400, f"time: the clock can be set to before {LATEST_SETTABLE:%Y-%m-%d} only")
     em(request).clock.set(when)
     return _after_change(request)
 
@@ -68,11 +71,14 @@ async def advance_clock(request: Request, body: AdvanceClock) -> dict[str, Any]:
         raise VeeamError(400, 'give exactly one of "by" (e.g. "1d") or "seconds"')
     try:
         delta = parse_duration(body.by) if body.by is not None else timedelta(seconds=body.seconds or 0)
-    except ValueError as exc:
+    except (ValueError, OverflowError) as exc:
         raise VeeamError(400, f"by: {exc}") from None
     if delta > timedelta(days=3660):
         raise VeeamError(400, "by: at most ten years at a time")
-    em(request).clock.advance(delta)
+    clock = em(request).clock
+    if clock.now() + delta >= LATEST_SETTABLE:
+        raise VeeamError(400, f"by: the clock can move to before {LATEST_SETTABLE:%Y-%m-%d} only")
+    clock.advance(delta)
     return _after_change(request)
 
 

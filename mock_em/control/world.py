@@ -155,7 +155,7 @@ async def load_world(request: Request) -> dict[str, Any]:
     """Serve the world in the body (a fixture) from now on."""
     try:
         data = await request.json()
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: JSON nested deeper than the parser goes
         raise VeeamError(400, "the body is not JSON: send a fixture as written by GET /mock/world") from None
     try:
         world = world_from_dict(data)

@@ -10,6 +10,9 @@ import threading
 import time
 from datetime import UTC, datetime, timedelta
 
+END_OF_TIME = datetime.max.replace(tzinfo=UTC)
+LATEST_SETTABLE = datetime(9000, 1, 1, tzinfo=UTC)  # leaves the schedule and sessions room to run
+
 
 class Clock:
     """Wall-clock time, shifted and optionally frozen.
@@ -45,7 +48,10 @@ class Clock:
     def _now(self) -> datetime:
         if self._frozen:
             return self._anchor
-        return self._anchor + timedelta(seconds=(time.monotonic() - self._started) * self._rate)
+        try:
+            return self._anchor + timedelta(seconds=(time.monotonic() - self._started) * self._rate)
+        except OverflowError:  # a fast clock run past the end of datetime stops there
+            return END_OF_TIME
 
     @property
     def frozen(self) -> bool:

@@ -35,18 +35,23 @@ class FixtureError(ValueError):
 
 def format_time(value: datetime) -> str:
     """UTC time as the vendor writes it: `2015-12-25T20:00:47Z`, a fraction only when non-zero."""
-    text = value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    utc = value.astimezone(UTC)
+    text = f"{utc.year:04d}{utc:-%m-%dT%H:%M:%S}"  # strftime's %Y drops leading zeros before 1000
     if value.microsecond:
         text += f".{value.microsecond:06d}".rstrip("0")
     return text + "Z"
 
 
 def parse_time(text: str) -> datetime:
-    """Read a time written by `format_time` (or any ISO 8601 form with an offset) as aware UTC."""
+    """Read a time written by `format_time` (or any ISO 8601 form with an offset) as aware UTC;
+    ValueError for anything else, including times that leave datetime's range once in UTC."""
     value = datetime.fromisoformat(text.replace("Z", "+00:00"))
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(f"{text!r} is outside the range of times") from None
 
 
 def _opt_time(value: datetime | None) -> str | None:
@@ -118,7 +123,27 @@ def world_to_dict(world: World, seed: int | None = None) -> dict[str, Any]:
 
 
 def _opt_parse(value: str | None) -> datetime | None:
-    return None if value is None else parse_time(value)
+    return None if value is None else parse_time(_typed(value, str, "a time"))
+
+
+def _typed(value: Any, kind: type, what: str) -> Any:
+    """`value` if it has the JSON type the world needs, else ValueError (bools are not numbers)."""
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise ValueError(f"{value!r} is not {what}")
+    return value
+
+
+def _text(data: dict[str, Any], key: str, default: str | None = None) -> str:
+    value = data[key] if default is None else data.get(key, default)
+    return _typed(value, str, f"a string ({key})")
+
+
+def _flag(data: dict[str, Any], key: str, default: bool) -> bool:
+    return _typed(data.get(key, default), bool, f"true or false ({key})")
+
+
+def _number(data: dict[str, Any], key: str, default: int) -> int:
+    return _typed(data.get(key, default), int, f"a whole number ({key})")
 
 
 def world_from_dict(data: Any) -> World:
@@ -134,10 +159,10 @@ def world_from_dict(data: Any) -> World:
         servers = [
             BackupServer(
                 UUID(s["Id"]),
-                s["Name"],
-                s.get("Description", ""),
-                int(s.get("Port", 9392)),
-                s.get("Version", "9.5.0.1922"),
+                _text(s, "Name"),
+                _text(s, "Description", ""),
+                _number(s, "Port", 9392),
+                _text(s, "Version", "9.5.0.1922"),
             )
             for s in data.get("BackupServers", [])
         ]
@@ -145,20 +170,20 @@ def world_from_dict(data: Any) -> World:
         tenants = [
             CloudTenant(
                 id=UUID(t["Id"]),
-                name=t["Name"],
+                name=_text(t, "Name"),
                 backup_server_id=UUID(t["BackupServerId"]),
-                username=t["Username"],
-                password=t["Password"],
-                description=t.get("Description", ""),
-                enabled=bool(t.get("Enabled", True)),
+                username=_text(t, "Username"),
+                password=_text(t, "Password"),
+                description=_text(t, "Description", ""),
+                enabled=_flag(t, "Enabled", True),
                 lease_expiration=_opt_parse(t.get("LeaseExpirationDate")),
-                last_result=t.get("LastResult", "Success"),
+                last_result=_text(t, "LastResult", "Success"),
                 last_active=_opt_parse(t.get("LastActive")),
-                throttling_enabled=bool(t.get("ThrottlingEnabled", False)),
-                throttling_speed_limit=int(t.get("ThrottlingSpeedLimit", 1)),
-                throttling_speed_unit=t.get("ThrottlingSpeedUnit", "Mbps"),
-                public_ip_count=int(t.get("PublicIpCount", 0)),
-                backup_count=int(t.get("BackupCount", 0)),
+                throttling_enabled=_flag(t, "ThrottlingEnabled", False),
+                throttling_speed_limit=_number(t, "ThrottlingSpeedLimit", 1),
+                throttling_speed_unit=_text(t, "ThrottlingSpeedUnit", "Mbps"),
+                public_ip_count=_number(t, "PublicIpCount", 0),
+                backup_count=_number(t, "BackupCount", 0),
             )
             for t in data.get("CloudTenants", [])
         ]
@@ -169,11 +194,11 @@ def world_from_dict(data: Any) -> World:
             replicas.append(
                 CloudReplica(
                     id=UUID(r["Id"]),
-                    name=r["Name"],
+                    name=_text(r, "Name"),
                     tenant_id=UUID(r["TenantId"]),
                     backup_server_id=UUID(r["BackupServerId"]),
                     platform=Platform(r.get("Platform", "VMware")),
-                    retention=int(r.get("Retention", 7)),
+                    retention=_number(r, "Retention", 7),
                     schedule=ReplicaSchedule(
                         hour=int(sched.get("Hour", 20)),
                         minute=int(sched.get("Minute", 0)),
@@ -181,7 +206,7 @@ def world_from_dict(data: Any) -> World:
                         adhoc_rate=float(sched.get("AdhocRate", 0.1)),
                         seed=int(sched.get("Seed", 0)),
                     ),
-                    vms=[Vm(v["Name"], v.get("DisplayName", "")) for v in r.get("Vms", [])],
+                    vms=[Vm(_text(v, "Name"), _text(v, "DisplayName", "")) for v in r.get("Vms", [])],
                 )
             )
         where = "CloudVmReplicaPoints"
@@ -189,9 +214,9 @@ def world_from_dict(data: Any) -> World:
             CloudVmReplicaPoint(
                 id=UUID(p["Id"]),
                 replica_id=UUID(p["ReplicaId"]),
-                vm_name=p["VmName"],
-                creation_time=parse_time(p["CreationTimeUTC"]),
-                vm_display_name=p.get("VmDisplayName", ""),
+                vm_name=_text(p, "VmName"),
+                creation_time=parse_time(_text(p, "CreationTimeUTC")),
+                vm_display_name=_text(p, "VmDisplayName", ""),
                 point_type=PointType(p.get("PointType", "Snapshot")),
                 state=PointState(p.get("State", "Ready")),
             )

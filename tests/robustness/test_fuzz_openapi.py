@@ -208,9 +208,7 @@ def known_bug(case: schemathesis.Case, exc: Exception) -> str | None:
 
     Remove an entry when its xfail test in test_hostile_input starts passing (strict xfail turns
     that into a failure, as a reminder)."""
-    if isinstance(exc, OverflowError) and case.path == "/mock/clock/advance":
-        return "clock advance past datetime's range: 500"  # test_clock_advance_out_of_range
-    return None
+    return None  # none known at present
 
 
 def run_case(case: schemathesis.Case) -> None:

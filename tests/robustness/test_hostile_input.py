@@ -531,12 +531,6 @@ def test_wrong_json_on_the_control_plane_is_400(api: TestClient, method: str, pa
     assert_error(response, 400)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: PUT /mock/world with deeply nested JSON (5,000 nested arrays) answers 500: json.loads raises "
-    "RecursionError, which is not a ValueError. Cause: mock_em/control/world.py:157-158 (`await request.json()` "
-    "guarded by `except ValueError` only)",
-)
 def test_deeply_nested_json_world_is_400(api: TestClient) -> None:
     """A world body nested too deep to parse: 400 and a JSON Error."""
     body = b"[" * 5_000 + b"]" * 5_000
@@ -572,13 +566,6 @@ def test_unknown_content_types_on_the_control_plane_are_400(api: TestClient, con
 # -- values the control plane cannot hold ----------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: POST /mock/clock/advance with a duration past datetime's range ({'seconds': 1e15}, "
-    "{'by': '99999999999999999999d'}, seconds=Infinity) raises OverflowError: 500. Cause: "
-    "mock_em/control/clock.py:70 builds timedelta(seconds=…) (and mock_em/settings.py:54 parse_duration "
-    "builds timedelta(...)) before the ten-year bound at clock.py:73 is checked, and only ValueError is caught",
-)
 @pytest.mark.parametrize(
     "body",
     [b'{"seconds": 1e15}', b'{"by": "99999999999999999999d"}', b'{"seconds": Infinity}'],
@@ -590,25 +577,12 @@ def test_clock_advance_out_of_range(api: TestClient, body: bytes) -> None:
     assert_error(response, 400)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: POST /mock/clock/set with a time whose UTC conversion leaves datetime's range "
-    "('0001-01-01T00:00:00+01:00', '9999-12-31T23:59:59-01:00') raises OverflowError: 500. Cause: "
-    "mock_em/model/fixture.py:49 parse_time's astimezone(UTC) overflows and mock_em/control/clock.py:58 catches "
-    "only ValueError",
-)
 @pytest.mark.parametrize("when", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00"])
 def test_clock_set_out_of_range(api: TestClient, when: str) -> None:
     """A time that is out of range once in UTC: 400 and a JSON Error."""
     assert_error(api.post("/mock/clock/set", json={"time": when}), 400)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a clock set near 9999-12-31 that keeps running overflows on the next read: every request but "
-    "/mock/health answers 500 until a reset. Cause: mock_em/model/clock.py:48 (_now adds the elapsed time "
-    "without a bound) and mock_em/control/clock.py (set/resume accept such an anchor and rate)",
-)
 def test_running_clock_at_the_end_of_time(api: TestClient) -> None:
     """Set near the end of datetime's range and run it fast: the server keeps answering (the set is
     refused with 400, or the clock stops at its limit)."""
@@ -621,13 +595,6 @@ def test_running_clock_at_the_end_of_time(api: TestClient) -> None:
     assert api.get("/api/").status_code == 200
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: times before year 1000 are written without four year digits ('499-12-25T19:20:42Z'), which "
-    "is not an xs:dateTime (the XML fails the vendor schema) and which parse_time cannot read back (a world "
-    "exported from GET /mock/world is refused by PUT /mock/world). Cause: mock_em/model/fixture.py:38 "
-    "format_time uses strftime('%Y'), which glibc does not zero-pad",
-)
 def test_times_before_year_1000_stay_valid(api: TestClient) -> None:
     """Clock set to year 500, world regenerated: entity XML valid, exported world loads again."""
     assert api.post("/mock/clock/set", json={"time": "0500-01-01T00:00:00Z"}).status_code == 200

@@ -221,16 +221,6 @@ def test_200_concurrent_clients(server: Server, capsys: pytest.CaptureFixture[st
     assert "Traceback" not in server.output()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG (performance): `mock-em serve` answers every request that is not on the fast path (even GET "
-    "/mock/health) about 40 ms late on a keep-alive connection: ~22 requests/s for one client, where uvicorn's own "
-    "CLI serving the same app answers in 0.3 ms. Cause: mock_em/server.py bind() (lines ~205-216) makes the "
-    "listening socket itself and hands it to uvicorn (serve(sockets=[...])); uvloop then leaves Nagle on for "
-    "accepted connections, so the response body (written after the headers) waits for the client's delayed ACK. "
-    "Setting TCP_NODELAY on the listening socket in bind() (accepted sockets inherit it) fixes it: measured "
-    "22 → 3,260 requests/s",
-)
 def test_keep_alive_requests_are_not_delayed(server: Server) -> None:
     """Twenty sequential requests on one keep-alive connection: the median round trip is well under
     the 40 ms of a delayed ACK."""

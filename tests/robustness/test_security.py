@@ -279,12 +279,6 @@ def test_no_credential_or_token_in_the_request_log(logged_server: tuple[str, lis
     assert "Traceback" not in log
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: the start-up banner prints the first account's password ('log on as Alice / S3cr3t-…'), so a "
-    "configured password ends up in every container log. Cause: mock_em/server.py banner() (the 'log on as "
-    "{account.user_name} / {account.password}' line); print the password only when it is the default, or not at all",
-)
 def test_no_configured_password_in_the_startup_banner(logged_server: tuple[str, list[str]]) -> None:
     """A password given with --user is not printed at start-up either."""
     log, _ = logged_server
