@@ -16,7 +16,7 @@ from mock_em.wire.cache import Doc, Listing, Whole, point_content
 router = APIRouter()
 
 
-@get(router, "/api/cloud", session_bound=True)
+@get(router, "/api/cloud", session_bound=True, query=())
 def cloud_service(ask: Ask) -> Doc:
     """The Cloud Connect service: links to the collections the caller may read."""
     return Whole(doc.cloud_service(ask.h, ask.who.session.session_id, ask.who.scope))

@@ -371,7 +371,36 @@ _PATH_PARAM = re.compile(r"{(\w+)}")
 Who = Annotated[Caller, Depends(caller)]
 
 
-def get(router: APIRouter, path: str, *, session_bound: bool = False) -> Callable[[Body], Body]:
+def vendor_operation(query: tuple[str, ...] = ("format",)) -> dict[str, Any]:
+    """What OpenAPI should say of a vendor GET: the session header, `Accept`, the query parameters
+    EM reads (by name; any case works), and that the answer is XML by default or JSON on request.
+    The route bodies read these from the request, so FastAPI cannot see them by itself."""
+    headers = [
+        {
+            "name": SESSION_HEADER,
+            "in": "header",
+            "required": False,
+            "description": "The token of a logon session (or the cookie of the same name, which wins).",
+            "schema": {"type": "string"},
+        },
+        {
+            "name": "Accept",
+            "in": "header",
+            "required": False,
+            "description": "`application/json` anywhere gives JSON; anything else XML.",
+            "schema": {"type": "string"},
+        },
+    ]
+    queries = [
+        {"name": name, "in": "query", "required": name == "type", "schema": {"type": "string"}} for name in query
+    ]
+    body = {"application/xml": {"schema": {"type": "string"}}, "application/json": {"schema": {"type": "object"}}}
+    return {"parameters": headers + queries, "responses": {"200": {"description": "OK", "content": body}}}
+
+
+def get(
+    router: APIRouter, path: str, *, session_bound: bool = False, query: tuple[str, ...] = ("format",)
+) -> Callable[[Body], Body]:
     """Register the decorated body as `GET path` on `router`; the fast path serves it too.
 
     The FastAPI endpoint is made here (with the path's parameters as `str` arguments and the
@@ -394,7 +423,7 @@ def get(router: APIRouter, path: str, *, session_bound: bool = False) -> Callabl
         endpoint.__name__ = endpoint.__qualname__ = body.__name__
         endpoint.__doc__ = body.__doc__
         endpoint.api_route = route  # type: ignore[attr-defined]  # how the fast path finds the body
-        router.add_api_route(path, endpoint, methods=["GET"], name=body.__name__)
+        router.add_api_route(path, endpoint, methods=["GET"], name=body.__name__, openapi_extra=vendor_operation(query))
         return body
 
     return register

@@ -53,7 +53,7 @@ def readable_types(scope: Scope) -> list[str]:
     return names
 
 
-@get(router, "/api/querySvc", session_bound=True)
+@get(router, "/api/querySvc", session_bound=True, query=())
 def query_service(ask: Ask) -> Doc:
     """The query service, with a preset query per type the caller may read."""
     return Whole(doc.query_svc(ask.h, ask.who.session.session_id, readable_types(ask.who.scope)))
@@ -74,7 +74,7 @@ def query_cache(ask: Ask) -> QueryCache | None:
     return getattr(app.state, "query_cache", None) if app is not None else None
 
 
-@get(router, "/api/query")
+@get(router, "/api/query", query=("type", "format", "filter", "sortAsc", "sortDesc", "page", "pageSize"))
 def query(ask: Ask) -> Doc:
     """One page of the objects of a type that match the filter, in the asked order."""
     type_name = ask.param("type")

@@ -285,13 +285,6 @@ def test_openapi_describes_every_vendor_route() -> None:
     assert routed - described == set()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG (OpenAPI): the /api operations describe no query parameters (format, type, filter, sortAsc, "
-    "sortDesc, page, pageSize, v), no X-RestSvcSessionId header or Basic security scheme, no LoginSpec body, "
-    "and claim application/json 200 bodies where XML is the default; FastAPI routes read them from "
-    "`request` (mock_em/api/*.py), so the fuzz cannot generate them and adds them by hand (`variants`)",
-)
 def test_openapi_describes_vendor_parameters() -> None:
     """The query operation documents its parameters and the session header (so fuzzers send them)."""
     operation = APP.openapi()["paths"]["/api/query"]["get"]
