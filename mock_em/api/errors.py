@@ -6,6 +6,7 @@ The `Status` attribute carries .NET's `HttpStatusCode` name, as EM (a .NET servi
 from __future__ import annotations
 
 import logging
+import re
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -58,6 +59,21 @@ def error_response(request: Request, status_code: int, message: str, headers: di
     return Response(body, status_code, headers=headers, media_type=media_type)
 
 
+def allowed_methods(request: Request) -> str:
+    """Every method the resource at this path answers (each method is its own route, and the
+    router's 405 names only the first that matched), from the documented route table."""
+    table = getattr(request.app.state, "method_table", None)
+    if table is None:
+        table = []
+        for template, operations in request.app.openapi()["paths"].items():
+            pattern = re.compile("^" + re.sub(r"\\{[^/]+?\\}", "[^/]+", re.escape(template)) + "$")
+            table.append((pattern, {method.upper() for method in operations}))
+        request.app.state.method_table = table
+    path = request.scope["path"]
+    methods = set().union(*(methods for pattern, methods in table if pattern.match(path)))
+    return ", ".join(sorted(methods))
+
+
 def install(app: FastAPI) -> None:
     """Route every exception through a Veeam Error."""
 
@@ -81,7 +97,10 @@ def install(app: FastAPI) -> None:
             message = f"The method '{request.method}' is not allowed on '{request.url.path}'"
         else:
             message = str(exc.detail)
-        return error_response(request, exc.status_code, message, dict(exc.headers or {}))
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            headers["Allow"] = allowed_methods(request) or headers.get("Allow", "")
+        return error_response(request, exc.status_code, message, headers)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:

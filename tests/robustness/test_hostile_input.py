@@ -343,14 +343,6 @@ def test_wrong_methods_are_405_on_every_route(api: TestClient, path: str, method
 MULTI_METHOD = [path for path, methods in ROUTES if len(methods - {"HEAD"}) > 1 and not path.startswith(FRAMEWORK)]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG (minor): a 405's Allow header names only the methods of the first route that matched the path, "
-    "not every method the resource supports (RFC 9110 §15.5.6): PUT /mock/faults says 'Allow: POST' although "
-    "GET and DELETE work too. Cause: each method is its own FastAPI route (mock_em/control/*.py, "
-    "mock_em/api/sessions.py) and Starlette's router stops at the first partial match; the 405 handler "
-    "(mock_em/api/errors.py _http) could rebuild Allow from the route table",
-)
 @pytest.mark.parametrize("path", MULTI_METHOD)
 def test_allow_header_lists_every_method(api: TestClient, path: str) -> None:
     """A 405 on a resource with several methods lists them all."""
@@ -525,8 +517,6 @@ CONTROL_BODY_ROUTES = [
 @pytest.mark.parametrize(("method", "path"), CONTROL_BODY_ROUTES)
 def test_wrong_json_on_the_control_plane_is_400(api: TestClient, method: str, path: str, body: bytes) -> None:
     """Control routes that take a JSON body: wrong shapes and non-JSON get 400 and a JSON Error."""
-    if path == "/mock/world" and body.startswith(b"[["):
-        pytest.skip("pinned by test_deeply_nested_json_world_is_400 (a known bug)")
     response = api.request(method, path, content=body, headers={"Content-Type": "application/json"})
     assert_error(response, 400)
 
