@@ -168,16 +168,10 @@ class Journal:
     ) -> None:
         """`record` for a writer that does not want the entry back (the recorder, on every request);
         `latency_ms` may come unrounded: it is rounded to a microsecond when the entry is made."""
-        if not self.size:
-            return
-        with self._lock:
-            self._sequence += 1
-            self._entries.append((
-                self._sequence, time, method, path, canonical_path, query, headers, session_id, user_name,
-                token_rejected, status, latency_ms, fault_id, fault, delay_ms, error,
-            ))  # fmt: skip
-            if self._raw < self.size:
-                self._raw += 1
+        self._append(
+            time, method, path, canonical_path, query, headers, session_id, user_name,
+            token_rejected, status, latency_ms, fault_id, fault, delay_ms, error,
+        )  # fmt: skip
 
     def _append(self, *fields: Any) -> tuple[Any, ...] | None:
         if not self.enabled:

@@ -478,7 +478,7 @@ class MockEmClient:
             {"method": method, "path": path, "status": status, "session_id": session_id, "since": since, "limit": limit}
         )
         data = self._control("GET", "/journal", params=params)
-        return data["entries"] if "entries" in data else data["requests"]
+        return data["entries"]
 
     def journal_count(
         self,
