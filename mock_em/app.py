@@ -13,8 +13,8 @@ from fastapi import FastAPI
 from starlette.middleware.errors import ServerErrorMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from mock_em import __version__
-from mock_em.api import backup_servers, cloud, errors, query, root, sessions
+from mock_em import __version__, registry
+from mock_em.api import errors, query, resources, root, sessions
 from mock_em.api.fastpath import FastPath
 from mock_em.api.recorder import Recorder
 from mock_em.control import PREFIX
@@ -26,25 +26,10 @@ from mock_em.model.query import QueryCache
 from mock_em.settings import Settings
 from mock_em.wire.cache import ResponseCache
 
-CANONICAL_SEGMENTS = {
-    s.casefold(): s
-    for s in (
-        "api",
-        "sessionMngr",
-        "logonSessions",
-        "backupServers",
-        "cloud",
-        "tenants",
-        "replicas",
-        "vmReplicaPoints",
-        "querySvc",
-        "query",
-    )
-}
-
+CANONICAL_SEGMENTS = registry.canonical_segments()
 
 # Collections whose next path segment is an object id, which is kept exactly as sent.
-ID_COLLECTIONS = frozenset({"tenants", "replicas", "vmReplicaPoints", "backupServers", "logonSessions"})
+ID_COLLECTIONS = registry.id_collections()
 
 
 @lru_cache(maxsize=16_384)  # the recorder and CanonicalPaths both ask, for every request
@@ -134,7 +119,7 @@ def create_app(em: EnterpriseManager, settings: Settings | None = None) -> FastA
     app.state.fast_path = True  # False: every request goes through FastAPI (tests compare the two)
     app.state.reset_hooks += [app.state.response_cache.clear, app.state.query_cache.clear]
     errors.install(app)
-    for module in (root, sessions, cloud, backup_servers, query):
+    for module in (root, sessions, resources, query):
         app.include_router(module.router)
     app.include_router(control_router())
     return app  # the middleware (Recorder, CanonicalPaths, FastPath) is placed by EmApp

@@ -125,7 +125,10 @@ def _generate(seed: int, size: WorldSize, now: datetime) -> World:
                 vms=vms,
             )
             replicas[replica.id] = replica
-    return World(servers, tenants, replicas, _points(replicas.values(), now))
+    points = _points(replicas.values(), now)
+    return World(
+        {"BackupServer": servers, "CloudTenant": tenants, "CloudReplica": replicas, "CloudVmReplicaPoint": points}
+    )
 
 
 def _points(replicas: Iterable[CloudReplica], now: datetime) -> dict[UUID, CloudVmReplicaPoint]:

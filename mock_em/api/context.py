@@ -28,9 +28,9 @@ from starlette.responses import Response
 from starlette.types import Scope as AsgiScope
 
 from mock_em.api.errors import VeeamError, unauthorized
+from mock_em.model.access import Access
 from mock_em.model.enterprise_manager import EnterpriseManager, NotFound
 from mock_em.model.entities import LogonSession
-from mock_em.model.scope import Scope
 from mock_em.settings import Settings
 from mock_em.wire import documents as doc
 from mock_em.wire.cache import Doc, FragmentCache, ResponseCache, render_doc
@@ -206,7 +206,7 @@ class Caller(NamedTuple):
     """The logged-on session making a request and what it may see."""
 
     session: LogonSession
-    scope: Scope
+    access: Access
 
 
 def live_session(manager: EnterpriseManager, token: str | None) -> LogonSession | None:
@@ -222,7 +222,7 @@ def live_session(manager: EnterpriseManager, token: str | None) -> LogonSession 
 
 def caller_of(session: LogonSession) -> Caller:
     """The caller behind a live session."""
-    return Caller(session, Scope.of(session.account))
+    return Caller(session, Access.of(session.account))
 
 
 async def caller(request: Request) -> Caller:
@@ -318,7 +318,7 @@ def cache_key(route: ApiRoute, asgi: AsgiScope, json: bool, h: Hrefs, session: L
 
     The canonical path (ids as sent), the raw query string (paging links repeat it verbatim), the
     notation, the Hrefs root, and the caller's role and tenant (what links and visibility depend
-    on: its `Scope`), or the session itself where the answer names it."""
+    on: its `Access`), or the session itself where the answer names it."""
     account = session.account
     viewer: Hashable = session.session_id if route.session_bound else (account.role._value_, account.tenant_id)
     return (asgi["path"], asgi.get("query_string", b""), json, h.api, viewer)
@@ -355,10 +355,10 @@ def response_cache(request: Request) -> ResponseCache | None:
 def session_document(cache: ResponseCache | None, h: Hrefs, session: LogonSession, json: bool) -> bytes:
     """A `LogonSession` document's bytes: rendered once per account and base URL, then with each
     session's id put in (`IdDocuments`); a logon renders a new session every time."""
-    scope = Scope.of(session.account)
+    access = Access.of(session.account)
 
     def build(session_id: UUID) -> Node:
-        return doc.logon_session(h, replace(session, session_id=session_id), scope)
+        return doc.logon_session(h, replace(session, session_id=session_id), access)
 
     if cache is None or not cache.enabled:
         return render(build(session.session_id), json)[0]

@@ -7,56 +7,34 @@ paging through a million points sorts them once.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter
 
+from mock_em import registry
 from mock_em.api.context import Ask, get
 from mock_em.api.errors import VeeamError
-from mock_em.model.query import QueryCache, QueryError, run_query
-from mock_em.model.scope import Scope
-from mock_em.model.world import World
+from mock_em.model.access import Access
+from mock_em.model.query import QUERY_TYPES, QueryCache, QueryError, run_query
 from mock_em.wire import documents as doc
 from mock_em.wire import links
-from mock_em.wire.cache import Doc, Listing, Whole, point_content
+from mock_em.wire.cache import Doc, Listing, Whole, content_key
 from mock_em.wire.template import Node
 
 router = APIRouter()
 
-Render = Callable[[links.Hrefs, World, Any, Scope], Node]
-
-# How each query type renders: its reference, its entity (as a list item) and its entity list.
-RENDERERS: dict[str, tuple[Render, Render, str]] = {
-    "CloudVmReplicaPoint": (
-        doc.point_ref,
-        lambda h, w, p, s: doc.point_entity(h, w, p, s, in_list=True),
-        "CloudVmReplicaPoints",
-    ),
-    "CloudReplica": (doc.replica_ref, doc.replica_entity, "CloudReplicas"),
-    "CloudTenant": (doc.tenant_ref, doc.tenant_entity, "CloudTenants"),
-    "BackupServer": (
-        lambda h, w, b, s: doc.backup_server_ref(h, b),
-        lambda h, w, b, s: doc.backup_server_entity(h, b),
-        "BackupServers",
-    ),
-}
+QUERY_NAMES = [t.name for t in QUERY_TYPES.values()]  # named when a query gives no type
 
 
-def readable_types(scope: Scope) -> list[str]:
+def readable_types(access: Access) -> list[str]:
     """The query types this caller may run, in the vendor's spelling."""
-    names = ["CloudVmReplicaPoint", "CloudReplica"]
-    if scope.reads_tenants:
-        names.append("CloudTenant")
-    if scope.reads_backup_servers:
-        names.append("BackupServer")
-    return names
+    return [t.name for t in QUERY_TYPES.values() if t.readable(access)]
 
 
 @get(router, "/api/querySvc", session_bound=True, query=())
 def query_service(ask: Ask) -> Doc:
     """The query service, with a preset query per type the caller may read."""
-    return Whole(doc.query_svc(ask.h, ask.who.session.session_id, readable_types(ask.who.scope)))
+    return Whole(doc.query_svc(ask.h, ask.who.session.session_id, readable_types(ask.who.access)))
 
 
 def _entities_wanted(ask: Ask) -> bool:
@@ -79,9 +57,9 @@ def query(ask: Ask) -> Doc:
     """One page of the objects of a type that match the filter, in the asked order."""
     type_name = ask.param("type")
     if not type_name:
-        raise VeeamError(400, f"The query needs a type parameter, one of: {', '.join(RENDERERS)}")
+        raise VeeamError(400, f"The query needs a type parameter, one of: {', '.join(QUERY_NAMES)}")
     entities = _entities_wanted(ask)
-    world, scope = ask.em.world, ask.who.scope
+    world, scope = ask.em.world, ask.who.access
     try:
         page = run_query(
             world,
@@ -97,21 +75,23 @@ def query(ask: Ask) -> Doc:
     except QueryError as exc:
         raise VeeamError(400, str(exc)) from None
     h = ask.h
-    ref, entity, list_name = RENDERERS[page.type.name]
-    render = entity if entities else ref
+    family = registry.family(page.type.name)
+    list_name = family.list_name if entities else None
     paging = links.paging_links(h, ask.raw_query, page.page, page.page_size, page.pages_count)
 
     def build(items: list[Node]) -> Node:
-        return doc.query_result(
-            items, list_name if entities else None, paging, page.page, page.page_size, page.pages_count
-        )
+        return doc.query_result(items, list_name, paging, page.page, page.page_size, page.pages_count)
+
+    def render(item: Any) -> Node:
+        if entities:
+            return doc.entity(h, family, world, item, scope, in_list=True)
+        return doc.reference(h, family, world, item, scope)
 
     fragments = ask.fragments
-    points = page.type.name == "CloudVmReplicaPoint" and fragments is not None
     return Listing(
         build,
         page.items,
-        lambda item: render(h, world, item, scope),
-        ("QueryResult", list_name if entities else None, h.api, scope),
-        point_content(world, fragments) if points and fragments is not None else None,
+        render,
+        ("QueryResult", list_name, h.api, scope),
+        content_key(family.kind, world, fragments) if family.fragments and fragments is not None else None,
     )

@@ -1,7 +1,8 @@
 """The Enterprise Manager itself: one world, one clock, its accounts and its live sessions.
 
-The api layer asks it questions ("who is this token?", "which points may this session see?") and
-renders the answers; it never sees a request or an XML element.
+The api layer asks it questions ("who is this token?", "whose sessions may this caller see?") and
+renders the answers; it never sees a request or an XML element. What a caller may read of the
+world is the access policy's answer (`mock_em.model.access`).
 """
 
 from __future__ import annotations
@@ -13,32 +14,18 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from uuid import UUID
 
+from mock_em.model.access import Access, Forbidden, NotFound
 from mock_em.model.accounts import Accounts, authenticate_tenant
 from mock_em.model.clock import Clock
-from mock_em.model.entities import (
-    Account,
-    BackupServer,
-    CloudReplica,
-    CloudTenant,
-    CloudVmReplicaPoint,
-    LogonSession,
-    PointState,
-)
+from mock_em.model.entities import Account, CloudVmReplicaPoint, LogonSession, PointState
 from mock_em.model.schedule import run_world
-from mock_em.model.scope import Scope
 from mock_em.model.sessions import InMemorySessionStore, Sessions
 from mock_em.model.world import World
 
+__all__ = ["EnterpriseManager", "Forbidden", "NotFound", "Snapshot"]
+
 UNUSUAL_STATES = (PointState.Failover, PointState.Failback, PointState.PermanentFailover, PointState.Unknown)
 UNUSUAL_WEIGHTS = (5, 3, 1, 1)
-
-
-class NotFound(LookupError):
-    """The object does not exist, or the caller may not know that it does."""
-
-
-class Forbidden(PermissionError):
-    """The caller's role may not read this kind of resource."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,7 +155,7 @@ class EnterpriseManager:
         """`/logonSessions`: the caller's own session first (clients delete `[0]` to log off),
         then, for administrators, every other live session."""
         others = [s for s in self.sessions.live() if s.session_id != caller.session_id]
-        if not Scope.of(caller.account).sees_all_sessions:
+        if not Access.of(caller.account).sees_all_sessions:
             others = [s for s in others if s.account == caller.account]
         return [caller, *others]
 
@@ -178,59 +165,3 @@ class EnterpriseManager:
             if session.session_id == session_id:
                 return session
         raise NotFound(f"Logon session {session_id} was not found")
-
-    # -- scoped reads -----------------------------------------------------------------------
-
-    def backup_servers(self, scope: Scope) -> list[BackupServer]:
-        """Backup servers, for roles that may read them."""
-        if not scope.reads_backup_servers:
-            raise Forbidden("Access denied: your role may not read backup servers")
-        return list(self.world.backup_servers.values())
-
-    def backup_server(self, scope: Scope, server_id: UUID) -> BackupServer:
-        """One backup server."""
-        if not scope.reads_backup_servers:
-            raise Forbidden("Access denied: your role may not read backup servers")
-        try:
-            return self.world.backup_servers[server_id]
-        except KeyError:
-            raise NotFound(f"Backup server {server_id} was not found") from None
-
-    def tenants(self, scope: Scope) -> list[CloudTenant]:
-        """Cloud Connect tenants, for roles that may read them."""
-        if not scope.reads_tenants:
-            raise Forbidden("Access denied: your role may not read cloud tenants")
-        return self.world.tenants_of(scope.tenant_id)
-
-    def tenant(self, scope: Scope, tenant_id: UUID) -> CloudTenant:
-        """One tenant."""
-        if not scope.reads_tenants:
-            raise Forbidden("Access denied: your role may not read cloud tenants")
-        tenant = self.world.tenants.get(tenant_id)
-        if tenant is None or not self.world.tenant_visible(tenant, scope.tenant_id):
-            raise NotFound(f"Cloud tenant {tenant_id} was not found")
-        return tenant
-
-    def replicas(self, scope: Scope) -> list[CloudReplica]:
-        """Tenant replication jobs the caller may see."""
-        return self.world.replicas_of(scope.tenant_id)
-
-    def replica(self, scope: Scope, replica_id: UUID) -> CloudReplica:
-        """One replication job; another tenant's is simply not found."""
-        replica = self.world.replicas.get(replica_id)
-        if replica is None or not self.world.replica_visible(replica, scope.tenant_id):
-            raise NotFound(f"Cloud replica {replica_id} was not found")
-        return replica
-
-    def points(self, scope: Scope, replica_id: UUID | None = None) -> list[CloudVmReplicaPoint]:
-        """Restore points the caller may see, optionally of one replica (which must be visible)."""
-        if replica_id is not None:
-            self.replica(scope, replica_id)
-        return self.world.points_of(scope.tenant_id, replica_id)
-
-    def point(self, scope: Scope, point_id: UUID) -> CloudVmReplicaPoint:
-        """One restore point; another tenant's is simply not found."""
-        point = self.world.points.get(point_id)
-        if point is None or not self.world.point_visible(point, scope.tenant_id):
-            raise NotFound(f"Cloud VM replica point {point_id} was not found")
-        return point

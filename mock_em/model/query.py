@@ -30,8 +30,9 @@ from operator import attrgetter
 from typing import Any
 from uuid import UUID
 
-from mock_em.model.enterprise_manager import Forbidden
+from mock_em.model.access import Access, Forbidden, visible
 from mock_em.model.entities import Platform, PointState, PointType
+from mock_em.model.kinds import kind
 from mock_em.model.query_filter import (
     MAX_DEPTH,
     MAX_FILTER_LENGTH,
@@ -43,7 +44,6 @@ from mock_em.model.query_filter import (
     excerpt,
     parse_filter,
 )
-from mock_em.model.scope import Scope
 from mock_em.model.world import Stamp, World
 
 __all__ = [
@@ -158,8 +158,8 @@ class QueryType:
 
     name: str  # the vendor's spelling, e.g. `CloudVmReplicaPoint`
     fields: dict[str, Field]
-    objects: Callable[[World, Scope], Sequence[Any]]  # what the scope may see, in store order
-    readable: Callable[[Scope], bool]
+    objects: Callable[[World, Access], Sequence[Any]]  # what the scope may see, in store order
+    readable: Callable[[Access], bool]
     denied: str  # the Forbidden message for scopes that may not read this type
 
     def field(self, name: str, *, purpose: str) -> Field:
@@ -177,21 +177,21 @@ def _fields(*fields: Field) -> dict[str, Field]:
     return {f.name.casefold(): f for f in fields}
 
 
-def _points(world: World, scope: Scope) -> Sequence[Any]:
+def _points(world: World, scope: Access) -> Sequence[Any]:
     if scope.tenant_id is None:
         return list(world.points.values())
-    return [p for p in world.points.values() if world.point_visible(p, scope.tenant_id)]
+    return visible(world, kind("CloudVmReplicaPoint"), scope)
 
 
-def _replicas(world: World, scope: Scope) -> Sequence[Any]:
-    return [r for r in world.replicas.values() if world.replica_visible(r, scope.tenant_id)]
+def _replicas(world: World, scope: Access) -> Sequence[Any]:
+    return visible(world, kind("CloudReplica"), scope)
 
 
-def _tenants(world: World, scope: Scope) -> Sequence[Any]:
-    return [t for t in world.tenants.values() if world.tenant_visible(t, scope.tenant_id)]
+def _tenants(world: World, scope: Access) -> Sequence[Any]:
+    return visible(world, kind("CloudTenant"), scope)
 
 
-def _servers(world: World, scope: Scope) -> Sequence[Any]:
+def _servers(world: World, scope: Access) -> Sequence[Any]:
     return list(world.backup_servers.values())
 
 
@@ -214,7 +214,7 @@ def _point_name_window(key: str) -> list[tuple[Field, str, Any]] | None:
     return [(_CREATION_TIME, ">=", second), (_CREATION_TIME, "<", second + timedelta(seconds=1))]
 
 
-def _everyone(scope: Scope) -> bool:
+def _everyone(scope: Access) -> bool:
     return True
 
 
@@ -265,7 +265,7 @@ _TYPES = (
             _enum("Type", _constant(TENANT_TYPES.index("Standalone")), TENANT_TYPES),
         ),
         _tenants,
-        lambda scope: scope.reads_tenants,
+        lambda scope: scope.reads("CloudTenant"),
         "Access denied: your role may not read cloud tenants",
     ),
     QueryType(
@@ -279,7 +279,7 @@ _TYPES = (
             _string("Version", _text("version")),  # a String in the vendor table: compared as text
         ),
         _servers,
-        lambda scope: scope.reads_backup_servers,
+        lambda scope: scope.reads("BackupServer"),
         "Access denied: your role may not read backup servers",
     ),
 )
@@ -380,7 +380,7 @@ _SHALLOW = 50_000  # a page starting this deep in all points is cheaper to skip 
 
 def run_query(
     world: World,
-    scope: Scope,
+    scope: Access,
     type_name: str,
     *,
     filter_text: str | None = None,
@@ -441,7 +441,7 @@ def run_query(
 
 
 def _matches(
-    world: World, scope: Scope, qtype: QueryType, flt: Filter | None, filter_text: str | None, cache: QueryCache | None
+    world: World, scope: Access, qtype: QueryType, flt: Filter | None, filter_text: str | None, cache: QueryCache | None
 ) -> Sequence[Any]:
     """The objects the scope sees that the filter matches, in store order (kept when cached)."""
     if cache is None:

@@ -1,15 +1,19 @@
-"""The in-memory world an Enterprise Manager answers from: lookups, scoping and edits.
+"""The in-memory world an Enterprise Manager answers from: a generic store of objects by kind.
 
 Collections keep insertion order, because real EM lists objects in its database's order and the
 seed's sample response must come back in exactly its order. Every change bumps `version`, so that
 anything derived from the world (rendered fragments, indexes) knows when it is stale.
+
+What the store knows of each kind (its foreign keys, and so reference checks and cascades) comes
+from the kinds' declarations (`mock_em.model.kinds`); the few edits below that are not generic
+(a tenant's unique name, a replica's VMs, a point's state) are the Cloud Connect domain's own.
 """
 
 from __future__ import annotations
 
 import weakref
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from typing import Any
 from uuid import UUID
 
 from mock_em.model.entities import (
@@ -20,83 +24,105 @@ from mock_em.model.entities import (
     PointState,
     Vm,
 )
+from mock_em.model.kinds import kind_of, kinds
 
 
-@dataclass(slots=True, weakref_slot=True)  # weakly referable: caches follow a world without keeping it alive
 class World:
-    """Backup servers, tenants, their replication jobs and the restore points those left."""
+    """Every object Enterprise Manager knows, by kind (vendor name) and id, in store order."""
 
-    backup_servers: dict[UUID, BackupServer] = field(default_factory=dict)
-    tenants: dict[UUID, CloudTenant] = field(default_factory=dict)
-    replicas: dict[UUID, CloudReplica] = field(default_factory=dict)
-    points: dict[UUID, CloudVmReplicaPoint] = field(default_factory=dict)
-    version: int = 0
+    __slots__ = ("__weakref__", "store", "version")  # weakly referable: caches follow a world without keeping it alive
+
+    def __init__(self, store: dict[str, dict[UUID, Any]] | None = None, version: int = 0) -> None:
+        self.store = {name: {} for name in kinds()}
+        self.store.update(store or {})
+        self.version = version
 
     @classmethod
-    def of(
-        cls,
-        backup_servers: Iterable[BackupServer],
-        tenants: Iterable[CloudTenant],
-        replicas: Iterable[CloudReplica],
-        points: Iterable[CloudVmReplicaPoint],
-    ) -> World:
-        """Build a world and check that every reference in it points at something."""
-        world = cls(
-            {s.id: s for s in backup_servers},
-            {t.id: t for t in tenants},
-            {r.id: r for r in replicas},
-            {p.id: p for p in points},
-        )
+    def of(cls, *sections: Iterable[Any]) -> World:
+        """Build a world from one iterable of objects per kind (in the kinds' order) and check
+        that every reference in it points at something."""
+        world = cls({name: {o.id: o for o in items} for name, items in zip(kinds(), sections, strict=False)})
         world.check()
         return world
 
+    def __deepcopy__(self, memo: dict[int, Any]) -> World:
+        import copy
+
+        return World(copy.deepcopy(self.store, memo), self.version)
+
+    # -- the generic store -----------------------------------------------------------------
+
+    def all(self, kind: str) -> dict[UUID, Any]:
+        """The objects of a kind by id, in store order."""
+        return self.store[kind]
+
+    def put(self, obj: Any) -> None:
+        """Store a new object whose foreign keys name existing objects (KeyError names the missing
+        id; ValueError for an id taken already)."""
+        what = kind_of(obj)
+        for key in what.keys:
+            target = getattr(obj, key.attr)
+            if target not in self.store[key.target]:
+                raise KeyError(target)
+        collection = self.store[what.name]
+        if obj.id in collection:
+            raise ValueError(f"a {what.noun} with id {obj.id} exists already")
+        collection[obj.id] = obj
+        self.changed()
+
+    def remove(self, kind: str, object_id: UUID) -> dict[str, int]:
+        """Forget an object and, along cascading foreign keys, every object that names it;
+        returns how many of each kind went with it (KeyError for an unknown id)."""
+        del self.store[kind][object_id]
+        removed: dict[str, int] = {}
+        self._cascade(kind, {object_id}, removed)
+        self.changed()
+        return removed
+
+    def _cascade(self, kind: str, ids: set[UUID], removed: dict[str, int]) -> None:
+        for other in kinds().values():
+            for key in other.keys:
+                if key.target != kind or not key.cascade:
+                    continue
+                collection = self.store[other.name]
+                doomed = {o.id for o in collection.values() if getattr(o, key.attr) in ids}
+                for object_id in doomed:
+                    del collection[object_id]
+                if doomed:
+                    removed[other.name] = removed.get(other.name, 0) + len(doomed)
+                    self._cascade(other.name, doomed, removed)
+
     def check(self) -> None:
         """Raise ValueError naming the first dangling reference, so a bad fixture fails at load."""
-        for tenant in self.tenants.values():
-            if tenant.backup_server_id not in self.backup_servers:
-                raise ValueError(f"tenant {tenant.name!r} names unknown backup server {tenant.backup_server_id}")
-        for replica in self.replicas.values():
-            if replica.tenant_id not in self.tenants:
-                raise ValueError(f"replica {replica.name!r} names unknown tenant {replica.tenant_id}")
-            if replica.backup_server_id not in self.backup_servers:
-                raise ValueError(f"replica {replica.name!r} names unknown backup server {replica.backup_server_id}")
-        for point in self.points.values():
-            if point.replica_id not in self.replicas:
-                raise ValueError(f"point {point.name!r} names unknown replica {point.replica_id}")
+        for what in kinds().values():
+            for key in what.keys:
+                targets = self.store[key.target]
+                for obj in self.store[what.name].values():
+                    if getattr(obj, key.attr) not in targets:
+                        noun = kinds()[key.target].noun
+                        raise ValueError(f"{what.noun} {obj.name!r} names unknown {noun} {getattr(obj, key.attr)}")
 
     def changed(self) -> None:
         """Mark the world as changed (call after every edit)."""
         self.version += 1
 
-    # -- scoping: what one account may see -------------------------------------------------
+    # -- the Cloud Connect collections, by name ----------------------------------------------
 
-    def replica_visible(self, replica: CloudReplica, tenant_id: UUID | None) -> bool:
-        """A tenant sees only its own replication jobs; everyone else (tenant_id None) sees all."""
-        return tenant_id is None or replica.tenant_id == tenant_id
+    @property
+    def backup_servers(self) -> dict[UUID, BackupServer]:
+        return self.store["BackupServer"]
 
-    def point_visible(self, point: CloudVmReplicaPoint, tenant_id: UUID | None) -> bool:
-        """A tenant sees only the points of its own replication jobs."""
-        return tenant_id is None or self.replicas[point.replica_id].tenant_id == tenant_id
+    @property
+    def tenants(self) -> dict[UUID, CloudTenant]:
+        return self.store["CloudTenant"]
 
-    def tenant_visible(self, tenant: CloudTenant, tenant_id: UUID | None) -> bool:
-        """A tenant sees only itself."""
-        return tenant_id is None or tenant.id == tenant_id
+    @property
+    def replicas(self) -> dict[UUID, CloudReplica]:
+        return self.store["CloudReplica"]
 
-    def replicas_of(self, tenant_id: UUID | None = None) -> list[CloudReplica]:
-        """Replication jobs in store order, limited to one tenant's when `tenant_id` is given."""
-        return [r for r in self.replicas.values() if self.replica_visible(r, tenant_id)]
-
-    def points_of(self, tenant_id: UUID | None = None, replica_id: UUID | None = None) -> list[CloudVmReplicaPoint]:
-        """Restore points in store order, limited to one tenant's and/or one replica's."""
-        return [
-            p
-            for p in self.points.values()
-            if (replica_id is None or p.replica_id == replica_id) and self.point_visible(p, tenant_id)
-        ]
-
-    def tenants_of(self, tenant_id: UUID | None = None) -> list[CloudTenant]:
-        """Tenants in store order; a tenant sees only itself."""
-        return [t for t in self.tenants.values() if self.tenant_visible(t, tenant_id)]
+    @property
+    def points(self) -> dict[UUID, CloudVmReplicaPoint]:
+        return self.store["CloudVmReplicaPoint"]
 
     # -- derived facts ---------------------------------------------------------------------
 
@@ -108,7 +134,7 @@ class World:
         """VM replicas the tenant keeps on the provider: the `ReplicaCount` EM reports."""
         return self.tenant_vm_count(tenant_id)
 
-    # -- edits -----------------------------------------------------------------------------
+    # -- Cloud Connect edits ---------------------------------------------------------------
 
     # Edits raise KeyError for an unknown id and ValueError for a conflict; callers say which.
 
@@ -118,39 +144,19 @@ class World:
             raise KeyError(tenant.backup_server_id)
         if any(t.username.casefold() == tenant.username.casefold() for t in self.tenants.values()):
             raise ValueError(f"a tenant named {tenant.username!r} exists already")
-        self.tenants[tenant.id] = tenant
-        self.changed()
+        self.put(tenant)
 
     def remove_tenant(self, tenant_id: UUID) -> int:
         """Forget a tenant with its replication jobs and their points; returns the points removed."""
-        del self.tenants[tenant_id]
-        removed = sum(self._drop_replica(r.id) for r in list(self.replicas.values()) if r.tenant_id == tenant_id)
-        self.changed()
-        return removed
+        return self.remove("CloudTenant", tenant_id).get("CloudVmReplicaPoint", 0)
 
     def add_replica(self, replica: CloudReplica) -> None:
         """Store a new replication job of an existing tenant."""
-        if replica.tenant_id not in self.tenants:
-            raise KeyError(replica.tenant_id)
-        if replica.backup_server_id not in self.backup_servers:
-            raise KeyError(replica.backup_server_id)
-        self.replicas[replica.id] = replica
-        self.changed()
+        self.put(replica)
 
     def remove_replica(self, replica_id: UUID) -> int:
         """Forget a replication job and its points; returns the points removed."""
-        if replica_id not in self.replicas:
-            raise KeyError(replica_id)
-        removed = self._drop_replica(replica_id)
-        self.changed()
-        return removed
-
-    def _drop_replica(self, replica_id: UUID) -> int:
-        del self.replicas[replica_id]
-        doomed = [p.id for p in self.points.values() if p.replica_id == replica_id]
-        for point_id in doomed:
-            del self.points[point_id]
-        return len(doomed)
+        return self.remove("CloudReplica", replica_id).get("CloudVmReplicaPoint", 0)
 
     def next_vm_name(self) -> str:
         """The next free `srvNN`, numbered across the provider."""
@@ -184,12 +190,7 @@ class World:
 
     def add_point(self, point: CloudVmReplicaPoint) -> None:
         """Store a new restore point (the replica must exist, the id must be new)."""
-        if point.replica_id not in self.replicas:
-            raise KeyError(point.replica_id)
-        if point.id in self.points:
-            raise ValueError(f"a point with id {point.id} exists already")
-        self.points[point.id] = point
-        self.changed()
+        self.put(point)
 
     def remove_point(self, point_id: UUID) -> None:
         """Forget a restore point, as retention does."""

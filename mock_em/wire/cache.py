@@ -9,9 +9,9 @@ on every request, while the same bytes change only when the world does. Two memo
   first lookup after it drops everything, so a stale answer is impossible without a cache that
   knows what each edit touched. Bounded by a byte budget, least recently used out first.
 * `FragmentCache`: the bytes of one list item (a restore point's `<Ref>` or its JSON object) as
-  it appears inside its list. It is keyed by the item's *content* (every field of the point, of
-  its replica and of that replica's backup server: everything `documents.point_ref` and
-  `point_entity` read) and by what else shapes it (form, Hrefs root, scope, container, notation),
+  it appears inside its list. It is keyed by the item's *content* (every field of the point and
+  of what its foreign keys reach, its replica and that replica's tenant and backup server:
+  everything the family's documents read, `content_key`) and by what else shapes it (form, Hrefs root, scope, container, notation),
   so it needs no invalidation: after a one-point change, a 10,000-point list is re-joined from
   9,999 kept fragments and one new one instead of being rebuilt.
 
@@ -32,11 +32,12 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, fields
+from functools import cache
 from operator import attrgetter
 from typing import Any
 from uuid import UUID
 
-from mock_em.model.entities import BackupServer, CloudReplica, CloudVmReplicaPoint
+from mock_em.model.kinds import Kind, kinds
 from mock_em.model.world import Stamp, World
 from mock_em.wire.render import render
 from mock_em.wire.template import NS, Node, Template
@@ -158,34 +159,56 @@ def _unhashable(value: Any) -> bool:
     return False
 
 
-_point_fields = attrgetter(*(f.name for f in fields(CloudVmReplicaPoint)))
-_replica_fields = _hashable_fields(CloudReplica)
-_server_fields = _hashable_fields(BackupServer)
+@cache
+def _fields_of(model: type) -> Callable[[Any], tuple[Any, ...]]:
+    """A model's fields as a tuple: all of them where they hash (a restore point's), else the
+    hashable ones (a replica's VMs and schedule are lists and dataclasses that no point shows)."""
+    every = attrgetter(*(f.name for f in fields(model)))
+    some = _hashable_fields(model)
+    hashable: list[bool] = []
+
+    def values(obj: Any) -> tuple[Any, ...]:
+        if not hashable:
+            hashable.append(not _unhashable(every(obj)))
+        return every(obj) if hashable[0] else some(obj)
+
+    return values
 
 
-def point_content(world: World, fragments: FragmentCache) -> Callable[[CloudVmReplicaPoint], Hashable]:
-    """A point's content key: every field of the point, and the number `fragments` gave the
-    content of its replica and that replica's backup server (everything a point's documents read).
-    The numbers live as long as the fragments, so one number never stands for two contents; they
-    are looked up per replica as points of it come by (a page of 100 points reads few replicas)."""
-    replicas, servers = world.replicas, world.backup_servers
-    numbers: dict[Any, int] = {}
+def content_key(kind: Kind, world: World, fragments: FragmentCache) -> Callable[[Any], Hashable]:
+    """An object's content key: its fields, and for each object its foreign keys reach (its
+    declared dependencies: a point's replica, that replica's tenant and backup server) the number
+    `fragments` gave that object's content. A family keeps fragments only where its documents read
+    nothing else (`Family.fragments`). The numbers live as long as the fragments, so one number
+    never stands for two contents; they are worked out per related object as items of it come by
+    (a page of 100 points reads few replicas)."""
+    own = _fields_of(kind.model)
+    numbers: dict[tuple[str, Any], int] = {}
 
-    def related(replica_id: Any) -> int:
-        replica = replicas.get(replica_id)
-        if replica is None:
+    def related(target: Kind, object_id: Any) -> int:
+        found = numbers.get((target.name, object_id))
+        if found is not None:
+            return found
+        obj = world.all(target.name).get(object_id)
+        if obj is None:
             number = -1
         else:
-            server = servers.get(replica.backup_server_id)
-            number = fragments.number((_replica_fields(replica), _server_fields(server) if server else None))
-        numbers[replica_id] = number
+            deps = tuple(related(kinds()[k.target], getattr(obj, k.attr)) for k in target.keys)
+            number = fragments.number((target.name, _fields_of(target.model)(obj), deps))
+        numbers[(target.name, object_id)] = number
         return number
 
-    def key(point: CloudVmReplicaPoint) -> Hashable:
-        number = numbers.get(point.replica_id)
-        if number is None:
-            number = related(point.replica_id)
-        return (_point_fields(point), number)
+    keys = [(kinds()[k.target], attrgetter(k.attr)) for k in kind.keys]
+    if len(keys) == 1:  # the common case (a point's replica), without a generator per item
+        ((target, get),) = keys
+
+        def key_one(obj: Any) -> Hashable:
+            return (own(obj), related(target, get(obj)))
+
+        return key_one
+
+    def key(obj: Any) -> Hashable:
+        return (own(obj), tuple(related(target, get(obj)) for target, get in keys))
 
     return key
 

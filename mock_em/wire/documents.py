@@ -8,16 +8,16 @@ to show comes in as arguments.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
+from typing import Any
 from uuid import UUID
 
-from mock_em.model.entities import BackupServer, CloudReplica, CloudTenant, CloudVmReplicaPoint, LogonSession
-from mock_em.model.scope import Scope
+from mock_em import registry
+from mock_em.model.access import Access
+from mock_em.model.entities import LogonSession
 from mock_em.model.world import World
+from mock_em.resources.family import Family
 from mock_em.wire import links
 from mock_em.wire.template import TEMPLATES, Node
-
-NEVER = datetime(1753, 1, 1, tzinfo=UTC)  # how EM writes a time that never was
 
 
 def link_elements(items: Iterable[links.Link]) -> list[Node]:
@@ -48,12 +48,12 @@ def enterprise_manager(h: links.Hrefs, versions: Sequence[str]) -> Node:
     )
 
 
-def logon_session(h: links.Hrefs, session: LogonSession, scope: Scope) -> Node:
+def logon_session(h: links.Hrefs, session: LogonSession, access: Access) -> Node:
     """A `<LogonSession>` with the links its account may use."""
     return TEMPLATES.node(
         "LogonSession",
         Href=h.logon_session(session.session_id),
-        Links=link_elements(links.logon_session_links(h, session.session_id, scope)),
+        Links=link_elements(logon_session_links(h, session.session_id, access)),
         UserName=session.user_name,
         SessionId=session.session_id,
     )
@@ -61,14 +61,33 @@ def logon_session(h: links.Hrefs, session: LogonSession, scope: Scope) -> Node:
 
 def logon_sessions(h: links.Hrefs, sessions: Iterable[LogonSession]) -> Node:
     """`<LogonSessions>`: each session with the links of its own account."""
-    return TEMPLATES.node("LogonSessions", Items=[logon_session(h, s, Scope.of(s.account)) for s in sessions])
+    return TEMPLATES.node("LogonSessions", Items=[logon_session(h, s, Access.of(s.account)) for s in sessions])
 
 
-def cloud_service(h: links.Hrefs, session_id: UUID, scope: Scope) -> Node:
-    """`GET /api/cloud`."""
-    return TEMPLATES.node(
-        "CloudConnectService", Href=h.cloud, Links=link_elements(links.cloud_links(h, session_id, scope))
-    )
+def logon_session_links(h: links.Hrefs, session_id: UUID, access: Access) -> list[links.Link]:
+    """A LogonSession links Up to the root, Down to what the caller may use, and to its Delete."""
+    found = [links.Link("Up", "EnterpriseManager", h.root)]
+    found += [
+        links.Link("Down", f"{f.reference_type}List", h.collection(f.path))
+        for f in registry.linked_from("LogonSession")
+        if access.reads(f.kind)
+    ]
+    found.append(links.Link("Down", "CloudConnectService", h.cloud))
+    if not access.is_tenant:
+        found.append(links.Link("Down", "QueryService", h.query_svc))
+        found.append(links.Link("Down", "LogonSessionList", h.logon_sessions))
+    # The vendor's tenant sessions type their Delete link; its administrator sessions do not.
+    found.append(links.Link("Delete", "LogonSession" if access.is_tenant else None, h.logon_session(session_id)))
+    return found
+
+
+def cloud_service(h: links.Hrefs, session_id: UUID, access: Access) -> Node:
+    """`GET /api/cloud`: Up the caller's session, Down each collection it may read in both forms."""
+    families = [f for f in registry.linked_from("CloudConnectService") if access.reads(f.kind)]
+    found = [links.Link("Up", "LogonSession", h.logon_session(session_id))]
+    found += [links.Link("Down", f"{f.reference_type}List", h.collection(f.path)) for f in families]
+    found += [links.Link("Down", f"{f.name}List", h.collection(f.path, True)) for f in families]
+    return TEMPLATES.node("CloudConnectService", Href=h.cloud, Links=link_elements(found))
 
 
 # -- collections ------------------------------------------------------------------------------
@@ -84,132 +103,44 @@ def entity_list(list_name: str, items: Iterable[Node]) -> Node:
     return TEMPLATES.node(list_name, Items=list(items))
 
 
-# -- CloudVmReplicaPoint ----------------------------------------------------------------------
+# -- any family's objects -------------------------------------------------------------------
 
 
-def point_ref(h: links.Hrefs, world: World, point: CloudVmReplicaPoint, scope: Scope, root: bool = False) -> Node:
-    """A point in reference form (`<Ref>` in a list, `<EntityRef>` alone)."""
+def object_links(
+    h: links.Hrefs, family: Family, world: World, obj: Any, access: Access, entity: bool
+) -> list[links.Link]:
+    """An object's links: the family's Up links, Alternate to the other form, its Down links."""
+    found = family.ups(h, world, obj, access)
+    if entity:
+        found.append(links.Link("Alternate", family.reference_type, h.item(family.path, obj.id), obj.name))
+    else:
+        found.append(links.Link("Alternate", family.name, h.item(family.path, obj.id, True), obj.name))
+    found += family.downs(h, world, obj, access)
+    return found
+
+
+def reference(h: links.Hrefs, family: Family, world: World, obj: Any, access: Access, root: bool = False) -> Node:
+    """An object in reference form (`<Ref>` in a list, `<EntityRef>` alone)."""
     return _ref(
         root,
-        "CloudVmReplicaPointReference",
-        h.point(point.id),
-        point.name,
-        links.uid("CloudVmReplicaPoint", point.id),
-        links.point_links(h, world, point, scope, entity=False),
+        family.reference_type,
+        h.item(family.path, obj.id),
+        obj.name,
+        links.uid(family.name, obj.id),
+        object_links(h, family, world, obj, access, entity=False),
     )
 
 
-def point_entity(h: links.Hrefs, world: World, point: CloudVmReplicaPoint, scope: Scope, in_list: bool = False) -> Node:
-    """A point in entity form. In `<CloudVmReplicaPoints>` the vendor schema names each item
-    `<CloudReplica Type="CloudVmReplicaPoint">`, not `<CloudVmReplicaPoint>` (em-api.md §4)."""
+def entity(h: links.Hrefs, family: Family, world: World, obj: Any, access: Access, in_list: bool = False) -> Node:
+    """An object in entity form, alone or as an item of its entity list (where the vendor's schema
+    may name it otherwise: `Family.in_list`)."""
     return TEMPLATES.node(
-        "CloudVmReplicaPointInList" if in_list else "CloudVmReplicaPoint",
-        Href=h.point(point.id, True),
-        Name=point.name,
-        UID=links.uid("CloudVmReplicaPoint", point.id),
-        VmDisplayName=point.vm_display_name,
-        Links=link_elements(links.point_links(h, world, point, scope, entity=True)),
-        CreationTimeUTC=point.creation_time,
-        VmName=point.vm_name,
-        PointType=point.point_type.value,
-        State=point.state.value,
-    )
-
-
-# -- CloudReplica -----------------------------------------------------------------------------
-
-
-def replica_ref(h: links.Hrefs, world: World, replica: CloudReplica, scope: Scope, root: bool = False) -> Node:
-    """A replication job in reference form."""
-    return _ref(
-        root,
-        "CloudReplicaReference",
-        h.replica(replica.id),
-        replica.name,
-        links.uid("CloudReplica", replica.id),
-        links.replica_links(h, world, replica, scope, entity=False),
-    )
-
-
-def replica_entity(h: links.Hrefs, world: World, replica: CloudReplica, scope: Scope) -> Node:
-    """A replication job in entity form (without the schema's `<Ref>`, as real servers, §11)."""
-    return TEMPLATES.node(
-        "CloudReplica",
-        Href=h.replica(replica.id, True),
-        Name=replica.name,
-        UID=links.uid("CloudReplica", replica.id),
-        Links=link_elements(links.replica_links(h, world, replica, scope, entity=True)),
-        Platform=replica.platform.value,
-    )
-
-
-# -- CloudTenant ------------------------------------------------------------------------------
-
-
-def tenant_ref(h: links.Hrefs, world: World, tenant: CloudTenant, scope: Scope, root: bool = False) -> Node:
-    """A tenant in reference form."""
-    return _ref(
-        root,
-        "CloudTenantReference",
-        h.tenant(tenant.id),
-        tenant.name,
-        links.uid("CloudTenant", tenant.id),
-        links.tenant_links(h, world, tenant, scope, entity=False),
-    )
-
-
-def tenant_entity(h: links.Hrefs, world: World, tenant: CloudTenant, scope: Scope) -> Node:
-    """A tenant in entity form, fields in the schema's order; the password is never shown."""
-    vm_count = world.tenant_vm_count(tenant.id)
-    return TEMPLATES.node(
-        "CloudTenant",
-        Href=h.tenant(tenant.id, True),
-        Name=tenant.name,
-        UID=links.uid("CloudTenant", tenant.id),
-        Links=link_elements(links.tenant_links(h, world, tenant, scope, entity=True)),
-        Description=tenant.description,
-        Enabled=(tenant.enabled),
-        LeaseEnabled=(tenant.lease_expiration is not None),
-        LeaseExpirationDate=tenant.lease_expiration,
-        Resources=[],
-        LastResult=tenant.last_result,
-        LastActive=tenant.last_active or NEVER,
-        VmCount=vm_count,
-        ThrottlingEnabled=(tenant.throttling_enabled),
-        ThrottlingSpeedLimit=tenant.throttling_speed_limit,
-        ThrottlingSpeedUnit=tenant.throttling_speed_unit,
-        PublicIpCount=tenant.public_ip_count,
-        BackupCount=tenant.backup_count,
-        ReplicaCount=world.tenant_replica_count(tenant.id),
-    )
-
-
-# -- BackupServer -----------------------------------------------------------------------------
-
-
-def backup_server_ref(h: links.Hrefs, server: BackupServer, root: bool = False) -> Node:
-    """A backup server in reference form."""
-    return _ref(
-        root,
-        "BackupServerReference",
-        h.backup_server(server.id),
-        server.name,
-        links.uid("BackupServer", server.id),
-        links.backup_server_links(h, server, entity=False),
-    )
-
-
-def backup_server_entity(h: links.Hrefs, server: BackupServer) -> Node:
-    """A backup server in entity form."""
-    return TEMPLATES.node(
-        "BackupServer",
-        Href=h.backup_server(server.id, True),
-        Name=server.name,
-        UID=links.uid("BackupServer", server.id),
-        Links=link_elements(links.backup_server_links(h, server, entity=True)),
-        Description=server.description,
-        Port=server.port,
-        Version=server.version,
+        family.in_list if in_list and family.in_list else family.name,
+        Href=h.item(family.path, obj.id, True),
+        Name=obj.name,
+        UID=links.uid(family.name, obj.id),
+        Links=link_elements(object_links(h, family, world, obj, access, entity=True)),
+        **family.values(h, world, obj, access),
     )
 
 

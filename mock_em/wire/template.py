@@ -231,15 +231,24 @@ def _run(plan: tuple, values: Mapping[str, Any]) -> Any:
     return out
 
 
-class Templates:
-    """All templates of a folder, by file name without `.xml`, loaded once."""
+# Where templates live: the protocol's own documents (root, sessions, errors, queries) beside the
+# wire layer, and each resource family's documents beside its module in `mock_em/resources`.
+TEMPLATE_FOLDERS = (("mock_em.wire", "templates"), ("mock_em.resources", "templates"))
 
-    def __init__(self, package: str = "mock_em.wire", folder: str = "templates") -> None:
+
+class Templates:
+    """All templates of some folders, by file name without `.xml`, loaded once; a name may not
+    stand in two folders (a family's template would silently shadow another's)."""
+
+    def __init__(self, folders: tuple[tuple[str, str], ...] = TEMPLATE_FOLDERS) -> None:
         self._templates: dict[str, Template] = {}
-        for entry in resources.files(package).joinpath(folder).iterdir():
-            if entry.name.endswith(".xml"):
-                name = entry.name[: -len(".xml")]
-                self._templates[name] = Template(entry.read_bytes(), name)
+        for package, folder in folders:
+            for entry in resources.files(package).joinpath(folder).iterdir():
+                if entry.name.endswith(".xml"):
+                    name = entry.name[: -len(".xml")]
+                    if name in self._templates:
+                        raise ValueError(f"template {name} stands in two folders")
+                    self._templates[name] = Template(entry.read_bytes(), name)
 
     def __getitem__(self, name: str) -> Template:
         return self._templates[name]

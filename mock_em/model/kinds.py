@@ -1,0 +1,96 @@
+"""What the model knows of a kind of object: its vendor name, its dataclass, its keys.
+
+Each resource family (`mock_em.resources`) declares one `Kind`; the generic store (`World`), the
+access policy (`mock_em.model.access`), fixtures and the query service read these declarations
+instead of naming kinds one by one, so a new family needs no edit in the model's code.
+
+The model may not import the families (they sit above it, beside the wire layer); `kinds()` finds
+them on first use.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from mock_em.model.entities import Role
+
+
+@dataclass(frozen=True, slots=True)
+class ForeignKey:
+    """An attribute holding the id of an object of another kind. The referenced object must exist
+    (`World.check`), and removing it removes this object too when `cascade` is set."""
+
+    attr: str
+    target: str  # the referenced kind's vendor name
+    cascade: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class FixtureSection:
+    """A kind's section of a fixture file (`CloudReplicas`): each object as JSON and back. `load`
+    raises KeyError, TypeError or ValueError for data it cannot take; the fixture reader says where."""
+
+    name: str
+    dump: Callable[[Any], dict[str, Any]]
+    load: Callable[[dict[str, Any]], Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Kind:
+    """A kind of object the world stores, named as the vendor names it (`CloudReplica`).
+
+    `what` names one in messages (`Cloud replica 1234… was not found`); `plural` names the lot in
+    the denial of a role that may not read them. `readers` are the roles that may read the kind
+    (None: every role). `tenant_key` is how an object leads to the Cloud Connect tenant it
+    belongs to: `"id"` for a tenant itself, a foreign key's attribute (followed through its target
+    kind's own `tenant_key`), or None for provider objects no tenant sees.
+    """
+
+    name: str
+    model: type
+    what: str
+    plural: str
+    noun: str  # what a fixture check calls one (`replica 'X' names unknown tenant …`)
+    keys: tuple[ForeignKey, ...] = ()
+    readers: frozenset[Role] | None = None
+    tenant_key: str | None = None
+    fixture: FixtureSection | None = None
+
+    @property
+    def denied(self) -> str:
+        """The message of a 403 for a role that may not read this kind."""
+        return f"Access denied: your role may not read {self.plural}"
+
+    def key(self, attr: str) -> ForeignKey:
+        """The foreign key held in `attr`."""
+        for key in self.keys:
+            if key.attr == attr:
+                return key
+        raise KeyError(attr)
+
+
+@cache
+def kinds() -> dict[str, Kind]:
+    """Every kind, by vendor name, in the order the families are registered (the order of a
+    world's sections in fixtures, and of checks)."""
+    from mock_em.resources import FAMILIES  # the families sit above the model: found on first use
+
+    return {family.kind.name: family.kind for family in FAMILIES}
+
+
+def kind(name: str) -> Kind:
+    """A kind by vendor name."""
+    return kinds()[name]
+
+
+def kind_of(obj: Any) -> Kind:
+    """The kind of a model object."""
+    return _by_model()[type(obj)]
+
+
+@cache
+def _by_model() -> dict[type, Kind]:
+    return {k.model: k for k in kinds().values()}

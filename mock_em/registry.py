@@ -1,0 +1,86 @@
+"""The registry: what follows from the resource families' declarations (`mock_em.resources`).
+
+Everything that once listed the vendor's resources by hand reads it from here: the routes and
+their canonical path segments, the collections whose next segment is an id, the Down links of the
+LogonSession and of `/api/cloud`, the query types, `/mock/about`'s list of routes, and the URL
+sets the tests walk. A family added to `mock_em.resources.FAMILIES` is served everywhere.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from mock_em.resources import FAMILIES
+from mock_em.resources.family import Family, SubCollection
+
+# The protocol's own path segments (entry point, logon, sessions, the Cloud Connect service and
+# the query service); the families add theirs.
+PROTOCOL_SEGMENTS = ("api", "sessionMngr", "logonSessions", "cloud", "querySvc", "query")
+PROTOCOL_ID_COLLECTIONS = ("logonSessions",)
+
+BY_NAME: dict[str, Family] = {f.name: f for f in FAMILIES}
+
+
+def family(name: str) -> Family:
+    """A family by its vendor type name (`CloudReplica`)."""
+    return BY_NAME[name]
+
+
+@dataclass(frozen=True, slots=True)
+class FamilyRoute:
+    """One vendor GET route a family serves: its collection (`list`), an item (`item`), or an
+    item's sub-collection (`sub`, listing `sub.family`) at `path` (under `/api`, `{id}` for ids)."""
+
+    path: str
+    family: Family
+    shape: str
+    sub: SubCollection | None = None
+
+    @property
+    def listed(self) -> Family:
+        """The family whose objects the route's answer shows."""
+        return family(self.sub.family) if self.sub is not None else self.family
+
+
+def family_routes() -> list[FamilyRoute]:
+    """Every family's routes, in registry order: collection, item, then each sub-collection and
+    its aliases."""
+    routes: list[FamilyRoute] = []
+    for f in FAMILIES:
+        routes += [FamilyRoute(f.path, f, "list"), FamilyRoute(f"{f.path}/{{id}}", f, "item")]
+        for sub in f.subs:
+            for path in (f"{f.path}/{{id}}/{sub.segment}", *sub.aliases):
+                routes.append(FamilyRoute(path, f, "sub", sub))
+    return routes
+
+
+ROUTES: tuple[FamilyRoute, ...] = tuple(family_routes())
+
+
+def canonical_segments() -> dict[str, str]:
+    """Every known path segment by its casefolded form (`backupservers` → `backupServers`)."""
+    segments = list(PROTOCOL_SEGMENTS)
+    for route in ROUTES:
+        segments += [s for s in route.path.split("/") if s and not s.startswith("{")]
+    return {s.casefold(): s for s in segments}
+
+
+def id_collections() -> frozenset[str]:
+    """The segments whose next segment is an object id (kept exactly as sent)."""
+    found = set(PROTOCOL_ID_COLLECTIONS)
+    for route in ROUTES:
+        parts = route.path.split("/")
+        found |= {parts[i - 1] for i, part in enumerate(parts) if part == "{id}"}
+    return frozenset(found)
+
+
+def linked_from(document: str) -> list[Family]:
+    """The families whose collections a document (`LogonSession`, `CloudConnectService`) links
+    Down to, in the document's order."""
+    found = [f for f in FAMILIES if f.down is not None and f.down.document == document]
+    return sorted(found, key=lambda f: f.down.position)  # type: ignore[union-attr]
+
+
+def vendor_paths() -> list[str]:
+    """Every family route as `/api…` (for `/mock/about` and the tests)."""
+    return [f"/api{route.path}" for route in ROUTES]
