@@ -11,9 +11,9 @@ on every request, while the same bytes change only when the world does. Two memo
 * `FragmentCache`: the bytes of one list item (a restore point's `<Ref>` or its JSON object) as
   it appears inside its list. It is keyed by the item's *content* (every field of the point and
   of what its foreign keys reach, its replica and that replica's tenant and backup server:
-  everything the family's documents read, `content_key`) and by what else shapes it (form, Hrefs root, scope, container, notation),
-  so it needs no invalidation: after a one-point change, a 10,000-point list is re-joined from
-  9,999 kept fragments and one new one instead of being rebuilt.
+  everything the family's documents read, `content_key`) and by what else shapes it (form, Hrefs
+  root, scope, container, notation), so it needs no invalidation: after a one-point change, a
+  10,000-point list is re-joined from 9,999 kept fragments and one new one instead of being rebuilt.
 
 A `Listing` renders by splicing: the document is rendered once around a marker item, and the
 marker's bytes are replaced by the items' fragments, joined (with `,` in JSON). Each fragment is
