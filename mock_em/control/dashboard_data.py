@@ -241,10 +241,8 @@ def _request_json(entry: JournalEntry) -> dict[str, Any]:
 
 
 def dashboard_data(request: Request) -> dict[str, Any]:
-    """Everything the page shows, as JSON (in demo mode the world first catches up with the clock)."""
+    """Everything the page shows, as JSON (in demo mode `em` first catches the world up with the clock)."""
     manager = em(request)
-    if manager.live:
-        manager.catch_up()
     settings = request.app.state.settings
     view = cached_view(request, manager.world)
     now = manager.clock.now()
