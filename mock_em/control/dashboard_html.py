@@ -145,7 +145,7 @@ class Timeline(NamedTuple):
 
 def _vm(vm: dict[str, Any], timeline: Timeline) -> Html:
     label = f"{vm['name']}: {_plural(vm['pointCount'], 'restore point')}, newest {when(vm['newest'])}"
-    count: object = _n(vm["pointCount"])
+    count: str = _n(vm["pointCount"])
     if vm["notReady"]:
         count = fill("warned_count", not_ready=_n(vm["notReady"]), count=count)
     marks = join(fill("point", css=_mark_class(p["state"]), **p) for p in vm["points"])  # name, time, state, type, x
