@@ -18,7 +18,7 @@ with warnings.catch_warnings():
     from starlette.testclient import TestClient
 
 from mock_em.app import create_app
-from mock_em.control import dashboard
+from mock_em.control import dashboard_data
 from mock_em.model.clock import Clock
 from mock_em.server import build_em
 from mock_em.settings import Settings
@@ -296,7 +296,7 @@ def test_caps_keep_a_big_world_small(client: TestClient) -> None:
     job = first["replicas"][0]
     assert (job["vmsTotal"], len(job["vms"]), job["vmsMore"], job["rowsCapped"]) == (21, 20, 1, False)
     rows = vm_rows(d)
-    assert len(rows) == dashboard.MAX_ROWS == 200
+    assert len(rows) == dashboard_data.MAX_ROWS == 200
     capped = [r for t in d["tenants"]["items"] for r in t["replicas"] if r["rowsCapped"]]
     assert capped and capped[-1]["vms"] == [] and capped[-1]["vmsMore"] == 21
     assert text.headers["content-encoding"] == "gzip"
