@@ -45,6 +45,16 @@ class World:
         world.check()
         return world
 
+    def __eq__(self, other: object) -> bool:
+        """Worlds are equal when they hold equal objects in the same order, at the same version."""
+        if not isinstance(other, World):
+            return NotImplemented
+        return self.version == other.version and all(
+            list(self.store[k].items()) == list(other.store.get(k, {}).items()) for k in self.store
+        )
+
+    __hash__ = None  # type: ignore[assignment]  # a world changes: it is no dict key
+
     def __deepcopy__(self, memo: dict[int, Any]) -> World:
         import copy
 
