@@ -17,6 +17,7 @@ import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from uuid import uuid4
 
 import httpx
 import pytest
@@ -41,7 +42,11 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     from starlette.testclient import TestClient
 
+from mock_em import registry
 from mock_em.app import create_app
+from mock_em.model.access import Access, owner
+from mock_em.model.entities import Role
+from mock_em.model.kinds import kind
 from mock_em.server import build_em
 from mock_em.settings import Settings
 
@@ -298,33 +303,35 @@ API_GET_ROUTES = [
     for path, methods in route_table(create_app(build_em(Settings()), Settings()))
     if path.startswith("/api") and "GET" in methods
 ]
-ID_KINDS = {
-    "point_id": "points",
-    "replica_id": "replicas",
-    "tenant_id": "tenants",
-    "server_id": "servers",
-    "session_id": "sessions",
-}
-PROVIDER_ONLY = ("/api/backupServers", "/api/cloud/tenants")  # tenants get 403 here (em-api.md §3.1)
+# What the id in each GET route's path names: a family's kind (from the registry), or a session.
+ID_KINDS = {f"/api{route.path}": route.family.name for route in registry.ROUTES if "{id}" in route.path}
+ID_KINDS["/api/logonSessions/{session_id}"] = "sessions"
+# Routes of families a tenant's role may not read at all: tenants get 403 there (em-api.md §3.1).
+PROVIDER_ONLY = tuple(
+    f"/api{f.path}" for f in registry.BY_NAME.values() if not Access(Role.CloudTenant, uuid4()).reads(f.kind)
+)
+
+
+def route_kind(path: str) -> str:
+    """The kind of the id in a FastAPI route's path (`/api/cloud/replicas/{object_id}`)."""
+    return ID_KINDS[re.sub(r"\{object_id\}", "{id}", path)]
 
 
 def test_every_api_route_is_classified() -> None:
     """Every GET route's path parameters are ones the isolation property knows how to fill."""
     for path in API_GET_ROUTES:
-        for name in re.findall(r"\{(\w+)\}", path):
-            assert name in ID_KINDS, f"{path}: add {name} to ID_KINDS"
+        if re.findall(r"\{(\w+)\}", path):
+            assert route_kind(path) in {*registry.BY_NAME, "sessions"}, f"{path}: add it to ID_KINDS"
 
 
-def objects_of(world: Any, sessions: dict[str, str], owner: Any) -> dict[str, set[str]]:
-    """The ids of each kind that belong to `owner` (a tenant id; sessions by their tenant)."""
-    replicas = {str(r.id) for r in world.replicas.values() if r.tenant_id == owner}
-    return {
-        "points": {str(p.id) for p in world.points.values() if str(p.replica_id) in replicas},
-        "replicas": replicas,
-        "tenants": {str(owner)},
-        "servers": set(),
-        "sessions": {sid for sid, who in sessions.items() if who == str(owner)},
+def objects_of(world: Any, sessions: dict[str, str], tenant_id: Any) -> dict[str, set[str]]:
+    """The ids of each kind that belong to a tenant (by the access policy's owner), and its sessions."""
+    found: dict[str, set[str]] = {
+        name: {str(o.id) for o in world.all(name).values() if owner(world, kind(name), o) == tenant_id}
+        for name in registry.BY_NAME
     }
+    found["sessions"] = {sid for sid, who in sessions.items() if who == str(tenant_id)}
+    return found
 
 
 @settings(max_examples=4, deadline=None, database=None, suppress_health_check=list(HealthCheck))
@@ -352,13 +359,13 @@ def test_tenant_isolation_on_every_route(seed: int, tenants: int, points: int) -
         servers = {str(s) for s in world.backup_servers}
         for tenant in world.tenants.values():
             token = tokens[str(tenant.id)]
-            foreign: dict[str, set[str]] = {"points": set(), "replicas": set(), "tenants": set(), "sessions": set()}
+            foreign: dict[str, set[str]] = {name: set() for name in (*registry.BY_NAME, "sessions")}
             for other in world.tenants.values():
                 if other.id != tenant.id:
                     for kind, ids in objects_of(world, sessions, other.id).items():
                         foreign.setdefault(kind, set()).update(ids)
             foreign["sessions"].update(sid for sid, who in sessions.items() if who == "admin")
-            foreign["servers"] = servers
+            foreign["BackupServer"] = servers
             check_routes(client, token, foreign)
     finally:
         client.close()
@@ -367,12 +374,11 @@ def test_tenant_isolation_on_every_route(seed: int, tenants: int, points: int) -
 def check_routes(client: Any, token: str, foreign: dict[str, set[str]]) -> None:
     """One tenant's view of every GET route: ids that are not its own are not found (403 where the
     whole route is the provider's), and no listing shows another tenant's (or the admin's) ids."""
-    leaks = set().union(*(foreign[k] for k in ("points", "replicas", "tenants", "sessions")))
+    leaks = set().union(*(ids for k, ids in foreign.items() if k != "BackupServer"))
     for path in API_GET_ROUTES:
-        names = re.findall(r"\{(\w+)\}", path)
         provider_only = path.startswith(PROVIDER_ONLY)
-        if names:
-            for object_id in sorted(foreign[ID_KINDS[names[0]]])[:3]:
+        if re.findall(r"\{(\w+)\}", path):
+            for object_id in sorted(foreign[route_kind(path)])[:3]:
                 response = client.get_as(token, concrete(path, object_id))
                 assert_error(response, 403 if provider_only else 404)
             continue
