@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import random
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 from uuid import UUID
 
 import pytest
@@ -14,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mock_em.generator import WorldSize, generate_world
+from mock_em.model.access import ADMIN, Access
 from mock_em.model.entities import (
     BackupServer,
     CloudReplica,
@@ -24,16 +26,17 @@ from mock_em.model.entities import (
     ReplicaSchedule,
     Vm,
 )
+from mock_em.model.kinds import kind
 from mock_em.model.schedule import DayRandom, _day_points, _DayDraws, _key_prefix, _uuid4
-from mock_em.model.scope import ADMIN, Scope
 from mock_em.model.world import World
+from mock_em.registry import family
 from mock_em.wire import documents as doc
 from mock_em.wire.cache import (
     FragmentCache,
     IdDocuments,
     Listing,
     ResponseCache,
-    point_content,
+    content_key,
     render_doc,
 )
 from mock_em.wire.links import Hrefs
@@ -41,6 +44,12 @@ from mock_em.wire.render import render
 
 NOW = datetime(2026, 1, 5, 12, tzinfo=UTC)
 H = Hrefs("http://localhost:9399/")
+POINTS = family("CloudVmReplicaPoint")
+
+
+def point_content(world: World, fragments: FragmentCache) -> Any:
+    """A restore point's content key, as the points' lists use it."""
+    return content_key(kind("CloudVmReplicaPoint"), world, fragments)
 
 
 def world_with_names(names: list[str]) -> World:
@@ -58,14 +67,16 @@ def listings(world: World, fragments: FragmentCache | None) -> list[tuple[Listin
     key = point_content(world, fragments) if fragments else None
     return [
         (
-            Listing(doc.references, points, lambda p: doc.point_ref(H, world, p, ADMIN), ("Refs", H.api, ADMIN), key),
+            Listing(
+                doc.references, points, lambda p: doc.reference(H, POINTS, world, p, ADMIN), ("Refs", H.api, ADMIN), key
+            ),
             "refs",
         ),
         (
             Listing(
                 lambda items: doc.entity_list("CloudVmReplicaPoints", items),
                 points,
-                lambda p: doc.point_entity(H, world, p, ADMIN, in_list=True),
+                lambda p: doc.entity(H, POINTS, world, p, ADMIN, in_list=True),
                 ("CloudVmReplicaPoints", H.api, ADMIN),
                 key,
             ),
@@ -170,7 +181,7 @@ ADMIN_ACCOUNT = __import__("mock_em.model.entities", fromlist=["Account"]).Accou
 @pytest.mark.parametrize("json", [False, True])
 def test_documents_differing_by_a_guid_are_exact(user: str, json: bool) -> None:
     documents = IdDocuments()
-    scope = Scope.of(ADMIN_ACCOUNT)
+    scope = Access.of(ADMIN_ACCOUNT)
     for _ in range(3):
         s = session(user)
 
