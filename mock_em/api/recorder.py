@@ -52,7 +52,7 @@ from lxml import etree
 from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from mock_em.api.context import SESSION_HEADER
+from mock_em.api.context import SESSION_HEADER, read_facts
 from mock_em.api.errors import STATUS_NAMES
 from mock_em.model.enterprise_manager import EnterpriseManager
 from mock_em.model.entities import LogonSession
@@ -111,13 +111,10 @@ def _header(headers: list[tuple[bytes, bytes]], name: bytes) -> str | None:
 
 
 def session_token(headers: list[tuple[bytes, bytes]]) -> str | None:
-    """The session token a request carries: the cookie wins over the header, as on real EM."""
-    cookie = _header(headers, b"cookie")
-    if cookie:
-        for key, value in cookie_parser(cookie).items():
-            if key == SESSION_HEADER and value:  # the cookie name is case-sensitive, as in api.context
-                return value
-    return _header(headers, SESSION_KEY.encode()) or None
+    """The session token a request carries, read as authentication reads it (`api.context.read_facts`:
+    every Cookie header merged, the cookie winning over the header), so the journal names the
+    session that was authenticated, however many Cookie headers a client sends."""
+    return read_facts(headers).token
 
 
 _SEEN_HEADERS: dict[tuple[Any, ...], tuple[tuple[tuple[str, str], ...], str | None]] = {}

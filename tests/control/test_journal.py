@@ -66,6 +66,24 @@ def test_records_a_request_as_received(live: Live) -> None:
     assert entry["time"] == "2026-01-05T12:00:00Z"  # the EM's (frozen) clock
 
 
+def test_two_cookie_headers_name_the_session_that_was_authenticated(live: Live) -> None:
+    """With two Cookie headers (the later one wins, as authentication merges them), the journal
+    names the session the request was authenticated as, not the first header's."""
+    first, second = live.logon(), live.logon()
+    sessions = {s["userName"]: s for s in live.control("GET", "/sessions").json()["sessions"]}
+    assert len(sessions) == 1  # both administrators: tell them apart by their use below
+    with httpx.Client(base_url=live.base, timeout=10) as client:
+        headers = [("Cookie", f"{SESSION}={first}"), ("Cookie", f"{SESSION}={second}")]
+        response = client.get("/api/logonSessions", headers=headers)
+    assert response.status_code == 200
+    own = response.text.split("<SessionId>")[1].split("</SessionId>")[0]  # the caller's own comes first
+    entry = live.journal()[0]
+    assert entry["sessionId"] == own
+    with httpx.Client(base_url=live.base, timeout=10) as client:
+        alone = client.get("/api/logonSessions", headers={SESSION: second})
+    assert alone.text.split("<SessionId>")[1].split("</SessionId>")[0] == own  # it was the second one's
+
+
 def test_logon_entry_names_the_session_it_opened(live: Live) -> None:
     """The logon carries no token, but its entry names the new session, so a session's history is whole."""
     live.logon()
