@@ -85,3 +85,23 @@ def test_malformed_requests_get_veeam_errors(
     assert 400 <= response.status_code < 500, (response.status_code, response.text[:300])
     status_names = {400: "BadRequest", 401: "Unauthorized", 404: "NotFound"}
     assert_error(response, response.status_code, status_names[response.status_code])
+
+
+def test_mock_em_middleware_sits_inside_the_server_error_middleware() -> None:
+    """mock-em's middleware (recorder, canonical paths, fast path) is placed right inside Starlette's
+    ServerErrorMiddleware, so an exception anywhere in it still ends as a Veeam 500. That depends on
+    how FastAPI builds its stack: a FastAPI release that builds it otherwise fails here, which is
+    why pyproject.toml bounds the FastAPI versions to the tested range."""
+    from starlette.middleware.errors import ServerErrorMiddleware
+
+    from mock_em.api.fastpath import FastPath
+    from mock_em.api.recorder import Recorder
+    from mock_em.app import CanonicalPaths, create_app
+    from mock_em.server import build_em
+    from mock_em.settings import Settings
+
+    stack = create_app(build_em(Settings()), Settings()).build_middleware_stack()
+    assert isinstance(stack, ServerErrorMiddleware)
+    assert isinstance(stack.app, Recorder)
+    assert isinstance(stack.app.app, CanonicalPaths)
+    assert isinstance(stack.app.app.app, FastPath)
