@@ -225,6 +225,27 @@ def caller_of(session: LogonSession) -> Caller:
     return Caller(session, Access.of(session.account))
 
 
+class _Undeclared:
+    """Stands for the session in the `Ask` of a route that did not declare that it reads it: its
+    answers are kept per role and tenant, so reading the session there would be a cache key that
+    misses an input. Any use fails loudly (in tests), instead of serving one caller's answer to another."""
+
+    __slots__ = ()
+
+    def __getattr__(self, name: str) -> Any:
+        raise AttributeError(f"this route reads the session ({name}) without declaring session_bound=True")
+
+
+UNDECLARED_SESSION: Any = _Undeclared()
+
+
+def caller_for(route: ApiRoute, session: LogonSession) -> Caller:
+    """What a route's body gets of its caller: the access always, the session only where the route
+    declares that it reads it (`session_bound`), as its cache key then names the session."""
+    access = Access.of(session.account)
+    return Caller(session if route.session_bound else UNDECLARED_SESSION, access)
+
+
 async def caller(request: Request) -> Caller:
     """Dependency: the caller's live session, or 401."""
     token = token_of(request)
@@ -329,12 +350,14 @@ def media_type(json: bool) -> str:
     return JSON_TYPE if json else XML_TYPE
 
 
-def answer(route: ApiRoute, ask: Ask, args: tuple[str, ...], cache: ResponseCache | None) -> bytes:
-    """The body of `route`'s answer: kept bytes when the world has not changed since they were
-    rendered, else rendered now (splicing kept list fragments) and kept."""
+def answer(
+    route: ApiRoute, ask: Ask, args: tuple[str, ...], cache: ResponseCache | None, session: LogonSession
+) -> bytes:
+    """The body of `route`'s answer for the caller's `session`: kept bytes when the world has not
+    changed since they were rendered, else rendered now (splicing kept list fragments) and kept."""
     if cache is None or not cache.enabled:
         return render_doc(route.body(ask, *args), ask.json)
-    key = cache_key(route, ask.asgi, ask.json, ask.h, ask.who.session)
+    key = cache_key(route, ask.asgi, ask.json, ask.h, session)
     body = cache.get(ask.em.world, key)
     return body if body is not None else fresh(route, ask, args, cache, key)
 
@@ -412,8 +435,9 @@ def get(
 
         async def endpoint(request: Request, who: Caller, **ids: str) -> Response:
             cache = response_cache(request)
-            ask = Ask(em(request), who, hrefs(request), json_requested(request), request.scope, cache)
-            content = answer(route, ask, tuple(ids[name] for name in params), cache)
+            mine = caller_for(route, who.session)
+            ask = Ask(em(request), mine, hrefs(request), json_requested(request), request.scope, cache)
+            content = answer(route, ask, tuple(ids[name] for name in params), cache, who.session)
             return Response(content, media_type=media_type(ask.json))
 
         signature = [inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Request)]

@@ -41,7 +41,7 @@ from mock_em.api.context import (
     Ask,
     answer,
     cache_key,
-    caller_of,
+    caller_for,
     fresh,
     hrefs_for,
     live_session,
@@ -133,9 +133,12 @@ class FastPath:
                 key = cache_key(route, scope, json, h, session)
                 body = cache.get(manager.world, key)
                 if body is None:
-                    body = fresh(route, Ask(manager, caller_of(session), h, json, scope, cache), params, cache, key)
+                    body = fresh(
+                        route, Ask(manager, caller_for(route, session), h, json, scope, cache), params, cache, key
+                    )
             else:
-                body = answer(route, Ask(manager, caller_of(session), h, json, scope, cache), params, cache)
+                ask = Ask(manager, caller_for(route, session), h, json, scope, cache)
+                body = answer(route, ask, params, cache, session)
         except Exception:  # an error answer: FastAPI's, exactly as without the fast path
             await self.app(scope, receive, send)
             return

@@ -121,3 +121,24 @@ def test_the_journal_names_who_asked_when_the_fast_path_answers() -> None:
     )
     assert logon_entry.status == 201 and logon_entry.session_id == session_id
     assert [e.sequence for e in entries] == sorted((e.sequence for e in entries), reverse=True)
+
+
+def test_a_route_body_gets_only_its_declared_inputs() -> None:
+    """A route whose answers are kept per role and tenant never gets the session (reading it would
+    be a cache key missing an input); a session-bound route gets it."""
+    from datetime import UTC, datetime
+    from uuid import uuid4
+
+    import pytest
+
+    from mock_em.api.context import ApiRoute, caller_for
+    from mock_em.model.entities import Account, LogonSession
+
+    now = datetime(2026, 1, 5, tzinfo=UTC)
+    session = LogonSession(uuid4(), "token", "EM01\\Administrator", Account("Administrator", "pw"), now, now)
+    shared = caller_for(ApiRoute("/api/cloud/replicas", lambda ask: None, ()), session)
+    assert shared.access.tenant_id is None
+    with pytest.raises(AttributeError, match="session_bound"):
+        _ = shared.session.session_id
+    bound = caller_for(ApiRoute("/api/cloud", lambda ask: None, (), session_bound=True), session)
+    assert bound.session.session_id == session.session_id
