@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Generic, TypeVar
 from uuid import UUID
 
 from mock_em.model.entities import (
@@ -25,6 +25,18 @@ from mock_em.model.entities import (
     Vm,
 )
 from mock_em.model.kinds import kind_of, kinds
+
+T = TypeVar("T")
+
+
+class Section(Generic[T]):
+    """A world's collection of one kind as an attribute (`world.replicas`): the store's dict."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+
+    def __get__(self, world: World, owner: type) -> dict[UUID, T]:
+        return world.store[self.kind]
 
 
 class World:
@@ -116,23 +128,12 @@ class World:
         """Mark the world as changed (call after every edit)."""
         self.version += 1
 
-    # -- the Cloud Connect collections, by name ----------------------------------------------
+    # -- the Cloud Connect collections, by name (the schedule and the control plane read them) --
 
-    @property
-    def backup_servers(self) -> dict[UUID, BackupServer]:
-        return self.store["BackupServer"]
-
-    @property
-    def tenants(self) -> dict[UUID, CloudTenant]:
-        return self.store["CloudTenant"]
-
-    @property
-    def replicas(self) -> dict[UUID, CloudReplica]:
-        return self.store["CloudReplica"]
-
-    @property
-    def points(self) -> dict[UUID, CloudVmReplicaPoint]:
-        return self.store["CloudVmReplicaPoint"]
+    backup_servers = Section[BackupServer]("BackupServer")
+    tenants = Section[CloudTenant]("CloudTenant")
+    replicas = Section[CloudReplica]("CloudReplica")
+    points = Section[CloudVmReplicaPoint]("CloudVmReplicaPoint")
 
     # -- derived facts ---------------------------------------------------------------------
 
