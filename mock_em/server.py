@@ -42,6 +42,7 @@ from mock_em.model.world import World
 from mock_em.settings import DEFAULT_USER, Settings, SettingsError
 from mock_em.store import SharedStore, connect, redacted_url
 from mock_em.store.clock import ReplicatedClock, pinned
+from mock_em.store.sessions import RedisSessionStore
 from mock_em.tls import TlsFiles, default_hosts, make_self_signed
 
 
@@ -94,6 +95,7 @@ def build_em(settings: Settings, clock: Clock | None = None) -> EnterpriseManage
         idle_timeout=settings.idle_timeout_delta,
         machine_name=settings.machine_name,
         origin=origin,
+        deterministic_sessions=settings.deterministic_sessions,
     )
     em.live = settings.demo
     em.unusual_state_rate = settings.unusual_state_rate if settings.demo else 0.0
@@ -120,7 +122,14 @@ def build_served(settings: Settings, store: SharedStore | None = None) -> Served
     clock = clock_for(settings, store.epoch)
     with pinned(store.epoch):  # every process builds the world as of the instant the first one started
         em = build_em(settings, clock)
-    em.sessions = store.sessions(clock, em.seed, settings.idle_timeout_delta)
+    em.sessions = RedisSessionStore(
+        store.client,
+        store.prefix,
+        clock,
+        em.seed,
+        settings.idle_timeout_delta,
+        deterministic=settings.deterministic_sessions,
+    )
     app = create_app(em, settings)
     replication = Replication(app, store.log(), control_token=settings.control_token, floor=store.epoch)
     return Served(replication, app, em, replication)
@@ -162,6 +171,11 @@ def banner(settings: Settings, em: EnterpriseManager, tls: TlsFiles | None) -> s
     ]
     if tls is not None:
         lines.append(f"  HTTPS on port {settings.tls_port}" + (f", trust the CA in {tls.ca}" if tls.ca else ""))
+    if em.sessions.deterministic:
+        lines.append(
+            f"  deterministic sessions: ids and tokens follow seed {em.seed}; anyone who can reach this server "
+            "can predict them (for tests only)"
+        )
     if settings.demo:
         lines.append(f"  demo: the world lives, clock rate {settings.clock_rate:g}")
     if settings.redis_url:
