@@ -106,6 +106,13 @@ def parser() -> argparse.ArgumentParser:
         help="share of new demo points that end in Failover and the like (MOCK_EM_UNUSUAL_STATE_RATE, default 0.02)",
     )
     serve.add_argument("--log-level", help="uvicorn log level (MOCK_EM_LOG_LEVEL, default warning)")
+    serve.add_argument(
+        "--deterministic-sessions",
+        action="store_true",
+        default=None,
+        help="draw session ids and tokens from the seed, so reruns hand out the same ones; anyone who can "
+        "reach the server can then predict an administrator's token (MOCK_EM_DETERMINISTIC_SESSIONS)",
+    )
     scale = serve.add_argument_group("more than one process (one EM across workers and containers)")
     scale.add_argument(
         "--workers",

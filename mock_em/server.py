@@ -3,29 +3,22 @@
 One process serves by default. With `--redis-url` the process joins an EM whose sessions, start
 instant and control-plane changes are shared through Redis (`mock_em.store`), so that several
 processes (`--workers N`, or containers behind one load balancer) answer as one. With
-`--workers N` this process binds the ports, then starts N worker processes that serve the same
-sockets, reports the first failure of any as a one-line error, and replaces a worker that dies
-(the new one catches up from the shared log).
+`--workers N` this process binds the ports and hands them to the supervisor in `mock_em.workers`,
+which starts N worker processes serving the same sockets.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import multiprocessing
-import queue
 import signal
 import socket
 import sys
 import tempfile
 import threading
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from multiprocessing.connection import wait
-from multiprocessing.process import BaseProcess
 from pathlib import Path
-from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
@@ -42,6 +35,7 @@ from mock_em.model.world import World
 from mock_em.settings import DEFAULT_USER, Settings, SettingsError
 from mock_em.store import SharedStore, connect, redacted_url
 from mock_em.store.clock import ReplicatedClock, pinned
+from mock_em.store.sessions import RedisSessionStore
 from mock_em.tls import TlsFiles, default_hosts, make_self_signed
 
 
@@ -94,6 +88,7 @@ def build_em(settings: Settings, clock: Clock | None = None) -> EnterpriseManage
         idle_timeout=settings.idle_timeout_delta,
         machine_name=settings.machine_name,
         origin=origin,
+        deterministic_sessions=settings.deterministic_sessions,
     )
     em.live = settings.demo
     em.unusual_state_rate = settings.unusual_state_rate if settings.demo else 0.0
@@ -120,7 +115,14 @@ def build_served(settings: Settings, store: SharedStore | None = None) -> Served
     clock = clock_for(settings, store.epoch)
     with pinned(store.epoch):  # every process builds the world as of the instant the first one started
         em = build_em(settings, clock)
-    em.sessions = store.sessions(clock, em.seed, settings.idle_timeout_delta)
+    em.sessions = RedisSessionStore(
+        store.client,
+        store.prefix,
+        clock,
+        em.seed,
+        settings.idle_timeout_delta,
+        deterministic=settings.deterministic_sessions,
+    )
     app = create_app(em, settings)
     replication = Replication(app, store.log(), control_token=settings.control_token, floor=store.epoch)
     return Served(replication, app, em, replication)
@@ -162,6 +164,11 @@ def banner(settings: Settings, em: EnterpriseManager, tls: TlsFiles | None) -> s
     ]
     if tls is not None:
         lines.append(f"  HTTPS on port {settings.tls_port}" + (f", trust the CA in {tls.ca}" if tls.ca else ""))
+    if em.sessions.deterministic:
+        lines.append(
+            f"  deterministic sessions: ids and tokens follow seed {em.seed}; anyone who can reach this server "
+            "can predict them (for tests only)"
+        )
     if settings.demo:
         lines.append(f"  demo: the world lives, clock rate {settings.clock_rate:g}")
     if settings.redis_url:
@@ -185,13 +192,15 @@ def serve(settings: Settings) -> None:
     sockets = [bind(settings.host, port, name) for name, port, _ in listeners]
     store = connect(settings) if settings.redis_url else None  # an unusable Redis is a readable error too
     if settings.workers > 1:
+        from mock_em.workers import run_workers  # the supervisor builds on this module
+
         run_workers(settings, listeners, sockets)
         return
     served = build_served(settings, store)
     served.fastapi.state.tls = tls
     servers = uvicorn_servers(served.app, settings, listeners, sockets)
     print(banner(settings, served.em, tls), file=sys.stderr, flush=True)
-    asyncio.run(_serve_all(servers, prepare=served.replication.catch_up if served.replication else None))
+    asyncio.run(serve_all(servers, prepare=served.replication.catch_up if served.replication else None))
 
 
 def uvicorn_servers(
@@ -229,7 +238,7 @@ def bind(host: str, port: int, setting: str) -> socket.socket:
     return sock
 
 
-async def _serve_all(
+async def serve_all(
     servers: list[tuple[uvicorn.Server, socket.socket]],
     prepare: Callable[[], Awaitable[None]] | None = None,
     on_started: Callable[[], None] | None = None,
@@ -273,147 +282,3 @@ def _stop_all_on_signals(servers: list[tuple[uvicorn.Server, socket.socket]]) ->
         loop.add_signal_handler(sig, stop, sig)
     for server, _ in servers:
         server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign]
-
-
-# -- worker processes ---------------------------------------------------------------------------
-
-STARTUP_FAILURE = 3  # a worker's exit status when it could not build its EM or app
-RESTART_LIMIT = 5  # replacements of dead workers allowed within RESTART_WINDOW seconds
-RESTART_WINDOW = 60.0
-STOP_GRACE = 10.0  # seconds a worker gets to finish its requests after SIGTERM
-
-
-@dataclass(frozen=True, slots=True)
-class _Report:
-    """A worker's word to the parent: it serves (with the banner, from worker 0), or why it cannot."""
-
-    index: int
-    error: str | None = None
-    banner: str | None = None
-
-
-def _worker(
-    settings: Settings, index: int, listeners: list[Listener], sockets: list[socket.socket], reports: Any
-) -> None:
-    """One worker process (spawned, so nothing is shared by accident): join the EM, serve the sockets."""
-    try:
-        served = build_served(settings, connect(settings))
-    except Exception as exc:  # every failure becomes the parent's one-line error
-        text = str(exc) if isinstance(exc, ValueError | OSError) and str(exc) else f"{type(exc).__name__}: {exc}"
-        reports.put(_Report(index, error=text))
-        sys.exit(STARTUP_FAILURE)
-    tls = listeners[-1][2]
-    served.fastapi.state.tls = tls
-    servers = uvicorn_servers(served.app, settings, listeners, sockets)
-
-    def started() -> None:
-        reports.put(_Report(index, banner=banner(settings, served.em, tls) if index == 0 else None))
-
-    assert served.replication is not None
-    asyncio.run(_serve_all(servers, prepare=served.replication.catch_up, on_started=started))
-
-
-class _Workers:
-    """The parent's view of its worker processes."""
-
-    def __init__(self, settings: Settings, listeners: list[Listener], sockets: list[socket.socket]) -> None:
-        self.context = multiprocessing.get_context("spawn")  # fork would copy a half-started event loop
-        self.reports = self.context.Queue()
-        self.settings, self.listeners, self.sockets = settings, listeners, sockets
-        self.processes: list[BaseProcess] = []
-        self.restarts: list[float] = []
-
-    def start(self, index: int) -> BaseProcess:
-        process = self.context.Process(
-            target=_worker,
-            args=(self.settings, index, self.listeners, self.sockets, self.reports),
-            name=f"mock-em-worker-{index}",
-        )
-        process.start()
-        return process
-
-    def wait_ready(self, stop: threading.Event) -> str:
-        """Block until every worker serves; the banner, or SettingsError with the first failure."""
-        ready: set[int] = set()
-        text = ""
-        while len(ready) < len(self.processes):
-            if stop.is_set():
-                raise KeyboardInterrupt
-            try:
-                report: _Report = self.reports.get(timeout=0.2)
-            except queue.Empty:
-                dead = [i for i, p in enumerate(self.processes) if i not in ready and not p.is_alive()]
-                if dead:
-                    status = self.processes[dead[0]].exitcode
-                    raise SettingsError(f"worker {dead[0]} exited with status {status} before serving") from None
-                continue
-            if report.error is not None:
-                raise SettingsError(report.error)
-            ready.add(report.index)
-            text = report.banner or text
-        return text
-
-    def supervise(self, stop: threading.Event) -> None:
-        """Until told to stop: replace a worker that dies (it rejoins the EM from the shared log)."""
-        while not stop.is_set():
-            wait([p.sentinel for p in self.processes], timeout=0.5)
-            self._drain_reports()
-            for index, process in enumerate(self.processes):
-                if process.is_alive() or stop.wait(0.1):
-                    continue
-                now = time.monotonic()
-                self.restarts = [t for t in self.restarts if now - t < RESTART_WINDOW] + [now]
-                if len(self.restarts) > RESTART_LIMIT:
-                    print(
-                        f"mock-em: workers keep dying (worker {index}: status {process.exitcode}); stopping",
-                        file=sys.stderr,
-                        flush=True,
-                    )
-                    raise SystemExit(1)
-                print(
-                    f"mock-em: worker {index} (pid {process.pid}) exited with status {process.exitcode}; "
-                    "starting another",
-                    file=sys.stderr,
-                    flush=True,
-                )
-                self.processes[index] = self.start(index)
-
-    def _drain_reports(self) -> None:
-        while True:
-            try:
-                report: _Report = self.reports.get_nowait()
-            except queue.Empty:
-                return
-            if report.error is not None:
-                print(f"mock-em: worker {report.index} could not start: {report.error}", file=sys.stderr, flush=True)
-
-    def stop_all(self) -> None:
-        """SIGTERM every worker (uvicorn finishes its requests), then kill what is left."""
-        for process in self.processes:
-            if process.is_alive():
-                process.terminate()
-        deadline = time.monotonic() + STOP_GRACE
-        for process in self.processes:
-            process.join(max(0.0, deadline - time.monotonic()))
-            if process.is_alive():
-                process.kill()
-                process.join(5)
-
-
-def run_workers(settings: Settings, listeners: list[Listener], sockets: list[socket.socket]) -> None:
-    """Serve with `settings.workers` processes on the bound sockets until SIGINT or SIGTERM."""
-    stop = threading.Event()
-    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
-    workers = _Workers(settings, listeners, sockets)
-    try:
-        workers.processes = [workers.start(index) for index in range(settings.workers)]
-        try:
-            text = workers.wait_ready(stop)
-        except KeyboardInterrupt:
-            return
-        print(text, file=sys.stderr, flush=True)
-        workers.supervise(stop)
-    finally:
-        workers.stop_all()
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)

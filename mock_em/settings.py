@@ -91,6 +91,7 @@ class Settings:
     workers: int = 1
     redis_url: str | None = None
     redis_prefix: str = "mock-em:"
+    deterministic_sessions: bool = False  # session ids from the seed: predictable, so for tests only
     _accounts: tuple[Account, ...] = field(default=(), repr=False, compare=False)
 
     def __post_init__(self) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -13,7 +14,7 @@ from pathlib import Path
 import pytest
 import uvicorn
 
-from mock_em.cli import main
+from mock_em.cli import _settings, main, parser
 from mock_em.server import build_em
 from mock_em.settings import Settings
 
@@ -82,8 +83,28 @@ def test_serve_help_lists_every_setting_with_its_variable(capsys: pytest.Capture
     assert status == 0
     assert len(SETTING_NAMES) >= 16
     for name in SETTING_NAMES:
-        assert f"{flag(name)} " in out, flag(name)
+        # The whole flag, not a prefix of a longer one (a long flag without a value ends its line).
+        assert re.search(re.escape(flag(name)) + r"[\s\]]", out), flag(name)
         assert f"MOCK_EM_{name.upper()}" in out, name
+
+
+@pytest.mark.parametrize(
+    ("argv", "environ", "expected"),
+    [
+        ([], {}, False),
+        (["--deterministic-sessions"], {}, True),
+        ([], {"MOCK_EM_DETERMINISTIC_SESSIONS": "true"}, True),
+        ([], {"MOCK_EM_DETERMINISTIC_SESSIONS": "0"}, False),
+        (["--deterministic-sessions"], {"MOCK_EM_DETERMINISTIC_SESSIONS": "no"}, True),
+    ],
+)
+def test_deterministic_sessions_flag_and_variable(
+    monkeypatch: pytest.MonkeyPatch, argv: list[str], environ: dict[str, str], expected: bool
+) -> None:
+    """Sessions are random unless `--deterministic-sessions` or `MOCK_EM_DETERMINISTIC_SESSIONS` asks."""
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+    assert _settings(parser().parse_args(["serve", *argv])).deterministic_sessions is expected
 
 
 @pytest.mark.parametrize("command", ["generate", "tenants"])

@@ -56,6 +56,7 @@ SAMPLES: dict[str, Sample] = {
     "workers": Sample("3", 3, 2),
     "redis_url": Sample("redis://127.0.0.1:6379/0", "redis://127.0.0.1:6379/0", "unix:///run/redis.sock"),
     "redis_prefix": Sample("em-a:", "em-a:", "em-b:"),
+    "deterministic_sessions": Sample("yes", True, False),
 }
 
 
@@ -193,6 +194,7 @@ def _names(message: str, name: str) -> bool:
         ("tls_cert", "/tmp/cert-without-key.pem"),
         ("tls_key", "/tmp/key-without-cert.pem"),
         ("demo", "perhaps"),
+        ("deterministic_sessions", "sometimes"),
         ("clock_rate", "0"),
         ("clock_rate", "fast"),
         ("clock_rate", "nan"),

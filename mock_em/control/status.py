@@ -43,6 +43,7 @@ async def about(request: Request) -> dict[str, Any]:
         "world": world_summary(em(request)),
         "clock": clock_state(em(request)),
         "sessions": len(em(request).sessions.live()),
+        "deterministicSessions": em(request).sessions.deterministic,
         "routes": vendor_routes,
     }
 

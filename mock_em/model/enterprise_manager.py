@@ -75,10 +75,13 @@ class EnterpriseManager:
         idle_timeout: timedelta = timedelta(minutes=15),
         machine_name: str = "EM01",
         origin: Callable[[], World] | None = None,
+        deterministic_sessions: bool = False,
     ) -> EnterpriseManager:
-        """An EM over `world` with these EM user accounts; `origin` rebuilds `world` for resets."""
+        """An EM over `world` with these EM user accounts; `origin` rebuilds `world` for resets.
+
+        Session ids are unguessable unless `deterministic_sessions` draws them from the seed."""
         clock = clock or Clock()
-        sessions = InMemorySessionStore(clock, seed, idle_timeout)
+        sessions = InMemorySessionStore(clock, seed, idle_timeout, deterministic=deterministic_sessions)
         return cls(world, clock, Accounts(accounts, machine_name), sessions, seed, clock.now(), origin)
 
     # -- the world over time ----------------------------------------------------------------

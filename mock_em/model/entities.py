@@ -162,7 +162,8 @@ class Account:
 class LogonSession:
     """A live session: what `POST /sessionMngr` creates and `DELETE /logonSessions/{id}` ends.
 
-    `token` is what the client sends back in `X-RestSvcSessionId`; it is not the `SessionId`.
+    `token` is what the client sends back in `X-RestSvcSessionId` (header or cookie): base64 of the
+    `SessionId`'s lower-case hyphenated text, the form scripts written against real EMs send.
     """
 
     session_id: UUID

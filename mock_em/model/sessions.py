@@ -1,19 +1,29 @@
 """Logon sessions: created by logon, found by token, ended by logoff or idle expiry.
 
-Session ids and tokens are GUIDs drawn from their own seeded RNG, so the same seed and the same
-sequence of requests give the same bytes. The token is base64 of a GUID's text, the form the
-vendor's sample token has; it is deliberately not the SessionId.
+A SessionId is a random version-4 GUID from the operating system's secure source (`secrets`), as
+a real EM's is: a session is a credential, and anyone who could predict the next id could use an
+administrator's session without a password. Everything else about an EM stays deterministic.
+
+With `deterministic` on (the `deterministic_sessions` setting) ids are drawn from a seeded RNG
+instead, so the same seed and the same sequence of requests give the same bytes, tokens included.
+Each logon draws two GUIDs from it, the SessionId and one more that is discarded (it was once the
+token), so the n-th id of a seed is the same as in every earlier version of mock-em.
+
+The token is base64 of the SessionId's lower-case hyphenated text (48 characters, no padding), the
+same in the `X-RestSvcSessionId` header and cookie: scripts that send base64(SessionId) without
+reading the header work against real EMs, so they must work here (em-api-monitoring.md §6).
 
 `Sessions` is what the EM needs of a session store. `InMemorySessionStore` (also known by its old
 name `SessionStore`) keeps them in this process; `mock_em.store.sessions.RedisSessionStore` keeps
-them in Redis so that several processes are one EM. Both draw the n-th logon's id and token the
-same way (`draw_ids`), so one process with either store gives the same bytes.
+them in Redis so that several processes are one EM. In deterministic mode both draw the n-th
+logon's id the same way (`draw_session_id`), so one process with either store gives the same bytes.
 """
 
 from __future__ import annotations
 
 import base64
 import random
+import secrets
 import threading
 from datetime import datetime, timedelta
 from typing import Protocol, runtime_checkable
@@ -33,6 +43,7 @@ class Sessions(Protocol):
     """
 
     idle_timeout: timedelta
+    deterministic: bool  # ids drawn from the seed (predictable) rather than from `secrets`
 
     def logon(self, account: Account, user_name: str) -> LogonSession:
         """Open a session for an authenticated account."""
@@ -64,15 +75,32 @@ class Sessions(Protocol):
 
 
 def session_rng(seed: int) -> random.Random:
-    """The RNG the session ids and tokens of an EM with this seed are drawn from, in logon order."""
+    """The RNG the session ids of an EM with this seed are drawn from in deterministic mode, in logon order."""
     return random.Random(f"sessions:{seed}")
 
 
-def draw_ids(rng: random.Random) -> tuple[UUID, str]:
-    """The next logon's SessionId and token from `rng` (two GUIDs: 256 bits)."""
+BITS_PER_LOGON = 256  # bits each deterministic logon takes from `session_rng`: two GUIDs
+
+
+def draw_session_id(rng: random.Random) -> UUID:
+    """The next logon's SessionId from a seeded `rng` (deterministic mode).
+
+    Two GUIDs are drawn and the second discarded: it used to be the token, and drawing it keeps
+    the n-th SessionId of a seed what it has always been (stored captures compare against it)."""
     session_id = guid(rng)
-    token = base64.b64encode(str(guid(rng)).encode("ascii")).decode("ascii")
-    return session_id, token
+    guid(rng)
+    return session_id
+
+
+def random_session_id() -> UUID:
+    """A SessionId no one can predict: a version-4 GUID from the operating system's secure source."""
+    return UUID(bytes=secrets.token_bytes(16), version=4)
+
+
+def token_for(session_id: UUID) -> str:
+    """The `X-RestSvcSessionId` token of a session: base64 of its SessionId's lower-case hyphenated
+    text (48 characters), as real EMs accept from scripts that never read the header."""
+    return base64.b64encode(str(session_id).encode("ascii")).decode("ascii")
 
 
 def is_idle(last_used: datetime, now: datetime, idle_timeout: timedelta) -> bool:
@@ -83,9 +111,17 @@ def is_idle(last_used: datetime, now: datetime, idle_timeout: timedelta) -> bool
 class InMemorySessionStore:
     """The live sessions of one Enterprise Manager, kept in this process."""
 
-    def __init__(self, clock: Clock, seed: int, idle_timeout: timedelta = timedelta(minutes=15)) -> None:
+    def __init__(
+        self,
+        clock: Clock,
+        seed: int,
+        idle_timeout: timedelta = timedelta(minutes=15),
+        *,
+        deterministic: bool = False,
+    ) -> None:
         self._clock = clock
-        self._rng = session_rng(seed)
+        self._rng = session_rng(seed)  # used in deterministic mode only
+        self.deterministic = deterministic
         self._lock = threading.Lock()
         self._by_token: dict[str, LogonSession] = {}
         self._by_id: dict[UUID, LogonSession] = {}
@@ -96,7 +132,8 @@ class InMemorySessionStore:
         now = self._clock.now()
         with self._lock:
             self._purge(now)
-            session_id, token = draw_ids(self._rng)
+            session_id = self._next_id()
+            token = token_for(session_id)
             session = LogonSession(session_id, token, user_name, account, now, now)
             self._by_token[token] = session
             self._by_id[session_id] = session
@@ -157,6 +194,15 @@ class InMemorySessionStore:
             self._by_id.clear()
             self._by_token.clear()
             return count
+
+    def _next_id(self) -> UUID:
+        """The next logon's SessionId (called under the lock)."""
+        if self.deterministic:
+            return draw_session_id(self._rng)
+        session_id = random_session_id()
+        while session_id in self._by_id:  # 122 random bits never collide in practice; never twice live
+            session_id = random_session_id()
+        return session_id
 
     def _expired(self, session: LogonSession, now: datetime) -> bool:
         return is_idle(session.last_used, now, self.idle_timeout)

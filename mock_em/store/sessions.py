@@ -11,10 +11,14 @@ of no use: `use` checks and touches a session atomically in one script (a logoff
 process can never be undone by a late touch), and expired sessions are dropped when found, when
 sessions are listed, and every `PURGE_EVERY` logons.
 
-The n-th logon (the counter orders logons across processes) gets the n-th id and token that
-`mock_em.model.sessions.draw_ids` draws from the seed's session RNG: the very values the in-memory
-store would give it, so one process answers the same bytes with either store. Each process keeps
-its own copy of that RNG and skips forward over the logons other processes made.
+A counter (`sessions:logons`) numbers logons across processes; sessions are listed in its order.
+By default a SessionId is a random GUID from `secrets` (`mock_em.model.sessions.random_session_id`):
+no process needs to ask another, and 122 random bits do not collide. In deterministic mode the n-th
+logon gets the n-th id that `mock_em.model.sessions.draw_session_id` draws from the seed's session
+RNG: the very id the in-memory store would give it, so one process answers the same bytes with
+either store, and no two processes ever hand out the same id. Each process keeps its own copy of
+that RNG and skips forward over the logons other processes made. The token is always base64 of the
+SessionId (`token_for`).
 
 An account's password is not stored: nothing needs it after logon (sessions compare accounts by
 name, role and tenant, all of which are kept).
@@ -31,7 +35,14 @@ import orjson
 
 from mock_em.model.clock import Clock
 from mock_em.model.entities import Account, LogonSession, Role
-from mock_em.model.sessions import draw_ids, is_idle, session_rng
+from mock_em.model.sessions import (
+    BITS_PER_LOGON,
+    draw_session_id,
+    is_idle,
+    random_session_id,
+    session_rng,
+    token_for,
+)
 from mock_em.store.log import REPLAYING
 
 if TYPE_CHECKING:
@@ -114,14 +125,22 @@ class RedisSessionStore:
     (see the module doc); the same interface as `mock_em.model.sessions.InMemorySessionStore`."""
 
     def __init__(
-        self, client: Redis, prefix: str, clock: Clock, seed: int, idle_timeout: timedelta = timedelta(minutes=15)
+        self,
+        client: Redis,
+        prefix: str,
+        clock: Clock,
+        seed: int,
+        idle_timeout: timedelta = timedelta(minutes=15),
+        *,
+        deterministic: bool = False,
     ) -> None:
         self._client = client
         self._clock = clock
         self._seed = seed
+        self.deterministic = deterministic
         self._keys = [f"{prefix}sessions:data", f"{prefix}sessions:used", f"{prefix}sessions:ids"]
         self._counter = f"{prefix}sessions:logons"
-        self._rng = session_rng(seed)
+        self._rng = session_rng(seed)  # deterministic mode only
         self._drawn = 0  # logons whose ids this process's RNG has passed
         self._rng_lock = threading.Lock()
         self._use = client.register_script(_USE)
@@ -136,7 +155,8 @@ class RedisSessionStore:
         """Open a session for an authenticated account."""
         now = self._clock.now()
         number = int(self._client.incr(self._counter))
-        session_id, token = self._ids(number)
+        session_id = self._id(number) if self.deterministic else random_session_id()
+        token = token_for(session_id)
         record = {
             "n": number,
             "id": str(session_id),
@@ -218,18 +238,18 @@ class RedisSessionStore:
         except OverflowError:  # a clock set near year 1: nothing has been idle that long
             return stamp(_ORIGIN)
 
-    def _ids(self, number: int) -> tuple[UUID, str]:
-        """The id and token of the `number`-th logon (1-based) of this EM."""
+    def _id(self, number: int) -> UUID:
+        """The SessionId of the `number`-th logon (1-based) of this EM in deterministic mode."""
         with self._rng_lock:
             if number - 1 < self._drawn:  # the counter went back (the store was emptied): start over
                 self._rng, self._drawn = session_rng(self._seed), 0
             skip = number - 1 - self._drawn
-            while skip > 0:  # two 128-bit GUIDs per logon: 256 bits, the same draws as draw_ids
+            while skip > 0:  # the same bits per logon as draw_session_id takes
                 chunk = min(skip, SKIP_CHUNK)
-                self._rng.getrandbits(256 * chunk)
+                self._rng.getrandbits(BITS_PER_LOGON * chunk)
                 skip -= chunk
             self._drawn = number
-            return draw_ids(self._rng)
+            return draw_session_id(self._rng)
 
     @staticmethod
     def _session(raw: bytes, last_used: datetime) -> LogonSession:

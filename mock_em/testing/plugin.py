@@ -22,6 +22,12 @@ any other setting (`user`, `release`, `idle_timeout`, `machine_name`, `public_ur
 in-thread one (even when the session's server is external). Listening settings (`host`, `port`,
 `tls…`) are not per test. In-process apps (`mock_em_asgi…`) are built per test, so every setting
 applies to them directly.
+
+Session ids are random in the plugin's servers too, as in `mock-em serve` and a real EM: a test
+that passes only because the mock handed out a predictable token would fail against production,
+and a token from one test's server must not work on another's. Tests that compare tokens across
+runs or apps ask for `@pytest.mark.mock_em(deterministic_sessions=True)` (or set
+`MOCK_EM_DETERMINISTIC_SESSIONS`), which gives such a test its own server.
 """
 
 from __future__ import annotations

@@ -47,16 +47,15 @@ def test_logon_with_content_type_and_empty_body(client: EmClient, content_type: 
 
 
 def test_logon_headers_and_body(client: EmClient) -> None:
-    """Token (base64 of a GUID text, not the SessionId), cookie, Location and the LogonSession body."""
+    """Token (base64 of the SessionId's text, 48 characters), cookie, Location and the LogonSession body."""
     response = client.post("/api/sessionMngr/?v=latest", headers={"Authorization": ADMIN_AUTH})
     root = body(response, 201, "LogonSession")
     session_id = text(root, "SessionId") or ""
     assert str(UUID(session_id)) == session_id
     token = response.headers[SESSION_HEADER]
-    token_guid = decode_token(token)
-    assert base64.b64encode(str(token_guid).encode()).decode() == token
-    assert token != session_id
-    assert str(token_guid) != session_id
+    assert str(decode_token(token)) == session_id
+    assert token == base64.b64encode(session_id.encode("ascii")).decode("ascii")
+    assert len(token) == 48
     assert response.headers["set-cookie"] == f"{SESSION_HEADER}={token}; Path=/api;"
     href = f"{API}/logonSessions/{session_id}"
     assert response.headers["location"] == href

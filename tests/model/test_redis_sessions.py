@@ -51,11 +51,12 @@ def clock() -> Clock:
 
 @pytest.fixture
 def stores(redis_client: redis.Redis, clock: Clock) -> Factory:
-    """`stores(seed=1)` → a store under this test's own prefix; call it twice for two processes."""
+    """`stores(seed=1)` → a store under this test's own prefix; call it twice for two processes.
+    Random session ids (the default) unless `deterministic=True`."""
     prefix = f"test-{next(_prefixes)}:"
 
-    def make(seed: int = 1, idle: timedelta = IDLE) -> RedisSessionStore:
-        return RedisSessionStore(redis_client, prefix, clock, seed, idle)
+    def make(seed: int = 1, idle: timedelta = IDLE, deterministic: bool = False) -> RedisSessionStore:
+        return RedisSessionStore(redis_client, prefix, clock, seed, idle, deterministic=deterministic)
 
     return make
 
@@ -67,10 +68,11 @@ def test_it_is_a_session_store(stores: Factory) -> None:
 
 
 def test_ids_and_tokens_match_the_in_memory_store_across_processes(stores: Factory) -> None:
-    """The n-th logon gets the in-memory store's n-th id and token, whichever process makes it."""
-    first, second = stores(seed=7), stores(seed=7)
+    """Deterministic mode: the n-th logon gets the in-memory store's n-th id and token, whichever
+    process makes it."""
+    first, second = stores(seed=7, deterministic=True), stores(seed=7, deterministic=True)
     shared = [first.logon(ADMIN, "EM01\\Administrator"), second.logon(ADMIN, "x"), first.logon(TENANT, "acme")]
-    local = InMemorySessionStore(Clock(START, frozen=True), 7)
+    local = InMemorySessionStore(Clock(START, frozen=True), 7, deterministic=True)
     expected = [local.logon(ADMIN, "u") for _ in range(3)]
     assert [(s.session_id, s.token) for s in shared] == [(s.session_id, s.token) for s in expected]
     assert len({s.token for s in shared}) == 3
@@ -186,8 +188,9 @@ def test_replayed_commands_leave_the_shared_sessions_alone(stores: Factory) -> N
 
 
 def test_an_emptied_store_starts_the_ids_over(stores: Factory, redis_client: redis.Redis) -> None:
-    """After the store is flushed the counter restarts, and so do the ids (as a fresh EM's would)."""
-    store = stores(seed=3)
+    """Deterministic mode: after the store is flushed the counter restarts, and so do the ids (as a
+    fresh EM's would)."""
+    store = stores(seed=3, deterministic=True)
     before = [store.logon(ADMIN, "a").session_id for _ in range(2)]
     redis_client.flushdb()
     assert store.logon(ADMIN, "a").session_id == before[0]

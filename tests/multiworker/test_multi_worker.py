@@ -9,6 +9,7 @@ redis-server; without the binary (`apt-get install redis-server`) the Redis test
 
 from __future__ import annotations
 
+import base64
 import itertools
 import os
 import queue
@@ -22,6 +23,7 @@ from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import httpx
 import pytest
@@ -110,6 +112,22 @@ def test_a_session_made_in_one_process_is_valid_in_the_other(processes: Callable
     assert two.delete(f"/api/logonSessions/{session_id}", headers={SESSION: token}).status_code == 204
     assert get_as(one, token, TENANTS).status_code == 401
     assert get_as(two, token, TENANTS).status_code == 401
+
+
+@pytest.mark.parametrize("deterministic", [False, True], ids=["random", "deterministic"])
+def test_session_ids_stay_unique_across_processes(processes: Callable[..., TestClient], deterministic: bool) -> None:
+    """Logons interleaved over two processes get distinct SessionIds in either mode, each token is
+    base64 of its SessionId, and every session is live in both processes."""
+    one, two = processes(deterministic_sessions=deterministic), processes(deterministic_sessions=deterministic)
+    made = [logon(client) for _ in range(10) for client in (one, two)]
+    ids = [session_id for _, session_id in made]
+    assert len(set(ids)) == len(made) == 20
+    for token, session_id in made:
+        assert token == base64.b64encode(session_id.encode("ascii")).decode("ascii")
+        assert UUID(session_id).version == 4
+        assert get_as(one, token, TENANTS).status_code == 200
+    listed = get_as(two, made[0][0], "/api/logonSessions").text
+    assert all(session_id in listed for session_id in ids)
 
 
 def test_control_changes_reach_every_process_with_the_same_ids(processes: Callable[..., TestClient]) -> None:
@@ -218,10 +236,10 @@ def test_only_a_shared_em_names_its_worker(processes: Callable[..., TestClient])
 
 
 def test_a_shared_em_answers_as_a_lone_one(processes: Callable[..., TestClient]) -> None:
-    """With the same settings, one process on Redis gives the bytes one in-memory process gives:
-    the same world, and the same SessionIds and tokens in the same logon order."""
-    shared = processes()
-    alone = build_served(Settings(clock=CLOCK, **SMALL))
+    """With the same settings (deterministic sessions), one process on Redis gives the bytes one
+    in-memory process gives: the same world, and the same SessionIds and tokens in the same logon order."""
+    shared = processes(deterministic_sessions=True)
+    alone = build_served(Settings(clock=CLOCK, deterministic_sessions=True, **SMALL))
     with TestClient(alone.app, base_url="http://localhost:9399") as lone:
         for _ in range(2):
             a, b = (client.post("/api/sessionMngr/?v=latest", auth=ADMIN) for client in (shared, lone))

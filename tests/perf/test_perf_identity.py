@@ -1,7 +1,8 @@
 """The fast path and the response cache change no byte: every answer (status, headers, body) is the
 one FastAPI gives with nothing kept, for every route, form, notation, role and base URL, and for
 the errors the fast path hands over. Two apps over the same world, logged on in the same order
-(same seed, so the same tokens), one with the fast path and the caches, one without."""
+(same seed and deterministic sessions, so the same tokens), one with the fast path and the caches,
+one without."""
 
 from __future__ import annotations
 
@@ -100,7 +101,17 @@ class Pair:
 
 @pytest.fixture
 def pair() -> Iterator[Pair]:
-    made = Pair(Settings(seed=7, tenants=3, backup_servers=2, replicas_per_tenant=2, vms_per_replica=2, user=USERS))
+    made = Pair(
+        Settings(
+            seed=7,
+            tenants=3,
+            backup_servers=2,
+            replicas_per_tenant=2,
+            vms_per_replica=2,
+            user=USERS,
+            deterministic_sessions=True,
+        )
+    )
     yield made
     made.close()
 
@@ -223,7 +234,7 @@ def test_logon_and_logoff_answer_alike(pair: Pair) -> None:
 
 @pytest.mark.parametrize("public_url", ["https://em.example:9398/prefix/", "http://proxy.example"])
 def test_a_public_url_answers_alike(public_url: str) -> None:
-    made = Pair(Settings(seed=3, tenants=2, public_url=public_url))
+    made = Pair(Settings(seed=3, tenants=2, public_url=public_url, deterministic_sessions=True))
     try:
         token = made.logon("admin", "Administrator", "P@ssw0rd")
         for url in urls_of(made.fast):
@@ -237,7 +248,7 @@ def test_the_seed_sample_answers_alike() -> None:
     from pathlib import Path
 
     fixture = Path(__file__).resolve().parents[2] / "fixtures" / "seed-sample.json"
-    made = Pair(Settings(fixture=str(fixture)))
+    made = Pair(Settings(fixture=str(fixture), deterministic_sessions=True))
     try:
         token = made.logon("admin", "Administrator", "P@ssw0rd")
         for url in urls_of(made.fast):

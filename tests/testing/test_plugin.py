@@ -59,6 +59,20 @@ def test_marker_dedicated(mock_em, mock_em_server, mock_em_url, mock_em_admin):
         mock_em.logon("Administrator", "P@ssw0rd")
 
 
+def test_sessions_random_by_default(mock_em, mock_em_server, mock_em_asgi_control):
+    assert mock_em.about()["deterministicSessions"] is False
+    assert mock_em_asgi_control.about()["deterministicSessions"] is False
+    assert mock_em.logon() != mock_em_asgi_control.logon()
+
+
+@pytest.mark.mock_em(deterministic_sessions=True)
+def test_marker_deterministic_sessions(mock_em, mock_em_server, mock_em_url, mock_em_asgi_control):
+    assert mock_em_url != mock_em_server.url
+    assert mock_em.about()["deterministicSessions"] is True
+    assert mock_em_asgi_control.about()["deterministicSessions"] is True
+    assert mock_em.logon() == mock_em_asgi_control.logon()  # seed 1's first session in both
+
+
 @pytest.mark.mock_em(tenants=1)
 def test_asgi_sync(mock_em_asgi_client, mock_em_asgi_control):
     token = mock_em_asgi_control.logon()
@@ -81,7 +95,7 @@ async def test_asgi_async(mock_em_asgi):
 def test_in_thread_server_marker_and_asgi(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_user=USER_TESTS)
     result = pytester.runpytest_subprocess(*QUICK, "--strict-markers")
-    result.assert_outcomes(passed=6)
+    result.assert_outcomes(passed=8)
 
 
 def test_against_an_external_server(pytester: pytest.Pytester) -> None:
