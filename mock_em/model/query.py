@@ -17,6 +17,7 @@ from mock_em.model.enterprise_manager import Forbidden
 from mock_em.model.query_cache import QueryCache
 from mock_em.model.query_fields import Field, Kind, QueryError, QueryType, excerpt
 from mock_em.model.query_filter import MAX_DEPTH, MAX_FILTER_LENGTH, Filter, parse_filter
+from mock_em.model.query_order import first_in_order, full_order
 from mock_em.model.query_types import CLOUD_VM_REPLICA_POINT, QUERY_TYPES, TENANT_TYPES, query_type
 from mock_em.model.scope import Scope
 from mock_em.model.world import World
@@ -73,6 +74,8 @@ def _whole_number(raw: str | None, name: str, default: int, minimum: int) -> int
 
 
 _SHALLOW = 50_000  # a page starting this deep in all points is cheaper to skip to than to index
+_HEAD = 1_000  # the start of a sort order kept after a first page: ten pages of the default size
+_HEAD_MAX = 50_000  # a page ending deeper than this has the whole order built (and kept)
 
 
 def run_query(
@@ -94,8 +97,8 @@ def run_query(
     (HTTP 403) when the scope's role may not read the type at all. The role is checked before the
     parameters, so a caller who may not read a type learns nothing about its fields.
 
-    With a `cache`, what the scope sees, the filter's matches and the sort order are kept for the
-    world's current version: the first query builds them, later pages only slice.
+    With a `cache`, what the scope sees, the filter's matches and the sort order (or its start,
+    see `_ordered`) are kept for the world's current version: later pages mostly only slice.
     """
     qtype = query_type(type_name)
     if not qtype.readable(scope):
@@ -126,12 +129,8 @@ def run_query(
         matches = _matches(world, scope, qtype, flt, filter_text, cache)
         total = len(matches)
         if sort_field is not None:
-            if cache is None:
-                matches = _sorted_page(world, matches, sort_field, descending=descending, stop=start + size)
-            else:
-                ordered = _sorted_page(world, matches, sort_field, descending=descending, stop=len(matches))
-                order_key = (qtype.name, scope.tenant_id, filter_text, sort_field.name, descending)
-                matches = cache.put(world, order_key, ordered)
+            order_key = (qtype.name, scope.tenant_id, filter_text, sort_field.name, descending)
+            matches = _ordered(world, matches, sort_field, descending, start + size, cache, order_key)
         items = list(matches[start : start + size])
     pages = max(1, -(-total // size))
     return QueryPage(qtype, items, number, size, pages, total)
@@ -156,10 +155,33 @@ def _matches(
     return cache.put(world, key, flt.select(world, seen))
 
 
-def _sorted_page(world: World, items: Sequence[Any], field: Field, *, descending: bool, stop: int) -> Sequence[Any]:
-    """The first `stop` items in field order (all when fewer): Python's sort is stable, also with
-    reverse=True, so equal keys keep store order both ways. Sorting indexes by a precomputed key
-    list reads each key once, through the same column functions the filter uses."""
-    keys = list(field.column(world, items))
-    order = sorted(range(len(items)), key=keys.__getitem__, reverse=descending)
-    return [items[i] for i in islice(order, stop)]
+def _ordered(
+    world: World,
+    matches: Sequence[Any],
+    field: Field,
+    descending: bool,
+    stop: int,
+    cache: QueryCache | None,
+    order_key: tuple[Any, ...],
+) -> Sequence[Any]:
+    """At least the first `stop` matches in field order (Python's sort is stable, also with
+    reverse=True, so equal keys keep store order both ways).
+
+    A page near the start needs only the start of the order, which costs a pass over the sort
+    column instead of a sort of every match: the first query of a kind then answers quickly. With
+    a cache the start is kept, a little longer than asked (`_HEAD`, doubling as pages go deeper),
+    so the next pages only slice; a page deeper than `_HEAD_MAX` has the whole order built and kept.
+    """
+    total = len(matches)
+    if cache is None:
+        if stop * 4 <= total:
+            return first_in_order(world, matches, field, descending=descending, count=stop)
+        return full_order(world, matches, field, descending=descending)
+    head_key = (*order_key, "head")
+    head = cache.get(world, head_key)
+    if head is not None and len(head) >= min(stop, total):
+        return head
+    if stop <= _HEAD_MAX and stop * 4 <= total:
+        count = min(total, max(stop, _HEAD, 2 * len(head or ())))
+        return cache.put(world, head_key, first_in_order(world, matches, field, descending=descending, count=count))
+    return cache.put(world, order_key, full_order(world, matches, field, descending=descending))

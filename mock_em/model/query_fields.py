@@ -48,6 +48,11 @@ Narrow = Callable[[Any], "list[tuple[Field, str, Any]] | None"]
 """Cheap necessary conditions for `field == key` (a conjunction of comparisons on other fields),
 or None when there are none; used where the field itself is expensive to read."""
 
+Head = Callable[[World, Sequence[Any], bool, int], "list[int] | None"]
+"""(world, objects, descending, count) -> the indexes of the first `count` objects in the field's
+order (descending when asked; ties in store order), or None when the shortcut does not apply.
+For fields whose structure finds the start of the order without reading the whole column."""
+
 
 @dataclass(frozen=True, eq=False)
 class Field:
@@ -60,6 +65,7 @@ class Field:
     uid_prefix: str = ""  # UID: e.g. `urn:veeam:CloudReplica:`
     lookup: Callable[[World, int], Any] | None = None  # UID of the object itself: (world, uid int) -> it
     narrow: Narrow | None = None
+    head: Head | None = None
 
     def literal(self, text: str) -> Any:
         """The key a filter value stands for; ValueError (with a client-facing message) if none."""

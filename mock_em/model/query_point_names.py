@@ -7,15 +7,23 @@ and leaves the rest to the real Name column.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from itertools import compress, repeat
+from operator import attrgetter
 from typing import Any
 
-from mock_em.model.query_columns import plain
+from mock_em.model.query_columns import plain, text
 from mock_em.model.query_fields import Field, Kind
+from mock_em.model.world import World
 
 CREATION_TIME = Field("CreationTime", Kind.DATETIME, plain("creation_time"))
 """The points' `CreationTime` field, which the Name shortcuts narrow by."""
 
+NAME_COLUMN = text("name")
+"""The exact Name column: each point's name formatted and casefolded."""
+
+_VM_NAME = attrgetter("vm_name")
 _POINT_STAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}")
 
 
@@ -31,3 +39,34 @@ def name_window(key: str) -> list[tuple[Field, str, Any]] | None:
     except ValueError:
         return None
     return [(CREATION_TIME, ">=", second), (CREATION_TIME, "<", second + timedelta(seconds=1))]
+
+
+def name_head(world: World, points: Sequence[Any], descending: bool, count: int) -> list[int] | None:
+    """The indexes of the first `count` points in Name order, reading VM names rather than names.
+
+    A casefolded name is `<prefix><stamp>` where the prefix is the casefolded VM name and `@`.
+    When no VM name holds an `@`, no prefix is the start of another, so points with different
+    prefixes compare as their prefixes do, whatever their stamps. The points of the VMs with the
+    smallest prefixes (largest, descending), enough of them to hold `count` points, are then the
+    only ones that can come first: only their names are formatted and sorted. None (use the
+    column) when some VM name holds an `@`.
+    """
+    n = len(points)
+    vms = list(map(_VM_NAME, points))
+    distinct = list(set(vms))
+    folded = list(map(str.casefold, distinct))
+    if "@" in "".join(folded):
+        return None
+    prefixes = list(map(str.__add__, folded, repeat("@")))
+    ordered = sorted(set(prefixes), reverse=descending)
+    take = 2 * max(1, -(-count * len(ordered) // n))  # twice what `count` needs at the mean points per VM
+    while True:
+        chosen = set(ordered[:take])
+        wanted = set(compress(distinct, map(chosen.__contains__, prefixes)))
+        found = list(compress(range(n), map(wanted.__contains__, vms)))
+        if len(found) >= count or take >= len(ordered):
+            break
+        take *= 4
+    keys = list(NAME_COLUMN(world, [points[i] for i in found]))
+    order = sorted(range(len(found)), key=keys.__getitem__, reverse=descending)
+    return [found[i] for i in order[:count]]

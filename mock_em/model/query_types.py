@@ -18,6 +18,7 @@ with the enum orders of the vendor's enums, because filters compare enum values 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import compress
 from operator import attrgetter
 from typing import Any
 
@@ -36,7 +37,7 @@ from mock_em.model.query_columns import (
     via,
 )
 from mock_em.model.query_fields import Field, Kind, QueryError, QueryType, excerpt
-from mock_em.model.query_point_names import CREATION_TIME, name_window
+from mock_em.model.query_point_names import CREATION_TIME, NAME_COLUMN, name_head, name_window
 from mock_em.model.scope import Scope
 from mock_em.model.world import World
 
@@ -46,10 +47,18 @@ __all__ = ["QUERY_TYPES", "TENANT_TYPES", "query_type"]
 # -- CloudVmReplicaPoint ----------------------------------------------------------------------
 
 
+_REPLICA_INT = attrgetter("replica_id.int")
+
+
 def _points(world: World, scope: Scope) -> Sequence[Any]:
+    """A tenant sees the points of its own replicas (`World.point_visible`), found by one C-level
+    set lookup per point rather than a Python call per point: a second instead of a few tenths
+    over a million points."""
+    points = list(world.points.values())
     if scope.tenant_id is None:
-        return list(world.points.values())
-    return [p for p in world.points.values() if world.point_visible(p, scope.tenant_id)]
+        return points
+    mine = {rid.int for rid, r in world.replicas.items() if world.replica_visible(r, scope.tenant_id)}
+    return list(compress(points, map(mine.__contains__, map(_REPLICA_INT, points))))
 
 
 def _replica_names(world: World) -> dict[int, str]:
@@ -69,7 +78,7 @@ CLOUD_VM_REPLICA_POINT = QueryType(
     "CloudVmReplicaPoint",
     field_table(
         own_uid_field("CloudVmReplicaPoint", attrgetter("points")),
-        Field("Name", Kind.STRING, text("name"), narrow=name_window),
+        Field("Name", Kind.STRING, NAME_COLUMN, narrow=name_window, head=name_head),
         CREATION_TIME,
         string_field("VmName", text("vm_name")),
         enum_field("Type", ranked("point_type", PointType), (t.value for t in PointType)),
