@@ -53,6 +53,11 @@ Head = Callable[[World, Sequence[Any], bool, int], "list[int] | None"]
 order (descending when asked; ties in store order), or None when the shortcut does not apply.
 For fields whose structure finds the start of the order without reading the whole column."""
 
+Compare = Callable[[World, Sequence[Any], str, Any], "list[bool] | None"]
+"""(world, objects, operator, key) -> for each object whether `field <operator> key` holds, or
+None when the shortcut does not apply. For fields that are expensive to read but whose structure
+decides most comparisons."""
+
 
 @dataclass(frozen=True, eq=False)
 class Field:
@@ -66,6 +71,7 @@ class Field:
     lookup: Callable[[World, int], Any] | None = None  # UID of the object itself: (world, uid int) -> it
     narrow: Narrow | None = None
     head: Head | None = None
+    compare: Compare | None = None
 
     def literal(self, text: str) -> Any:
         """The key a filter value stands for; ValueError (with a client-facing message) if none."""

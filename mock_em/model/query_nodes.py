@@ -18,7 +18,8 @@ from uuid import UUID
 from mock_em.model.query_fields import Field, FieldSet, Kind
 from mock_em.model.world import World
 
-_COMPARE: dict[str, Callable[[Any, Any], bool]] = {
+COMPARE: dict[str, Callable[[Any, Any], bool]] = {
+    # the filter's operators as C functions
     "==": operator.eq,
     "!=": operator.ne,
     "<": operator.lt,
@@ -42,7 +43,11 @@ class Comparison(Node):
         self.field, self.op, self.key = field, op, key
 
     def mask(self, world: World, items: Sequence[Any]) -> list[bool]:
-        return list(map(_COMPARE[self.op], self.field.column(world, items), repeat(self.key)))
+        if self.field.compare is not None:
+            found = self.field.compare(world, items, self.op, self.key)
+            if found is not None:
+                return found
+        return list(map(COMPARE[self.op], self.field.column(world, items), repeat(self.key)))
 
 
 class _UidOrder(Comparison):
@@ -51,7 +56,7 @@ class _UidOrder(Comparison):
     def mask(self, world: World, items: Sequence[Any]) -> list[bool]:
         prefix = self.field.uid_prefix.casefold()
         uids = (prefix + str(UUID(int=k)) for k in self.field.column(world, items))
-        return list(map(_COMPARE[self.op], uids, repeat(self.key)))
+        return list(map(COMPARE[self.op], uids, repeat(self.key)))
 
 
 class _Constant(Node):

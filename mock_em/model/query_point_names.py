@@ -15,6 +15,7 @@ from typing import Any
 
 from mock_em.model.query_columns import plain, text
 from mock_em.model.query_fields import Field, Kind
+from mock_em.model.query_nodes import COMPARE
 from mock_em.model.world import World
 
 CREATION_TIME = Field("CreationTime", Kind.DATETIME, plain("creation_time"))
@@ -70,3 +71,23 @@ def name_head(world: World, points: Sequence[Any], descending: bool, count: int)
     keys = list(NAME_COLUMN(world, [points[i] for i in found]))
     order = sorted(range(len(found)), key=keys.__getitem__, reverse=descending)
     return [found[i] for i in order[:count]]
+
+
+def name_compare(world: World, points: Sequence[Any], op: str, key: str) -> list[bool]:
+    """`Name <op> key` for each point, formatting only the names whose prefix (casefolded VM name
+    and `@`) the key starts with. For any other point the prefix alone decides: the name and the
+    key differ within the prefix (or the key ends inside it), exactly as the prefix and the key do.
+    """
+    compare = COMPARE[op]
+    vms = list(map(_VM_NAME, points))
+    distinct = list(set(vms))
+    prefixes = list(map(str.__add__, map(str.casefold, distinct), repeat("@")))
+    verdict = dict(zip(distinct, map(compare, prefixes, repeat(key)), strict=True))
+    open_ = set(compress(distinct, map(key.startswith, prefixes)))
+    marks = list(map(verdict.__getitem__, vms))
+    if open_:
+        exact = list(compress(range(len(points)), map(open_.__contains__, vms)))
+        names = NAME_COLUMN(world, [points[i] for i in exact])
+        for i, mark in zip(exact, map(compare, names, repeat(key)), strict=True):
+            marks[i] = mark
+    return marks

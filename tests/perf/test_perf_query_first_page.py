@@ -1,7 +1,8 @@
 """A first page computed from the start of a sort order only (a partial selection, or a field's
 shortcut such as the Name of a point) holds exactly what the whole order would give: the same
 items, in the same order, with the same ties, totals and page counts, for every sort field both
-ways, with filters, page sizes and tenant scopes, with and without a cache."""
+ways, with filters, page sizes and tenant scopes, with and without a cache. Name comparisons
+decided by a point's VM name alone equal comparing whole names."""
 
 from __future__ import annotations
 
@@ -15,7 +16,9 @@ from mock_em.model import query as query_module
 from mock_em.model.entities import CloudVmReplicaPoint, PointState, PointType, Role
 from mock_em.model.ids import guid
 from mock_em.model.query import QUERY_TYPES, QueryCache, run_query
+from mock_em.model.query_nodes import COMPARE
 from mock_em.model.query_order import first_indexes
+from mock_em.model.query_point_names import NAME_COLUMN, name_compare
 from mock_em.model.scope import ADMIN, Scope
 from mock_em.model.world import World
 
@@ -122,3 +125,14 @@ def test_first_indexes_equal_a_stable_sort(seed: int) -> None:
         for descending in (False, True):
             expected = sorted(range(n), key=keys.__getitem__, reverse=descending)[:count]
             assert first_indexes(keys, count, descending=descending) == expected
+
+
+def test_name_comparisons_equal_comparing_whole_names(worlds) -> None:
+    world = worlds[1]
+    points = list(world.points.values())
+    some = points[len(points) // 2].name.casefold()
+    names = list(NAME_COLUMN(world, points))
+    keys = ["", "a", "a@", "a-@", "a@2", "srv000002", "srv000002@", "srv000002@2025-12-3", "zz@9", "é", "strasse@"]
+    for key in [*keys, some, some[:-1], some + "0", some.partition("@")[0]]:
+        for op, compare in COMPARE.items():
+            assert name_compare(world, points, op, key) == [compare(name, key) for name in names], (op, key)
