@@ -74,8 +74,8 @@ def _whole_number(raw: str | None, name: str, default: int, minimum: int) -> int
 
 
 _SHALLOW = 50_000  # a page starting this deep in all points is cheaper to skip to than to index
-_HEAD = 1_000  # the start of a sort order kept after a first page: ten pages of the default size
-_HEAD_MAX = 50_000  # a page ending deeper than this has the whole order built (and kept)
+_HEAD = 5_000  # the start of a sort order kept after a first page: fifty pages of the default size
+_HEAD_MAX = 100_000  # a page ending deeper than this has the whole order built (and kept)
 
 
 def run_query(
