@@ -24,7 +24,7 @@ CREATION_TIME = Field("CreationTime", Kind.DATETIME, plain("creation_time"))
 _NAME = attrgetter("name")
 
 
-def NAME_COLUMN(world: World, points: Sequence[Any]) -> Iterable[str]:
+def name_column(world: World, points: Sequence[Any]) -> Iterable[str]:
     """The exact Name column: each point's name formatted and casefolded (each is unique, so
     unlike `query_columns.text` there is nothing to fold once for many)."""
     return map(str.casefold, map(_NAME, points))
@@ -74,7 +74,7 @@ def name_head(world: World, points: Sequence[Any], descending: bool, count: int)
         if len(found) >= count or take >= len(ordered):
             break
         take *= 4
-    keys = list(NAME_COLUMN(world, [points[i] for i in found]))
+    keys = list(name_column(world, [points[i] for i in found]))
     order = sorted(range(len(found)), key=keys.__getitem__, reverse=descending)
     return [found[i] for i in order[:count]]
 
@@ -93,7 +93,7 @@ def name_compare(world: World, points: Sequence[Any], op: str, key: str) -> list
     marks = list(map(verdict.__getitem__, vms))
     if open_:
         exact = list(compress(range(len(points)), map(open_.__contains__, vms)))
-        names = NAME_COLUMN(world, [points[i] for i in exact])
+        names = name_column(world, [points[i] for i in exact])
         for i, mark in zip(exact, map(compare, names, repeat(key)), strict=True):
             marks[i] = mark
     return marks

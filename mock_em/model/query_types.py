@@ -37,7 +37,7 @@ from mock_em.model.query_columns import (
     via,
 )
 from mock_em.model.query_fields import Field, Kind, QueryError, QueryType, excerpt
-from mock_em.model.query_point_names import CREATION_TIME, NAME_COLUMN, name_compare, name_head, name_window
+from mock_em.model.query_point_names import CREATION_TIME, name_column, name_compare, name_head, name_window
 from mock_em.model.scope import Scope
 from mock_em.model.world import World
 
@@ -78,7 +78,7 @@ CLOUD_VM_REPLICA_POINT = QueryType(
     "CloudVmReplicaPoint",
     field_table(
         own_uid_field("CloudVmReplicaPoint", attrgetter("points")),
-        Field("Name", Kind.STRING, NAME_COLUMN, narrow=name_window, head=name_head, compare=name_compare),
+        Field("Name", Kind.STRING, name_column, narrow=name_window, head=name_head, compare=name_compare),
         CREATION_TIME,
         string_field("VmName", text("vm_name")),
         enum_field("Type", ranked("point_type", PointType), (t.value for t in PointType)),

@@ -18,7 +18,7 @@ from mock_em.model.ids import guid
 from mock_em.model.query import QUERY_TYPES, QueryCache, run_query
 from mock_em.model.query_nodes import COMPARE
 from mock_em.model.query_order import first_indexes
-from mock_em.model.query_point_names import NAME_COLUMN, name_compare
+from mock_em.model.query_point_names import name_column, name_compare
 from mock_em.model.scope import ADMIN, Scope
 from mock_em.model.world import World
 
@@ -132,7 +132,7 @@ def test_name_comparisons_equal_comparing_whole_names(worlds) -> None:
     world = worlds[1]
     points = list(world.points.values())
     some = points[len(points) // 2].name.casefold()
-    names = list(NAME_COLUMN(world, points))
+    names = list(name_column(world, points))
     keys = ["", "a", "a@", "a-@", "a@2", "srv000002", "srv000002@", "srv000002@2025-12-3", "zz@9", "é", "strasse@"]
     for key in [*keys, some, some[:-1], some + "0", some.partition("@")[0]]:
         for op, compare in COMPARE.items():
