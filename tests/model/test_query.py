@@ -11,6 +11,7 @@ from uuid import UUID
 import pytest
 
 from mock_em.generator import WorldSize, generate_world
+from mock_em.model.access import ADMIN, Access
 from mock_em.model.enterprise_manager import Forbidden
 from mock_em.model.entities import (
     BackupServer,
@@ -31,7 +32,6 @@ from mock_em.model.query import (
     query_type,
     run_query,
 )
-from mock_em.model.scope import ADMIN, Scope
 from mock_em.model.world import World
 
 NOW = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
@@ -277,8 +277,8 @@ def test_page_numbers_may_carry_spaces() -> None:
 
 # -- scoping and roles ------------------------------------------------------------------------
 
-TENANT_1 = Scope(Role.CloudTenant, T1)
-TENANT_2 = Scope(Role.CloudTenant, T2)
+TENANT_1 = Access(Role.CloudTenant, T1)
+TENANT_2 = Access(Role.CloudTenant, T2)
 
 
 def test_tenants_see_only_their_own_points_and_replicas() -> None:
@@ -294,9 +294,9 @@ def test_tenants_see_only_their_own_points_and_replicas() -> None:
     assert page.items == []
 
 
-@pytest.mark.parametrize("scope", [TENANT_1, Scope(Role.RestoreOperator)])
+@pytest.mark.parametrize("scope", [TENANT_1, Access(Role.RestoreOperator)])
 @pytest.mark.parametrize("type_name", ["CloudTenant", "cloudtenant", "BackupServer"])
-def test_roles_that_may_not_read_a_type_are_forbidden(scope: Scope, type_name: str) -> None:
+def test_roles_that_may_not_read_a_type_are_forbidden(scope: Access, type_name: str) -> None:
     with pytest.raises(Forbidden):
         run_query(WORLD, scope, type_name)
     with pytest.raises(Forbidden):  # before the parameters are looked at
@@ -304,10 +304,10 @@ def test_roles_that_may_not_read_a_type_are_forbidden(scope: Scope, type_name: s
 
 
 def test_restore_operators_and_portal_users_read_points() -> None:
-    operator = Scope(Role.RestoreOperator)
+    operator = Access(Role.RestoreOperator)
     assert run_query(WORLD, operator, "CloudVmReplicaPoint").total == len(POINTS)
     assert run_query(WORLD, operator, "CloudReplica").total == 3
-    user = Scope(Role.PortalUser)
+    user = Access(Role.PortalUser)
     assert run_query(WORLD, user, "CloudTenant", filter_text="Enabled==false").items[0].id == T2
     assert run_query(WORLD, user, "BackupServer").total == 2
 

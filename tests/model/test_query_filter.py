@@ -13,6 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from mock_em.model.access import ADMIN
 from mock_em.model.entities import (
     BackupServer,
     CloudReplica,
@@ -23,7 +24,6 @@ from mock_em.model.entities import (
     PointType,
 )
 from mock_em.model.query import MAX_DEPTH, MAX_FILTER_LENGTH, QueryError, parse_filter, query_type
-from mock_em.model.scope import ADMIN
 from mock_em.model.world import World
 
 

@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 import pytest
 
 from mock_em.generator import WorldSize, generate_world
+from mock_em.model.access import ADMIN, Access
 from mock_em.model.entities import PointState, Role
 from mock_em.model.query import QueryCache, QueryError, run_query
-from mock_em.model.scope import ADMIN, Scope
 
 NOW = datetime(2026, 1, 5, 12, tzinfo=UTC)
 QUERIES = [
@@ -29,7 +29,7 @@ def world():
     return generate_world(2, WorldSize(tenants=3, replicas_per_tenant=3, vms_per_replica=3, points_per_vm=6), NOW)
 
 
-def pages(world, scope: Scope, cache: QueryCache | None, **query: str) -> list[list]:
+def pages(world, scope: Access, cache: QueryCache | None, **query: str) -> list[list]:
     found = []
     for page in ("1", "2", "7", "40"):
         result = run_query(world, scope, "CloudVmReplicaPoint", page=page, page_size="4", cache=cache, **query)
@@ -40,7 +40,7 @@ def pages(world, scope: Scope, cache: QueryCache | None, **query: str) -> list[l
 def test_kept_results_equal_fresh_ones(world) -> None:
     tenant = next(iter(world.tenants))
     cache = QueryCache()
-    for scope in (ADMIN, Scope(Role.RestoreOperator), Scope(Role.CloudTenant, tenant)):
+    for scope in (ADMIN, Access(Role.RestoreOperator), Access(Role.CloudTenant, tenant)):
         for query in QUERIES:
             fresh = pages(world, scope, None, **query)
             assert pages(world, scope, cache, **query) == fresh  # builds what it keeps
