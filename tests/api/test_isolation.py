@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from typing import Any
+from uuid import uuid4
 from xml.sax.saxutils import escape
 
 import httpx
@@ -15,7 +16,10 @@ from hypothesis import strategies as st
 from lxml import etree
 from xmlutil import API, UNKNOWN_GUID, assert_error, body, hrefs, links, parse, q, text
 
-from mock_em.model.entities import CloudTenant
+from mock_em import registry
+from mock_em.model.access import Access, owner
+from mock_em.model.entities import CloudTenant, Role
+from mock_em.model.fixture import load_world
 from mock_em.settings import Settings
 
 JSON = {"Accept": "application/json"}
@@ -30,11 +34,15 @@ ABC_POINTS = {
     "5ed13778-0191-4d9d-8105-33017348235d",
     "574c07de-50eb-4117-88ec-5cd3403142dd",
 }
-SERVER = "8fff3b8e-c3f1-4ef5-aecc-561f07bf9982"
+SEED_WORLD = load_world(SEED_FIXTURE)[0]  # to name its objects in the URL tables below
 # What each seed tenant owns, and what belongs to the other one.
 OWN = {UCM: (UCM_REPLICA, UCM_POINTS), ABC: (ABC_REPLICA, ABC_POINTS)}
 OTHER = {UCM: ABC, ABC: UCM}
-FORBIDDEN_PATHS = ("/backupServers", "/cloud/tenants")
+# The families a tenant's role may not read at all (the provider's configuration): 403 there.
+TENANT = Access(Role.CloudTenant, uuid4())
+PROVIDER_FAMILIES = [f for f in registry.FAMILIES if not TENANT.reads(f.kind)]
+FORBIDDEN_PATHS = tuple(f.path for f in PROVIDER_FAMILIES)
+SUB_ROUTES = [route for route in registry.ROUTES if route.sub is not None]
 
 
 def login_spec_xml(username: str, password: str) -> bytes:
@@ -185,17 +193,31 @@ def test_own_items_answer_and_others_are_not_found(seed: EmClient, tenant: tuple
     assert (response.status_code, response.json()["Status"]) == (404, "NotFound")
 
 
-@pytest.mark.parametrize("prefix", ["/api/cloud/replicas", "/api/cloud/vmReplicaPoints"])
-def test_replica_points_of_own_and_other_replicas(seed: EmClient, tenant: tuple[str, str], prefix: str) -> None:
-    """`…/{replica}/vmReplicaPoints`: the own replica's points; another tenant's replica is not found."""
+@pytest.mark.parametrize("route", SUB_ROUTES, ids=[route.path for route in SUB_ROUTES])
+def test_sub_collections_of_own_and_other_items(
+    seed: EmClient, tenant: tuple[str, str], route: registry.FamilyRoute
+) -> None:
+    """`…/{item}/…` (a replica's `vmReplicaPoints`, and its alias): the own item's objects; another
+    tenant's item is not found, in either form."""
     tenant_id, token = tenant
-    replica, points = OWN[tenant_id]
-    root = body(seed.get_as(token, f"{prefix}/{replica}/vmReplicaPoints"), 200, "EntityReferences")
-    assert uuids_of(root) == points
-    other = OWN[OTHER[tenant_id]][0]
-    assert_error(seed.get_as(token, f"{prefix}/{other}/vmReplicaPoints"), 404, "NotFound")
-    assert_error(seed.get_as(token, f"{prefix}/{other}/vmReplicaPoints?format=Entity"), 404, "NotFound")
-    assert_error(seed.get_as(token, f"{prefix}/{UNKNOWN_GUID}/vmReplicaPoints"), 404, "NotFound")
+    assert route.sub is not None
+    world, kind = seed.em.world, route.family.kind
+    parents = world.all(route.family.name).values()
+    own = [str(p.id) for p in parents if str(owner(world, kind, p)) == tenant_id]
+    other = [str(p.id) for p in parents if str(owner(world, kind, p)) == OTHER[tenant_id]]
+    assert own and other
+    path = f"/api{route.path}"
+    for parent in own:
+        listed = world.all(route.listed.name).values()
+        expected = {str(o.id) for o in listed if str(getattr(o, route.sub.key)) == parent}
+        root = body(seed.get_as(token, path.format(id=parent)), 200, "EntityReferences")
+        assert uuids_of(root) == expected
+        if route.family.name == "CloudReplica":
+            assert (parent, expected) == OWN[tenant_id]
+    for parent in other:
+        assert_error(seed.get_as(token, path.format(id=parent)), 404, "NotFound")
+        assert_error(seed.get_as(token, path.format(id=parent) + "?format=Entity"), 404, "NotFound")
+    assert_error(seed.get_as(token, path.format(id=UNKNOWN_GUID)), 404, "NotFound")
 
 
 # -- the query service ---------------------------------------------------------------------------
@@ -245,14 +267,12 @@ def test_tenant_query_paging_counts_only_its_own(seed: EmClient, tenant: tuple[s
 @pytest.mark.parametrize(
     "url",
     [
-        "/api/backupServers",
-        "/api/backupServers?format=Entity",
-        f"/api/backupServers/{SERVER}",
-        f"/api/backupServers/{SERVER}?format=Entity",
-        "/api/cloud/tenants",
-        "/api/cloud/tenants?format=Entity",
-        f"/api/cloud/tenants/{UCM}",
-        f"/api/cloud/tenants/{ABC}?format=Entity",
+        *(
+            f"/api{f.path}{item}{suffix}"
+            for f in PROVIDER_FAMILIES
+            for item in ("", *(f"/{object_id}" for object_id in SEED_WORLD.all(f.name)))
+            for suffix in ("", "?format=Entity")
+        ),
         "/api/query?type=CloudTenant",
         "/api/query?type=BackupServer&format=Entities",
         "/api/query?type=cloudtenant&filter=Name==x",
@@ -381,5 +401,12 @@ def test_every_tenant_sees_exactly_its_model_objects(
             assert {r["UID"].rsplit(":", 1)[-1] for r in data["Refs"]} == own_replicas
             data = client.get_as(token, "/api/query?type=CloudVmReplicaPoint&pageSize=1000", headers=JSON).json()
             assert {r["UID"].rsplit(":", 1)[-1] for r in data["Refs"]["Refs"]} == own_points
+            for f in registry.FAMILIES:  # and every family's collection: its own objects, or 403
+                response = client.get_as(token, f"/api{f.path}", headers=JSON)
+                if f in PROVIDER_FAMILIES:
+                    assert response.status_code == 403, f.path
+                    continue
+                own = {str(o.id) for o in world.all(f.name).values() if owner(world, f.kind, o) == tenant.id}
+                assert {r["UID"].rsplit(":", 1)[-1] for r in response.json()["Refs"]} == own, f.path
     finally:
         client.close()

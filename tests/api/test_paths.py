@@ -6,6 +6,8 @@ import pytest
 from conftest import EmClient
 from xmlutil import API, assert_error, body, children, logon
 
+from mock_em import registry
+
 CANONICAL = [
     ("/API/CLOUD/VMREPLICAPOINTS", "/api/cloud/vmReplicaPoints"),
     ("/api/cloud/vmreplicapoints", "/api/cloud/vmReplicaPoints"),
@@ -19,6 +21,24 @@ CANONICAL = [
     ("/api/backupServers/", "/api/backupServers"),
     ("/api/cloud/tenants/?format=Entity", "/api/cloud/tenants?format=Entity"),
     ("/API/CLOUD/", "/api/cloud"),
+]
+# Every family's collection: upper case, lower case with a trailing slash, and the entity form
+# with the parameter's name and value in other cases.
+CANONICAL += [
+    row
+    for route in registry.ROUTES
+    if route.shape == "list"
+    for row in (
+        (f"/API{route.path.upper()}", f"/api{route.path}"),
+        (f"/api{route.path.lower()}/", f"/api{route.path}"),
+        (f"/Api{route.path.upper()}/?Format=entity", f"/api{route.path}?format=Entity"),
+    )
+]
+# Every family's item route, and each sub-collection of an item (aliases are tested below).
+ITEM_ROUTES = [
+    (f"/api{route.family.path}", route.path.removeprefix(f"{route.family.path}/{{id}}"))
+    for route in registry.ROUTES
+    if route.shape == "item" or (route.sub is not None and route.path.startswith(f"{route.family.path}/{{id}}/"))
 ]
 
 
@@ -38,15 +58,7 @@ def item_href(client: EmClient, token: str, path: str) -> str:
     return children(body(client.get_as(token, path), 200, "EntityReferences"), "Ref")[0].get("Href") or ""
 
 
-@pytest.mark.parametrize(
-    ("collection", "suffix"),
-    [
-        ("/api/cloud/vmReplicaPoints", ""),
-        ("/api/cloud/replicas", "/vmReplicaPoints"),
-        ("/api/cloud/tenants", ""),
-        ("/api/backupServers", ""),
-    ],
-)
+@pytest.mark.parametrize(("collection", "suffix"), ITEM_ROUTES)
 def test_item_routes_case_and_slash(client: EmClient, collection: str, suffix: str) -> None:
     """Item routes accept upper-case segments, an upper-case GUID and a trailing slash; Hrefs stay canonical."""
     token, _ = logon(client)
@@ -61,9 +73,32 @@ def test_item_routes_case_and_slash(client: EmClient, collection: str, suffix: s
     assert all(h.startswith(f"{API}/") for h in body(expected).xpath("//@Href"))
 
 
+ALIASES = [
+    route
+    for route in registry.ROUTES
+    if route.sub is not None and route.path != f"{route.family.path}/{{id}}/{route.sub.segment}"
+]
+
+
+@pytest.mark.parametrize("route", ALIASES, ids=[route.path for route in ALIASES])
+def test_sub_collection_aliases_case_and_slash(client: EmClient, route: registry.FamilyRoute) -> None:
+    """A sub-collection's alias (an older API's path) answers as the sub-collection itself, in any
+    case and with a trailing slash."""
+    assert route.sub is not None
+    token, _ = logon(client)
+    href = item_href(client, token, f"/api{route.family.path}")
+    object_id = href.rsplit("/", 1)[-1]
+    expected = client.get_as(token, f"{href}/{route.sub.segment}")
+    assert expected.status_code == 200 and len(body(expected)) > 0
+    path = f"/api{route.path}".format(id=object_id)
+    for variant in (path, path + "/", path.upper(), path.upper() + "/"):
+        got = client.get_as(token, variant)
+        assert got.status_code == 200, variant
+        assert got.content == expected.content, variant
+
+
 @pytest.mark.parametrize(
-    "path",
-    ["/api/cloud/tenants/{id}", "/api/cloud/replicas/{id}", "/api/backupServers/{id}", "/api/logonSessions/{id}"],
+    "path", [*(f"/api{route.path}" for route in registry.ROUTES if route.shape != "list"), "/api/logonSessions/{id}"]
 )
 @pytest.mark.parametrize("sent", ["NoSuchThing", "MiXeD-CaSe-Id"])
 def test_unknown_ids_kept_as_sent(client: EmClient, path: str, sent: str) -> None:

@@ -10,6 +10,12 @@ import pytest
 from conftest import SEED_FIXTURE, EmClient, make_client
 from xmlutil import API, assert_error, body, hrefs, links, parse, text
 
+from mock_em import registry
+from mock_em.model.access import Access
+from mock_em.model.entities import Role
+from mock_em.model.fixture import load_world
+from mock_em.registry import FamilyRoute
+from mock_em.resources.family import Family
 from mock_em.settings import Settings
 
 JSON = {"Accept": "application/json"}
@@ -17,31 +23,56 @@ USERS = ("Administrator:P@ssw0rd", "pu:pw:PortalUser", "ro:pw:RestoreOperator")
 ADMIN = ("Administrator", "P@ssw0rd")
 PORTAL_USER = ("pu", "pw")
 RESTORE_OPERATOR = ("ro", "pw")
-SERVER = "8fff3b8e-c3f1-4ef5-aecc-561f07bf9982"
-UCM = "d4c1e2a7-3b6f-4e58-9a0c-7f21b8e45d93"
-UCM_REPLICA = "6b2b42d5-3850-421c-93c1-e063f12a2ead"
-POINT = "93081441-6e3c-4584-b47a-08dc1ce24f84"
+ROLES = {ADMIN: Role.PortalAdministrator, PORTAL_USER: Role.PortalUser, RESTORE_OPERATOR: Role.RestoreOperator}
+# The seed world, to name its objects and count them in the URL tables below.
+SEED_WORLD = load_world(SEED_FIXTURE)[0]
+OPERATOR = Access(Role.RestoreOperator)
+
+
+def first_id(f: Family) -> str:
+    """The first object of a family in the seed world."""
+    return str(next(iter(SEED_WORLD.all(f.name))))
+
+
+def listed_count(route: FamilyRoute, object_id: str) -> int:
+    """How many objects a list route shows an administrator (`object_id`: a sub-collection's parent)."""
+    objects = SEED_WORLD.all(route.listed.name).values()
+    if route.sub is None:
+        return len(objects)
+    return sum(1 for o in objects if str(getattr(o, route.sub.key)) == object_id)
+
+
+def operator_reads(route: FamilyRoute) -> bool:
+    """Whether a Restore Operator may read what a route shows (and the item it hangs from)."""
+    return OPERATOR.reads(route.family.kind) and OPERATOR.reads(route.listed.kind)
+
+
+# Collections and items of every family a Restore Operator may not read, and their query types.
 FORBIDDEN_TO_OPERATORS = [
-    "/api/backupServers",
-    "/api/backupServers?format=Entity",
-    f"/api/backupServers/{SERVER}",
-    f"/api/backupServers/{SERVER}?format=Entity",
-    "/api/cloud/tenants",
-    "/api/cloud/tenants?format=Entity",
-    f"/api/cloud/tenants/{UCM}",
-    f"/api/cloud/tenants/{UCM}?format=Entity",
+    f"/api{route.path}".format(id=first_id(route.family)) + suffix
+    for route in registry.ROUTES
+    if route.shape != "sub" and not operator_reads(route)
+    for suffix in ("", "?format=Entity")
+] + [
     "/api/query?type=CloudTenant",
     "/api/query?type=CloudTenant&format=Entities&filter=Name==x",
     "/api/query?type=BackupServer",
     "/api/query?type=backupserver&format=Entities",
 ]
+# Every list route a Restore Operator may read (sub-collections and their aliases too), with the
+# number of objects it shows.
 READABLE_BY_OPERATORS = [
-    ("/api/cloud/vmReplicaPoints", 6),
-    ("/api/cloud/vmReplicaPoints?format=Entity", 6),
-    ("/api/cloud/replicas", 2),
-    ("/api/cloud/replicas?format=Entity", 2),
-    (f"/api/cloud/replicas/{UCM_REPLICA}/vmReplicaPoints", 2),
-    (f"/api/cloud/vmReplicaPoints/{UCM_REPLICA}/vmReplicaPoints", 2),
+    (f"/api{route.path}".format(id=first_id(route.family)) + suffix, listed_count(route, first_id(route.family)))
+    for route in registry.ROUTES
+    if route.shape != "item" and operator_reads(route)
+    for suffix in (("", "?format=Entity") if route.shape == "list" else ("",))
+]
+# Every family's collection in both forms, with the number of objects it shows the portal roles.
+EVERY_COLLECTION = [
+    (f"/api{route.path}{suffix}", listed_count(route, ""))
+    for route in registry.ROUTES
+    if route.shape == "list"
+    for suffix in ("", "?format=Entity")
 ]
 
 
@@ -113,17 +144,7 @@ def test_logon_session_links_per_role(
 # -- Portal Administrator ------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("url", "count"),
-    [
-        ("/api/backupServers", 1),
-        ("/api/backupServers?format=Entity", 1),
-        ("/api/cloud/tenants", 2),
-        ("/api/cloud/tenants?format=Entity", 2),
-        ("/api/cloud/replicas", 2),
-        ("/api/cloud/vmReplicaPoints?format=Entity", 6),
-    ],
-)
+@pytest.mark.parametrize(("url", "count"), EVERY_COLLECTION)
 @pytest.mark.parametrize("user", [ADMIN, PORTAL_USER], ids=["admin", "portal-user"])
 def test_portal_roles_see_everything(seed: EmClient, user: tuple[str, str], url: str, count: int) -> None:
     """Portal Administrators and Portal Users read every collection of the provider."""
@@ -199,10 +220,13 @@ def test_restore_operator_reads_points_and_replicas(seed: EmClient, url: str, co
 @pytest.mark.parametrize(
     "url",
     [
-        f"/api/cloud/vmReplicaPoints/{POINT}",
-        f"/api/cloud/vmReplicaPoints/{POINT}?format=Entity",
-        f"/api/cloud/replicas/{UCM_REPLICA}",
-        f"/api/cloud/replicas/{UCM_REPLICA}?format=Entity",
+        *(
+            f"/api{route.path}".format(id=object_id) + suffix
+            for route in registry.ROUTES
+            if route.shape == "item" and operator_reads(route)
+            for object_id in SEED_WORLD.all(route.family.name)
+            for suffix in ("", "?format=Entity")
+        ),
         "/api/query?type=CloudVmReplicaPoint&format=Entities",
         "/api/query?type=CloudReplica",
         "/api/querySvc",
@@ -243,3 +267,6 @@ def test_every_link_offered_answers(seed: EmClient, user: tuple[str, str]) -> No
     assert f"{API}/cloud/vmReplicaPoints" in seen and f"{API}/querySvc" in seen
     visited_providers = any("/backupServers" in u for u in seen)
     assert visited_providers == (user != RESTORE_OPERATOR)
+    access = Access(ROLES[user])
+    for f in registry.FAMILIES:
+        assert (f"{API}{f.path}" in seen) == access.reads(f.kind), f.path

@@ -15,35 +15,42 @@ import pytest
 from conftest import BASE, EmClient
 from lxml import etree
 
+from mock_em import registry
+from mock_em.model.access import Access
+from mock_em.model.entities import Role
+from mock_em.registry import FamilyRoute
 from mock_em.settings import Settings
 
 MAX_REQUESTS = 2000
 NS = "http://www.veeam.com/ent/v1.0"
 _GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
-# Every route family a crawl from the root must reach (`{id}` stands for a GUID).
-FAMILIES = {
-    "/api/",
-    "/api/logonSessions",
-    "/api/logonSessions/{id}",
-    "/api/backupServers",
-    "/api/backupServers/{id}",
-    "/api/backupServers/{id}?format=Entity",
-    "/api/cloud",
-    "/api/cloud/tenants",
-    "/api/cloud/tenants?format=Entity",
-    "/api/cloud/tenants/{id}",
-    "/api/cloud/tenants/{id}?format=Entity",
-    "/api/cloud/replicas",
-    "/api/cloud/replicas?format=Entity",
-    "/api/cloud/replicas/{id}",
-    "/api/cloud/replicas/{id}?format=Entity",
-    "/api/cloud/replicas/{id}/vmReplicaPoints",
-    "/api/cloud/vmReplicaPoints",
-    "/api/cloud/vmReplicaPoints?format=Entity",
-    "/api/cloud/vmReplicaPoints/{id}",
-    "/api/cloud/vmReplicaPoints/{id}?format=Entity",
-}
+# The protocol's routes a crawl from the root must reach (`{id}` stands for a GUID).
+PROTOCOL = {"/api/", "/api/logonSessions", "/api/logonSessions/{id}", "/api/cloud"}
+# The document that links a family's collection in both forms; the LogonSession links only the
+# reference list (`BackupServerReferenceList`), so a collection linked from there is reached in
+# reference form alone.
+BOTH_FORMS = "CloudConnectService"
+
+
+def family_forms(route: FamilyRoute) -> set[str]:
+    """The forms of one family route a crawl reaches, by what links to them: a collection from its
+    `down` document (in entity form too where that document links both forms); an item from each
+    Ref and entity (`Alternate` links the other form); a sub-collection from its parent's Down link,
+    in reference form. A sub-collection's aliases are served but never linked, so they are not
+    reached; a family without `down` is linked from nowhere, so its collection must fail this set."""
+    path = f"/api{route.path}"
+    if route.shape == "list":
+        down = route.family.down
+        return {path, f"{path}?format=Entity"} if down is not None and down.document == BOTH_FORMS else {path}
+    if route.shape == "item":
+        return {path, f"{path}?format=Entity"}
+    assert route.sub is not None
+    return {path} if route.path == f"{route.family.path}/{{id}}/{route.sub.segment}" else set()
+
+
+# Every route family a crawl from the root must reach: the protocol's and every registered family's.
+FAMILIES = PROTOCOL.union(*(family_forms(route) for route in registry.ROUTES))
 
 
 POINT_ITEM = "/api/cloud/vmReplicaPoints/{id}"
@@ -148,21 +155,18 @@ def test_crawl_reaches_every_route_family(world_client: EmClient) -> None:
 
 
 def test_crawl_reaches_every_object_in_both_forms(world_client: EmClient) -> None:
-    """Every backup server, tenant, replica and point of the world is linked, as a reference and
-    as an entity; and every replica's own point list is reached."""
+    """Every object of every family in the world is linked, as a reference and as an entity; and
+    every item's own sub-collections (a replica's point list) are reached."""
     world = world_client.em.world
     fetched = set(crawl(world_client).status)
     expected: set[str] = set()
-    for path, ids in (
-        ("backupServers", world.backup_servers),
-        ("cloud/tenants", world.tenants),
-        ("cloud/replicas", world.replicas),
-        ("cloud/vmReplicaPoints", world.points),
-    ):
-        assert ids, f"the world has no {path}"
+    for f in registry.FAMILIES:
+        ids = world.all(f.name)
+        assert ids, f"the world has no {f.kind.plural}"
         for object_id in ids:
-            expected |= {f"{BASE}/api/{path}/{object_id}", f"{BASE}/api/{path}/{object_id}?format=Entity"}
-    expected |= {f"{BASE}/api/cloud/replicas/{r}/vmReplicaPoints" for r in world.replicas}
+            expected |= {f"{BASE}/api{f.path}/{object_id}", f"{BASE}/api{f.path}/{object_id}?format=Entity"}
+        expected |= {f"{BASE}/api{f.path}/{object_id}/{sub.segment}" for sub in f.subs for object_id in ids}
+    assert {f"{BASE}/api/cloud/replicas/{r}/vmReplicaPoints" for r in world.replicas} <= expected
     assert expected - fetched == set()
 
 
@@ -172,10 +176,13 @@ def test_crawl_is_bounded_and_small(em_client: Callable[..., EmClient]) -> None:
     client = em_client(tenants=2, replicas_per_tenant=1, vms_per_replica=2, points_per_vm=3)
     world = client.em.world
     known = [href for href in crawl(client).status if family(href) in FAMILIES]
-    objects = len(world.backup_servers) + len(world.tenants) + len(world.replicas) + len(world.points)
-    # objects in two forms; backupServers (reference form only) and the three cloud collections in
-    # both forms; each replica's point list; /api/, /api/cloud, /api/logonSessions and the session.
-    assert len(known) == 2 * objects + 1 + 2 * 3 + len(world.replicas) + 4
+    objects = sum(len(world.all(f.name)) for f in registry.FAMILIES)
+    collections = sum(len(family_forms(route)) for route in registry.ROUTES if route.shape == "list")
+    sub_lists = sum(len(world.all(f.name)) * len(f.subs) for f in registry.FAMILIES)
+    # objects in two forms; each collection in the forms its Down link offers (backupServers in
+    # reference form only, the three cloud collections in both); each replica's point list;
+    # /api/, /api/cloud, /api/logonSessions and the session.
+    assert len(known) == 2 * objects + collections + sub_lists + len(PROTOCOL)
 
 
 @pytest.mark.parametrize("role", ["PortalUser", "RestoreOperator"])
@@ -198,6 +205,14 @@ def test_other_roles_get_only_links_they_may_follow(em_client: Callable[..., EmC
         assert provider == set()
     else:
         assert "/api/cloud/tenants/{id}?format=Entity" in provider
+    # What the access policy lets the role read is reached in every linked form; the rest not at all.
+    access = Access(Role(role))
+    for route in registry.ROUTES:
+        reached = family_forms(route) & families
+        if access.reads(route.family.kind) and access.reads(route.listed.kind):
+            assert reached == family_forms(route), route.path
+        else:
+            assert reached == set(), route.path
 
 
 def test_each_tenant_crawls_only_its_own_cloud(world_client: EmClient) -> None:
@@ -223,5 +238,9 @@ def test_each_tenant_crawls_only_its_own_cloud(world_client: EmClient) -> None:
         }
         assert outside == set(), tenant.name
         assert not any(f.startswith(("/api/cloud/tenants", "/api/backupServers")) for f in result.families)
+        access = Access(Role.CloudTenant, tenant.id)
+        for route in registry.ROUTES:
+            readable = access.reads(route.family.kind) and access.reads(route.listed.kind)
+            assert (family_forms(route) & result.families == family_forms(route)) == readable, route.path
         sessions = {href for href in result.status if family(href) == "/api/logonSessions/{id}"}
         assert sessions == {result.session}, tenant.name

@@ -18,9 +18,11 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     from starlette.testclient import TestClient
 
+from mock_em import registry
 from mock_em.api.fastpath import FastPath
 from mock_em.app import create_app
 from mock_em.model.clock import Clock
+from mock_em.model.world import World
 from mock_em.server import build_em
 from mock_em.settings import Settings
 
@@ -116,31 +118,37 @@ def pair() -> Iterator[Pair]:
     made.close()
 
 
+def family_urls(world: World) -> list[str]:
+    """Every family route of the registry, in each form, for the first and last object of its
+    family, plus an unknown and a malformed id: a family added to the registry is compared too."""
+    urls: list[str] = []
+    for route in registry.ROUTES:
+        path = f"/api{route.path}"
+        if route.shape == "list":
+            urls += [path, f"{path}?format=Entity"]
+            continue
+        ids = list(world.all(route.family.name))
+        first, last = path.format(id=ids[0]), path.format(id=ids[-1])
+        urls += [first, f"{first}?format=Entity", last, f"{last}?format=Entity", path.format(id=NIL)]
+        urls.append(path.format(id="abc"))
+        if route.shape == "item":
+            urls.append(path.format(id=str(ids[0]).upper()))
+    return urls
+
+
 def urls_of(client: TestClient) -> list[str]:
     """Every fast route, in each form, with a few parameter spellings, and some that fail."""
     world = client.app.state.em.world  # type: ignore[attr-defined]
     point = next(iter(world.points))
-    replica = next(iter(world.replicas))
-    last_replica = list(world.replicas)[-1]
-    tenant = next(iter(world.tenants))
-    server = next(iter(world.backup_servers))
     points = "/api/cloud/vmReplicaPoints"
     query = "/api/query?type=CloudVmReplicaPoint"
     return [
+        *family_urls(world),
         "/api/cloud", "/api/cloud?format=Entity",
-        points, f"{points}?format=Entity", f"{points}?Format=entities", f"{points}?format=References",
+        f"{points}?Format=entities", f"{points}?format=References",
         f"{points}?v=latest&format=Entity", f"{points}?format=Entity&format=bogus", f"{points}?format=",
         f"{points}?format=bogus",
-        f"{points}/{point}", f"{points}/{str(point).upper()}", f"{points}/{point}?format=Entity",
-        f"{points}/{point}?format=nope", f"{points}/{NIL}", f"{points}/xyz",
-        f"{points}/{replica}/vmReplicaPoints", f"/api/cloud/replicas/{replica}/vmReplicaPoints?format=Entity",
-        f"/api/cloud/replicas/{last_replica}/vmReplicaPoints", f"/api/cloud/replicas/{NIL}/vmReplicaPoints",
-        "/api/cloud/replicas", "/api/cloud/replicas?format=Entity", f"/api/cloud/replicas/{replica}",
-        f"/api/cloud/replicas/{last_replica}?format=Entity", "/api/cloud/replicas/abc",
-        "/api/cloud/tenants", "/api/cloud/tenants?format=Entity", f"/api/cloud/tenants/{tenant}",
-        f"/api/cloud/tenants/{tenant}?format=Entity", f"/api/cloud/tenants/{NIL}",
-        "/api/backupServers", "/api/backupServers?format=Entity", f"/api/backupServers/{server}",
-        f"/api/backupServers/{server}?format=Entity", "/api/backupServers/zzz",
+        f"{points}/{point}?format=nope", f"{points}/xyz",
         "/api/querySvc", query, f"{query}&pageSize=5&page=2", f"{query}&format=Entities&pageSize=3",
         f"{query}&sortAsc=name&pageSize=7",
         "/api/query?type=cloudvmreplicapoint&sortDesc=CreationTime&pageSize=4&page=3",

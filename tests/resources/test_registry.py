@@ -1,0 +1,134 @@
+"""The registry of resource families: every family module is registered, tested, served and
+linked, its templates exist with the holes its values fill, and its foreign keys name kinds
+registered before it. A family added without any of these fails here."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from pathlib import Path
+
+import pytest
+from conftest import BASE, EmClient
+from xmlutil import API, body, logon
+
+import mock_em.resources
+from mock_em import registry
+from mock_em.model.access import ADMIN
+from mock_em.model.kinds import kinds
+from mock_em.registry import FamilyRoute
+from mock_em.resources import FAMILIES
+from mock_em.resources.family import Family
+from mock_em.wire.links import Hrefs
+from mock_em.wire.template import TEMPLATES
+
+NOT_FAMILIES = {"family", "__init__"}
+FAMILY_MODULES = sorted(
+    m.name for m in pkgutil.iter_modules(mock_em.resources.__path__) if m.name not in NOT_FAMILIES and not m.ispkg
+)
+HERE = Path(__file__).resolve().parent
+# What every entity template holds besides the family's own values.
+ENTITY_HOLES = {"Href", "Name", "UID", "Links"}
+
+
+def test_every_family_module_is_registered() -> None:
+    """Each module of `mock_em.resources` declares a `FAMILY` that `FAMILIES` lists, and
+    `FAMILIES` holds nothing else."""
+    assert FAMILY_MODULES
+    declared = [importlib.import_module(f"mock_em.resources.{name}").FAMILY for name in FAMILY_MODULES]
+    for name, family in zip(FAMILY_MODULES, declared, strict=True):
+        assert family in FAMILIES, f"mock_em/resources/{name}.py: add its FAMILY to mock_em.resources.FAMILIES"
+    assert len(FAMILIES) == len(declared) == len({f.name for f in FAMILIES})
+
+
+@pytest.mark.parametrize("module", FAMILY_MODULES)
+def test_every_family_has_its_own_tests(module: str) -> None:
+    """A family comes with `tests/resources/test_<module>.py` (copy a sibling's)."""
+    assert (HERE / f"test_{module}.py").is_file(), f"add tests/resources/test_{module}.py"
+
+
+@pytest.mark.parametrize("route", registry.ROUTES, ids=[r.path for r in registry.ROUTES])
+def test_every_route_is_served(client: EmClient, route: FamilyRoute) -> None:
+    """Each family route answers an administrator 200, in both forms, with a real id of the world
+    for item and sub-collection routes; an item's Href is the route's own."""
+    token, _ = logon(client)
+    ids = list(client.em.world.all(route.family.name))
+    assert ids, f"the generated world has no {route.family.kind.plural}"
+    url = f"/api{route.path}".format(id=ids[0])
+    listed = client.em.world.all(route.listed.name).values()
+    if route.sub is not None:
+        listed = [o for o in listed if getattr(o, route.sub.key) == ids[0]]
+    for suffix, list_root in (("", "EntityReferences"), ("?format=Entity", route.listed.list_name)):
+        if route.shape == "item":
+            root = body(client.get_as(token, url + suffix), 200, route.family.name if suffix else "EntityRef")
+            assert root.get("Href") == f"{BASE}{url}{suffix}"
+        else:
+            assert len(body(client.get_as(token, url + suffix), 200, list_root)) == len(listed) > 0
+
+
+def test_vendor_paths_are_the_routes() -> None:
+    """`/mock/about` and the tests read the same routes: each family's collection and item first."""
+    paths = registry.vendor_paths()
+    assert len(paths) == len(set(paths)) == len(registry.ROUTES)
+    for f in FAMILIES:
+        assert {f"/api{f.path}", f"/api{f.path}/{{id}}"} <= set(paths)
+        assert {f"/api{f.path}/{{id}}/{s.segment}" for s in f.subs} <= set(paths)
+
+
+def test_canonical_segments_hold_every_path_segment() -> None:
+    """Every segment of every route has its canonical camelCase spelling, and the segment before
+    each `{id}` is known to be followed by an id (kept exactly as sent)."""
+    canonical = registry.canonical_segments()
+    for route in registry.ROUTES:
+        parts = [p for p in route.path.split("/") if p]
+        for i, part in enumerate(parts):
+            if part == "{id}":
+                assert parts[i - 1] in registry.id_collections(), route.path
+            else:
+                assert canonical[part.casefold()] == part, route.path
+
+
+@pytest.mark.parametrize("family", FAMILIES, ids=[f.name for f in FAMILIES])
+def test_templates_exist_with_the_holes_the_values_fill(client: EmClient, family: Family) -> None:
+    """The entity template (`name`, and `in_list` where given) is a `family.name` of the vendor
+    whose holes are the family's values and the entity's own; the list template (`list_name`)
+    holds its items."""
+    obj = next(iter(client.em.world.all(family.name).values()))
+    values = family.values(Hrefs(BASE), client.em.world, obj, ADMIN)
+    for name in {family.name, family.in_list or family.name}:
+        template = TEMPLATES[name]
+        assert template.keys == ENTITY_HOLES | set(values), name
+    assert TEMPLATES[family.name].root_name == family.name
+    assert TEMPLATES[family.list_name].root_name == family.list_name
+    assert TEMPLATES[family.list_name].keys == {"Items"}
+
+
+@pytest.mark.parametrize("family", FAMILIES, ids=[f.name for f in FAMILIES])
+def test_foreign_keys_name_registered_kinds_declared_before(family: Family) -> None:
+    """Every foreign key names a registered kind, registered before this one (fixtures and checks
+    read kinds in this order); the tenant key is `id` or one of the kind's foreign keys; each
+    sub-collection lists a registered family by a foreign key naming this one."""
+    order = list(kinds())
+    assert order == [f.name for f in FAMILIES]
+    for key in family.kind.keys:
+        assert key.target in order, f"{family.name}.{key.attr} names unknown kind {key.target}"
+        assert order.index(key.target) < order.index(family.name), f"{family.name} must come after {key.target}"
+        assert key.attr in family.kind.model.__dataclass_fields__, f"{family.name} has no attribute {key.attr}"
+    if family.kind.tenant_key not in (None, "id"):
+        family.kind.key(family.kind.tenant_key)  # KeyError: not a foreign key
+    for sub in family.subs:
+        listed = registry.family(sub.family)
+        assert listed.kind.key(sub.key).target == family.name, sub
+
+
+def test_down_links_hold_every_family_once(client: EmClient) -> None:
+    """Each family's collection is linked from one document (the LogonSession or `/api/cloud`), at
+    a position no other family of that document takes, and an administrator sees the link."""
+    token, session_id = logon(client)
+    for document in ("LogonSession", "CloudConnectService"):
+        positions = [f.down.position for f in registry.linked_from(document) if f.down is not None]
+        assert len(positions) == len(set(positions)), document
+    assert all(f.down is not None for f in FAMILIES), "a family without `down` is linked from nowhere"
+    documents = [client.get_as(token, f"/api/logonSessions/{session_id}"), client.get_as(token, "/api/cloud")]
+    linked = {h for r in documents for h in body(r).xpath("//@Href")}
+    assert {f"{API}{f.path}" for f in FAMILIES} <= linked
