@@ -7,7 +7,10 @@ For each kind (sortAsc / sortDesc on every field of CloudVmReplicaPoint, a few f
 it times, with the query service's kept results and the response cache emptied before each ask:
 `run_query` alone (the model), and `GET /api/query` through the app in-process, in references and
 in entities (the model plus rendering a 100-point page); then page 2 right after a first page.
-Medians of `--rounds` asks. `bench/generation.py` runs the same over its largest world.
+Medians of `--rounds` asks, in wall time and in this process's CPU time: on a machine shared with
+other work the wall time swings with the load while the CPU time barely moves, so the target is
+judged on the CPU time of the slower format. `bench/generation.py` runs the same over its largest
+world.
 """
 
 from __future__ import annotations
@@ -54,7 +57,8 @@ def kinds(world: Any) -> list[tuple[str, dict[str, str]]]:
 
 
 def measure(world: Any, app: Any, client: Any, headers: dict[str, str], rounds: int) -> list[list[Any]]:
-    """Rows of (query, model ms, references ms, entities ms, page 2 ms): medians of `rounds`."""
+    """Rows of (query, then (wall ms, CPU ms) for: the model, references, entities, page 2), each
+    the median of `rounds` asks."""
     from mock_em.model.access import ADMIN
     from mock_em.model.query import QueryCache, run_query
 
@@ -64,14 +68,15 @@ def measure(world: Any, app: Any, client: Any, headers: dict[str, str], rounds: 
         app.state.query_cache.clear()
         app.state.response_cache.clear()
 
-    def median_ms(ask: Callable[[], object], before: Callable[[], None] = cold) -> float:
-        times = []
+    def median_ms(ask: Callable[[], object], before: Callable[[], None] = cold) -> tuple[float, float]:
+        wall, cpu = [], []
         for _ in range(rounds):
             before()
-            t = time.perf_counter()
+            t, c = time.perf_counter(), time.process_time()
             ask()
-            times.append(time.perf_counter() - t)
-        return statistics.median(times) * 1000
+            wall.append(time.perf_counter() - t)
+            cpu.append(time.process_time() - c)
+        return statistics.median(wall) * 1000, statistics.median(cpu) * 1000
 
     def get(params: dict[str, str]) -> None:
         r = client.get("/api/query?" + urlencode(params), headers=headers)
@@ -99,13 +104,13 @@ def measure(world: Any, app: Any, client: Any, headers: dict[str, str], rounds: 
 
 
 def print_rows(points: int, rows: list[list[Any]]) -> None:
-    """The table both this script and `generation.py` print."""
-    print(f"\n# first pages of 100 over {points:,} points, nothing kept yet (in-process, median ms)")
+    """The table both this script and `generation.py` print: wall / CPU ms per cell."""
+    print(f"\n# first pages of 100 over {points:,} points, nothing kept yet (in-process, median ms: wall / CPU)")
     print(table(
         ["query", "model (run_query)", "app, references", "app, entities", "then page 2",
-         f"first page < {TARGET_MS} ms"],
-        [[t, f"{m:.0f}", f"{r:.0f}", f"{e:.0f}", f"{s:.1f}", "met" if max(r, e) < TARGET_MS else "NOT met"]
-         for t, m, r, e, s in rows],
+         f"first page < {TARGET_MS} ms CPU"],
+        [[t, *(f"{w:.0f} / {c:.0f}" for w, c in (m, r, e)), f"{s[0]:.1f} / {s[1]:.1f}",
+          "met" if max(r[1], e[1]) < TARGET_MS else "NOT met"] for t, m, r, e, s in rows],
     ))  # fmt: skip
 
 

@@ -25,7 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from mock_em.model.query_fields import Column, Field, FieldSet, Kind, QueryError, QueryType, excerpt
-from mock_em.model.query_nodes import And, Comparison, Filter, In, Node, Or, compile_comparison
+from mock_em.model.query_nodes import And, Comparison, Filter, In, Node, Or, Range, compile_comparison
 
 __all__ = [
     "MAX_DEPTH",
@@ -205,7 +205,10 @@ class _Parser:
         while self.token.kind == ";":
             self._advance()
             terms.append(self._primary())
-        return terms[0] if len(terms) == 1 else And(_flatten(terms, And))
+        if len(terms) == 1:
+            return terms[0]
+        folded = _fold_ranges(_flatten(terms, And))
+        return folded[0] if len(folded) == 1 else And(folded)
 
     def _primary(self) -> Node:
         token = self.token
@@ -253,6 +256,25 @@ def _flatten(terms: list[Node], kind: type[And] | type[Or]) -> list[Node]:
     for term in terms:
         flat.extend(term.terms if isinstance(term, kind) else [term])
     return flat
+
+
+def _fold_ranges(terms: list[Node]) -> list[Node]:
+    """In an AND, plain comparisons of one field become one `Range` (`CreationTime>=a;CreationTime<b`).
+    Fields with their own comparison shortcut (`Field.compare`) keep it."""
+    by_field: dict[Field, list[Comparison]] = {}
+    for term in terms:
+        if type(term) is Comparison and term.field.compare is None:
+            by_field.setdefault(term.field, []).append(term)
+    folded: list[Node] = []
+    done: set[Field] = set()
+    for term in terms:
+        if type(term) is Comparison and term.field.compare is None and len(by_field[term.field]) > 1:
+            if term.field not in done:
+                done.add(term.field)
+                folded.append(Range(term.field, [(t.op, t.key) for t in by_field[term.field]]))
+            continue
+        folded.append(term)
+    return folded
 
 
 def _fold_equalities(terms: list[Node]) -> list[Node]:

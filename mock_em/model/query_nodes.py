@@ -129,6 +129,23 @@ def _uid_int(prefix: str, key: str) -> int | None:
     return uid.int if str(uid) == rest else None
 
 
+class Range(Node):
+    """`f>=a;f<b` (any comparisons of one field, all required): the column is read once and every
+    comparison runs over the keys, rather than a second read of the objects that passed the first
+    (reading a field of a million objects costs more than comparing a million keys)."""
+
+    def __init__(self, field: Field, tests: list[tuple[str, Any]]) -> None:
+        self.field, self.tests = field, tests
+
+    def mask(self, world: World, items: Sequence[Any]) -> list[bool]:
+        keys = list(self.field.column(world, items))
+        (op, key), *rest = self.tests
+        result = list(map(COMPARE[op], keys, repeat(key)))
+        for op, key in rest:
+            result = list(map(operator.and_, result, map(COMPARE[op], keys, repeat(key))))
+        return result
+
+
 class And(Node):
     """Every term must hold; each term only sees the objects that passed the terms before it."""
 

@@ -17,7 +17,8 @@ from mock_em.model.access import ADMIN, Access
 from mock_em.model.entities import CloudVmReplicaPoint, PointState, PointType, Role
 from mock_em.model.ids import guid
 from mock_em.model.query import QUERY_TYPES, QueryCache, run_query
-from mock_em.model.query_nodes import COMPARE
+from mock_em.model.query_filter import parse_filter
+from mock_em.model.query_nodes import COMPARE, Range
 from mock_em.model.query_order import first_indexes
 from mock_em.model.query_point_names import name_column, name_compare
 from mock_em.model.world import World
@@ -137,3 +138,23 @@ def test_name_comparisons_equal_comparing_whole_names(worlds) -> None:
     for key in [*keys, some, some[:-1], some + "0", some.partition("@")[0]]:
         for op, compare in COMPARE.items():
             assert name_compare(world, points, op, key) == [compare(name, key) for name in names], (op, key)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "CreationTime>=2026-01-01;CreationTime<2026-01-03",
+        "VmName>a;State==Ready;VmName<=srv000030;VmName!=srv000002",
+        "Type>=Increment;Type<=Snapshot;Type!=Snapshot",
+        "CreationTime>2026-01-04;CreationTime<2026-01-01",
+    ],
+)
+def test_comparisons_of_one_field_read_once_match_as_before(worlds, text: str) -> None:
+    qtype = QUERY_TYPES["cloudvmreplicapoint"]
+    flt = parse_filter(text, qtype)
+    assert any(isinstance(node, Range) for node in [flt._root, *getattr(flt._root, "terms", [])])
+    for world in worlds:
+        points = list(world.points.values())
+        terms = [parse_filter(part, qtype) for part in text.split(";")]
+        expected = [p for p in points if all(t.matches(world, p) for t in terms)]
+        assert flt.select(world, points) == expected
