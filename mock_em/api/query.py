@@ -15,7 +15,8 @@ from mock_em import registry
 from mock_em.api.context import Ask, get
 from mock_em.api.errors import VeeamError
 from mock_em.model.access import Access
-from mock_em.model.query import QUERY_TYPES, QueryCache, QueryError, run_query
+from mock_em.model.query import QueryCache, QueryError, run_query
+from mock_em.model.query_types import query_types
 from mock_em.wire import documents as doc
 from mock_em.wire import links
 from mock_em.wire.cache import Doc, Listing, Whole, content_key
@@ -23,12 +24,10 @@ from mock_em.wire.template import Node
 
 router = APIRouter()
 
-QUERY_NAMES = [t.name for t in QUERY_TYPES.values()]  # named when a query gives no type
-
 
 def readable_types(access: Access) -> list[str]:
     """The query types this caller may run, in the vendor's spelling."""
-    return [t.name for t in QUERY_TYPES.values() if t.readable(access)]
+    return [t.name for t in query_types().values() if t.readable(access)]
 
 
 @get(router, "/api/querySvc", session_bound=True, query=())
@@ -57,7 +56,9 @@ def query(ask: Ask) -> Doc:
     """One page of the objects of a type that match the filter, in the asked order."""
     type_name = ask.param("type")
     if not type_name:
-        raise VeeamError(400, f"The query needs a type parameter, one of: {', '.join(QUERY_NAMES)}")
+        raise VeeamError(
+            400, f"The query needs a type parameter, one of: {', '.join(t.name for t in query_types().values())}"
+        )
     entities = _entities_wanted(ask)
     world, scope = ask.em.world, ask.who.access
     try:

@@ -13,9 +13,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mock_em.model.entities import Role
+
+if TYPE_CHECKING:
+    from mock_em.model.query_fields import QueryType
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +49,10 @@ class Kind:
     the denial of a role that may not read them. `readers` are the roles that may read the kind
     (None: every role). `tenant_key` is how an object leads to the Cloud Connect tenant it
     belongs to: `"id"` for a tenant itself, a foreign key's attribute (followed through its target
-    kind's own `tenant_key`), or None for provider objects no tenant sees.
+    kind's own `tenant_key`), or None for provider objects no tenant sees. `fixture` is its
+    section of a fixture file; `query` builds its type in the query service (from the kind, whose
+    readers and tenant path decide what a caller may query), `query_order` is where the query
+    service lists it (the vendor's order).
     """
 
     name: str
@@ -58,6 +64,8 @@ class Kind:
     readers: frozenset[Role] | None = None
     tenant_key: str | None = None
     fixture: FixtureSection | None = None
+    query: Callable[[Kind], QueryType] | None = None
+    query_order: int = 0
 
     @property
     def denied(self) -> str:

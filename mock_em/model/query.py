@@ -13,20 +13,19 @@ from dataclasses import dataclass
 from itertools import islice
 from typing import Any
 
+from mock_em.model import query_types
 from mock_em.model.access import Access, Forbidden
 from mock_em.model.query_cache import QueryCache
 from mock_em.model.query_fields import Field, Kind, QueryError, QueryType, excerpt
 from mock_em.model.query_filter import MAX_DEPTH, MAX_FILTER_LENGTH, Filter, parse_filter
 from mock_em.model.query_order import first_in_order, full_order
-from mock_em.model.query_types import CLOUD_VM_REPLICA_POINT, QUERY_TYPES, TENANT_TYPES, query_type
+from mock_em.model.query_types import query_type
 from mock_em.model.world import World
 
 __all__ = [
     "DEFAULT_PAGE_SIZE",
     "MAX_DEPTH",
     "MAX_FILTER_LENGTH",
-    "QUERY_TYPES",
-    "TENANT_TYPES",
     "Field",
     "Filter",
     "Forbidden",
@@ -39,6 +38,14 @@ __all__ = [
     "query_type",
     "run_query",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """`QUERY_TYPES`, from the families on first use (see `query_types`)."""
+    if name == "QUERY_TYPES":
+        return query_types.query_types()
+    raise AttributeError(name)
+
 
 DEFAULT_PAGE_SIZE = 100
 """Real servers answer `PageSize="100"` when the client gives none (em-api.md §6)."""
@@ -112,7 +119,7 @@ def run_query(
 
     start = (number - 1) * size
     descending = sort_desc is not None
-    plain = flt is None and sort_field is None and scope.tenant_id is None and qtype is CLOUD_VM_REPLICA_POINT
+    plain = flt is None and sort_field is None and scope.tenant_id is None
     kept = None
     if cache is not None:
         base = (qtype.name, scope.tenant_id, filter_text)
@@ -122,8 +129,9 @@ def run_query(
         items = list(kept[start : start + size])
     elif plain and (cache is None or start < _SHALLOW):
         # The common "list everything" query over a big world: no need to copy a million points.
-        total = len(world.points)
-        items = list(islice(world.points.values(), start, start + size))
+        everything = world.all(qtype.name)
+        total = len(everything)
+        items = list(islice(everything.values(), start, start + size))
     else:
         matches = _matches(world, scope, qtype, flt, filter_text, cache)
         total = len(matches)

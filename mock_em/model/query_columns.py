@@ -1,5 +1,5 @@
 """Column helpers: how a query type's fields are read from many objects at once, and the short
-builders its declaration is written with (see `query_types`).
+builders its declaration is written with (each family declares its own: `Kind.query`).
 
 A column maps C-level functions (`operator.attrgetter`, `str.casefold`, a dict's `__getitem__`)
 over the objects instead of calling Python once per object, because a query may read one field of
@@ -15,14 +15,14 @@ from operator import attrgetter
 from typing import Any
 from uuid import UUID
 
-from mock_em.model.access import Access
-from mock_em.model.query_fields import Column, Field, Kind
+from mock_em.model.access import Access, visible
+from mock_em.model.kinds import Kind as ModelKind
+from mock_em.model.query_fields import Column, Field, Kind, QueryType
 from mock_em.model.world import World
 
 __all__ = [
     "constant",
     "enum_field",
-    "everyone",
     "field_table",
     "own_uid_field",
     "plain",
@@ -110,6 +110,19 @@ def field_table(*fields: Field) -> dict[str, Field]:
     return {f.name.casefold(): f for f in fields}
 
 
-def everyone(scope: Access) -> bool:
-    """For types every role may read."""
-    return True
+def query_for(
+    kind: ModelKind, *fields: Field, objects: Callable[[World, Access], Sequence[Any]] | None = None
+) -> QueryType:
+    """The query type of a kind: its fields; what a caller sees of it and whether its role may read it
+    come from the access policy (`objects` where a kind has a faster way to the same answer)."""
+
+    def seen(world: World, access: Access) -> Sequence[Any]:
+        return visible(world, kind, access)
+
+    return QueryType(
+        kind.name,
+        field_table(*fields),
+        objects or seen,
+        lambda access: access.reads(kind),
+        kind.denied if kind.readers is not None else "",
+    )

@@ -2,7 +2,7 @@
 value text becomes a key, and the error every bad query raises.
 
 Kept apart from the filter grammar (`query_filter`), the compiled filters (`query_nodes`) and the
-engine (`query`) because each type's declaration (`query_types`) needs only this module and the
+engine (`query`) because each type's declaration (in its family's module) needs only this module and the
 column helpers (`query_columns`), not the machinery that runs them.
 """
 

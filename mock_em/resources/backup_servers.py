@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from operator import attrgetter
 from typing import Any
 from uuid import UUID
 
@@ -9,6 +10,10 @@ from mock_em.model.access import Access
 from mock_em.model.entities import BackupServer, Role
 from mock_em.model.fixture_values import number, text
 from mock_em.model.kinds import FixtureSection, Kind
+from mock_em.model.query_columns import own_uid_field, plain, query_for, string_field
+from mock_em.model.query_columns import text as text_column
+from mock_em.model.query_fields import Field, QueryType
+from mock_em.model.query_fields import Kind as FieldKind
 from mock_em.model.world import World
 from mock_em.resources.family import Down, Family
 from mock_em.wire.links import Hrefs, Link
@@ -50,6 +55,20 @@ def load(s: dict[str, Any]) -> BackupServer:
     )
 
 
+def query(kind: Kind) -> QueryType:
+    """The query type: the vendor's table of BackupServer fields. `IpOrDnsName` is the server's
+    Name: EM names a server by the address it was added with."""
+    return query_for(
+        kind,
+        own_uid_field("BackupServer", attrgetter("backup_servers")),
+        string_field("Name", text_column("name")),
+        string_field("Description", text_column("description")),
+        string_field("IpOrDnsName", text_column("name")),
+        Field("Port", FieldKind.INT, plain("port")),
+        string_field("Version", text_column("version")),  # a String in the vendor table: compared as text
+    )
+
+
 KIND = Kind(
     "BackupServer",
     BackupServer,
@@ -58,6 +77,8 @@ KIND = Kind(
     noun="backup server",
     readers=frozenset({Role.PortalAdministrator, Role.PortalUser}),
     fixture=FixtureSection("BackupServers", dump, load),
+    query=query,
+    query_order=3,
 )
 FAMILY = Family(
     kind=KIND,

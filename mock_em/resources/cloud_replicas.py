@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from operator import attrgetter
 from typing import Any
 from uuid import UUID
 
@@ -9,6 +10,9 @@ from mock_em.model.access import Access
 from mock_em.model.entities import CloudReplica, Platform, ReplicaSchedule, Vm
 from mock_em.model.fixture_values import number, text
 from mock_em.model.kinds import FixtureSection, ForeignKey, Kind
+from mock_em.model.query_columns import enum_field, own_uid_field, query_for, ranked, string_field
+from mock_em.model.query_columns import text as text_column
+from mock_em.model.query_fields import QueryType
 from mock_em.model.world import World
 from mock_em.resources.backup_servers import server_up
 from mock_em.resources.family import Down, Family, SubCollection
@@ -80,6 +84,16 @@ def load(r: dict[str, Any]) -> CloudReplica:
     )
 
 
+def query(kind: Kind) -> QueryType:
+    """The query type: the vendor's table of CloudReplica fields."""
+    return query_for(
+        kind,
+        own_uid_field("CloudReplica", attrgetter("replicas")),
+        string_field("Name", text_column("name")),
+        enum_field("Platform", ranked("platform", Platform), (p.value for p in Platform)),
+    )
+
+
 KIND = Kind(
     "CloudReplica",
     CloudReplica,
@@ -89,6 +103,8 @@ KIND = Kind(
     keys=(ForeignKey("tenant_id", "CloudTenant"), ForeignKey("backup_server_id", "BackupServer")),
     tenant_key="tenant_id",
     fixture=FixtureSection("CloudReplicas", dump, load),
+    query=query,
+    query_order=1,
 )
 
 FAMILY = Family(

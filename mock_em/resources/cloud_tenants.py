@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from operator import attrgetter
 from typing import Any
 from uuid import UUID
 
@@ -10,6 +11,19 @@ from mock_em.model.access import Access
 from mock_em.model.entities import CloudTenant, Role
 from mock_em.model.fixture_values import flag, number, opt_parse, opt_time, text
 from mock_em.model.kinds import FixtureSection, ForeignKey, Kind
+from mock_em.model.query_columns import (
+    constant,
+    enum_field,
+    own_uid_field,
+    plain,
+    query_for,
+    string_field,
+    uid_field,
+    via,
+)
+from mock_em.model.query_columns import text as text_column
+from mock_em.model.query_fields import Field, QueryType
+from mock_em.model.query_fields import Kind as FieldKind
 from mock_em.model.world import World
 from mock_em.resources.backup_servers import server_up
 from mock_em.resources.family import Down, Family
@@ -85,6 +99,29 @@ def load(t: dict[str, Any]) -> CloudTenant:
     )
 
 
+TENANT_TYPES = ("vCD", "Standalone", "ActiveDirectory")
+"""CloudTenant `Type` values in the order get_query_cloudtenant.md lists them. Every tenant of the
+9.5-era world is `Standalone` (the model has no vCD or AD tenants)."""
+
+
+def _server_names(world: World) -> dict[int, str]:
+    return {sid.int: s.name.casefold() for sid, s in world.backup_servers.items()}
+
+
+def query(kind: Kind) -> QueryType:
+    """The query type: the vendor's table of CloudTenant fields. `Type` is Standalone for every
+    tenant, and `OrganizationReference` (vCD tenants only) is left out."""
+    return query_for(
+        kind,
+        own_uid_field("CloudTenant", attrgetter("tenants")),
+        string_field("Name", text_column("name")),
+        Field("Enabled", FieldKind.BOOL, plain("enabled")),
+        uid_field("BackupServerUid", "backup_server_id.int", "BackupServer"),
+        string_field("BackupServerName", via("backup_server_id.int", _server_names)),
+        enum_field("Type", constant(TENANT_TYPES.index("Standalone")), TENANT_TYPES),
+    )
+
+
 KIND = Kind(
     "CloudTenant",
     CloudTenant,
@@ -95,6 +132,8 @@ KIND = Kind(
     readers=frozenset({Role.PortalAdministrator, Role.PortalUser}),
     tenant_key="id",
     fixture=FixtureSection("CloudTenants", dump, load),
+    query=query,
+    query_order=2,
 )
 
 FAMILY = Family(

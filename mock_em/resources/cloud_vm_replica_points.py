@@ -3,15 +3,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from itertools import compress
+from operator import attrgetter
 from typing import Any
 from uuid import UUID
 
-from mock_em.model.access import Access
+from mock_em.model.access import Access, visible
 from mock_em.model.entities import CloudVmReplicaPoint, PointState, PointType
 from mock_em.model.fixture_values import format_time, parse_time, text
 from mock_em.model.kinds import FixtureSection, ForeignKey, Kind
+from mock_em.model.query_columns import enum_field, own_uid_field, query_for, ranked, string_field, uid_field, via
+from mock_em.model.query_columns import text as text_column
+from mock_em.model.query_fields import Field, QueryType
+from mock_em.model.query_fields import Kind as FieldKind
+from mock_em.model.query_point_names import CREATION_TIME, name_column, name_compare, name_head, name_window
 from mock_em.model.world import World
 from mock_em.resources.backup_servers import server_up
+from mock_em.resources.cloud_replicas import KIND as REPLICA_KIND
 from mock_em.resources.cloud_replicas import PATH as REPLICAS
 from mock_em.resources.family import Down, Family
 from mock_em.wire.links import Hrefs, Link
@@ -62,6 +71,62 @@ def load(p: dict[str, Any]) -> CloudVmReplicaPoint:
     )
 
 
+_REPLICA_INT = attrgetter("replica_id.int")
+
+
+def _points(world: World, access: Access) -> Sequence[Any]:
+    """What the access policy gives (a tenant sees the points of its own replicas), found by one
+    C-level set lookup per point rather than a Python call per point: a second instead of a few
+    tenths over a million points."""
+    points = list(world.points.values())
+    if access.tenant_id is None:
+        return points
+    mine = {r.id.int for r in visible(world, REPLICA_KIND, access)}
+    return list(compress(points, map(mine.__contains__, map(_REPLICA_INT, points))))
+
+
+def _replica_names(world: World) -> dict[int, str]:
+    return {rid.int: r.name.casefold() for rid, r in world.replicas.items()}
+
+
+def _replica_server_uids(world: World) -> dict[int, int]:
+    return {rid.int: r.backup_server_id.int for rid, r in world.replicas.items()}
+
+
+def _replica_server_names(world: World) -> dict[int, str]:
+    servers = world.backup_servers
+    return {rid.int: servers[r.backup_server_id].name.casefold() for rid, r in world.replicas.items()}
+
+
+def query(kind: Kind) -> QueryType:
+    """The query type: the vendor's table of CloudVmReplicaPoint fields, with its enum orders
+    (filters compare enum values by index: `State>=Failover` is Failover, Failback or
+    PermanentFailover). `Type` takes Full, ReverseIncrement, Increment, Snapshot: today's table
+    also lists CDP, which came with v11 and which no 9.5 point can have, so `Type==CDP` is refused
+    like any unknown value. `BackupServerUid` / `BackupServerName` are those of the point's replica.
+    Names are `<vm>@<stamp>`, which lets Name filters and sorts skip formatting most of them."""
+    return query_for(
+        kind,
+        own_uid_field("CloudVmReplicaPoint", attrgetter("points")),
+        Field("Name", FieldKind.STRING, name_column, narrow=name_window, head=name_head, compare=name_compare),
+        CREATION_TIME,
+        string_field("VmName", text_column("vm_name")),
+        enum_field("Type", ranked("point_type", PointType), (t.value for t in PointType)),
+        uid_field("ReplicaUid", "replica_id.int", "CloudReplica"),
+        string_field("ReplicaName", via("replica_id.int", _replica_names)),
+        string_field("VmDisplayName", text_column("vm_display_name")),
+        Field(
+            "BackupServerUid",
+            FieldKind.UID,
+            via("replica_id.int", _replica_server_uids),
+            uid_prefix="urn:veeam:BackupServer:",
+        ),
+        string_field("BackupServerName", via("replica_id.int", _replica_server_names)),
+        enum_field("State", ranked("state", PointState), (s.value for s in PointState)),
+        objects=_points,
+    )
+
+
 KIND = Kind(
     "CloudVmReplicaPoint",
     CloudVmReplicaPoint,
@@ -71,6 +136,8 @@ KIND = Kind(
     keys=(ForeignKey("replica_id", "CloudReplica"),),
     tenant_key="replica_id",
     fixture=FixtureSection("CloudVmReplicaPoints", dump, load),
+    query=query,
+    query_order=0,
 )
 
 FAMILY = Family(

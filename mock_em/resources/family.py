@@ -61,8 +61,9 @@ class Family:
     * `values`: the entity's own fields, by template hole;
     * `ups` and `downs`: the object's links before and after its `Alternate` link;
     * `subs`: sub-collections of an item; `down`: where the collections are linked from;
-    * `fragments`: lists of this family keep each item's rendered bytes (for big lists);
-    * `query`: the query service's declaration of the type (None: not queryable).
+    * `fragments`: lists of this family keep each item's rendered bytes (for big lists).
+
+    The query service's type is the model's business: `Kind.query`.
     """
 
     kind: Kind
@@ -75,7 +76,6 @@ class Family:
     subs: tuple[SubCollection, ...] = ()
     down: Down | None = None
     fragments: bool = False
-    query: Any = None
 
     @property
     def name(self) -> str:
