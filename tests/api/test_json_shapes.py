@@ -22,6 +22,7 @@ from xmlutil import API, UNKNOWN_GUID, local, parse
 
 from mock_em.app import create_app
 from mock_em.model.clock import Clock
+from mock_em.model.query_types import query_types
 from mock_em.server import build_em
 from mock_em.settings import Settings
 
@@ -228,7 +229,7 @@ def resource_urls(client: EmClient) -> list[str]:
     return urls
 
 
-QUERY_TYPES = ("CloudVmReplicaPoint", "CloudReplica", "CloudTenant", "BackupServer")
+QUERY_TYPES = tuple(t.name for t in query_types().values())  # every family the query service answers for
 
 
 def query_urls() -> list[str]:
