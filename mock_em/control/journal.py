@@ -6,9 +6,9 @@ them, and a request's session is named by its SessionId, not its token.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 
 from mock_em.api.errors import VeeamError
 from mock_em.control.common import parse_uuid
@@ -48,28 +48,6 @@ def entry_json(entry: JournalEntry) -> dict[str, Any]:
     }
 
 
-def _filter(
-    method: str | None, path: str | None, status: int | None, session_id: str | None, since: str | None
-) -> JournalFilter:
-    since_sequence, since_time = None, None
-    if since is not None:
-        if since.strip().isdigit():
-            since_sequence = int(since)
-        else:
-            try:
-                since_time = parse_time(since)
-            except ValueError:
-                raise VeeamError(400, f"since: {since!r} is neither a sequence number nor an ISO 8601 time") from None
-    return JournalFilter(
-        method=method,
-        path=path,
-        status=status,
-        session_id=parse_uuid(session_id, "sessionId") if session_id is not None else None,
-        since=since_sequence,
-        since_time=since_time,
-    )
-
-
 # The same filters for the list and the count, documented once.
 METHOD = Query(default=None, max_length=20, description="only this HTTP method (any case)")
 PATH = Query(
@@ -86,33 +64,51 @@ SINCE = Query(
 )
 
 
-@router.get("")
-async def list_requests(
-    request: Request,
+def journal_filter(
     method: str | None = METHOD,
     path: str | None = PATH,
     status: int | None = STATUS,
     sessionId: str | None = SESSION,
     since: str | None = SINCE,
+) -> JournalFilter:
+    """Dependency: the filters of the list and the count, documented once."""
+    since_sequence, since_time = None, None
+    if since is not None:
+        if since.strip().isdigit():
+            since_sequence = int(since)
+        else:
+            try:
+                since_time = parse_time(since)
+            except ValueError:
+                raise VeeamError(400, f"since: {since!r} is neither a sequence number nor an ISO 8601 time") from None
+    return JournalFilter(
+        method=method,
+        path=path,
+        status=status,
+        session_id=parse_uuid(sessionId, "sessionId") if sessionId is not None else None,
+        since=since_sequence,
+        since_time=since_time,
+    )
+
+
+Filters = Annotated[JournalFilter, Depends(journal_filter)]
+
+
+@router.get("")
+async def list_requests(
+    request: Request,
+    where: Filters,
     limit: int | None = Query(default=None, ge=0, description="at most this many (the newest)"),
 ) -> dict[str, Any]:
     """Journaled vendor requests, newest first; `status` is null where a connection fault broke
     the connection, and `tokenRejected` marks a session token that named no live session."""
-    where = _filter(method, path, status, sessionId, since)
     return {"entries": [entry_json(e) for e in journal(request).entries(where, limit)]}
 
 
 @router.get("/count")
-async def count_requests(
-    request: Request,
-    method: str | None = METHOD,
-    path: str | None = PATH,
-    status: int | None = STATUS,
-    sessionId: str | None = SESSION,
-    since: str | None = SINCE,
-) -> dict[str, int]:
+async def count_requests(request: Request, where: Filters) -> dict[str, int]:
     """How many journaled requests match the filters (the same filters as the list)."""
-    return {"count": journal(request).count(_filter(method, path, status, sessionId, since))}
+    return {"count": journal(request).count(where)}
 
 
 @router.delete("")
