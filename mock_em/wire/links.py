@@ -31,19 +31,18 @@ class Hrefs:
     """Every URL mock-em hands out, under one base (`http://host:9399`). A family's collection and
     items are found from its path (`/cloud/replicas`), so a new family needs no method here."""
 
+    __slots__ = ("api", "cloud", "logon_sessions", "query_svc", "root")
+
     def __init__(self, base: str) -> None:
         self.api = base.rstrip("/") + "/api"
-
-    @property
-    def root(self) -> str:
-        return self.api + "/"
+        # The protocol's fixed documents, worked out once (one Hrefs serves every request of a base URL).
+        self.root = self.api + "/"
+        self.logon_sessions = self.api + "/logonSessions"
+        self.cloud = self.api + "/cloud"
+        self.query_svc = self.api + "/querySvc"
 
     def logon(self, version: str) -> str:
         return f"{self.api}/sessionMngr/?v={version}"
-
-    @property
-    def logon_sessions(self) -> str:
-        return f"{self.api}/logonSessions"
 
     def logon_session(self, session_id: UUID) -> str:
         return f"{self.api}/logonSessions/{session_id}"
@@ -59,14 +58,6 @@ class Hrefs:
     def sub(self, path: str, object_id: UUID, segment: str) -> str:
         """An object's sub-collection (`/cloud/replicas/{id}/vmReplicaPoints`)."""
         return f"{self.api}{path}/{object_id}/{segment}"
-
-    @property
-    def cloud(self) -> str:
-        return f"{self.api}/cloud"
-
-    @property
-    def query_svc(self) -> str:
-        return f"{self.api}/querySvc"
 
     def query(self, query_string: str) -> str:
         return f"{self.api}/query?{query_string}"
