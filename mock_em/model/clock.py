@@ -24,21 +24,21 @@ class Clock:
     def __init__(self, start: datetime | None = None, *, frozen: bool = False, rate: float = 1.0) -> None:
         self._lock = threading.Lock()
         self._initial = (start, frozen, rate)
+        self._begin()
+
+    def reset(self) -> None:
+        """Back to how the clock was made: real time, or the same virtual start, frozen or running."""
+        with self._lock:
+            self._begin()
+
+    def _begin(self) -> None:
+        """Start as made: from the given instant (or now), frozen or running at the given rate."""
+        start, frozen, rate = self._initial
         self._rate = rate
         self._frozen = frozen
         self._anchor = (start or datetime.now(UTC)).astimezone(UTC)
         self._started = time.monotonic()
         self.virtual = start is not None or frozen or rate != 1.0
-
-    def reset(self) -> None:
-        """Back to how the clock was made: real time, or the same virtual start, frozen or running."""
-        start, frozen, rate = self._initial
-        with self._lock:
-            self._rate = rate
-            self._frozen = frozen
-            self._anchor = (start or datetime.now(UTC)).astimezone(UTC)
-            self._started = time.monotonic()
-            self.virtual = start is not None or frozen or rate != 1.0
 
     def now(self) -> datetime:
         """The current time, timezone-aware UTC."""

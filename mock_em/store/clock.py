@@ -73,16 +73,12 @@ class ReplicatedClock(Clock):
     def _now(self) -> datetime:
         return self._at(wall_now())
 
-    def reset(self) -> None:
-        """Back to how the clock was made: real time, or the same virtual start, frozen or running."""
-        start, frozen, rate = self._initial
-        wall = wall_now()
-        with self._lock:
-            self._rate = rate
-            self._frozen = frozen
-            self._anchor = (start or from_wall(wall)).astimezone(UTC)
-            self._wall = wall
-            self.virtual = start is not None or frozen or rate != 1.0
+    def _begin(self) -> None:
+        """Start as made, anchored to shared wall time: a real-time clock's "now" is the wall's."""
+        super()._begin()
+        start = self._initial[0]
+        self._wall = wall_now()
+        self._anchor = (start or from_wall(self._wall)).astimezone(UTC)
 
     def set(self, when: datetime) -> None:
         """Jump to `when` (keeps running or frozen as before)."""
