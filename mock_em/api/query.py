@@ -1,8 +1,9 @@
 """The query service: `GET /api/querySvc` and `GET /api/query?type=…` (filter, sort, pages).
 
 Each route is a body function of an `Ask` (see `api.context.get`): FastAPI and the fast path both
-answer from it. Matches and sort orders are kept per world version (`model.query.QueryCache`), so
-paging through a million points sorts them once.
+answer from it. Each family declares its query type (`Kind.query`); a first page is found from the
+start of the sort order only, and matches and order starts are kept per world version
+(`model.query.QueryCache`), so later pages only slice.
 """
 
 from __future__ import annotations
