@@ -176,6 +176,18 @@ def _iso(day: date) -> bytes:
     return day.isoformat().encode()
 
 
+def _below_from(pool: int, bits: int, limit: int, k: int, mask: int) -> tuple[int, int, int] | None:
+    """`_below(rng, limit)` drawn from the low `bits` of `pool`, `k` bits a try (`mask` = 2**k - 1):
+    (value, the pool and bit count left), or None when the pool runs out first."""
+    while bits >= k:
+        value = pool & mask
+        pool >>= k
+        bits -= k
+        if value < limit:
+            return value, pool, bits
+    return None
+
+
 class _DayDraws:
     """One VM's per-day draws, with what is constant for the VM worked out once."""
 
@@ -198,15 +210,10 @@ class _DayDraws:
         key = self.prefix + _iso(day)
         pool = int.from_bytes(blake2b(key, digest_size=64).digest(), "little")
         bits = 512
-        spread, k, mask = self.spread, self.spread_bits, self.mask
-        while True:  # _below(rng, spread)
-            if bits < k:
-                return self._slowly(key, midnight)
-            value = pool & mask
-            pool >>= k
-            bits -= k
-            if value < spread:
-                break
+        drawn = _below_from(pool, bits, self.spread, self.spread_bits, self.mask)
+        if drawn is None:
+            return self._slowly(key, midnight)
+        value, pool, bits = drawn
         if bits < 181:  # a GUID and a random()
             return self._slowly(key, midnight)
         delay = self.start + value
@@ -218,14 +225,10 @@ class _DayDraws:
             return [nightly]
         pool >>= 53
         bits -= 181
-        while True:  # _below(rng, ADHOC_END - ADHOC_START)
-            if bits < _ADHOC_BITS:
-                return self._slowly(key, midnight)
-            value = pool & _ADHOC_MASK
-            pool >>= _ADHOC_BITS
-            bits -= _ADHOC_BITS
-            if value < _ADHOC_SPAN:
-                break
+        drawn = _below_from(pool, bits, _ADHOC_SPAN, _ADHOC_BITS, _ADHOC_MASK)
+        if drawn is None:
+            return self._slowly(key, midnight)
+        value, pool, bits = drawn
         if bits < 128:
             return self._slowly(key, midnight)
         at = ADHOC_START + value
