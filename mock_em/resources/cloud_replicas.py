@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from mock_em.model.access import Access
+from pydantic import BaseModel, ConfigDict, Field
+
+from mock_em.model.access import Access, NotFound
 from mock_em.model.entities import CloudReplica, Platform, ReplicaSchedule, Vm
 from mock_em.model.fixture_values import number, text
+from mock_em.model.ids import guid
 from mock_em.model.kinds import FixtureSection, ForeignKey, Kind
 from mock_em.model.world import World
 from mock_em.resources.backup_servers import server_up
-from mock_em.resources.family import Down, Family, SubCollection
+from mock_em.resources.family import BadEdit, Down, EditRoute, Edits, Family, SubCollection, guid_of, member_of
 from mock_em.wire.links import Hrefs, Link
+
+if TYPE_CHECKING:
+    from mock_em.model.enterprise_manager import EnterpriseManager
 
 PATH = "/cloud/replicas"
 # A replica's restore points; API v1_2 (EM 9.0) kept them under the points' own path.
@@ -80,6 +86,98 @@ def load(r: dict[str, Any]) -> CloudReplica:
     )
 
 
+# -- control-plane edits (`/mock/world/replicas`, and a job's VMs) -----------------------------------
+
+VENDOR_BODY = ConfigDict(populate_by_name=True, extra="forbid")
+
+
+class NewReplica(BaseModel):
+    """A replication job to add to a tenant."""
+
+    model_config = VENDOR_BODY
+    Name: str = Field(min_length=1, max_length=200)
+    TenantId: str
+    Platform: str = "VMware"
+    Retention: int = Field(default=7, ge=1, le=10_000)
+    Vms: list[str] = Field(default_factory=list, max_length=10_000)
+
+
+class NewVm(BaseModel):
+    """A VM to replicate; named `srvNN` (the next number across the provider) when not given."""
+
+    model_config = VENDOR_BODY
+    Name: str | None = Field(default=None, min_length=1, max_length=200)
+
+
+def build(manager: EnterpriseManager, body: NewReplica) -> CloudReplica:
+    """A job of an existing tenant, on the tenant's backup server; its schedule's seed comes from
+    the EM's RNG after the id (the order the control plane always drew them in)."""
+    tenant_id = guid_of(body.TenantId, "TenantId")
+    tenant = manager.world.tenants.get(tenant_id)
+    if tenant is None:
+        raise NotFound(f"Cloud tenant {tenant_id} was not found")
+    replica = CloudReplica(
+        id=guid(manager.rng),
+        name=body.Name,
+        tenant_id=tenant_id,
+        backup_server_id=tenant.backup_server_id,
+        platform=member_of(Platform, body.Platform, "Platform"),
+        retention=body.Retention,
+        vms=[Vm(name) for name in body.Vms],
+    )
+    replica.schedule.seed = manager.rng.getrandbits(32)
+    return replica
+
+
+def control_json(replica: CloudReplica) -> dict[str, Any]:
+    """A job as the control plane shows it: its VMs by name."""
+    return {
+        "Id": str(replica.id),
+        "Name": replica.name,
+        "TenantId": str(replica.tenant_id),
+        "BackupServerId": str(replica.backup_server_id),
+        "Platform": replica.platform.value,
+        "Retention": replica.retention,
+        "Vms": [v.name for v in replica.vms],
+    }
+
+
+def add_vm(manager: EnterpriseManager, replica_id: UUID, sent: str, body: NewVm | None, _: dict[str, str]) -> dict:
+    """Replicate one more VM in a job."""
+    world = manager.world
+    name = body.Name if body and body.Name else world.next_vm_name()
+    try:
+        world.add_vm(replica_id, Vm(name))
+    except KeyError:
+        raise NotFound(f"Cloud replica {sent} was not found") from None
+    except ValueError as exc:
+        raise BadEdit(str(exc)) from None
+    return control_json(world.replicas[replica_id])
+
+
+def remove_vm(manager: EnterpriseManager, replica_id: UUID, sent: str, _: None, path: dict[str, str]) -> dict:
+    """Stop replicating a VM; its points go too."""
+    vm_name = path["vm_name"]
+    try:
+        removed = manager.world.remove_vm(replica_id, vm_name)
+    except KeyError:
+        raise NotFound(f"VM {vm_name} of cloud replica {sent} was not found") from None
+    return {"deleted": vm_name, "pointsRemoved": removed}
+
+
+EDITS = Edits(
+    "replicas",
+    new=NewReplica,
+    build=build,
+    json=control_json,
+    removed=(("pointsRemoved", "CloudVmReplicaPoint"),),
+    routes=(
+        EditRoute("POST", "/vms", add_vm, body=NewVm, status=201, summary="Replicate one more VM in a job."),
+        EditRoute("DELETE", "/vms/{vm_name}", remove_vm, summary="Stop replicating a VM; its points go too."),
+    ),
+)
+
+
 KIND = Kind(
     "CloudReplica",
     CloudReplica,
@@ -100,4 +198,5 @@ FAMILY = Family(
     downs=downs,
     subs=(POINTS,),
     down=Down("CloudConnectService", 2),
+    edits=EDITS,
 )

@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+import string
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from mock_em.model.access import Access
 from mock_em.model.entities import CloudTenant, Role
 from mock_em.model.fixture_values import flag, number, opt_parse, opt_time, text
+from mock_em.model.ids import guid
 from mock_em.model.kinds import FixtureSection, ForeignKey, Kind
 from mock_em.model.world import World
 from mock_em.resources.backup_servers import server_up
-from mock_em.resources.family import Down, Family
+from mock_em.resources.family import BadEdit, Down, Edits, Family, guid_of
 from mock_em.wire.links import Hrefs, Link
+
+if TYPE_CHECKING:
+    from mock_em.model.enterprise_manager import EnterpriseManager
 
 NEVER = datetime(1753, 1, 1, tzinfo=UTC)  # how EM writes a time that never was
 
@@ -85,6 +92,69 @@ def load(t: dict[str, Any]) -> CloudTenant:
     )
 
 
+# -- control-plane edits (`/mock/world/tenants`) -------------------------------------------------
+
+
+class NewTenant(BaseModel):
+    """A tenant to add; the password is generated when not given."""
+
+    model_config = ConfigDict(populate_by_name=True, extra="forbid")
+    Name: str = Field(min_length=1, max_length=200)
+    Password: str | None = Field(default=None, max_length=200)
+    BackupServerId: str | None = None
+    Description: str = ""
+    Enabled: bool = True
+
+
+def new_password(rng: Any) -> str:
+    """14 letters and digits from the EM's RNG (a tenant added without a password)."""
+    alphabet = string.ascii_letters + string.digits
+    return "".join(rng.choice(alphabet) for _ in range(14))
+
+
+def build(manager: EnterpriseManager, body: NewTenant) -> CloudTenant:
+    """A tenant on the given backup server, or the first (its username is its name, as Veeam
+    tenants log on with their name)."""
+    world = manager.world
+    if body.BackupServerId is not None:
+        server_id = guid_of(body.BackupServerId, "BackupServerId")
+    elif world.backup_servers:
+        server_id = next(iter(world.backup_servers))
+    else:
+        raise BadEdit("BackupServerId: the world has no backup server to put the tenant on")
+    return CloudTenant(
+        id=guid(manager.rng),
+        name=body.Name,
+        backup_server_id=server_id,
+        username=body.Name,
+        password=body.Password if body.Password is not None else new_password(manager.rng),
+        description=body.Description,
+        enabled=body.Enabled,
+    )
+
+
+def control_json(tenant: CloudTenant) -> dict[str, Any]:
+    """A tenant as the control plane shows it (with the password a test logs on with)."""
+    return {
+        "Id": str(tenant.id),
+        "Name": tenant.name,
+        "Username": tenant.username,
+        "Password": tenant.password,
+        "BackupServerId": str(tenant.backup_server_id),
+        "Enabled": tenant.enabled,
+    }
+
+
+EDITS = Edits(
+    "tenants",
+    new=NewTenant,
+    build=build,
+    json=control_json,
+    store=World.add_tenant,  # tenant names are unique
+    removed=(("pointsRemoved", "CloudVmReplicaPoint"),),
+)
+
+
 KIND = Kind(
     "CloudTenant",
     CloudTenant,
@@ -104,4 +174,5 @@ FAMILY = Family(
     values=values,
     ups=ups,
     down=Down("CloudConnectService", 0),
+    edits=EDITS,
 )

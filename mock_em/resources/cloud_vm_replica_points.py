@@ -3,18 +3,26 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from mock_em.model.access import Access
+from pydantic import BaseModel, ConfigDict
+
+from mock_em.model.access import Access, NotFound
 from mock_em.model.entities import CloudVmReplicaPoint, PointState, PointType
 from mock_em.model.fixture_values import format_time, parse_time, text
+from mock_em.model.ids import guid
 from mock_em.model.kinds import FixtureSection, ForeignKey, Kind
 from mock_em.model.world import World
 from mock_em.resources.backup_servers import server_up
 from mock_em.resources.cloud_replicas import PATH as REPLICAS
-from mock_em.resources.family import Down, Family
+from mock_em.resources.family import BadEdit, Down, Edits, Family, guid_of, member_of
 from mock_em.wire.links import Hrefs, Link
+
+if TYPE_CHECKING:
+    from mock_em.model.enterprise_manager import EnterpriseManager
 
 
 def values(h: Hrefs, world: World, point: CloudVmReplicaPoint, access: Access) -> dict[str, Any]:
@@ -62,6 +70,81 @@ def load(p: dict[str, Any]) -> CloudVmReplicaPoint:
     )
 
 
+# -- control-plane edits (`/mock/world/points`) ---------------------------------------------------
+
+VENDOR_BODY = ConfigDict(populate_by_name=True, extra="forbid")
+
+
+class NewPoint(BaseModel):
+    """A restore point to add by hand (an ad-hoc run)."""
+
+    model_config = VENDOR_BODY
+    ReplicaId: str
+    VmName: str
+    CreationTimeUTC: str | None = None
+    PointType: str = "Snapshot"
+    State: str = "Ready"
+
+
+class PointChange(BaseModel):
+    """`{"State": "Failover"}`."""
+
+    model_config = VENDOR_BODY
+    State: str
+
+
+def build(manager: EnterpriseManager, body: NewPoint) -> CloudVmReplicaPoint:
+    """A point of a VM the job replicates, at the clock's now unless a time is given."""
+    rid = guid_of(body.ReplicaId, "ReplicaId")
+    replica = manager.world.replicas.get(rid)
+    if replica is None:
+        raise NotFound(f"Cloud replica {rid} was not found")
+    vm = next((v for v in replica.vms if v.name.casefold() == body.VmName.casefold()), None)
+    if vm is None:
+        raise BadEdit(f"VmName: replica {replica.name!r} does not replicate {body.VmName!r}")
+    when: datetime = manager.clock.now().replace(microsecond=0)
+    if body.CreationTimeUTC is not None:
+        try:
+            when = parse_time(body.CreationTimeUTC)
+        except ValueError:
+            raise BadEdit(f"CreationTimeUTC: {body.CreationTimeUTC!r} is not an ISO 8601 time") from None
+    return CloudVmReplicaPoint(
+        id=guid(manager.rng),
+        replica_id=rid,
+        vm_name=vm.name,
+        creation_time=when,
+        vm_display_name=vm.display_name,
+        point_type=member_of(PointType, body.PointType, "PointType"),
+        state=member_of(PointState, body.State, "State"),
+    )
+
+
+def apply(body: PointChange) -> Callable[[CloudVmReplicaPoint], None]:
+    """A change of state (a failover, a failback …), checked before the point is looked up."""
+    state = member_of(PointState, body.State, "State")
+
+    def change(point: CloudVmReplicaPoint) -> None:
+        point.state = state
+
+    return change
+
+
+def control_json(point: CloudVmReplicaPoint) -> dict[str, Any]:
+    """A point as the control plane shows it."""
+    return {
+        "Id": str(point.id),
+        "Name": point.name,
+        "ReplicaId": str(point.replica_id),
+        "VmName": point.vm_name,
+        "CreationTimeUTC": format_time(point.creation_time),
+        "PointType": point.point_type.value,
+        "State": point.state.value,
+    }
+
+
+EDITS = Edits("points", new=NewPoint, build=build, json=control_json, change=PointChange, apply=apply)
+
+
 KIND = Kind(
     "CloudVmReplicaPoint",
     CloudVmReplicaPoint,
@@ -82,4 +165,5 @@ FAMILY = Family(
     ups=ups,
     down=Down("CloudConnectService", 1),
     fragments=True,
+    edits=EDITS,
 )
