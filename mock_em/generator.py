@@ -14,9 +14,10 @@ import random
 import re
 import string
 from collections.abc import Iterable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime, timedelta
 from operator import attrgetter
+from typing import Any
 from uuid import UUID
 
 from faker import Faker
@@ -43,15 +44,51 @@ _PASSWORD_CHARS = string.ascii_letters + string.digits
 _NOT_NAME = re.compile(r"[^A-Za-z0-9 ]+")
 
 
+@dataclass(frozen=True, slots=True)
+class Knob:
+    """One world-size knob, declared once with `WorldSize`'s field: the settings field, the
+    `mock-em` flag, the `MOCK_EM_*` variable, the marker keyword and `POST /mock/world/regenerate`'s
+    body field are all named after it, and `control_max` bounds the control call."""
+
+    name: str  # the field of WorldSize and Settings: `replicas_per_tenant`
+    help: str  # what it counts, for `--help`: "replication jobs per tenant"
+    default: int
+    control_max: int  # the most `POST /mock/world/regenerate` accepts
+
+    @property
+    def flag(self) -> str:
+        """The command line's flag: `--replicas-per-tenant`."""
+        return "--" + self.name.replace("_", "-")
+
+    @property
+    def env(self) -> str:
+        """The environment variable: `MOCK_EM_REPLICAS_PER_TENANT`."""
+        return f"MOCK_EM_{self.name.upper()}"
+
+    @property
+    def camel(self) -> str:
+        """The control plane's JSON name: `replicasPerTenant`."""
+        first, *rest = self.name.split("_")
+        return first + "".join(part.capitalize() for part in rest)
+
+
+def knob(default: int, help: str, control_max: int) -> Any:
+    """A WorldSize field that is also a knob (its name is the field's)."""
+    return field(default=default, metadata={"knob": (help, control_max)})
+
+
 @dataclass(frozen=True)
 class WorldSize:
-    """How big a provider to generate; a fresh world holds exactly `points` restore points."""
+    """How big a provider to generate; a fresh world holds exactly `points` restore points.
 
-    backup_servers: int = 1
-    tenants: int = 4
-    replicas_per_tenant: int = 2
-    vms_per_replica: int = 3
-    points_per_vm: int = 7
+    Each field is a knob (`KNOBS`): settings, flags, variables, the pytest marker and the control
+    plane's regenerate body take theirs from here."""
+
+    backup_servers: int = knob(1, "backup servers", 1000)
+    tenants: int = knob(4, "Cloud Connect tenants", 100_000)
+    replicas_per_tenant: int = knob(2, "replication jobs per tenant", 1000)
+    vms_per_replica: int = knob(3, "VMs per replication job", 10_000)
+    points_per_vm: int = knob(7, "restore points kept per VM", 10_000)
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -77,6 +114,11 @@ class WorldSize:
     def points(self) -> int:
         """Restore points a freshly generated world holds."""
         return self.vms * self.points_per_vm
+
+
+KNOBS: tuple[Knob, ...] = tuple(
+    Knob(f.name, f.metadata["knob"][0], f.default, f.metadata["knob"][1]) for f in fields(WorldSize)
+)
 
 
 def generate_world(seed: int, size: WorldSize, now: datetime) -> World:

@@ -9,11 +9,11 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from mock_em.api.errors import VeeamError
 from mock_em.control.common import em, world_summary
-from mock_em.generator import WorldSize, generate_world
+from mock_em.generator import KNOBS, WorldSize, generate_world
 from mock_em.model.enterprise_manager import NotFound
 from mock_em.model.fixture import FixtureError, format_time, world_from_dict, world_to_dict
 
@@ -21,16 +21,15 @@ router = APIRouter(prefix="/world", tags=["world"])
 snapshots = APIRouter(prefix="/snapshots", tags=["snapshots"])
 
 
-class Regenerate(BaseModel):
-    """A new generated world; unset knobs keep the server's settings."""
-
-    model_config = ConfigDict(extra="forbid")
-    seed: int | None = None
-    backupServers: int | None = Field(default=None, ge=0, le=1000)
-    tenants: int | None = Field(default=None, ge=0, le=100_000)
-    replicasPerTenant: int | None = Field(default=None, ge=0, le=1000)
-    vmsPerReplica: int | None = Field(default=None, ge=0, le=10_000)
-    pointsPerVm: int | None = Field(default=None, ge=0, le=10_000)
+# A new generated world's body: `seed` and every size knob (`backupServers`, `tenants`, …), each
+# bounded by the knob's `control_max`; unset knobs keep the server's settings.
+Regenerate: type[BaseModel] = create_model(
+    "Regenerate",
+    __config__=ConfigDict(extra="forbid"),
+    __doc__="A new generated world; unset knobs keep the server's settings.",
+    seed=(int | None, None),
+    **{knob.camel: (int | None, Field(default=None, ge=0, le=knob.control_max)) for knob in KNOBS},  # type: ignore[call-overload]
+)
 
 
 # -- whole worlds ---------------------------------------------------------------------------
@@ -67,11 +66,7 @@ async def regenerate(request: Request, body: Regenerate | None = None) -> dict[s
     seed = body.seed if body.seed is not None else manager.seed
     try:
         size = WorldSize(
-            backup_servers=_pick(body.backupServers, settings.backup_servers),
-            tenants=_pick(body.tenants, settings.tenants),
-            replicas_per_tenant=_pick(body.replicasPerTenant, settings.replicas_per_tenant),
-            vms_per_replica=_pick(body.vmsPerReplica, settings.vms_per_replica),
-            points_per_vm=_pick(body.pointsPerVm, settings.points_per_vm),
+            **{knob.name: _pick(getattr(body, knob.camel), getattr(settings, knob.name)) for knob in KNOBS}
         )
     except ValueError as exc:
         raise VeeamError(400, str(exc)) from None
