@@ -8,16 +8,29 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field
 
 from mock_em.model.access import Access, NotFound
-from mock_em.model.entities import CloudReplica, Platform, ReplicaSchedule, Vm
+from mock_em.model.entities import CloudReplica, CloudTenant, Platform, ReplicaSchedule, Vm
 from mock_em.model.fixture_values import number, text
 from mock_em.model.ids import guid
 from mock_em.model.kinds import FixtureSection, ForeignKey, Kind
 from mock_em.model.world import World
 from mock_em.resources.backup_servers import server_up
-from mock_em.resources.family import BadEdit, Down, EditRoute, Edits, Family, SubCollection, guid_of, member_of
+from mock_em.resources.family import (
+    BadEdit,
+    Down,
+    EditRoute,
+    Edits,
+    Family,
+    Generates,
+    SubCollection,
+    guid_of,
+    member_of,
+)
 from mock_em.wire.links import Hrefs, Link
 
 if TYPE_CHECKING:
+    from random import Random
+
+    from mock_em.generator import Generation
     from mock_em.model.enterprise_manager import EnterpriseManager
 
 PATH = "/cloud/replicas"
@@ -178,6 +191,57 @@ EDITS = Edits(
 )
 
 
+# -- the generator's part: a tenant's jobs, drawn right after the tenant -----------------------------
+
+PURPOSES = (
+    "Servers", "CRM", "ERP", "SQL", "Exchange", "File Servers", "Web", "Domain Controllers",
+    "SharePoint", "Accounting", "Citrix", "Oracle", "Mail", "Terminal Servers", "Dev", "Print Servers",
+)  # fmt: skip
+
+
+def generate_replicas(g: Generation, tenant: CloudTenant) -> None:
+    """`size.replicas_per_tenant` jobs of one tenant, all on one platform, each replicating
+    `size.vms_per_replica` VMs numbered `srvNN` across the provider and keeping `size.points_per_vm`
+    points (the last VM number is kept in `g.notes` between tenants)."""
+    rng, size = g.rng, g.size
+    vm_width = max(2, len(str(size.vms)))
+    vm_number = g.notes.get("vm_number", 0)
+    platform = Platform.VMware if rng.random() < 0.8 else Platform.HyperV
+    for purpose in _purposes(rng, size.replicas_per_tenant):
+        vms = [Vm(f"srv{vm_number + i + 1:0{vm_width}d}") for i in range(size.vms_per_replica)]
+        vm_number += len(vms)
+        g.add(
+            CloudReplica(
+                id=guid(rng),
+                name=f"{tenant.name} {purpose} Replication",
+                tenant_id=tenant.id,
+                backup_server_id=tenant.backup_server_id,
+                platform=platform,
+                retention=size.points_per_vm,
+                schedule=_schedule(rng),
+                vms=vms,
+            )
+        )
+    g.notes["vm_number"] = vm_number
+
+
+def _purposes(rng: Random, count: int) -> list[str]:
+    """`count` job purposes, unique within a tenant; numbered once the list runs out."""
+    chosen = rng.sample(PURPOSES, min(count, len(PURPOSES)))
+    return chosen + [f"{PURPOSES[i % len(PURPOSES)]} {i // len(PURPOSES) + 1}" for i in range(len(PURPOSES), count)]
+
+
+def _schedule(rng: Random) -> ReplicaSchedule:
+    """A nightly job between 19:00 and 22:45, points spreading over 30 to 90 minutes."""
+    return ReplicaSchedule(
+        hour=rng.randint(19, 22),
+        minute=rng.choice((0, 15, 30, 45)),
+        spread_minutes=rng.randint(30, 90),
+        adhoc_rate=round(rng.uniform(0.05, 0.15), 2),
+        seed=rng.getrandbits(32),
+    )
+
+
 KIND = Kind(
     "CloudReplica",
     CloudReplica,
@@ -199,4 +263,5 @@ FAMILY = Family(
     subs=(POINTS,),
     down=Down("CloudConnectService", 2),
     edits=EDITS,
+    generates=Generates(generate_replicas, per="CloudTenant"),
 )

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import string
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -16,10 +17,15 @@ from mock_em.model.ids import guid
 from mock_em.model.kinds import FixtureSection, ForeignKey, Kind
 from mock_em.model.world import World
 from mock_em.resources.backup_servers import server_up
-from mock_em.resources.family import BadEdit, Down, Edits, Family, guid_of
+from mock_em.resources.family import BadEdit, Down, Edits, Family, Generates, guid_of
 from mock_em.wire.links import Hrefs, Link
 
 if TYPE_CHECKING:
+    from random import Random
+
+    from faker import Faker
+
+    from mock_em.generator import Generation
     from mock_em.model.enterprise_manager import EnterpriseManager
 
 NEVER = datetime(1753, 1, 1, tzinfo=UTC)  # how EM writes a time that never was
@@ -155,6 +161,73 @@ EDITS = Edits(
 )
 
 
+# -- the generator's part ------------------------------------------------------------------------
+
+_PASSWORD_CHARS = string.ascii_letters + string.digits
+_NOT_NAME = re.compile(r"[^A-Za-z0-9 ]+")
+
+
+def generate_tenants(g: Generation) -> None:
+    """`size.tenants` companies, each on a backup server drawn from the RNG, each followed by its
+    own objects (`g.each`: its replication jobs) before the next tenant is drawn."""
+    server_ids = list(g.all("BackupServer"))
+    taken: set[str] = set()
+    for _ in range(g.size.tenants):
+        tenant = _tenant(g.rng, g.fake, taken, server_ids[g.rng.randrange(len(server_ids))], g.now)
+        g.add(tenant)
+        g.each(tenant)
+
+
+def _tenant_name(rng: Random, fake: Faker, taken: set[str]) -> str:
+    """A company name unique (case-insensitively, as tenant logon compares) across the provider."""
+    for _ in range(20):
+        if rng.random() < 0.5:
+            name = "".join(rng.choice(string.ascii_uppercase) for _ in range(3)) + " Company"
+        else:
+            name = " ".join(_NOT_NAME.sub(" ", fake.company()).split())
+        if name.casefold() not in taken:
+            taken.add(name.casefold())
+            return name
+    number = 2
+    while f"{name} {number}".casefold() in taken:  # a crowded provider: number the last try
+        number += 1
+    taken.add(f"{name} {number}".casefold())
+    return f"{name} {number}"
+
+
+def _password(rng: Random) -> str:
+    """12 to 16 letters and digits, with at least one of each kind a password policy asks for."""
+    chars = [rng.choice(string.ascii_uppercase), rng.choice(string.ascii_lowercase), rng.choice(string.digits)]
+    chars += [rng.choice(_PASSWORD_CHARS) for _ in range(rng.randint(9, 13))]
+    rng.shuffle(chars)
+    return "".join(chars)
+
+
+def _tenant(rng: Random, fake: Faker, taken: set[str], server_id: UUID, now: datetime) -> CloudTenant:
+    """A tenant company; it logs on with its own name, as Veeam tenants do."""
+    name = _tenant_name(rng, fake, taken)
+    contact = f"Contact: {fake.name()}, {fake.phone_number()}"
+    description = rng.choice((f"{name} DR site. {contact}", f"{fake.catch_phrase()}. {contact}", contact))
+    leased = rng.random() < 0.1  # most tenants have no lease; a few run on a contract that ends
+    lease_end = (now + timedelta(days=rng.randint(30, 720))).replace(hour=0, minute=0, second=0, microsecond=0)
+    throttled = rng.random() < 0.2
+    return CloudTenant(
+        id=guid(rng),
+        name=name,
+        backup_server_id=server_id,
+        username=name,
+        password=_password(rng),
+        description=description,
+        lease_expiration=lease_end if leased else None,
+        last_result=rng.choices(("Success", "Warning", "Failed"), (90, 7, 3))[0],
+        last_active=(now - timedelta(seconds=rng.randrange(60, 3 * 86400))).replace(microsecond=0),
+        throttling_enabled=throttled,
+        throttling_speed_limit=rng.choice((10, 20, 50, 100)) if throttled else 1,
+        public_ip_count=rng.choice((0, 0, 0, 1, 2, 4)),
+        backup_count=rng.randint(0, 6),
+    )
+
+
 KIND = Kind(
     "CloudTenant",
     CloudTenant,
@@ -175,4 +248,5 @@ FAMILY = Family(
     ups=ups,
     down=Down("CloudConnectService", 0),
     edits=EDITS,
+    generates=Generates(generate_tenants),
 )

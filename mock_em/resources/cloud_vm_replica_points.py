@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -15,13 +16,15 @@ from mock_em.model.entities import CloudVmReplicaPoint, PointState, PointType
 from mock_em.model.fixture_values import format_time, parse_time, text
 from mock_em.model.ids import guid
 from mock_em.model.kinds import FixtureSection, ForeignKey, Kind
+from mock_em.model.schedule import latest_points
 from mock_em.model.world import World
 from mock_em.resources.backup_servers import server_up
 from mock_em.resources.cloud_replicas import PATH as REPLICAS
-from mock_em.resources.family import BadEdit, Down, Edits, Family, guid_of, member_of
+from mock_em.resources.family import BadEdit, Down, Edits, Family, generation_part, guid_of, member_of
 from mock_em.wire.links import Hrefs, Link
 
 if TYPE_CHECKING:
+    from mock_em.generator import Generation
     from mock_em.model.enterprise_manager import EnterpriseManager
 
 
@@ -145,6 +148,22 @@ def control_json(point: CloudVmReplicaPoint) -> dict[str, Any]:
 EDITS = Edits("points", new=NewPoint, build=build, json=control_json, change=PointChange, apply=apply)
 
 
+# -- the generator's part: after every job, the points their schedules left ----------------------------
+
+
+def generate_points(g: Generation) -> None:
+    """Not invented: each VM holds the newest `retention` points its job's schedule
+    (`model.schedule`) left by `now`, so advancing the clock later continues exactly this history.
+    In the order a database would have inserted them (by time); the sort is stable, so ties keep
+    replica and VM order."""
+    points: list[CloudVmReplicaPoint] = []
+    for replica in g.all("CloudReplica").values():
+        for vm in replica.vms:
+            points.extend(latest_points(replica, vm, g.now, replica.retention))
+    points.sort(key=attrgetter("creation_time"))
+    g.sections[KIND.name] = {p.id: p for p in points}
+
+
 KIND = Kind(
     "CloudVmReplicaPoint",
     CloudVmReplicaPoint,
@@ -166,4 +185,5 @@ FAMILY = Family(
     down=Down("CloudConnectService", 1),
     fragments=True,
     edits=EDITS,
+    generates=generation_part(generate_points),
 )

@@ -19,6 +19,7 @@ from mock_em.model.kinds import Kind
 if TYPE_CHECKING:
     from pydantic import BaseModel
 
+    from mock_em.generator import Generation
     from mock_em.model.access import Access
     from mock_em.model.enterprise_manager import EnterpriseManager
     from mock_em.model.world import World
@@ -125,6 +126,26 @@ class Edits:
     routes: tuple[EditRoute, ...] = ()
 
 
+# -- the generator's part (`mock_em.generator`) --------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Generates:
+    """A family's part of the world generator, which draws from one seeded RNG: the order of the
+    draws is the world, so the parts run in a fixed order. A part without `per` runs once, in
+    registry order, as `part(generation)`; a part with `per` (a kind's name) runs as
+    `part(generation, parent)` each time that kind's part calls `generation.each(parent)` (a
+    tenant's replication jobs are drawn right after the tenant)."""
+
+    part: Callable[..., None]
+    per: str | None = None
+
+
+def generation_part(part: Callable[[Generation], None]) -> Generates:
+    """A part that runs once, after the parts of the families registered before it."""
+    return Generates(part)
+
+
 @dataclass(frozen=True, slots=True)
 class Family:
     """One vendor resource family.
@@ -139,7 +160,8 @@ class Family:
     * `subs`: sub-collections of an item; `down`: where the collections are linked from;
     * `fragments`: lists of this family keep each item's rendered bytes (for big lists);
     * `query`: the query service's declaration of the type (None: not queryable);
-    * `edits`: how the control plane adds, changes and removes its objects (None: it does not).
+    * `edits`: how the control plane adds, changes and removes its objects (None: it does not);
+    * `generates`: the family's part of the world generator (None: generated worlds hold none).
     """
 
     kind: Kind
@@ -154,6 +176,7 @@ class Family:
     fragments: bool = False
     query: Any = None
     edits: Edits | None = None
+    generates: Generates | None = None
 
     @property
     def name(self) -> str:
