@@ -15,6 +15,7 @@ import sys
 from collections.abc import Sequence
 
 from mock_em import __version__
+from mock_em.generator import KNOBS
 from mock_em.model.fixture import FixtureError, world_to_dict
 from mock_em.settings import DEFAULT_USER, RELEASES, Settings, SettingsError
 
@@ -23,17 +24,8 @@ def _world_flags(parser: argparse.ArgumentParser) -> None:
     """Flags that choose the world (shared by serve, generate and tenants)."""
     group = parser.add_argument_group("world")
     group.add_argument("--seed", type=int, help="seed of the generated world (MOCK_EM_SEED, default 1)")
-    group.add_argument("--backup-servers", type=int, help="backup servers (MOCK_EM_BACKUP_SERVERS, default 1)")
-    group.add_argument("--tenants", type=int, help="Cloud Connect tenants (MOCK_EM_TENANTS, default 4)")
-    group.add_argument(
-        "--replicas-per-tenant", type=int, help="replication jobs per tenant (MOCK_EM_REPLICAS_PER_TENANT, default 2)"
-    )
-    group.add_argument(
-        "--vms-per-replica", type=int, help="VMs per replication job (MOCK_EM_VMS_PER_REPLICA, default 3)"
-    )
-    group.add_argument(
-        "--points-per-vm", type=int, help="restore points kept per VM (MOCK_EM_POINTS_PER_VM, default 7)"
-    )
+    for knob in KNOBS:
+        group.add_argument(knob.flag, type=int, help=f"{knob.help} ({knob.env}, default {knob.default})")
     group.add_argument("--fixture", metavar="FILE", help="serve this world file instead (MOCK_EM_FIXTURE)")
     group.add_argument(
         "--clock",

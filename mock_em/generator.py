@@ -5,53 +5,75 @@ Faker instance seeded the same way supplies the words (company names, domains, c
 same (seed, size, now) gives the same world, byte for byte. Restore points are not invented
 here: each VM holds the newest `retention` points its job's schedule (`model.schedule`) left by
 `now`, so advancing the clock later (`run_world`) continues exactly this history.
+
+Each family draws its own objects (`Family.generates`, in its module): backup servers, then each
+tenant followed by its replication jobs, then every job's points. The order of the draws is the
+world, so it is fixed by the registry's order and by which part calls which (`Generation.each`).
+The size's knobs are declared here once (`KNOBS`).
 """
 
 from __future__ import annotations
 
 import gc
 import random
-import re
-import string
-from collections.abc import Iterable
-from dataclasses import dataclass, fields
-from datetime import UTC, datetime, timedelta
-from operator import attrgetter
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields
+from datetime import UTC, datetime
+from functools import cache
+from typing import Any
 from uuid import UUID
 
 from faker import Faker
 
-from mock_em.model.entities import (
-    BackupServer,
-    CloudReplica,
-    CloudTenant,
-    CloudVmReplicaPoint,
-    Platform,
-    ReplicaSchedule,
-    Vm,
-)
-from mock_em.model.ids import guid
-from mock_em.model.schedule import latest_points
+from mock_em.model.kinds import kind_of
 from mock_em.model.world import World
 
-PURPOSES = (
-    "Servers", "CRM", "ERP", "SQL", "Exchange", "File Servers", "Web", "Domain Controllers",
-    "SharePoint", "Accounting", "Citrix", "Oracle", "Mail", "Terminal Servers", "Dev", "Print Servers",
-)  # fmt: skip
-VERSIONS = ("9.5.0.1922", "9.5.0.1922", "9.5.4.2615", "9.5.4.2866")  # 9.5 U3a (em-api.md §5.6) and U4, U4b
-_PASSWORD_CHARS = string.ascii_letters + string.digits
-_NOT_NAME = re.compile(r"[^A-Za-z0-9 ]+")
+
+@dataclass(frozen=True, slots=True)
+class Knob:
+    """One world-size knob, declared once with `WorldSize`'s field: the settings field, the
+    `mock-em` flag, the `MOCK_EM_*` variable, the marker keyword and `POST /mock/world/regenerate`'s
+    body field are all named after it, and `control_max` bounds the control call."""
+
+    name: str  # the field of WorldSize and Settings: `replicas_per_tenant`
+    help: str  # what it counts, for `--help`: "replication jobs per tenant"
+    default: int
+    control_max: int  # the most `POST /mock/world/regenerate` accepts
+
+    @property
+    def flag(self) -> str:
+        """The command line's flag: `--replicas-per-tenant`."""
+        return "--" + self.name.replace("_", "-")
+
+    @property
+    def env(self) -> str:
+        """The environment variable: `MOCK_EM_REPLICAS_PER_TENANT`."""
+        return f"MOCK_EM_{self.name.upper()}"
+
+    @property
+    def camel(self) -> str:
+        """The control plane's JSON name: `replicasPerTenant`."""
+        first, *rest = self.name.split("_")
+        return first + "".join(part.capitalize() for part in rest)
+
+
+def knob(default: int, help: str, control_max: int) -> Any:
+    """A WorldSize field that is also a knob (its name is the field's)."""
+    return field(default=default, metadata={"knob": (help, control_max)})
 
 
 @dataclass(frozen=True)
 class WorldSize:
-    """How big a provider to generate; a fresh world holds exactly `points` restore points."""
+    """How big a provider to generate; a fresh world holds exactly `points` restore points.
 
-    backup_servers: int = 1
-    tenants: int = 4
-    replicas_per_tenant: int = 2
-    vms_per_replica: int = 3
-    points_per_vm: int = 7
+    Each field is a knob (`KNOBS`): settings, flags, variables, the pytest marker and the control
+    plane's regenerate body take theirs from here."""
+
+    backup_servers: int = knob(1, "backup servers", 1000)
+    tenants: int = knob(4, "Cloud Connect tenants", 100_000)
+    replicas_per_tenant: int = knob(2, "replication jobs per tenant", 1000)
+    vms_per_replica: int = knob(3, "VMs per replication job", 10_000)
+    points_per_vm: int = knob(7, "restore points kept per VM", 10_000)
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -79,6 +101,11 @@ class WorldSize:
         return self.vms * self.points_per_vm
 
 
+KNOBS: tuple[Knob, ...] = tuple(
+    Knob(f.name, f.metadata["knob"][0], f.default, f.metadata["knob"][1]) for f in fields(WorldSize)
+)
+
+
 def generate_world(seed: int, size: WorldSize, now: datetime) -> World:
     """A provider with `size` objects whose points are the schedule's newest as of `now`.
 
@@ -96,132 +123,45 @@ def generate_world(seed: int, size: WorldSize, now: datetime) -> World:
             gc.enable()
 
 
+@dataclass(slots=True)
+class Generation:
+    """One world being generated, as the families' parts (`Family.generates`) see it: the one
+    seeded RNG, the Faker seeded alike, the size, `now`, the objects made so far by kind, and
+    `notes` a part keeps between its calls (the tenant names taken, the last VM number)."""
+
+    rng: random.Random
+    fake: Faker
+    size: WorldSize
+    now: datetime
+    sections: dict[str, dict[UUID, Any]] = field(default_factory=dict)
+    notes: dict[str, Any] = field(default_factory=dict)
+
+    def all(self, kind: str) -> dict[UUID, Any]:
+        """The objects of a kind made so far, in the order made."""
+        return self.sections.setdefault(kind, {})
+
+    def add(self, obj: Any) -> None:
+        """Keep a new object (its kind's section, in the order made)."""
+        self.all(kind_of(obj).name)[obj.id] = obj
+
+    def each(self, parent: Any) -> None:
+        """Run the parts that are drawn per object of the parent's kind, for this one."""
+        for part in _parts_per(kind_of(parent).name):
+            part(self, parent)
+
+
 def _generate(seed: int, size: WorldSize, now: datetime) -> World:
-    rng = random.Random(seed)
     fake = Faker("en_US")
     fake.seed_instance(seed)
-    servers = _backup_servers(rng, fake, size.backup_servers)
-    server_ids = list(servers)
-    tenants: dict[UUID, CloudTenant] = {}
-    replicas: dict[UUID, CloudReplica] = {}
-    names: set[str] = set()
-    vm_width = max(2, len(str(size.vms)))
-    vm_number = 0
-    for _ in range(size.tenants):
-        tenant = _tenant(rng, fake, names, server_ids[rng.randrange(len(server_ids))], now)
-        tenants[tenant.id] = tenant
-        platform = Platform.VMware if rng.random() < 0.8 else Platform.HyperV
-        for purpose in _purposes(rng, size.replicas_per_tenant):
-            vms = [Vm(f"srv{vm_number + i + 1:0{vm_width}d}") for i in range(size.vms_per_replica)]
-            vm_number += len(vms)
-            replica = CloudReplica(
-                id=guid(rng),
-                name=f"{tenant.name} {purpose} Replication",
-                tenant_id=tenant.id,
-                backup_server_id=tenant.backup_server_id,
-                platform=platform,
-                retention=size.points_per_vm,
-                schedule=_schedule(rng),
-                vms=vms,
-            )
-            replicas[replica.id] = replica
-    points = _points(replicas.values(), now)
-    return World(
-        {"BackupServer": servers, "CloudTenant": tenants, "CloudReplica": replicas, "CloudVmReplicaPoint": points}
-    )
+    generation = Generation(random.Random(seed), fake, size, now)
+    for part in _parts_per(None):
+        part(generation)
+    return World(generation.sections)
 
 
-def _points(replicas: Iterable[CloudReplica], now: datetime) -> dict[UUID, CloudVmReplicaPoint]:
-    """Every VM's retained points, in the order a database would have inserted them (by time)."""
-    points: list[CloudVmReplicaPoint] = []
-    for replica in replicas:
-        for vm in replica.vms:
-            points.extend(latest_points(replica, vm, now, replica.retention))
-    points.sort(key=attrgetter("creation_time"))  # stable: ties keep replica and VM order
-    return {p.id: p for p in points}
+@cache
+def _parts_per(kind: str | None) -> list[Callable[..., None]]:
+    """The families' generator parts run once (None) or per object of `kind`, in registry order."""
+    from mock_em.resources import FAMILIES  # the families' parts use this module's Generation
 
-
-def _backup_servers(rng: random.Random, fake: Faker, count: int) -> dict[UUID, BackupServer]:
-    """Backup servers named by private IP (as the seed's `172.17.53.48`) or by FQDN."""
-    domain = fake.domain_name()
-    servers: dict[UUID, BackupServer] = {}
-    used: set[str] = set()
-    while len(servers) < count:
-        if rng.random() < 0.5:
-            name = f"172.{rng.randint(16, 31)}.{rng.randint(0, 255)}.{rng.randint(1, 254)}"
-        else:
-            name = f"vbr{len(used) + 1:02d}.{domain}"
-        if name in used:
-            continue
-        used.add(name)
-        role = rng.choice(("Cloud Connect backup server", "Veeam Backup & Replication server", "Service provider VBR"))
-        server = BackupServer(guid(rng), name, f"{role}, {fake.city()} datacenter", 9392, rng.choice(VERSIONS))
-        servers[server.id] = server
-    return servers
-
-
-def _tenant_name(rng: random.Random, fake: Faker, taken: set[str]) -> str:
-    """A company name unique (case-insensitively, as tenant logon compares) across the provider."""
-    for _ in range(20):
-        if rng.random() < 0.5:
-            name = "".join(rng.choice(string.ascii_uppercase) for _ in range(3)) + " Company"
-        else:
-            name = " ".join(_NOT_NAME.sub(" ", fake.company()).split())
-        if name.casefold() not in taken:
-            taken.add(name.casefold())
-            return name
-    number = 2
-    while f"{name} {number}".casefold() in taken:  # a crowded provider: number the last try
-        number += 1
-    taken.add(f"{name} {number}".casefold())
-    return f"{name} {number}"
-
-
-def _password(rng: random.Random) -> str:
-    """12 to 16 letters and digits, with at least one of each kind a password policy asks for."""
-    chars = [rng.choice(string.ascii_uppercase), rng.choice(string.ascii_lowercase), rng.choice(string.digits)]
-    chars += [rng.choice(_PASSWORD_CHARS) for _ in range(rng.randint(9, 13))]
-    rng.shuffle(chars)
-    return "".join(chars)
-
-
-def _tenant(rng: random.Random, fake: Faker, taken: set[str], server_id: UUID, now: datetime) -> CloudTenant:
-    """A tenant company; it logs on with its own name, as Veeam tenants do."""
-    name = _tenant_name(rng, fake, taken)
-    contact = f"Contact: {fake.name()}, {fake.phone_number()}"
-    description = rng.choice((f"{name} DR site. {contact}", f"{fake.catch_phrase()}. {contact}", contact))
-    leased = rng.random() < 0.1  # most tenants have no lease; a few run on a contract that ends
-    lease_end = (now + timedelta(days=rng.randint(30, 720))).replace(hour=0, minute=0, second=0, microsecond=0)
-    throttled = rng.random() < 0.2
-    return CloudTenant(
-        id=guid(rng),
-        name=name,
-        backup_server_id=server_id,
-        username=name,
-        password=_password(rng),
-        description=description,
-        lease_expiration=lease_end if leased else None,
-        last_result=rng.choices(("Success", "Warning", "Failed"), (90, 7, 3))[0],
-        last_active=(now - timedelta(seconds=rng.randrange(60, 3 * 86400))).replace(microsecond=0),
-        throttling_enabled=throttled,
-        throttling_speed_limit=rng.choice((10, 20, 50, 100)) if throttled else 1,
-        public_ip_count=rng.choice((0, 0, 0, 1, 2, 4)),
-        backup_count=rng.randint(0, 6),
-    )
-
-
-def _purposes(rng: random.Random, count: int) -> list[str]:
-    """`count` job purposes, unique within a tenant; numbered once the list runs out."""
-    chosen = rng.sample(PURPOSES, min(count, len(PURPOSES)))
-    return chosen + [f"{PURPOSES[i % len(PURPOSES)]} {i // len(PURPOSES) + 1}" for i in range(len(PURPOSES), count)]
-
-
-def _schedule(rng: random.Random) -> ReplicaSchedule:
-    """A nightly job between 19:00 and 22:45, points spreading over 30 to 90 minutes."""
-    return ReplicaSchedule(
-        hour=rng.randint(19, 22),
-        minute=rng.choice((0, 15, 30, 45)),
-        spread_minutes=rng.randint(30, 90),
-        adhoc_rate=round(rng.uniform(0.05, 0.15), 2),
-        seed=rng.getrandbits(32),
-    )
+    return [f.generates.part for f in FAMILIES if f.generates is not None and f.generates.per == kind]

@@ -84,3 +84,13 @@ def linked_from(document: str) -> list[Family]:
 def vendor_paths() -> list[str]:
     """Every family route as `/api…` (for `/mock/about` and the tests)."""
     return [f"/api{route.path}" for route in ROUTES]
+
+
+def edited_families() -> list[Family]:
+    """The families the control plane edits under `/mock/world/{segment}` (`Family.edits`), in
+    registry order; two may not share a segment."""
+    found = [f for f in FAMILIES if f.edits is not None]
+    segments = [f.edits.segment for f in found]  # type: ignore[union-attr]
+    if len(set(segments)) != len(segments):
+        raise ValueError(f"two families edit the same control path: {sorted(segments)}")
+    return found

@@ -41,13 +41,7 @@ from mock_em.tls import TlsFiles, default_hosts, make_self_signed
 
 def world_size(settings: Settings) -> WorldSize:
     """The generator's size knobs from settings."""
-    return WorldSize(
-        backup_servers=settings.backup_servers,
-        tenants=settings.tenants,
-        replicas_per_tenant=settings.replicas_per_tenant,
-        vms_per_replica=settings.vms_per_replica,
-        points_per_vm=settings.points_per_vm,
-    )
+    return settings.world_size
 
 
 def clock_for(settings: Settings, epoch: float | None = None) -> Clock:

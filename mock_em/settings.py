@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from typing import Any
 
+from mock_em.generator import KNOBS, WorldSize
 from mock_em.model.accounts import parse_user_spec
 from mock_em.model.entities import Account
 from mock_em.model.fixture import parse_time
@@ -57,18 +58,31 @@ def parse_duration(text: str) -> timedelta:
         raise ValueError(f"{text!r} is longer than any clock can hold") from None
 
 
+def _world_knobs(cls: type) -> type:
+    """Give the class one `int` field per world-size knob (`mock_em.generator.KNOBS`: the fields of
+    `WorldSize`, with their defaults), right after `seed`, so that a knob is declared only there."""
+    annotations: dict[str, Any] = {}
+    for name, hint in cls.__annotations__.items():
+        annotations[name] = hint
+        if name == "seed":
+            for knob in KNOBS:
+                annotations[knob.name] = "int"
+                setattr(cls, knob.name, knob.default)
+    cls.__annotations__ = annotations
+    return cls
+
+
 @dataclass(frozen=True, slots=True)
+@_world_knobs
 class Settings:
-    """Everything that shapes one mock-em server."""
+    """Everything that shapes one mock-em server.
+
+    After `seed` come the world-size knobs, one `int` field each, as `WorldSize` declares them
+    (`backup_servers`, `tenants`, `replicas_per_tenant`, `vms_per_replica`, `points_per_vm`)."""
 
     host: str = "0.0.0.0"
     port: int = 9399
     seed: int = 1
-    backup_servers: int = 1
-    tenants: int = 4
-    replicas_per_tenant: int = 2
-    vms_per_replica: int = 3
-    points_per_vm: int = 7
     fixture: str | None = None
     user: tuple[str, ...] = (DEFAULT_USER,)
     idle_timeout: str = "15m"
@@ -127,9 +141,9 @@ class Settings:
             raise SettingsError(f"redis-url: {self.redis_url!r} is not a redis://, rediss:// or unix:// URL")
         if not self.redis_prefix or any(c.isspace() for c in self.redis_prefix):
             raise SettingsError(f"redis-prefix: {self.redis_prefix!r} must be a non-empty word such as mock-em:")
-        for name in ("backup_servers", "tenants", "replicas_per_tenant", "vms_per_replica", "points_per_vm"):
-            if getattr(self, name) < 0:
-                raise SettingsError(f"{name.replace('_', '-')}: must not be negative")
+        for knob in KNOBS:
+            if getattr(self, knob.name) < 0:
+                raise SettingsError(f"{knob.flag[2:]}: must not be negative")
         if self.tenants and not self.backup_servers:
             raise SettingsError("backup-servers: tenants need at least one backup server")
         if self.release.lower() not in RELEASES:
@@ -171,6 +185,11 @@ class Settings:
             return parse_time(self.clock)
         except ValueError:
             raise ValueError(f"clock: {self.clock!r} is not an ISO 8601 time such as 2026-01-01T00:00:00Z") from None
+
+    @property
+    def world_size(self) -> WorldSize:
+        """The generator's size, from the knobs."""
+        return WorldSize(**{knob.name: getattr(self, knob.name) for knob in KNOBS})
 
     @property
     def api_versions(self) -> list[str]:

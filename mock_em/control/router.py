@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends
 
-from mock_em.control import PREFIX, clock, dashboard, faults, journal, sessions, status, world
+from mock_em.control import PREFIX, clock, dashboard, edits, faults, journal, sessions, status, world
 from mock_em.control.auth import control_token
 
 
@@ -20,6 +20,7 @@ def control_router() -> APIRouter:
     for sub in (
         status.router,
         world.router,
+        edits.router,
         world.snapshots,
         clock.router,
         sessions.router,

@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 from operator import attrgetter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from mock_em.model.access import Access
 from mock_em.model.entities import BackupServer, Role
 from mock_em.model.fixture_values import number, text
+from mock_em.model.ids import guid
 from mock_em.model.kinds import FixtureSection, Kind
 from mock_em.model.query_columns import own_uid_field, plain, query_for, string_field
 from mock_em.model.query_columns import text as text_column
-from mock_em.model.query_fields import Field, QueryType
+from mock_em.model.query_fields import Field as QueryField
 from mock_em.model.query_fields import Kind as FieldKind
+from mock_em.model.query_fields import QueryType
 from mock_em.model.world import World
-from mock_em.resources.family import Down, Family
+from mock_em.resources.family import Down, Family, generation_part
 from mock_em.wire.links import Hrefs, Link
+
+if TYPE_CHECKING:
+    from mock_em.generator import Generation
 
 PATH = "/backupServers"
 
@@ -55,6 +60,30 @@ def load(s: dict[str, Any]) -> BackupServer:
     )
 
 
+# -- the generator's part ------------------------------------------------------------------------
+
+VERSIONS = ("9.5.0.1922", "9.5.0.1922", "9.5.4.2615", "9.5.4.2866")  # 9.5 U3a (em-api.md §5.6) and U4, U4b
+
+
+def generate_servers(g: Generation) -> None:
+    """`size.backup_servers` servers named by private IP (as the seed's `172.17.53.48`) or by FQDN;
+    first of all, as every tenant lives on one."""
+    rng, fake = g.rng, g.fake
+    domain = fake.domain_name()
+    servers = g.all("BackupServer")
+    used: set[str] = set()
+    while len(servers) < g.size.backup_servers:
+        if rng.random() < 0.5:
+            name = f"172.{rng.randint(16, 31)}.{rng.randint(0, 255)}.{rng.randint(1, 254)}"
+        else:
+            name = f"vbr{len(used) + 1:02d}.{domain}"
+        if name in used:
+            continue
+        used.add(name)
+        role = rng.choice(("Cloud Connect backup server", "Veeam Backup & Replication server", "Service provider VBR"))
+        g.add(BackupServer(guid(rng), name, f"{role}, {fake.city()} datacenter", 9392, rng.choice(VERSIONS)))
+
+
 def query(kind: Kind) -> QueryType:
     """The query type: the vendor's table of BackupServer fields. `IpOrDnsName` is the server's
     Name: EM names a server by the address it was added with."""
@@ -64,7 +93,7 @@ def query(kind: Kind) -> QueryType:
         string_field("Name", text_column("name")),
         string_field("Description", text_column("description")),
         string_field("IpOrDnsName", text_column("name")),
-        Field("Port", FieldKind.INT, plain("port")),
+        QueryField("Port", FieldKind.INT, plain("port")),
         string_field("Version", text_column("version")),  # a String in the vendor table: compared as text
     )
 
@@ -87,4 +116,5 @@ FAMILY = Family(
     values=values,
     ups=ups,
     down=Down("LogonSession", 0),
+    generates=generation_part(generate_servers),
 )

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import re
+import string
+from datetime import UTC, datetime, timedelta
 from operator import attrgetter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from mock_em.model.access import Access
 from mock_em.model.entities import CloudTenant, Role
 from mock_em.model.fixture_values import flag, number, opt_parse, opt_time, text
+from mock_em.model.ids import guid
 from mock_em.model.kinds import FixtureSection, ForeignKey, Kind
 from mock_em.model.query_columns import (
     constant,
@@ -22,12 +27,21 @@ from mock_em.model.query_columns import (
     via,
 )
 from mock_em.model.query_columns import text as text_column
-from mock_em.model.query_fields import Field, QueryType
+from mock_em.model.query_fields import Field as QueryField
 from mock_em.model.query_fields import Kind as FieldKind
+from mock_em.model.query_fields import QueryType
 from mock_em.model.world import World
 from mock_em.resources.backup_servers import server_up
-from mock_em.resources.family import Down, Family
+from mock_em.resources.family import BadEdit, Down, Edits, Family, Generates, guid_of
 from mock_em.wire.links import Hrefs, Link
+
+if TYPE_CHECKING:
+    from random import Random
+
+    from faker import Faker
+
+    from mock_em.generator import Generation
+    from mock_em.model.enterprise_manager import EnterpriseManager
 
 NEVER = datetime(1753, 1, 1, tzinfo=UTC)  # how EM writes a time that never was
 
@@ -99,6 +113,136 @@ def load(t: dict[str, Any]) -> CloudTenant:
     )
 
 
+# -- control-plane edits (`/mock/world/tenants`) -------------------------------------------------
+
+
+class NewTenant(BaseModel):
+    """A tenant to add; the password is generated when not given."""
+
+    model_config = ConfigDict(populate_by_name=True, extra="forbid")
+    Name: str = Field(min_length=1, max_length=200)
+    Password: str | None = Field(default=None, max_length=200)
+    BackupServerId: str | None = None
+    Description: str = ""
+    Enabled: bool = True
+
+
+def new_password(rng: Any) -> str:
+    """14 letters and digits from the EM's RNG (a tenant added without a password)."""
+    alphabet = string.ascii_letters + string.digits
+    return "".join(rng.choice(alphabet) for _ in range(14))
+
+
+def build(manager: EnterpriseManager, body: NewTenant) -> CloudTenant:
+    """A tenant on the given backup server, or the first (its username is its name, as Veeam
+    tenants log on with their name)."""
+    world = manager.world
+    if body.BackupServerId is not None:
+        server_id = guid_of(body.BackupServerId, "BackupServerId")
+    elif world.backup_servers:
+        server_id = next(iter(world.backup_servers))
+    else:
+        raise BadEdit("BackupServerId: the world has no backup server to put the tenant on")
+    return CloudTenant(
+        id=guid(manager.rng),
+        name=body.Name,
+        backup_server_id=server_id,
+        username=body.Name,
+        password=body.Password if body.Password is not None else new_password(manager.rng),
+        description=body.Description,
+        enabled=body.Enabled,
+    )
+
+
+def control_json(tenant: CloudTenant) -> dict[str, Any]:
+    """A tenant as the control plane shows it (with the password a test logs on with)."""
+    return {
+        "Id": str(tenant.id),
+        "Name": tenant.name,
+        "Username": tenant.username,
+        "Password": tenant.password,
+        "BackupServerId": str(tenant.backup_server_id),
+        "Enabled": tenant.enabled,
+    }
+
+
+EDITS = Edits(
+    "tenants",
+    new=NewTenant,
+    build=build,
+    json=control_json,
+    store=World.add_tenant,  # tenant names are unique
+    removed=(("pointsRemoved", "CloudVmReplicaPoint"),),
+)
+
+
+# -- the generator's part ------------------------------------------------------------------------
+
+_PASSWORD_CHARS = string.ascii_letters + string.digits
+_NOT_NAME = re.compile(r"[^A-Za-z0-9 ]+")
+
+
+def generate_tenants(g: Generation) -> None:
+    """`size.tenants` companies, each on a backup server drawn from the RNG, each followed by its
+    own objects (`g.each`: its replication jobs) before the next tenant is drawn."""
+    server_ids = list(g.all("BackupServer"))
+    taken: set[str] = set()
+    for _ in range(g.size.tenants):
+        tenant = _tenant(g.rng, g.fake, taken, server_ids[g.rng.randrange(len(server_ids))], g.now)
+        g.add(tenant)
+        g.each(tenant)
+
+
+def _tenant_name(rng: Random, fake: Faker, taken: set[str]) -> str:
+    """A company name unique (case-insensitively, as tenant logon compares) across the provider."""
+    for _ in range(20):
+        if rng.random() < 0.5:
+            name = "".join(rng.choice(string.ascii_uppercase) for _ in range(3)) + " Company"
+        else:
+            name = " ".join(_NOT_NAME.sub(" ", fake.company()).split())
+        if name.casefold() not in taken:
+            taken.add(name.casefold())
+            return name
+    number = 2
+    while f"{name} {number}".casefold() in taken:  # a crowded provider: number the last try
+        number += 1
+    taken.add(f"{name} {number}".casefold())
+    return f"{name} {number}"
+
+
+def _password(rng: Random) -> str:
+    """12 to 16 letters and digits, with at least one of each kind a password policy asks for."""
+    chars = [rng.choice(string.ascii_uppercase), rng.choice(string.ascii_lowercase), rng.choice(string.digits)]
+    chars += [rng.choice(_PASSWORD_CHARS) for _ in range(rng.randint(9, 13))]
+    rng.shuffle(chars)
+    return "".join(chars)
+
+
+def _tenant(rng: Random, fake: Faker, taken: set[str], server_id: UUID, now: datetime) -> CloudTenant:
+    """A tenant company; it logs on with its own name, as Veeam tenants do."""
+    name = _tenant_name(rng, fake, taken)
+    contact = f"Contact: {fake.name()}, {fake.phone_number()}"
+    description = rng.choice((f"{name} DR site. {contact}", f"{fake.catch_phrase()}. {contact}", contact))
+    leased = rng.random() < 0.1  # most tenants have no lease; a few run on a contract that ends
+    lease_end = (now + timedelta(days=rng.randint(30, 720))).replace(hour=0, minute=0, second=0, microsecond=0)
+    throttled = rng.random() < 0.2
+    return CloudTenant(
+        id=guid(rng),
+        name=name,
+        backup_server_id=server_id,
+        username=name,
+        password=_password(rng),
+        description=description,
+        lease_expiration=lease_end if leased else None,
+        last_result=rng.choices(("Success", "Warning", "Failed"), (90, 7, 3))[0],
+        last_active=(now - timedelta(seconds=rng.randrange(60, 3 * 86400))).replace(microsecond=0),
+        throttling_enabled=throttled,
+        throttling_speed_limit=rng.choice((10, 20, 50, 100)) if throttled else 1,
+        public_ip_count=rng.choice((0, 0, 0, 1, 2, 4)),
+        backup_count=rng.randint(0, 6),
+    )
+
+
 TENANT_TYPES = ("vCD", "Standalone", "ActiveDirectory")
 """CloudTenant `Type` values in the order get_query_cloudtenant.md lists them. Every tenant of the
 9.5-era world is `Standalone` (the model has no vCD or AD tenants)."""
@@ -115,7 +259,7 @@ def query(kind: Kind) -> QueryType:
         kind,
         own_uid_field("CloudTenant", attrgetter("tenants")),
         string_field("Name", text_column("name")),
-        Field("Enabled", FieldKind.BOOL, plain("enabled")),
+        QueryField("Enabled", FieldKind.BOOL, plain("enabled")),
         uid_field("BackupServerUid", "backup_server_id.int", "BackupServer"),
         string_field("BackupServerName", via("backup_server_id.int", _server_names)),
         enum_field("Type", constant(TENANT_TYPES.index("Standalone")), TENANT_TYPES),
@@ -143,4 +287,6 @@ FAMILY = Family(
     values=values,
     ups=ups,
     down=Down("CloudConnectService", 0),
+    edits=EDITS,
+    generates=Generates(generate_tenants),
 )

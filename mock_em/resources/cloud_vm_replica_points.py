@@ -3,27 +3,37 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from datetime import datetime
 from itertools import compress
 from operator import attrgetter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from mock_em.model.access import Access, visible
+from pydantic import BaseModel, ConfigDict
+
+from mock_em.model.access import Access, NotFound, visible
 from mock_em.model.entities import CloudVmReplicaPoint, PointState, PointType
 from mock_em.model.fixture_values import format_time, parse_time, text
+from mock_em.model.ids import guid
 from mock_em.model.kinds import FixtureSection, ForeignKey, Kind
 from mock_em.model.query_columns import enum_field, own_uid_field, query_for, ranked, string_field, uid_field, via
 from mock_em.model.query_columns import text as text_column
-from mock_em.model.query_fields import Field, QueryType
+from mock_em.model.query_fields import Field as QueryField
 from mock_em.model.query_fields import Kind as FieldKind
+from mock_em.model.query_fields import QueryType
 from mock_em.model.query_point_names import CREATION_TIME, name_column, name_compare, name_head, name_window
+from mock_em.model.schedule import latest_points
 from mock_em.model.world import World
 from mock_em.resources.backup_servers import server_up
 from mock_em.resources.cloud_replicas import KIND as REPLICA_KIND
 from mock_em.resources.cloud_replicas import PATH as REPLICAS
-from mock_em.resources.family import Down, Family
+from mock_em.resources.family import BadEdit, Down, Edits, Family, generation_part, guid_of, member_of
 from mock_em.wire.links import Hrefs, Link
+
+if TYPE_CHECKING:
+    from mock_em.generator import Generation
+    from mock_em.model.enterprise_manager import EnterpriseManager
 
 
 def values(h: Hrefs, world: World, point: CloudVmReplicaPoint, access: Access) -> dict[str, Any]:
@@ -71,6 +81,97 @@ def load(p: dict[str, Any]) -> CloudVmReplicaPoint:
     )
 
 
+# -- control-plane edits (`/mock/world/points`) ---------------------------------------------------
+
+VENDOR_BODY = ConfigDict(populate_by_name=True, extra="forbid")
+
+
+class NewPoint(BaseModel):
+    """A restore point to add by hand (an ad-hoc run)."""
+
+    model_config = VENDOR_BODY
+    ReplicaId: str
+    VmName: str
+    CreationTimeUTC: str | None = None
+    PointType: str = "Snapshot"
+    State: str = "Ready"
+
+
+class PointChange(BaseModel):
+    """`{"State": "Failover"}`."""
+
+    model_config = VENDOR_BODY
+    State: str
+
+
+def build(manager: EnterpriseManager, body: NewPoint) -> CloudVmReplicaPoint:
+    """A point of a VM the job replicates, at the clock's now unless a time is given."""
+    rid = guid_of(body.ReplicaId, "ReplicaId")
+    replica = manager.world.replicas.get(rid)
+    if replica is None:
+        raise NotFound(f"Cloud replica {rid} was not found")
+    vm = next((v for v in replica.vms if v.name.casefold() == body.VmName.casefold()), None)
+    if vm is None:
+        raise BadEdit(f"VmName: replica {replica.name!r} does not replicate {body.VmName!r}")
+    when: datetime = manager.clock.now().replace(microsecond=0)
+    if body.CreationTimeUTC is not None:
+        try:
+            when = parse_time(body.CreationTimeUTC)
+        except ValueError:
+            raise BadEdit(f"CreationTimeUTC: {body.CreationTimeUTC!r} is not an ISO 8601 time") from None
+    return CloudVmReplicaPoint(
+        id=guid(manager.rng),
+        replica_id=rid,
+        vm_name=vm.name,
+        creation_time=when,
+        vm_display_name=vm.display_name,
+        point_type=member_of(PointType, body.PointType, "PointType"),
+        state=member_of(PointState, body.State, "State"),
+    )
+
+
+def apply(body: PointChange) -> Callable[[CloudVmReplicaPoint], None]:
+    """A change of state (a failover, a failback …), checked before the point is looked up."""
+    state = member_of(PointState, body.State, "State")
+
+    def change(point: CloudVmReplicaPoint) -> None:
+        point.state = state
+
+    return change
+
+
+def control_json(point: CloudVmReplicaPoint) -> dict[str, Any]:
+    """A point as the control plane shows it."""
+    return {
+        "Id": str(point.id),
+        "Name": point.name,
+        "ReplicaId": str(point.replica_id),
+        "VmName": point.vm_name,
+        "CreationTimeUTC": format_time(point.creation_time),
+        "PointType": point.point_type.value,
+        "State": point.state.value,
+    }
+
+
+EDITS = Edits("points", new=NewPoint, build=build, json=control_json, change=PointChange, apply=apply)
+
+
+# -- the generator's part: after every job, the points their schedules left ----------------------------
+
+
+def generate_points(g: Generation) -> None:
+    """Not invented: each VM holds the newest `retention` points its job's schedule
+    (`model.schedule`) left by `now`, so advancing the clock later continues exactly this history.
+    In the order a database would have inserted them (by time); the sort is stable, so ties keep
+    replica and VM order."""
+    points: list[CloudVmReplicaPoint] = []
+    for replica in g.all("CloudReplica").values():
+        for vm in replica.vms:
+            points.extend(latest_points(replica, vm, g.now, replica.retention))
+    points.sort(key=attrgetter("creation_time"))
+    g.sections[KIND.name] = {p.id: p for p in points}
+
+
 _REPLICA_INT = attrgetter("replica_id.int")
 
 
@@ -108,14 +209,14 @@ def query(kind: Kind) -> QueryType:
     return query_for(
         kind,
         own_uid_field("CloudVmReplicaPoint", attrgetter("points")),
-        Field("Name", FieldKind.STRING, name_column, narrow=name_window, head=name_head, compare=name_compare),
+        QueryField("Name", FieldKind.STRING, name_column, narrow=name_window, head=name_head, compare=name_compare),
         CREATION_TIME,
         string_field("VmName", text_column("vm_name")),
         enum_field("Type", ranked("point_type", PointType), (t.value for t in PointType)),
         uid_field("ReplicaUid", "replica_id.int", "CloudReplica"),
         string_field("ReplicaName", via("replica_id.int", _replica_names)),
         string_field("VmDisplayName", text_column("vm_display_name")),
-        Field(
+        QueryField(
             "BackupServerUid",
             FieldKind.UID,
             via("replica_id.int", _replica_server_uids),
@@ -149,4 +250,6 @@ FAMILY = Family(
     ups=ups,
     down=Down("CloudConnectService", 1),
     fragments=True,
+    edits=EDITS,
+    generates=generation_part(generate_points),
 )

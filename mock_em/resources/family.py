@@ -10,12 +10,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from enum import Enum
+from typing import TYPE_CHECKING, Any, TypeVar
+from uuid import UUID
 
 from mock_em.model.kinds import Kind
 
 if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+    from mock_em.generator import Generation
     from mock_em.model.access import Access
+    from mock_em.model.enterprise_manager import EnterpriseManager
     from mock_em.model.world import World
     from mock_em.wire.links import Hrefs, Link
 
@@ -49,6 +55,97 @@ class Down:
     position: int
 
 
+# -- control-plane edits (`/mock/world/{segment}`, built by `mock_em.control.edits`) ----------------
+
+E = TypeVar("E", bound=Enum)
+
+
+class BadEdit(ValueError):
+    """An edit the control plane refuses with a 400 and this message (a model-level error, so that
+    family modules need not know the web layer)."""
+
+
+def guid_of(text: str, what: str) -> UUID:
+    """A GUID from a body field or path, or BadEdit in the words the control plane always used."""
+    try:
+        return UUID(text)
+    except (ValueError, TypeError):
+        raise BadEdit(f"{what} {text!r} is not a GUID") from None
+
+
+def member_of(enum: type[E], value: str, field_name: str) -> E:
+    """An enum member by its value in any case, or BadEdit listing the values."""
+    for member in enum:
+        if member.value.casefold() == value.casefold():
+            return member
+    raise BadEdit(f"{field_name}: {value!r} is not one of {', '.join(m.value for m in enum)}")
+
+
+def store_new(world: World, obj: Any) -> None:
+    """How a new object is stored unless its family says otherwise: `World.put`'s checks."""
+    world.put(obj)
+
+
+@dataclass(frozen=True, slots=True)
+class EditRoute:
+    """A family's own control route under `{segment}/{<noun>_id}` (a replica's `/vms`,
+    `/vms/{vm_name}`). `run(manager, object id, id as sent, body, other path parameters)` answers;
+    it raises BadEdit (400) or NotFound (404). `body` is the optional body's model."""
+
+    method: str
+    path: str
+    run: Callable[[EnterpriseManager, UUID, str, Any, dict[str, str]], dict[str, Any]]
+    body: type[BaseModel] | None = None
+    status: int = 200
+    summary: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Edits:
+    """How the control plane edits a family's objects under `/mock/world/{segment}`.
+
+    * `new` and `build`: the body of a POST and the object it makes (ids and passwords from the
+      EM's seeded RNG, so edits replay alike); `build` raises BadEdit or NotFound before it stores;
+    * `store`: how the new object enters the world (a KeyError names a missing key's target, a
+      ValueError is a conflict);
+    * `json`: the object as the control plane shows it (vendor field names, as in fixtures);
+    * `removed`: what a DELETE's answer counts of what went with the object (`pointsRemoved`);
+    * `change` and `apply`: the body of a PATCH and what it does (`apply` reads the body, refusing
+      a bad one before the id is looked at, and returns the change to make to the object);
+    * `routes`: further routes of the family's own.
+    """
+
+    segment: str
+    new: type[BaseModel]
+    build: Callable[[EnterpriseManager, Any], Any]
+    json: Callable[[Any], dict[str, Any]]
+    store: Callable[[World, Any], None] = store_new
+    removed: tuple[tuple[str, str], ...] = ()  # (answer field, kind counted)
+    change: type[BaseModel] | None = None
+    apply: Callable[[Any], Callable[[Any], None]] | None = None
+    routes: tuple[EditRoute, ...] = ()
+
+
+# -- the generator's part (`mock_em.generator`) --------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Generates:
+    """A family's part of the world generator, which draws from one seeded RNG: the order of the
+    draws is the world, so the parts run in a fixed order. A part without `per` runs once, in
+    registry order, as `part(generation)`; a part with `per` (a kind's name) runs as
+    `part(generation, parent)` each time that kind's part calls `generation.each(parent)` (a
+    tenant's replication jobs are drawn right after the tenant)."""
+
+    part: Callable[..., None]
+    per: str | None = None
+
+
+def generation_part(part: Callable[[Generation], None]) -> Generates:
+    """A part that runs once, after the parts of the families registered before it."""
+    return Generates(part)
+
+
 @dataclass(frozen=True, slots=True)
 class Family:
     """One vendor resource family.
@@ -61,7 +158,9 @@ class Family:
     * `values`: the entity's own fields, by template hole;
     * `ups` and `downs`: the object's links before and after its `Alternate` link;
     * `subs`: sub-collections of an item; `down`: where the collections are linked from;
-    * `fragments`: lists of this family keep each item's rendered bytes (for big lists).
+    * `fragments`: lists of this family keep each item's rendered bytes (for big lists);
+    * `edits`: how the control plane adds, changes and removes its objects (None: it does not);
+    * `generates`: the family's part of the world generator (None: generated worlds hold none).
 
     The query service's type is the model's business: `Kind.query`.
     """
@@ -76,6 +175,8 @@ class Family:
     subs: tuple[SubCollection, ...] = ()
     down: Down | None = None
     fragments: bool = False
+    edits: Edits | None = None
+    generates: Generates | None = None
 
     @property
     def name(self) -> str:

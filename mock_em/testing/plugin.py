@@ -42,6 +42,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from mock_em.generator import KNOBS
 from mock_em.model.entities import Role
 from mock_em.settings import Settings
 from mock_em.testing.client import MockEmClient, MockEmError
@@ -50,7 +51,7 @@ from mock_em.testing.server import MockEmServer
 MARKER = "mock_em"
 ASGI_BASE_URL = "http://localhost:9399"
 
-WORLD_KNOBS = ("seed", "backup_servers", "tenants", "replicas_per_tenant", "vms_per_replica", "points_per_vm")
+WORLD_KNOBS = ("seed", *(knob.name for knob in KNOBS))
 CONTROL_KNOBS = frozenset({*WORLD_KNOBS, "clock", "fixture"})
 # Where and how the plugin's servers listen is the plugin's business: plain HTTP on a free port.
 NOT_PER_TEST = frozenset({"host", "port", "log_level", "tls", "tls_port", "tls_cert", "tls_key", "tls_host", "tls_dir"})

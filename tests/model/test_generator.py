@@ -14,11 +14,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mock_em.generator import PURPOSES, WorldSize, generate_world
+from mock_em.generator import WorldSize, generate_world
 from mock_em.model.entities import Platform, PointState, PointType
 from mock_em.model.fixture import world_to_dict
 from mock_em.model.schedule import ADHOC_END, ADHOC_START, run_world
 from mock_em.model.world import World
+from mock_em.resources.cloud_replicas import PURPOSES
 
 NOW = datetime(2026, 1, 5, 12, 0, 0, tzinfo=UTC)
 POINT_NAME = re.compile(r"^srv\d{2,}@\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$")
