@@ -157,18 +157,6 @@ class World:
             raise ValueError(f"a tenant named {tenant.username!r} exists already")
         self.put(tenant)
 
-    def remove_tenant(self, tenant_id: UUID) -> int:
-        """Forget a tenant with its replication jobs and their points; returns the points removed."""
-        return self.remove("CloudTenant", tenant_id).get("CloudVmReplicaPoint", 0)
-
-    def add_replica(self, replica: CloudReplica) -> None:
-        """Store a new replication job of an existing tenant."""
-        self.put(replica)
-
-    def remove_replica(self, replica_id: UUID) -> int:
-        """Forget a replication job and its points; returns the points removed."""
-        return self.remove("CloudReplica", replica_id).get("CloudVmReplicaPoint", 0)
-
     def next_vm_name(self) -> str:
         """The next free `srvNN`, numbered across the provider."""
         numbers = [int(v.name[3:]) for r in self.replicas.values() for v in r.vms if v.name[3:].isdigit()]
@@ -202,11 +190,6 @@ class World:
     def add_point(self, point: CloudVmReplicaPoint) -> None:
         """Store a new restore point (the replica must exist, the id must be new)."""
         self.put(point)
-
-    def remove_point(self, point_id: UUID) -> None:
-        """Forget a restore point, as retention does."""
-        del self.points[point_id]
-        self.changed()
 
     def set_point_state(self, point_id: UUID, state: PointState) -> CloudVmReplicaPoint:
         """Change a point's state (a failover, a failback …)."""
