@@ -36,22 +36,10 @@ from typing import Any
 from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from mock_em.api.context import (
-    ApiRoute,
-    Ask,
-    Facts,
-    answer,
-    cache_key,
-    caller_for,
-    fresh,
-    hrefs_for,
-    live_session,
-    parse_id,
-    query_pairs,
-    request_facts,
-)
+from mock_em.api.context import ApiRoute, Ask, answer, cache_key, caller_for, fresh, live_session
 from mock_em.api.login_spec import MAX_BODY
 from mock_em.api.recorder import SESSION_SCOPE_KEY
+from mock_em.api.request import Facts, hrefs_for, parse_id, query_pairs, request_facts
 from mock_em.api.sessions import LOGON_PATH, SESSION_PATH, end_session, logged_on, open_session, presented
 from mock_em.model.entities import LogonSession
 from mock_em.wire.render import JSON_TYPE, XML_TYPE, wants_json

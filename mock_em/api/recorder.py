@@ -53,8 +53,8 @@ from lxml import etree
 from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from mock_em.api.context import SESSION_HEADER, Facts, read_facts
 from mock_em.api.errors import STATUS_NAMES
+from mock_em.api.request import SESSION_HEADER, Facts, read_facts
 from mock_em.model.enterprise_manager import EnterpriseManager
 from mock_em.model.entities import LogonSession
 from mock_em.model.faults import ConnectionFault, Fault, FaultRules, Requester
