@@ -48,7 +48,7 @@ MAX_PATHS = 65_536  # paths whose route is remembered (clients choose paths: kee
 _CONTENT_TYPES = {False: XML_TYPE.encode("latin-1"), True: JSON_TYPE.encode("latin-1")}
 
 Matched = tuple[ApiRoute, tuple[str, ...]] | None
-Ready = tuple[LogonSession, bytes, bool]  # a fast answer: who asked, the body, JSON or not
+Ready = tuple[LogonSession, Message, bytes]  # a fast answer: who asked, its start message, its body
 _SESSION_ROUTE = compile_path(SESSION_PATH)[0]
 
 
@@ -101,14 +101,14 @@ class FastPath:
         if ready is None:
             await self.app(scope, receive, send)
             return
-        _, body, json = ready
-        await send(self.start_message(body, json))
+        _, start, body = ready
+        await send(start)
         await send({"type": "http.response.body", "body": body})
 
     def prepare(self, scope: Scope, values: dict[str, Any], facts: Facts) -> Ready | None:
         """The answer to a GET (its path canonical, no root path) when the fast path gives it: the
-        caller's live session, the body and whether it is JSON; or None, having sent nothing, when
-        FastAPI is to answer. Synchronous, so that the recorder can call it with no ASGI layer in
+        caller's live session, the `http.response.start` message and the body; or None, having
+        sent nothing, when FastAPI is to answer. Synchronous, so that the recorder can call it with no ASGI layer in
         between (`Recorder`'s fast lane), and `__call__` is this plus sending.
 
         `facts` are `request_facts(scope["headers"])`; `values` the app's state (`_values`)."""
@@ -141,16 +141,8 @@ class FastPath:
         except Exception:  # an error answer: FastAPI's, exactly as without the fast path
             return None
         self.served += 1
-        return session, body, json
-
-    @staticmethod
-    def start_message(body: bytes, json: bool) -> Message:
-        """The `http.response.start` of a fast answer."""
-        return {
-            "type": "http.response.start",
-            "status": 200,
-            "headers": [(b"content-length", b"%d" % len(body)), (b"content-type", _CONTENT_TYPES[json])],
-        }
+        headers = [(b"content-length", b"%d" % len(body)), (b"content-type", _CONTENT_TYPES[json])]
+        return session, {"type": "http.response.start", "status": 200, "headers": headers}, body
 
     async def _logon(self, scope: Scope, receive: Receive, send: Send) -> None:
         """`api.sessions.logon`, without FastAPI."""

@@ -211,7 +211,8 @@ class Recorder:
         journal: Journal = values["journal"]
         faults: FaultRules = values["faults"]
         journaled = journal.enabled
-        if not (canonical == "/api" or canonical.startswith("/api/")) or not (journaled or faults):  # is_vendor_path
+        faulty = bool(faults)
+        if not (canonical == "/api" or canonical.startswith("/api/")) or not (journaled or faulty):  # is_vendor_path
             await self.app(scope, receive, send)
             return
         em: EnterpriseManager = values["em"]
@@ -220,7 +221,7 @@ class Recorder:
         headers, facts = header_facts(scope["headers"])
         token = facts.token
         method = scope["method"]
-        later = not faults and method == "GET"  # no one needs the caller before the answer
+        later = not faulty and method == "GET"  # no one needs the caller before the answer
         app = self.app
         fast = self.fast
         if later and fast is not None and canonical == path and not scope.get("root_path"):
@@ -234,16 +235,20 @@ class Recorder:
                 self._journal(journal, scope, arrived, canonical, headers, token, 500, started, who)
                 raise
             if ready is not None:
-                session, body, json = ready
+                session, start, body = ready
                 try:
-                    await send(fast.start_message(body, json))
+                    await send(start)
                     await send({"type": "http.response.body", "body": body})
-                finally:
-                    self._journal(journal, scope, arrived, canonical, headers, token, 200, started, session)
+                finally:  # (`_journal` written out: this is every fast answer)
+                    journal.append(
+                        arrived, method, path, canonical, scope.get("query_string", b"").decode("latin-1"), headers,
+                        session.session_id, session.user_name, False, 200, (time.perf_counter() - started) * 1000,
+                        None, None, None, None,
+                    )  # fmt: skip
                 return
             app = fast.app  # FastAPI, as the fast path hands it on (and without trying it twice)
         session = em.sessions.peek(token) if token and not later else None
-        fault = faults.decide(method, canonical, self._requester(em, session)) if faults else None
+        fault = faults.decide(method, canonical, self._requester(em, session)) if faulty else None
         outcome = _Outcome()
 
         async def recording_send(message: Message) -> None:
@@ -298,7 +303,8 @@ class Recorder:
         started: float,
         session: LogonSession | None,
     ) -> None:
-        """The entry of a request the fast lane saw to its end (no fault, no error body)."""
+        """The entry of a request the fast lane saw to its end (no fault, no error body): what the
+        general path journals for it."""
         journal.append(
             arrived, scope["method"], scope["path"], canonical, scope.get("query_string", b"").decode("latin-1"),
             headers, session.session_id if session else None, session.user_name if session else None,

@@ -42,7 +42,7 @@ class Clock:
         if frozen:
             return anchor
         try:
-            return anchor + timedelta(seconds=(time.monotonic() - started) * rate)
+            return anchor + timedelta(0, (time.monotonic() - started) * rate)  # (seconds: by position, twice as fast)
         except OverflowError:  # a fast clock run past the end of datetime stops there
             return END_OF_TIME
 
