@@ -24,63 +24,73 @@ class Clock:
     def __init__(self, start: datetime | None = None, *, frozen: bool = False, rate: float = 1.0) -> None:
         self._lock = threading.Lock()
         self._initial = (start, frozen, rate)
-        # (anchor, started, rate, frozen): replaced whole under the lock, read whole without it, so
-        # `now` (asked twice per request) sees one consistent state and never waits on a lock.
-        self._state = ((start or datetime.now(UTC)).astimezone(UTC), time.monotonic(), rate, frozen)
-        self.virtual = start is not None or frozen or rate != 1.0
+        self._begin()
 
     def reset(self) -> None:
         """Back to how the clock was made: real time, or the same virtual start, frozen or running."""
-        start, frozen, rate = self._initial
         with self._lock:
-            self._state = ((start or datetime.now(UTC)).astimezone(UTC), time.monotonic(), rate, frozen)
-            self.virtual = start is not None or frozen or rate != 1.0
+            self._begin()
+
+    def _begin(self) -> None:
+        """Start as made: from the given instant (or now), frozen or running at the given rate."""
+        start, frozen, rate = self._initial
+        self._rate = rate
+        self._frozen = frozen
+        self._anchor = (start or datetime.now(UTC)).astimezone(UTC)
+        self._started = time.monotonic()
+        self.virtual = start is not None or frozen or rate != 1.0
 
     def now(self) -> datetime:
         """The current time, timezone-aware UTC."""
-        anchor, started, rate, frozen = self._state
-        if frozen:
-            return anchor
+        with self._lock:
+            return self._now()
+
+    def _now(self) -> datetime:
+        if self._frozen:
+            return self._anchor
         try:
-            return anchor + timedelta(0, (time.monotonic() - started) * rate)  # (seconds: by position, twice as fast)
+            # (seconds given by position: keyword parsing made this twice as slow, on every request)
+            return self._anchor + timedelta(0, (time.monotonic() - self._started) * self._rate)
         except OverflowError:  # a fast clock run past the end of datetime stops there
             return END_OF_TIME
 
     @property
     def frozen(self) -> bool:
         """True while time stands still."""
-        return self._state[3]
+        return self._frozen
 
     @property
     def rate(self) -> float:
         """How many virtual seconds pass per real second while running."""
-        return self._state[2]
+        return self._rate
 
     def set(self, when: datetime) -> None:
         """Jump to `when` (keeps running or frozen as before)."""
         with self._lock:
-            _, _, rate, frozen = self._state
-            self._state = (when.astimezone(UTC), time.monotonic(), rate, frozen)
+            self._anchor = when.astimezone(UTC)
+            self._started = time.monotonic()
             self.virtual = True
 
     def advance(self, delta: timedelta) -> datetime:
         """Move time forward by `delta` and return the new time."""
         with self._lock:
-            _, _, rate, frozen = self._state
-            anchor = self.now() + delta
-            self._state = (anchor, time.monotonic(), rate, frozen)
+            self._anchor = self._now() + delta
+            self._started = time.monotonic()
             self.virtual = True
-            return anchor
+            return self._anchor
 
     def freeze(self) -> None:
         """Stop time at the current instant."""
         with self._lock:
-            _, started, rate, _ = self._state
-            self._state = (self.now(), started, rate, True)
+            self._anchor = self._now()
+            self._frozen = True
             self.virtual = True
 
     def resume(self, rate: float | None = None) -> None:
         """Let time run again from where it stands, optionally at another rate."""
         with self._lock:
-            _, _, old_rate, _ = self._state
-            self._state = (self.now(), time.monotonic(), old_rate if rate is None else rate, False)
+            self._anchor = self._now()
+            self._started = time.monotonic()
+            self._frozen = False
+            if rate is not None:
+                self._rate = rate
