@@ -303,8 +303,8 @@ class Recorder:
         started: float,
         session: LogonSession | None,
     ) -> None:
-        """The entry of a request the fast lane saw to its end (no fault, no error body): what the
-        general path journals for it."""
+        """The entry of a request the fast lane saw end (no fault, no error body), as the general path
+        below writes it: for now, one whose fast answer raised before anything was sent (a 500)."""
         journal.append(
             arrived, scope["method"], scope["path"], canonical, scope.get("query_string", b"").decode("latin-1"),
             headers, session.session_id if session else None, session.user_name if session else None,
