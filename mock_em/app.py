@@ -93,7 +93,8 @@ class EmApp(FastAPI):
 
 def ours(app: ASGIApp) -> ASGIApp:
     """mock-em's middleware around `app`, outermost first: Recorder, CanonicalPaths, FastPath."""
-    return Recorder(CanonicalPaths(FastPath(app)), canonical=canonical_path)
+    fast = FastPath(app)
+    return Recorder(CanonicalPaths(fast), canonical=canonical_path, fast=fast)
 
 
 def create_app(em: EnterpriseManager, settings: Settings | None = None) -> FastAPI:

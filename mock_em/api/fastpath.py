@@ -36,28 +36,19 @@ from typing import Any
 from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from mock_em.api.context import (
-    ApiRoute,
-    Ask,
-    answer,
-    cache_key,
-    caller_for,
-    fresh,
-    hrefs_for,
-    live_session,
-    parse_id,
-    query_pairs,
-    request_facts,
-)
+from mock_em.api.context import ApiRoute, Ask, answer, cache_key, caller_for, fresh, live_session
 from mock_em.api.login_spec import MAX_BODY
 from mock_em.api.recorder import SESSION_SCOPE_KEY
+from mock_em.api.request import Facts, hrefs_for, parse_id, query_pairs, request_facts
 from mock_em.api.sessions import LOGON_PATH, SESSION_PATH, end_session, logged_on, open_session, presented
+from mock_em.model.entities import LogonSession
 from mock_em.wire.render import JSON_TYPE, XML_TYPE, wants_json
 
 MAX_PATHS = 65_536  # paths whose route is remembered (clients choose paths: keep it bounded)
 _CONTENT_TYPES = {False: XML_TYPE.encode("latin-1"), True: JSON_TYPE.encode("latin-1")}
 
 Matched = tuple[ApiRoute, tuple[str, ...]] | None
+Ready = tuple[LogonSession, Message, bytes]  # a fast answer: who asked, its start message, its body
 _SESSION_ROUTE = compile_path(SESSION_PATH)[0]
 
 
@@ -106,27 +97,35 @@ class FastPath:
                     return
             await self.app(scope, receive, send)
             return
+        ready = self.prepare(scope, _values(scope), request_facts(scope["headers"]))
+        if ready is None:
+            await self.app(scope, receive, send)
+            return
+        _, start, body = ready
+        await send(start)
+        await send({"type": "http.response.body", "body": body})
+
+    def prepare(self, scope: Scope, values: dict[str, Any], facts: Facts) -> Ready | None:
+        """The answer to a GET (its path canonical, no root path) when the fast path gives it: the
+        caller's live session, the `http.response.start` message and the body; or None, having
+        sent nothing, when FastAPI is to answer. Synchronous, so that the recorder can call it with no ASGI layer in
+        between (`Recorder`'s fast lane), and `__call__` is this plus sending.
+
+        `facts` are `request_facts(scope["headers"])`; `values` the app's state (`_values`)."""
         path: str = scope["path"]
         matched = self._paths.get(path, False)
         if matched is False:
             matched = self._match(scope)
-        if matched is None:
-            await self.app(scope, receive, send)
-            return
-        values = _values(scope)
-        if not values.get("fast_path", True):
-            await self.app(scope, receive, send)
-            return
+        if matched is None or not values.get("fast_path", True):
+            return None
         route, params = matched
-        host, accept, token = request_facts(scope["headers"])
         manager = values["em"]
-        session = live_session(manager, token)
+        session = live_session(manager, facts.token)
         if session is None:  # FastAPI answers 401 (and checks the token again, to no other effect)
-            await self.app(scope, receive, send)
-            return
+            return None
         scope[SESSION_SCOPE_KEY] = session  # the recorder journals who asked without looking again
-        json = wants_json(accept)
-        h = hrefs_for(values["settings"], scope, host)
+        json = wants_json(facts.accept)
+        h = hrefs_for(values["settings"], scope, facts.host)
         cache = values.get("response_cache")
         try:
             if cache is not None and cache.enabled:
@@ -140,17 +139,10 @@ class FastPath:
                 ask = Ask(manager, caller_for(route, session), h, json, scope, cache)
                 body = answer(route, ask, params, cache, session)
         except Exception:  # an error answer: FastAPI's, exactly as without the fast path
-            await self.app(scope, receive, send)
-            return
+            return None
         self.served += 1
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 200,
-                "headers": [(b"content-length", b"%d" % len(body)), (b"content-type", _CONTENT_TYPES[json])],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+        headers = [(b"content-length", b"%d" % len(body)), (b"content-type", _CONTENT_TYPES[json])]
+        return session, {"type": "http.response.start", "status": 200, "headers": headers}, body
 
     async def _logon(self, scope: Scope, receive: Receive, send: Send) -> None:
         """`api.sessions.logon`, without FastAPI."""

@@ -44,22 +44,26 @@ import struct
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from http import HTTPStatus
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from lxml import etree
 from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from mock_em.api.context import SESSION_HEADER, read_facts
 from mock_em.api.errors import STATUS_NAMES
+from mock_em.api.request import SESSION_HEADER, Facts, read_facts
 from mock_em.model.enterprise_manager import EnterpriseManager
 from mock_em.model.entities import LogonSession
 from mock_em.model.faults import ConnectionFault, Fault, FaultRules, Requester
 from mock_em.model.journal import Journal
 from mock_em.wire import documents as doc
 from mock_em.wire.render import render, wants_json
+
+if TYPE_CHECKING:
+    from mock_em.api.fastpath import FastPath
 
 REDACTED = "[redacted]"
 SESSION_KEY = SESSION_HEADER.lower()
@@ -110,28 +114,25 @@ def _header(headers: list[tuple[bytes, bytes]], name: bytes) -> str | None:
     return None
 
 
-def session_token(headers: list[tuple[bytes, bytes]]) -> str | None:
-    """The session token a request carries, read as authentication reads it (`api.context.read_facts`:
-    every Cookie header merged, the cookie winning over the header), so the journal names the
-    session that was authenticated, however many Cookie headers a client sends."""
-    return read_facts(headers).token
-
-
-_SEEN_HEADERS: dict[tuple[Any, ...], tuple[tuple[tuple[str, str], ...], str | None]] = {}
+_SEEN_HEADERS: dict[tuple[Any, ...], tuple[tuple[tuple[str, str], ...], Facts]] = {}
 _MAX_SEEN_HEADERS = 4096
 
 
-def header_facts(headers: list[tuple[bytes, bytes]]) -> tuple[tuple[tuple[str, str], ...], str | None]:
-    """`journal_headers` and `session_token` of a request's headers, remembered per header list:
-    a client sends the same headers request after request, and decoding and redacting them anew
-    each time was most of what journaling cost. Bounded, and exact: same headers, same answer."""
+def header_facts(headers: list[tuple[bytes, bytes]]) -> tuple[tuple[tuple[str, str], ...], Facts]:
+    """`journal_headers` and `read_facts` of a request's headers, remembered per header list: a
+    client sends the same headers request after request, and decoding and redacting them anew each
+    time was most of what journaling cost. Bounded, and exact: same headers, same answer.
+
+    The token is read as authentication reads it (every Cookie header merged, the cookie winning
+    over the header), so the journal names the session that was authenticated; the fast lane hands
+    the same facts to the fast path, so one lookup serves both."""
     try:
         key = tuple(headers)
         found = _SEEN_HEADERS.get(key)
     except TypeError:  # header items that are not tuples: nothing to remember them by
-        return journal_headers(headers), session_token(headers)
+        return journal_headers(headers), read_facts(headers)
     if found is None:
-        found = (journal_headers(headers), session_token(headers))
+        found = (journal_headers(headers), read_facts(headers))
         if len(_SEEN_HEADERS) >= _MAX_SEEN_HEADERS:
             _SEEN_HEADERS.clear()
         _SEEN_HEADERS[key] = found
@@ -165,7 +166,7 @@ class _Outcome:
     """What became of a request, filled in while it is answered."""
 
     status: int | None = None
-    new_token: str | None = None  # the token a logon answered with
+    headers: list[tuple[bytes, bytes]] | None = None  # the answer's (a logon's names the session it opened)
     broken: bool = False  # no status reached the client
     closed: bool = False  # the recorder closed the transport: wait for the server to notice
     error_body: bytearray | None = None  # the start of an error answer's body, for its Message
@@ -192,36 +193,68 @@ class Recorder:
     them in `create_app`), so a control-plane reset that clears them is seen at once.
     """
 
-    def __init__(self, app: ASGIApp, canonical: Callable[[str], str] = lambda path: path) -> None:
+    def __init__(
+        self, app: ASGIApp, canonical: Callable[[str], str] = lambda path: path, fast: FastPath | None = None
+    ) -> None:
         self.app = app
         self.canonical = canonical
+        self.fast = fast  # the fast path inside `app` (behind path canonicalisation), for the fast lane
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        canonical = self.canonical(scope["path"])
+        path: str = scope["path"]
+        canonical = self.canonical(path)
         state = scope["app"].state
         values: dict[str, Any] = getattr(state, "_state", None) or vars(state)  # Starlette keeps them here
         journal: Journal = values["journal"]
         faults: FaultRules = values["faults"]
         journaled = journal.enabled
-        if not (canonical == "/api" or canonical.startswith("/api/")) or not (journaled or faults):  # is_vendor_path
+        faulty = bool(faults)
+        if not (canonical == "/api" or canonical.startswith("/api/")) or not (journaled or faulty):  # is_vendor_path
             await self.app(scope, receive, send)
             return
         em: EnterpriseManager = values["em"]
         started = time.perf_counter()
         arrived = em.clock.now()
-        headers, token = header_facts(scope["headers"])
-        later = not faults and scope["method"] == "GET"  # no one needs the caller before the answer
+        headers, facts = header_facts(scope["headers"])
+        token = facts.token
+        method = scope["method"]
+        later = not faulty and method == "GET"  # no one needs the caller before the answer
+        app = self.app
+        fast = self.fast
+        if later and fast is not None and canonical == path and not scope.get("root_path"):
+            # The fast lane: what the fast path would do behind path canonicalisation (a no-op for
+            # this path), called directly. Answered, it leaves one journal entry, as below would.
+            # (Here no fault rule is set, so the journal is on.)
+            try:
+                ready = fast.prepare(scope, values, facts)
+            except Exception:  # what ServerErrorMiddleware answers next: a 500, journaled as below
+                who = scope.get(SESSION_SCOPE_KEY) or (em.sessions.peek(token) if token else None)
+                self._journal(journal, scope, arrived, canonical, headers, token, 500, started, who)
+                raise
+            if ready is not None:
+                session, start, body = ready
+                try:
+                    await send(start)
+                    await send({"type": "http.response.body", "body": body})
+                finally:  # (`_journal` written out: this is every fast answer)
+                    journal.append(
+                        arrived, method, path, canonical, scope.get("query_string", b"").decode("latin-1"), headers,
+                        session.session_id, session.user_name, False, 200, (time.perf_counter() - started) * 1000,
+                        None, None, None, None,
+                    )  # fmt: skip
+                return
+            app = fast.app  # FastAPI, as the fast path hands it on (and without trying it twice)
         session = em.sessions.peek(token) if token and not later else None
-        fault = faults.decide(scope["method"], canonical, self._requester(em, session)) if faults else None
+        fault = faults.decide(method, canonical, self._requester(em, session)) if faulty else None
         outcome = _Outcome()
 
         async def recording_send(message: Message) -> None:
             if message["type"] == "http.response.start":
                 outcome.status = message["status"]
-                outcome.new_token = _header(message.get("headers", []), _SESSION_KEY_BYTES)
+                outcome.headers = message.get("headers")
                 if outcome.status >= 400:
                     outcome.error_body = bytearray()
             elif outcome.error_body is not None and len(outcome.error_body) < MAX_ERROR_BODY:
@@ -230,7 +263,7 @@ class Recorder:
 
         try:
             if fault is None:
-                await self.app(scope, receive, recording_send)
+                await app(scope, receive, recording_send)
             else:
                 await self._apply(fault, scope, receive, recording_send, outcome)
         except Exception:
@@ -241,28 +274,43 @@ class Recorder:
             if later and token:
                 session = scope.get(SESSION_SCOPE_KEY) or em.sessions.peek(token)
             if journaled:
-                # A logon's entry names the session it opened.
-                who = session or (em.sessions.peek(outcome.new_token) if outcome.new_token else None)
-                journal.note(
-                    time=arrived,
-                    method=scope["method"],
-                    path=scope["path"],
-                    canonical_path=canonical,
-                    query=scope.get("query_string", b"").decode("latin-1"),
-                    headers=headers,
-                    session_id=who.session_id if who else None,
-                    user_name=who.user_name if who else None,
-                    token_rejected=token is not None and session is None,
-                    status=None if outcome.broken else outcome.status,
-                    latency_ms=(time.perf_counter() - started) * 1000,  # rounded when read
-                    fault_id=fault.rule_id if fault else None,
-                    fault=fault.kind if fault else None,
-                    delay_ms=round(fault.delay_ms, 3) if fault and fault.delay_ms is not None else None,
-                    error=error_message(bytes(outcome.error_body)) if outcome.error_body else None,
-                )
+                # A logon's entry names the session it opened (the token it answered with).
+                new_token = None if session or not outcome.headers else _header(outcome.headers, _SESSION_KEY_BYTES)
+                who = session or (em.sessions.peek(new_token) if new_token else None)
+                journal.append(
+                    arrived, method, path, canonical, scope.get("query_string", b"").decode("latin-1"), headers,
+                    who.session_id if who else None, who.user_name if who else None,
+                    token is not None and session is None,
+                    None if outcome.broken else outcome.status,
+                    (time.perf_counter() - started) * 1000,  # rounded when read
+                    fault.rule_id if fault else None, fault.kind if fault else None,
+                    round(fault.delay_ms, 3) if fault and fault.delay_ms is not None else None,
+                    error_message(bytes(outcome.error_body)) if outcome.error_body else None,
+                )  # fmt: skip
         if outcome.closed:
             # Journaled first: a client that saw the connection break may ask the journal at once.
             await _until_disconnected(receive)
+
+    @staticmethod
+    def _journal(
+        journal: Journal,
+        scope: Scope,
+        arrived: datetime,
+        canonical: str,
+        headers: tuple[tuple[str, str], ...],
+        token: str | None,
+        status: int,
+        started: float,
+        session: LogonSession | None,
+    ) -> None:
+        """The entry of a request the fast lane saw end (no fault, no error body), as the general path
+        below writes it: for now, one whose fast answer raised before anything was sent (a 500)."""
+        journal.append(
+            arrived, scope["method"], scope["path"], canonical, scope.get("query_string", b"").decode("latin-1"),
+            headers, session.session_id if session else None, session.user_name if session else None,
+            token is not None and session is None, status, (time.perf_counter() - started) * 1000,
+            None, None, None, None,
+        )  # fmt: skip
 
     @staticmethod
     def _requester(em: EnterpriseManager, session: LogonSession | None) -> Requester:

@@ -13,7 +13,8 @@ from typing import Any
 from fastapi import APIRouter
 
 from mock_em import registry
-from mock_em.api.context import Ask, Body, get, parse_id
+from mock_em.api.context import Ask, Body, get
+from mock_em.api.request import parse_id
 from mock_em.model.access import find, visible
 from mock_em.registry import FamilyRoute
 from mock_em.resources.family import Family

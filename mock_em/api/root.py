@@ -5,7 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from mock_em.api.context import hrefs, respond, settings
+from mock_em.api.context import respond
+from mock_em.api.request import hrefs, settings
 from mock_em.wire import documents as doc
 
 router = APIRouter()

@@ -15,24 +15,20 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
-from mock_em.api.context import (
+from mock_em.api.context import Caller, caller, media_type, respond, session_document
+from mock_em.api.errors import VeeamError, unauthorized
+from mock_em.api.login_spec import MAX_BODY, parse_login_spec
+from mock_em.api.request import (
     SESSION_HEADER,
-    Caller,
     bounded_body,
-    caller,
     em,
     hrefs,
     json_requested,
-    media_type,
     param,
     param_in,
     parse_id,
-    respond,
     response_cache,
-    session_document,
 )
-from mock_em.api.errors import VeeamError, unauthorized
-from mock_em.api.login_spec import MAX_BODY, parse_login_spec
 from mock_em.model.enterprise_manager import EnterpriseManager
 from mock_em.model.entities import LogonSession
 from mock_em.settings import API_VERSIONS

@@ -49,7 +49,8 @@ class Clock:
         if self._frozen:
             return self._anchor
         try:
-            return self._anchor + timedelta(seconds=(time.monotonic() - self._started) * self._rate)
+            # (seconds given by position: keyword parsing made this twice as slow, on every request)
+            return self._anchor + timedelta(0, (time.monotonic() - self._started) * self._rate)
         except OverflowError:  # a fast clock run past the end of datetime stops there
             return END_OF_TIME
 

@@ -173,6 +173,37 @@ class Journal:
             token_rejected, status, latency_ms, fault_id, fault, delay_ms, error,
         )  # fmt: skip
 
+    def append(
+        self,
+        time: datetime,
+        method: str,
+        path: str,
+        canonical_path: str,
+        query: str,
+        headers: tuple[tuple[str, str], ...],
+        session_id: UUID | None,
+        user_name: str | None,
+        token_rejected: bool,
+        status: int | None,
+        latency_ms: float,
+        fault_id: str | None,
+        fault: str | None,
+        delay_ms: float | None,
+        error: str | None,
+        /,
+    ) -> None:
+        """`note` with every field given in `JournalEntry`'s order (after `sequence`): the recorder's
+        way on the fast path, where fifteen keywords per request cost more than the entry itself."""
+        if self.size > 0:
+            with self._lock:
+                self._sequence += 1
+                self._entries.append((
+                    self._sequence, time, method, path, canonical_path, query, headers, session_id, user_name,
+                    token_rejected, status, latency_ms, fault_id, fault, delay_ms, error,
+                ))  # fmt: skip
+                if self._raw < self._entries.maxlen:  # type: ignore[operator]  # maxlen is the size
+                    self._raw += 1
+
     def _append(self, *fields: Any) -> tuple[Any, ...] | None:
         if not self.enabled:
             return None

@@ -142,11 +142,11 @@ class InMemorySessionStore:
     def use(self, token: str) -> LogonSession | None:
         """The live session for a token, marking it used now; None if unknown, ended or idle."""
         now = self._clock.now()
-        with self._lock:
+        with self._lock:  # (asked on every request: `_expired` written out, the rest as in `peek`)
             session = self._by_token.get(token)
             if session is None:
                 return None
-            if self._expired(session, now):
+            if now - session.last_used > self.idle_timeout:
                 self._drop(session)
                 return None
             session.last_used = now

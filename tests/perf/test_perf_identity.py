@@ -263,3 +263,27 @@ def test_the_seed_sample_answers_alike() -> None:
             made.request("GET", url, headers={"X-RestSvcSessionId": token})
     finally:
         made.close()
+
+
+def journal_of(client: TestClient) -> list[tuple[object, ...]]:
+    """Every journal entry of an app, oldest first, less its latency (which is measured)."""
+    entries = client.app.state.journal.entries()  # type: ignore[attr-defined]
+    return [tuple(getattr(e, f) for f in e.__slots__ if f != "latency_ms") for e in reversed(entries)]
+
+
+def test_the_fast_lane_journals_as_fastapi_does(pair: Pair) -> None:
+    """The recorder's fast lane (the fast path called without the layers between) leaves the entry
+    the full chain leaves, for answers it gives and for every request it hands on."""
+    admin = pair.logon("admin", "Administrator", "P@ssw0rd")
+    user = pair.logon("user", "user", "pw")
+    urls = [url for url in urls_of(pair.fast) if not url.startswith("/api/logonSessions")]
+    for token in (admin, user, "bogus", None):
+        for url in urls:
+            headers = {"X-RestSvcSessionId": token} if token else {}
+            pair.request("GET", url, headers=headers)
+            pair.request("GET", url, headers=headers | {"Accept": "application/json"})
+            pair.request("GET", url, cookies={"X-RestSvcSessionId": token or "x"})
+    pair.request("DELETE", f"/api/logonSessions/{NIL}", headers={"X-RestSvcSessionId": admin})
+    pair.request("GET", "/api/cloud", headers={"X-RestSvcSessionId": admin})
+    assert fast_path_of(pair.fast).served > 0
+    assert journal_of(pair.fast) == journal_of(pair.plain)
