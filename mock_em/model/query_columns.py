@@ -1,17 +1,18 @@
 """Column helpers: how a query type's fields are read from many objects at once, and the short
 builders its declaration is written with (see `query_types`).
 
-A column maps C-level functions (`operator.attrgetter`, `str.casefold`, a dict's `__getitem__`)
-over the objects instead of calling Python once per object, because a query may read one field of
-a million restore points; keys come out normalised so that Python's comparison is the vendor's.
+A column reads a field of all the objects in one list comprehension compiled for that field (see
+`reader`) or maps C-level functions (`str.casefold`, a dict's `__getitem__`) over them, instead of
+calling Python once per object, because a query may read one field of a million restore points;
+keys come out normalised so that Python's comparison is the vendor's.
 """
 
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Callable, Iterable, Sequence
 from itertools import repeat
-from operator import attrgetter
 from typing import Any
 from uuid import UUID
 
@@ -27,11 +28,36 @@ __all__ = [
     "own_uid_field",
     "plain",
     "ranked",
+    "reader",
     "string_field",
     "text",
     "uid_field",
     "via",
 ]
+
+
+_PATH = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*")
+
+
+def reader(path: str, *, table: bool = False) -> Callable[..., list[Any]]:
+    """`[x.<path> for x in items]`, compiled for one attribute path (`id.int`, `state._value_`);
+    with `table`, `[table[x.<path>] for x in items]` (called as `read(items, table)`).
+
+    Why not `map(attrgetter(path), items)`: CPython 3.11 specialises a comprehension's attribute
+    load for slotted classes (every entity is a slots dataclass, a UUID has slots), while
+    `attrgetter` takes the generic lookup for every object. Over a million restore points the
+    comprehension reads a field in about 60% of the time (`id.int`: ~230 ms against ~400). The
+    specialisation is per code site, so each path gets its own function, built once at import
+    from a checked dotted name (as `dataclasses` builds its methods)."""
+    if not _PATH.fullmatch(path):
+        raise ValueError(f"not an attribute path: {path!r}")
+    if table:
+        source = f"def read(items, table):\n    return [table[x.{path}] for x in items]\n"
+    else:
+        source = f"def read(items):\n    return [x.{path} for x in items]\n"
+    namespace: dict[str, Any] = {}
+    exec(compile(source, f"<column {path}>", "exec"), namespace)
+    return namespace["read"]
 
 
 def text(attr: str) -> Column:
@@ -40,10 +66,10 @@ def text(attr: str) -> Column:
     Stored names repeat (a VM's name is on each of its points), so each distinct value is folded
     once, and when folding changes none of them the values are their own keys: a third less time
     over a million points than folding every value."""
-    get = attrgetter(attr)
+    read = reader(attr)
 
     def column(world: World, items: Sequence[Any]) -> Iterable[Any]:
-        values = list(map(get, items))
+        values = read(items)
         distinct = list(set(values))
         folded = list(map(str.casefold, distinct))
         if folded == distinct:
@@ -55,23 +81,27 @@ def text(attr: str) -> Column:
 
 def plain(attr: str) -> Column:
     """An attribute that compares as it is (datetime, int, bool, a UUID's `.int`)."""
-    get = attrgetter(attr)
-    return lambda world, items: map(get, items)
+    read = reader(attr)
+
+    def column(world: World, items: Sequence[Any]) -> Iterable[Any]:
+        return read(items)
+
+    return column
 
 
 def ranked(attr: str, enum_type: type[enum.Enum]) -> Column:
     """An enum attribute as its index in the vendor's enum order. Reads the member's `_value_`
     (a plain attribute, hashed in C) rather than hashing the member (a Python-level __hash__)."""
-    get = attrgetter(f"{attr}._value_")
-    rank = {member._value_: i for i, member in enumerate(enum_type)}.__getitem__
-    return lambda world, items: map(rank, map(get, items))
+    read = reader(f"{attr}._value_", table=True)
+    rank = {member._value_: i for i, member in enumerate(enum_type)}
+    return lambda world, items: read(items, rank)
 
 
 def via(key_attr: str, table: Callable[[World], dict[int, Any]]) -> Column:
     """A value of a related object (a point's replica name, a tenant's server name): the table
     (id int -> key) is built once per query, from the few related objects, not once per item."""
-    get = attrgetter(key_attr)
-    return lambda world, items: map(table(world).__getitem__, map(get, items))
+    read = reader(key_attr, table=True)
+    return lambda world, items: read(items, table(world))
 
 
 def constant(value: Any) -> Column:
