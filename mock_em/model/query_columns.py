@@ -12,7 +12,7 @@ from __future__ import annotations
 import enum
 import re
 from collections.abc import Callable, Iterable, Sequence
-from itertools import repeat
+from itertools import compress, repeat
 from typing import Any
 from uuid import UUID
 
@@ -21,12 +21,14 @@ from mock_em.model.query_fields import Column, Field, Kind
 from mock_em.model.world import World
 
 __all__ = [
+    "StoreOrder",
     "constant",
     "enum_field",
     "everyone",
     "field_table",
     "own_uid_field",
     "plain",
+    "positions",
     "ranked",
     "reader",
     "string_field",
@@ -58,6 +60,23 @@ def reader(path: str, *, table: bool = False) -> Callable[..., list[Any]]:
     namespace: dict[str, Any] = {}
     exec(compile(source, f"<column {path}>", "exec"), namespace)
     return namespace["read"]
+
+
+def positions(mask: list[bool]) -> list[int]:
+    """The indexes at which `mask` is True: `list(compress(range(len(mask)), mask))`.
+
+    Iterating a range makes an int object for every index, hits or not (about 100 ms over a
+    million); when few are True, `list.index` scans the mask in C from one hit to the next."""
+    hits = mask.count(True)
+    if hits * 8 > len(mask):
+        return list(compress(range(len(mask)), mask))
+    index = mask.index
+    found = []
+    i = -1
+    for _ in range(hits):
+        i = index(True, i + 1)
+        found.append(i)
+    return found
 
 
 def text(attr: str) -> Column:
@@ -114,12 +133,33 @@ def uid_field(name: str, attr: str, vendor_type: str) -> Field:
     return Field(name, Kind.UID, plain(attr), uid_prefix=f"urn:veeam:{vendor_type}:")
 
 
+class StoreOrder(list[Any]):
+    """Every object of one world store (a dict by id), in store order, as a list that says so: the
+    `UID` column of such a list is read from the dict's keys, which are the ids, one attribute
+    away rather than two (`[u.int for u in store]`: ~140 ms over a million points, against ~230
+    through the points)."""
+
+    __slots__ = ("store",)
+
+    def __init__(self, store: dict[UUID, Any]) -> None:
+        super().__init__(store.values())
+        self.store = store
+
+
 def own_uid_field(vendor_type: str, store: Callable[[World], dict[UUID, Any]]) -> Field:
-    """The `UID` field of a type whose objects the world keys by id: `UID==…` is a dict lookup."""
+    """The `UID` field of a type whose objects the world keys by id: `UID==…` is a dict lookup, and
+    the column of a whole store in store order (`StoreOrder`) its keys' ints."""
+    read = reader("id.int")
+
+    def column(world: World, items: Sequence[Any]) -> Iterable[Any]:
+        if type(items) is StoreOrder and items.store is store(world) and len(items) == len(items.store):
+            return [u.int for u in items.store]
+        return read(items)
+
     return Field(
         "UID",
         Kind.UID,
-        plain("id.int"),
+        column,
         uid_prefix=f"urn:veeam:{vendor_type}:",
         lookup=lambda world, uid: store(world).get(UUID(int=uid)),
     )

@@ -16,9 +16,11 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections.abc import Sequence
 from itertools import compress, islice, repeat
+from math import isqrt
 from operator import eq, ge, gt, le, lt
 from typing import Any
 
+from mock_em.model.query_columns import positions
 from mock_em.model.query_fields import Field
 from mock_em.model.world import World
 
@@ -60,10 +62,11 @@ def first_indexes(keys: Sequence[Any], count: int, *, descending: bool) -> list[
     at_or_before, before = (ge, gt) if descending else (le, lt)
     step = max(1, n // _SAMPLE)
     sample = sorted(keys[::step], reverse=descending)
-    j = min(len(sample) - 1, count // step + 2)
+    expected = count // step  # the sample's rank of the count-th key, give or take its square root
+    j = min(len(sample) - 1, expected + 4 + 4 * isqrt(expected))  # a second pass costs more than a few more keys
     while True:
         t = sample[j]
-        near = list(compress(range(n), map(at_or_before, keys, repeat(t))))
+        near = positions(list(map(at_or_before, keys, repeat(t))))
         if len(near) >= count:
             break
         if j == len(sample) - 1:  # the sample misled us (keys far from uniform): sort it all

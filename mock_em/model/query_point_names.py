@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from itertools import compress, repeat
 from typing import Any
 
-from mock_em.model.query_columns import plain, reader
+from mock_em.model.query_columns import plain, positions, reader
 from mock_em.model.query_fields import Field, Kind
 from mock_em.model.query_nodes import COMPARE
 from mock_em.model.world import World
@@ -69,7 +69,7 @@ def name_head(world: World, points: Sequence[Any], descending: bool, count: int)
     while True:
         chosen = set(ordered[:take])
         wanted = set(compress(distinct, map(chosen.__contains__, prefixes)))
-        found = list(compress(range(n), map(wanted.__contains__, vms)))
+        found = positions(list(map(wanted.__contains__, vms)))
         if len(found) >= count or take >= len(ordered):
             break
         take *= 4
@@ -104,7 +104,7 @@ def name_tests(world: World, points: Sequence[Any], tests: Sequence[tuple[str, s
     else:
         marks = list(map(dict(zip(distinct, verdicts, strict=True)).__getitem__, vms))
     if open_:
-        exact = list(compress(range(len(points)), map(open_.__contains__, vms)))
+        exact = positions(list(map(open_.__contains__, vms)))
         names = list(name_column(world, [points[i] for i in exact]))
         for i, name in zip(exact, names, strict=True):
             marks[i] = all(compare(name, key) for compare, key in checks)
