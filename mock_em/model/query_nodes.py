@@ -115,9 +115,24 @@ def compile_comparison(field: Field, op: str, key: Any) -> Node:
     if op in ("==", "!=") and field.narrow is not None:
         necessary = field.narrow(key)
         if necessary is not None:
-            node = And([*(compile_comparison(f, o, k) for f, o, k in necessary), Comparison(field, "==", key)])
+            node = And([*_conjunction(necessary), Comparison(field, "==", key)])
             return node if op == "==" else _Not(node)
     return Comparison(field, op, key)
+
+
+def _conjunction(comparisons: list[tuple[Field, str, Any]]) -> list[Node]:
+    """Nodes for comparisons that must all hold; several of one plain field become one `Range`,
+    which reads the field once (`Name==<vm>@<stamp>` narrows by two CreationTime bounds)."""
+    by_field: dict[Field, list[tuple[str, Any]]] = {}
+    for field, op, key in comparisons:
+        by_field.setdefault(field, []).append((op, key))
+    nodes: list[Node] = []
+    for field, tests in by_field.items():
+        if len(tests) > 1 and field.kind is not Kind.UID and field.compare is None:
+            nodes.append(Range(field, tests))
+        else:
+            nodes.extend(compile_comparison(field, op, key) for op, key in tests)
+    return nodes
 
 
 def _uid_int(prefix: str, key: str) -> int | None:

@@ -147,3 +147,14 @@ def test_a_tenant_sees_the_same_page_through_every_path(world) -> None:
             found = run_query(world, tenant, "CloudVmReplicaPoint", sort_desc=name, page_size="5", cache=cache)
             everything = run_query(world, tenant, "CloudVmReplicaPoint", sort_desc=name, page_size="100000")
             assert found.items == everything.items[:5]
+
+
+def test_a_point_name_equality_narrowed_by_its_second_matches_as_whole_names() -> None:
+    world = _unshared()
+    points = list(world.points.values())
+    qtype = QUERY_TYPES["cloudvmreplicapoint"]
+    for point in points[::7]:
+        for text, op in ((f'Name=="{point.name}"', "=="), (f'Name!="{point.name.upper()}"', "!=")):
+            flt = parse_filter(text, qtype)
+            key = point.name.casefold()
+            assert flt.select(world, points) == [p for p in points if COMPARE[op](p.name.casefold(), key)], text
