@@ -121,7 +121,7 @@ def via(key_attr: str, table: Callable[[World], dict[int, Any]]) -> Column:
     (id int -> key) is built once per query, from the few related objects, not once per item.
 
     Looking up a 128-bit int hashes it anew each time (the int does not keep its hash): over a
-    million points that is most of the column. When `key_attr` is a related id's `.int`, the ids
+    million points that is about half the column. When `key_attr` is a related id's `.int`, the ids
     are read as objects instead, and each point shares its replica's UUID object, so the table is
     looked up once per distinct object (by identity: `id()` of objects the read list keeps alive)
     and each point through a small-int dict: ~340 ms against ~420 over a million points."""
