@@ -47,6 +47,7 @@ def kinds(world: Any) -> list[tuple[str, dict[str, str]]]:
                                                      "sortDesc": "CreationTime"}),
         ("filter Name range (srv0001…)", {"filter": "Name>=srv0001;Name<srv0002"}),
         ("filter Name==<one point>", {"filter": f"Name=={next(iter(world.points.values())).name}"}),
+        ('filter Name=="<one point>"', {"filter": f'Name=="{next(iter(world.points.values())).name}"'}),
         ("filter ReplicaName, sortAsc=Name", {"filter": f'ReplicaName=="{replica.name}"', "sortAsc": "Name"}),
         ("filter ReplicaUid, sortDesc=CreationTime", {"filter": f"ReplicaUid==urn:veeam:CloudReplica:{replica.id}",
                                                      "sortDesc": "CreationTime"}),

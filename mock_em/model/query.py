@@ -16,6 +16,7 @@ from typing import Any
 from mock_em.model import query_types
 from mock_em.model.access import Access, Forbidden
 from mock_em.model.query_cache import QueryCache
+from mock_em.model.query_columns import StoreOrder
 from mock_em.model.query_fields import Field, Kind, QueryError, QueryType, excerpt
 from mock_em.model.query_filter import MAX_DEPTH, MAX_FILTER_LENGTH, Filter, parse_filter
 from mock_em.model.query_order import first_in_order, full_order
@@ -148,7 +149,7 @@ def _matches(
 ) -> Sequence[Any]:
     """The objects the scope sees that the filter matches, in store order (kept when cached)."""
     if cache is None:
-        matches = qtype.objects(world, scope)
+        matches = _objects(world, scope, qtype)
         return flt.select(world, matches) if flt is not None else matches
     key = (qtype.name, scope.tenant_id, filter_text)
     found = cache.get(world, key)
@@ -156,10 +157,19 @@ def _matches(
         return found
     seen = cache.get(world, (qtype.name, scope.tenant_id, None))
     if seen is None:
-        seen = cache.put(world, (qtype.name, scope.tenant_id, None), qtype.objects(world, scope))
+        seen = cache.put(world, (qtype.name, scope.tenant_id, None), _objects(world, scope, qtype))
     if flt is None:
         return seen
     return cache.put(world, key, flt.select(world, seen))
+
+
+def _objects(world: World, scope: Access, qtype: QueryType) -> Sequence[Any]:
+    """What the scope sees of the type, in store order. All the points (what a scope without a
+    tenant sees, as `run_query`'s plain path also relies on) come as a `StoreOrder`, whose UID
+    column is read from the store's keys."""
+    if qtype is CLOUD_VM_REPLICA_POINT and scope.tenant_id is None:
+        return StoreOrder(world.points)
+    return qtype.objects(world, scope)
 
 
 def _ordered(

@@ -58,6 +58,11 @@ Compare = Callable[[World, Sequence[Any], str, Any], "list[bool] | None"]
 None when the shortcut does not apply. For fields that are expensive to read but whose structure
 decides most comparisons."""
 
+Tests = Callable[[World, Sequence[Any], Sequence[tuple[str, Any]]], "list[bool] | None"]
+"""(world, objects, [(operator, key), …]) -> for each object whether every comparison holds: a
+`Compare` shortcut's form for a range of one field (`Name>=a;Name<b`), which reads the field's
+inputs once rather than once per bound. A `Compare` function offers it as its `tests` attribute."""
+
 
 @dataclass(frozen=True, eq=False)
 class Field:
@@ -72,6 +77,11 @@ class Field:
     narrow: Narrow | None = None
     head: Head | None = None
     compare: Compare | None = None
+
+    @property
+    def tests(self) -> Tests | None:
+        """The `compare` shortcut for several comparisons at once, when it has one."""
+        return getattr(self.compare, "tests", None)
 
     def literal(self, text: str) -> Any:
         """The key a filter value stands for; ValueError (with a client-facing message) if none."""

@@ -260,15 +260,16 @@ def _flatten(terms: list[Node], kind: type[And] | type[Or]) -> list[Node]:
 
 def _fold_ranges(terms: list[Node]) -> list[Node]:
     """In an AND, plain comparisons of one field become one `Range` (`CreationTime>=a;CreationTime<b`).
-    Fields with their own comparison shortcut (`Field.compare`) keep it."""
+    Fields with their own comparison shortcut (`Field.compare`) keep it, unless the shortcut also
+    takes several comparisons at once (`Field.tests`: `Name>=a;Name<b`)."""
     by_field: dict[Field, list[Comparison]] = {}
     for term in terms:
-        if type(term) is Comparison and term.field.compare is None:
+        if type(term) is Comparison and (term.field.compare is None or term.field.tests is not None):
             by_field.setdefault(term.field, []).append(term)
     folded: list[Node] = []
     done: set[Field] = set()
     for term in terms:
-        if type(term) is Comparison and term.field.compare is None and len(by_field[term.field]) > 1:
+        if type(term) is Comparison and len(by_field.get(term.field, ())) > 1:
             if term.field not in done:
                 done.add(term.field)
                 folded.append(Range(term.field, [(t.op, t.key) for t in by_field[term.field]]))

@@ -9,6 +9,7 @@ narrow the candidates so that later terms only look at objects still in play. Th
 
 from __future__ import annotations
 
+import functools
 import operator
 from collections.abc import Callable, Sequence
 from itertools import compress, repeat
@@ -114,9 +115,24 @@ def compile_comparison(field: Field, op: str, key: Any) -> Node:
     if op in ("==", "!=") and field.narrow is not None:
         necessary = field.narrow(key)
         if necessary is not None:
-            node = And([*(compile_comparison(f, o, k) for f, o, k in necessary), Comparison(field, "==", key)])
+            node = And([*_conjunction(necessary), Comparison(field, "==", key)])
             return node if op == "==" else _Not(node)
     return Comparison(field, op, key)
+
+
+def _conjunction(comparisons: list[tuple[Field, str, Any]]) -> list[Node]:
+    """Nodes for comparisons that must all hold; several of one plain field become one `Range`,
+    which reads the field once (`Name==<vm>@<stamp>` narrows by two CreationTime bounds)."""
+    by_field: dict[Field, list[tuple[str, Any]]] = {}
+    for field, op, key in comparisons:
+        by_field.setdefault(field, []).append((op, key))
+    nodes: list[Node] = []
+    for field, tests in by_field.items():
+        if len(tests) > 1 and field.kind is not Kind.UID and field.compare is None:
+            nodes.append(Range(field, tests))
+        else:
+            nodes.extend(compile_comparison(field, op, key) for op, key in tests)
+    return nodes
 
 
 def _uid_int(prefix: str, key: str) -> int | None:
@@ -131,19 +147,35 @@ def _uid_int(prefix: str, key: str) -> int | None:
 
 class Range(Node):
     """`f>=a;f<b` (any comparisons of one field, all required): the column is read once and every
-    comparison runs over the keys, rather than a second read of the objects that passed the first
-    (reading a field of a million objects costs more than comparing a million keys)."""
+    comparison runs over the keys in one pass, rather than a second read of the objects that passed
+    the first (reading a field of a million objects costs more than comparing a million keys). A
+    field whose `compare` shortcut takes several comparisons at once (`Field.tests`) uses that."""
 
     def __init__(self, field: Field, tests: list[tuple[str, Any]]) -> None:
         self.field, self.tests = field, tests
+        self._check = _all_of(tuple(op for op, _ in tests))
 
     def mask(self, world: World, items: Sequence[Any]) -> list[bool]:
-        keys = list(self.field.column(world, items))
-        (op, key), *rest = self.tests
-        result = list(map(COMPARE[op], keys, repeat(key)))
-        for op, key in rest:
-            result = list(map(operator.and_, result, map(COMPARE[op], keys, repeat(key))))
-        return result
+        if self.field.tests is not None:
+            found = self.field.tests(world, items, self.tests)
+            if found is not None:
+                return found
+        return self._check(list(self.field.column(world, items)), *(key for _, key in self.tests))
+
+
+@functools.cache
+def _all_of(ops: tuple[str, ...]) -> Callable[..., list[bool]]:
+    """`[(k <op0> v0) and (k <op1> v1) and … for k in keys]` compiled for these operators (called
+    as `check(keys, v0, v1, …)`): one pass over the keys with the comparisons inlined, about half
+    the time of a `map` per comparison and one more to combine them."""
+    if not ops or any(op not in COMPARE for op in ops):
+        raise ValueError(f"not comparison operators: {ops!r}")
+    values = [f"v{i}" for i in range(len(ops))]
+    test = " and ".join(f"(k {op} {v})" for op, v in zip(ops, values, strict=True))
+    source = f"def check(keys, {', '.join(values)}):\n    return [{test} for k in keys]\n"
+    namespace: dict[str, Any] = {}
+    exec(compile(source, f"<range {' '.join(ops)}>", "exec"), namespace)
+    return namespace["check"]
 
 
 class And(Node):

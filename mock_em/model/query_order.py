@@ -14,11 +14,13 @@ shortcuts must, and do, return exactly them.
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from itertools import compress, islice, repeat
+from math import isqrt
 from operator import eq, ge, gt, le, lt
 from typing import Any
 
+from mock_em.model.query_columns import positions
 from mock_em.model.query_fields import Field
 from mock_em.model.world import World
 
@@ -60,20 +62,42 @@ def first_indexes(keys: Sequence[Any], count: int, *, descending: bool) -> list[
     at_or_before, before = (ge, gt) if descending else (le, lt)
     step = max(1, n // _SAMPLE)
     sample = sorted(keys[::step], reverse=descending)
-    j = min(len(sample) - 1, count // step + 2)
+    expected = count // step  # the sample's rank of the count-th key, give or take its square root
+    j = min(len(sample) - 1, expected + 4 + 4 * isqrt(expected))  # a second pass costs more than a few more keys
     while True:
         t = sample[j]
-        near = list(compress(range(n), map(at_or_before, keys, repeat(t))))
-        if len(near) >= count:
+        mask = list(map(at_or_before, keys, repeat(t)))
+        hits = mask.count(True)
+        if hits >= count:
             break
         if j == len(sample) - 1:  # the sample misled us (keys far from uniform): sort it all
             return sorted(range(n), key=keys.__getitem__, reverse=descending)[:count]
         j = min(len(sample) - 1, 2 * j + 1)
+    if hits * 8 > n:  # many ties at t (few distinct keys: a server, a state)
+        return _with_ties(keys, t, count, before, descending=descending)
+    near = positions(mask)
     near_keys = list(map(keys.__getitem__, near))
     head = sorted(compress(near, map(before, near_keys, repeat(t))), key=keys.__getitem__, reverse=descending)
     if len(head) >= count:
         return head[:count]
     return head + list(islice(compress(near, map(eq, near_keys, repeat(t))), count - len(head)))
+
+
+def _with_ties(
+    keys: Sequence[Any], t: Any, count: int, before: Callable[[Any, Any], bool], *, descending: bool
+) -> list[int]:
+    """`first_indexes` when at least `count` keys sort at or before `t` and most of them tie with
+    it: the keys strictly before `t` sorted, then the first ties in store order, each found by
+    `index` (a C scan) rather than listing the positions of a quarter of a million ties."""
+    head = sorted(positions(list(map(before, keys, repeat(t)))), key=keys.__getitem__, reverse=descending)
+    if len(head) >= count:
+        return head[:count]
+    index = keys.index
+    i = -1
+    for _ in range(count - len(head)):
+        i = index(t, i + 1)
+        head.append(i)
+    return head
 
 
 def _head_of_ascending(keys: Sequence[Any], count: int, *, descending: bool) -> list[int]:
