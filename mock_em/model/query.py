@@ -164,11 +164,11 @@ def _matches(
 
 
 def _objects(world: World, scope: Access, qtype: QueryType) -> Sequence[Any]:
-    """What the scope sees of the type, in store order. All the points (what a scope without a
-    tenant sees, as `run_query`'s plain path also relies on) come as a `StoreOrder`, whose UID
-    column is read from the store's keys."""
-    if qtype is CLOUD_VM_REPLICA_POINT and scope.tenant_id is None:
-        return StoreOrder(world.points)
+    """What the scope sees of the type, in store order. A scope without a tenant sees every object
+    of a kind its role may read (the access policy; `run_query`'s plain path relies on it too), so
+    those come as a `StoreOrder`, whose UID column is read from the store's keys."""
+    if scope.tenant_id is None:
+        return StoreOrder(world.all(qtype.name))
     return qtype.objects(world, scope)
 
 
