@@ -121,58 +121,6 @@ class Journal:
         """False when the journal keeps nothing (size 0), so the recorder can skip the work."""
         return self.size > 0
 
-    def record(
-        self,
-        *,
-        time: datetime,
-        method: str,
-        path: str,
-        canonical_path: str,
-        query: str,
-        headers: tuple[tuple[str, str], ...],
-        session_id: UUID | None,
-        user_name: str | None,
-        token_rejected: bool,
-        status: int | None,
-        latency_ms: float,
-        fault_id: str | None = None,
-        fault: str | None = None,
-        delay_ms: float | None = None,
-        error: str | None = None,
-    ) -> JournalEntry | None:
-        """Append an entry with the next sequence number; None (and no number used) when disabled."""
-        row = self._append(
-            time, method, path, canonical_path, query, headers, session_id, user_name,
-            token_rejected, status, latency_ms, fault_id, fault, delay_ms, error,
-        )  # fmt: skip
-        return None if row is None else _entry(row)
-
-    def note(
-        self,
-        *,
-        time: datetime,
-        method: str,
-        path: str,
-        canonical_path: str,
-        query: str,
-        headers: tuple[tuple[str, str], ...],
-        session_id: UUID | None,
-        user_name: str | None,
-        token_rejected: bool,
-        status: int | None,
-        latency_ms: float,
-        fault_id: str | None = None,
-        fault: str | None = None,
-        delay_ms: float | None = None,
-        error: str | None = None,
-    ) -> None:
-        """`record` for a writer that does not want the entry back (the recorder, on every request);
-        `latency_ms` may come unrounded: it is rounded to a microsecond when the entry is made."""
-        self._append(
-            time, method, path, canonical_path, query, headers, session_id, user_name,
-            token_rejected, status, latency_ms, fault_id, fault, delay_ms, error,
-        )  # fmt: skip
-
     def append(
         self,
         time: datetime,
@@ -192,8 +140,9 @@ class Journal:
         error: str | None,
         /,
     ) -> None:
-        """`note` with every field given in `JournalEntry`'s order (after `sequence`): the recorder's
-        way on the fast path, where fifteen keywords per request cost more than the entry itself."""
+        """Add an entry with the next sequence number, every field given in `JournalEntry`'s order
+        (after `sequence`): positionally, as the recorder writes one per request, where fifteen
+        keywords would cost more than the entry itself. Nothing is kept when the journal is off."""
         if self.size > 0:
             with self._lock:
                 self._sequence += 1
@@ -203,16 +152,6 @@ class Journal:
                 ))  # fmt: skip
                 if self._raw < self._entries.maxlen:  # type: ignore[operator]  # maxlen is the size
                     self._raw += 1
-
-    def _append(self, *fields: Any) -> tuple[Any, ...] | None:
-        if not self.enabled:
-            return None
-        with self._lock:
-            self._sequence += 1
-            row = (self._sequence, *fields)
-            self._entries.append(row)
-            self._raw = min(self._raw + 1, len(self._entries))
-            return row
 
     def _snapshot(self) -> list[JournalEntry]:
         """Every kept entry, oldest first, made JournalEntries (each tuple only once)."""

@@ -12,13 +12,31 @@ import json
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, TypedDict
+from typing import Any, TypedDict, Unpack
 from urllib.parse import quote
 from uuid import UUID
 
 from mock_em.model.fixture import format_time, parse_time
 
 Id = str | UUID
+
+
+class JournalFilters(TypedDict, total=False):
+    """The filters of the journal and its count (see `ControlPlane.journal`)."""
+
+    method: str | None
+    path: str | None
+    status: int | None
+    session_id: Id | None
+    since: int | datetime | str | None
+
+
+def _journal_filters(filters: JournalFilters) -> dict[str, Any]:
+    """The filters as the control plane's query (unknown names refused, as keywords were)."""
+    unknown = set(filters) - set(JournalFilters.__annotations__)
+    if unknown:
+        raise TypeError(f"unknown journal filter(s): {', '.join(sorted(unknown))}")
+    return {name: filters.get(name) for name in JournalFilters.__annotations__}
 
 
 class ClockState(TypedDict):
@@ -340,16 +358,7 @@ class ControlPlane:
 
     # -- journal ------------------------------------------------------------------------------
 
-    def journal(
-        self,
-        *,
-        method: str | None = None,
-        path: str | None = None,
-        status: int | None = None,
-        session_id: Id | None = None,
-        since: int | datetime | str | None = None,
-        limit: int | None = None,
-    ) -> list[dict[str, Any]]:
+    def journal(self, *, limit: int | None = None, **filters: Unpack[JournalFilters]) -> list[dict[str, Any]]:
         """Journaled vendor-API requests, NEWEST FIRST, matching every filter given.
 
         `path` is a glob if it holds `*`, `?` or `[`, else a substring (of the path as sent or the
@@ -357,26 +366,12 @@ class ControlPlane:
         after it) or a time (requests received since); `limit` keeps the newest. Control-plane
         requests are never journaled.
         """
-        params = _camel_case(
-            {"method": method, "path": path, "status": status, "session_id": session_id, "since": since, "limit": limit}
-        )
-        data = self._control("GET", "/journal", params=params)
-        return data["entries"]
+        params = _camel_case({**_journal_filters(filters), "limit": limit})
+        return self._control("GET", "/journal", params=params)["entries"]
 
-    def journal_count(
-        self,
-        *,
-        method: str | None = None,
-        path: str | None = None,
-        status: int | None = None,
-        session_id: Id | None = None,
-        since: int | datetime | str | None = None,
-    ) -> int:
+    def journal_count(self, **filters: Unpack[JournalFilters]) -> int:
         """How many journaled requests match (the same filters as `journal`)."""
-        params = _camel_case(
-            {"method": method, "path": path, "status": status, "session_id": session_id, "since": since}
-        )
-        return self._control("GET", "/journal/count", params=params)["count"]
+        return self._control("GET", "/journal/count", params=_camel_case(_journal_filters(filters)))["count"]
 
     def clear_journal(self) -> int:
         """Forget every journaled request; how many there were."""
