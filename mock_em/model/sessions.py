@@ -26,7 +26,7 @@ import random
 import secrets
 import threading
 from datetime import datetime, timedelta
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 from uuid import UUID
 
 from mock_em.model.clock import Clock
@@ -155,18 +155,16 @@ class InMemorySessionStore:
     def peek(self, token: str) -> LogonSession | None:
         """The live session for a token without marking it used or dropping it (the request
         journal and fault rules look at who is calling; only the API's own check counts as use)."""
-        now = self._clock.now()
-        with self._lock:
-            session = self._by_token.get(token)
-            if session is None or self._expired(session, now):
-                return None
-            return session
+        return self._find(self._by_token, token)
 
     def get(self, session_id: UUID) -> LogonSession | None:
         """A live session by its SessionId (without touching it)."""
+        return self._find(self._by_id, session_id)
+
+    def _find(self, table: dict[Any, LogonSession], key: Any) -> LogonSession | None:
         now = self._clock.now()
         with self._lock:
-            session = self._by_id.get(session_id)
+            session = table.get(key)
             if session is None or self._expired(session, now):
                 return None
             return session
