@@ -21,6 +21,7 @@ from uuid import UUID
 
 from faker import Faker
 
+from mock_em.generator_billing import add_billing
 from mock_em.model.entities import (
     BackupServer,
     CloudReplica,
@@ -126,9 +127,10 @@ def _generate(seed: int, size: WorldSize, now: datetime) -> World:
             )
             replicas[replica.id] = replica
     points = _points(replicas.values(), now)
-    return World(
+    world = World(
         {"BackupServer": servers, "CloudTenant": tenants, "CloudReplica": replicas, "CloudVmReplicaPoint": points}
     )
+    return add_billing(world, seed, now)
 
 
 def _points(replicas: Iterable[CloudReplica], now: datetime) -> dict[UUID, CloudVmReplicaPoint]:

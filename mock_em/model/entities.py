@@ -172,3 +172,28 @@ class LogonSession:
     account: Account
     created: datetime
     last_used: datetime
+
+
+@dataclass(slots=True)
+class CloudTenantResource:
+    """A tenant's backup resource: its storage quota on one cloud repository of the provider.
+
+    `quota_mb` is the `Quota` EM reports (MB). `used_quota_mb` is its `UsedQuota`: what the
+    tenant's cloud backups stored there hold as of the world's time (`mock_em.model.usage` works
+    it out and keeps it current as the clock moves), plus `fill_offset_mb`, which only the control
+    plane sets (to fill a quota to a given share, or past it).
+    """
+
+    id: UUID
+    tenant_id: UUID
+    repository_id: UUID
+    repository_name: str  # the cloud repository's friendly name: the quota's `DisplayName`
+    quota_mb: int
+    wan_accelerator_id: UUID | None = None
+    used_quota_mb: int = 0
+    fill_offset_mb: int = 0
+
+    @property
+    def name(self) -> str:
+        """What messages call it: the repository's friendly name."""
+        return self.repository_name

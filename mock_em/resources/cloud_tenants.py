@@ -27,7 +27,10 @@ from mock_em.model.query_fields import Kind as FieldKind
 from mock_em.model.world import World
 from mock_em.resources.backup_servers import server_up
 from mock_em.resources.family import Down, Family
+from mock_em.resources.tenant import NESTED
+from mock_em.resources.tenant.nested import list_href, node
 from mock_em.wire.links import Hrefs, Link
+from mock_em.wire.template import Node
 
 NEVER = datetime(1753, 1, 1, tzinfo=UTC)  # how EM writes a time that never was
 
@@ -39,7 +42,7 @@ def values(h: Hrefs, world: World, tenant: CloudTenant, access: Access) -> dict[
         "Enabled": tenant.enabled,
         "LeaseEnabled": tenant.lease_expiration is not None,
         "LeaseExpirationDate": tenant.lease_expiration,
-        "Resources": [],
+        "Resources": nested_in_tenant(h, world, tenant, access, "resources"),
         "LastResult": tenant.last_result,
         "LastActive": tenant.last_active or NEVER,
         "VmCount": world.tenant_vm_count(tenant.id),
@@ -55,6 +58,20 @@ def values(h: Hrefs, world: World, tenant: CloudTenant, access: Access) -> dict[
 def ups(h: Hrefs, world: World, tenant: CloudTenant, access: Access) -> list[Link]:
     """Up to its backup server."""
     return server_up(h, world, tenant.backup_server_id, access)
+
+
+def nested_in_tenant(h: Hrefs, world: World, tenant: CloudTenant, access: Access, segment: str) -> list[Node]:
+    """The tenant's nested resources of one kind (`resources`, `computeResources`), as its entity
+    holds them: without links, in store order."""
+    nested = next(n for n in NESTED if n.segment == segment)
+    mine = [o for o in world.all(nested.name).values() if o.tenant_id == tenant.id]
+    return [node(h, nested, world, o, access) for o in mine]
+
+
+def downs(h: Hrefs, world: World, tenant: CloudTenant, access: Access) -> list[Link]:
+    """Down to its nested resources' lists, as EM links them from the entity (for callers who may
+    read them; the reference form links only Up and Alternate)."""
+    return [Link("Down", f"{n.name}List", list_href(h, n, tenant.id)) for n in NESTED if access.reads(n.kind)]
 
 
 def dump(t: CloudTenant) -> dict[str, Any]:
@@ -142,5 +159,6 @@ FAMILY = Family(
     list_name="CloudTenants",
     values=values,
     ups=ups,
+    entity_downs=downs,
     down=Down("CloudConnectService", 0),
 )

@@ -44,6 +44,8 @@ NUMBERS = frozenset(
         "PageNum",
         "PageSize",
         "PagesCount",
+        "Quota",
+        "UsedQuota",
     }
 )
 BOOLEANS = frozenset({"Enabled", "ThrottlingEnabled"})
@@ -58,6 +60,7 @@ LIST_KEYS = {
     "BackupServers": "BackupServers",
     "SupportedVersions": "SupportedVersions",
     "Resources": "CloudTenantResources",
+    "CloudTenantResources": "CloudTenantResources",
 }
 CHOICES = frozenset({"Entities"})  # JSON keys its one child by the child's element name
 LINK_ORDER = ("Rel", "Href", "Name", "Type")
@@ -72,6 +75,8 @@ SCHEMA_CHILDREN: dict[str, tuple[str, ...]] = {
     "CloudVmReplicaPoint": ("Links", "CreationTimeUTC", "VmName", "PointType", "State"),
     "CloudReplica": ("Links", "Platform"),
     "BackupServer": ("Links", "Description", "Port", "Version"),
+    "CloudTenantResource": ("Links", "RepositoryQuota"),
+    "RepositoryQuota": ("DisplayName", "RepositoryUid", "WanAcceleratorUid", "Quota", "UsedQuota"),
     "CloudTenant": (
         "Links",
         "Password",
