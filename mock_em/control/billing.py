@@ -145,4 +145,3 @@ async def remove_resource(request: Request, resource_id: str) -> dict[str, Any]:
     manager.world.remove(RESOURCE_KIND, resource.id)
     refresh_usage(manager.world, manager.world_time)
     return {"deleted": resource_id}
-
