@@ -7,7 +7,13 @@ tenant's entity holds (backup and compute resources), stored after every family.
 
 from __future__ import annotations
 
-from mock_em.resources import backup_servers, cloud_replicas, cloud_tenants, cloud_vm_replica_points
+from mock_em.resources import (
+    backup_servers,
+    cloud_hardware_plans,
+    cloud_replicas,
+    cloud_tenants,
+    cloud_vm_replica_points,
+)
 from mock_em.resources.family import Family
 from mock_em.resources.tenant import NESTED
 
@@ -16,6 +22,7 @@ FAMILIES: tuple[Family, ...] = (
     cloud_tenants.FAMILY,
     cloud_replicas.FAMILY,
     cloud_vm_replica_points.FAMILY,
+    cloud_hardware_plans.FAMILY,
 )
 
 __all__ = ["FAMILIES", "NESTED"]

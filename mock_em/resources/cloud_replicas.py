@@ -115,5 +115,5 @@ FAMILY = Family(
     ups=ups,
     downs=downs,
     subs=(POINTS,),
-    down=Down("CloudConnectService", 2),
+    down=Down("CloudConnectService", 6),
 )

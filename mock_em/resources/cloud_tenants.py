@@ -46,6 +46,7 @@ def values(h: Hrefs, world: World, tenant: CloudTenant, access: Access) -> dict[
         "LastResult": tenant.last_result,
         "LastActive": tenant.last_active or NEVER,
         "VmCount": world.tenant_vm_count(tenant.id),
+        "ComputeResources": nested_in_tenant(h, world, tenant, access, "computeResources") or None,
         "ThrottlingEnabled": tenant.throttling_enabled,
         "ThrottlingSpeedLimit": tenant.throttling_speed_limit,
         "ThrottlingSpeedUnit": tenant.throttling_speed_unit,

@@ -147,6 +147,6 @@ FAMILY = Family(
     in_list="CloudVmReplicaPointInList",  # the schema names its list items `<CloudReplica>` (em-api.md §4)
     values=values,
     ups=ups,
-    down=Down("CloudConnectService", 1),
+    down=Down("CloudConnectService", 5),
     fragments=True,
 )

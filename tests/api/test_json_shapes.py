@@ -46,9 +46,18 @@ NUMBERS = frozenset(
         "PagesCount",
         "Quota",
         "UsedQuota",
+        "ProcessorUsageLimitMhz",
+        "MemoryUsageLimitMb",
+        "QuotaGb",
+        "CountWithInternet",
+        "CountWithoutInternet",
+        "MemoryUsageMb",
+        "CPUCount",
+        "StorageUsageGb",
+        "StorageLimitGb",
     }
 )
-BOOLEANS = frozenset({"Enabled", "ThrottlingEnabled"})
+BOOLEANS = frozenset({"Enabled", "ThrottlingEnabled", "UseNetworkFailoverResources", "ObtainIPAddressAutomatically"})
 # List elements and the key of their one JSON array.
 LIST_KEYS = {
     "EntityReferences": "Refs",
@@ -61,8 +70,14 @@ LIST_KEYS = {
     "SupportedVersions": "SupportedVersions",
     "Resources": "CloudTenantResources",
     "CloudTenantResources": "CloudTenantResources",
+    "ComputeResources": "CloudTenantComputeResources",
+    "CloudTenantComputeResources": "CloudTenantComputeResources",
+    "StorageResourceStats": "StorageResourceStats",
+    "Datastores": "Datastores",
+    "Volumes": "Volumes",
+    "CloudHardwarePlans": "CloudHardwarePlans",
 }
-CHOICES = frozenset({"Entities"})  # JSON keys its one child by the child's element name
+CHOICES = frozenset({"Entities", "HardwarePlanDetails"})  # JSON keys its one child by the child's element name
 LINK_ORDER = ("Rel", "Href", "Name", "Type")
 REFERENCE_ORDER = ("Links", "UID", "Name", "Href", "Type")
 ENTITY_TAIL = ("Name", "UID", "Links", "Href", "Type")
@@ -76,6 +91,15 @@ SCHEMA_CHILDREN: dict[str, tuple[str, ...]] = {
     "CloudReplica": ("Links", "Platform"),
     "BackupServer": ("Links", "Description", "Port", "Version"),
     "CloudTenantResource": ("Links", "RepositoryQuota"),
+    "CloudTenantComputeResource": (
+        "Links",
+        "CloudHardwarePlanUid",
+        "WanAcceleratorUid",
+        "PlatformType",
+        "UseNetworkFailoverResources",
+        "NetworkAppliance",
+        "ComputeResourceStats",
+    ),
     "RepositoryQuota": ("DisplayName", "RepositoryUid", "WanAcceleratorUid", "Quota", "UsedQuota"),
     "CloudTenant": (
         "Links",
@@ -87,6 +111,7 @@ SCHEMA_CHILDREN: dict[str, tuple[str, ...]] = {
         "LastResult",
         "LastActive",
         "VmCount",
+        "ComputeResources",
         "ThrottlingEnabled",
         "ThrottlingSpeedLimit",
         "ThrottlingSpeedUnit",
@@ -307,6 +332,7 @@ def test_converter_follows_the_json_rules() -> None:
             "LastResult": None,
             "LastActive": None,
             "VmCount": 3,
+            "ComputeResources": None,
             "ThrottlingEnabled": None,
             "ThrottlingSpeedLimit": None,
             "ThrottlingSpeedUnit": None,

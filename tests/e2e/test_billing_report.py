@@ -14,6 +14,7 @@ import pytest
 from conftest import ADMIN, EmClient, make_client
 from lxml import etree
 
+from mock_em.model.compute import vm_size
 from mock_em.model.fixture import parse_time
 from mock_em.model.usage import tenant_backups
 from mock_em.settings import Settings
@@ -40,6 +41,21 @@ def report(client: EmClient, token: str) -> dict[UUID, list[tuple[int, int]]]:
             (int(q.findtext("v:Quota", "0", NS)), int(q.findtext("v:UsedQuota", "0", NS))) for q in quotas
         ]
     return found
+
+
+def check_replica_storage(client: EmClient, token: str) -> None:
+    """Each tenant's `ComputeResourceStats` as a report reads them: storage used is what its
+    replicated VMs' disks take, within every storage's limit."""
+    world = client.em.world
+    for tenant in world.tenants.values():
+        entity = xml(client, token, f"/api/cloud/tenants/{tenant.id}?format=Entity")
+        stats = entity.findall("v:ComputeResources/v:CloudTenantComputeResource/v:ComputeResourceStats", NS)
+        storages = [s for st in stats for s in st.iterfind("v:StorageResourceStats/v:StorageResourceStat", NS)]
+        used = [int(s.findtext("v:StorageUsageGb", "0", NS)) for s in storages]
+        limits = [int(s.findtext("v:StorageLimitGb", "0", NS)) for s in storages]
+        assert all(0 <= u <= limit for u, limit in zip(used, limits, strict=True)), tenant.name
+        disks = [vm_size(r.id, vm).disk_gb for r in world.replicas.values() if r.tenant_id == tenant.id for vm in r.vms]
+        assert sum(used) == sum(disks), tenant.name
 
 
 def control(client: EmClient, method: str, path: str, **kwargs: Any) -> Any:
@@ -96,5 +112,6 @@ def test_a_billing_report_adds_up_and_follows_the_clock(seed: int) -> None:
             assert delta == added - removed, tenant.name
             grew += added > 0
         assert grew == sum(1 for t in world.tenants.values() if t.backup_count > 0)
+        check_replica_storage(client, client.logon(*ADMIN))
     finally:
         client.close()

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from mock_em.resources.tenant import backup_resources
+from mock_em.resources.tenant import backup_resources, compute_resources
 from mock_em.resources.tenant.nested import Nested
 
-NESTED: tuple[Nested, ...] = (backup_resources.NESTED,)
+NESTED: tuple[Nested, ...] = (backup_resources.NESTED, compute_resources.NESTED)
