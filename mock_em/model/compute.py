@@ -17,8 +17,8 @@ import math
 from dataclasses import dataclass
 from uuid import UUID
 
-from mock_em.model.entities import CloudTenantComputeResource, PlanStorage, Platform, Vm
-from mock_em.model.world import World
+from mock_em.model.entities import CloudReplica, CloudTenantComputeResource, PlanStorage, Platform, Vm
+from mock_em.model.world import Stamp, World
 
 COMPUTE_KIND = "CloudTenantComputeResource"
 PLAN_KIND = "CloudHardwarePlan"
@@ -56,24 +56,46 @@ class ComputeStats:
     storages: tuple[tuple[PlanStorage, int], ...]  # each storage of the plan and the GB used there
 
 
+class _Index:
+    """A world's replicas and compute resources by tenant, kept while the world does not change
+    (stats for every tenant of a big world then cost one pass, not one per compute resource)."""
+
+    def __init__(self, world: World) -> None:
+        self.stamp = Stamp(world)
+        self.replicas: dict[UUID, list[CloudReplica]] = {}
+        self.computes: dict[UUID, list[CloudTenantComputeResource]] = {}
+        for replica in world.replicas.values():
+            self.replicas.setdefault(replica.tenant_id, []).append(replica)
+        for compute in world.all(COMPUTE_KIND).values():
+            self.computes.setdefault(compute.tenant_id, []).append(compute)
+
+
+_index: _Index | None = None
+
+
+def _indexed(world: World) -> _Index:
+    global _index
+    if _index is None or not _index.stamp.holds(world):
+        _index = _Index(world)
+    return _index
+
+
 def tenant_compute(world: World, tenant_id: UUID) -> list[CloudTenantComputeResource]:
     """A tenant's compute resources, in store order."""
-    return [c for c in world.all(COMPUTE_KIND).values() if c.tenant_id == tenant_id]
+    return list(_indexed(world).computes.get(tenant_id, []))
 
 
 def compute_stats(world: World, resource: CloudTenantComputeResource) -> ComputeStats:
     """What the tenant's replicated VMs placed on this compute resource use of its plan."""
-    plan = world.all(PLAN_KIND)[resource.plan_id]
-    same = [
-        c
-        for c in tenant_compute(world, resource.tenant_id)
-        if world.all(PLAN_KIND)[c.plan_id].platform is plan.platform
-    ]
+    plans = world.all(PLAN_KIND)
+    plan = plans[resource.plan_id]
+    index = _indexed(world)
+    same = [c for c in index.computes.get(resource.tenant_id, []) if plans[c.plan_id].platform is plan.platform]
     position = [c.id for c in same].index(resource.id)
     vms = [
         vm_size(r.id, vm)
-        for r in world.replicas.values()
-        if r.tenant_id == resource.tenant_id and plan_platform(r.platform) is plan.platform
+        for r in index.replicas.get(resource.tenant_id, [])
+        if plan_platform(r.platform) is plan.platform
         for vm in r.vms
     ]
     mine = vms[position :: len(same)]
