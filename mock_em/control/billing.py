@@ -1,5 +1,5 @@
 """Tenants' quotas through the control plane: read every tenant's quota use, set a quota, fill one
-to a share of itself (or past it), add or remove a backup resource.
+to a share of itself (or past it), add or remove a backup resource or a hardware plan subscription.
 
 What the tenants' cloud backups hold follows the clock (`mock_em.model.usage`); these edits are the
 only way a quota runs out. Bodies use the vendor's names, as the fixture's `CloudTenantResources`
@@ -15,8 +15,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from mock_em.api.errors import VeeamError
 from mock_em.control.common import em, parse_uuid
+from mock_em.generator_billing import plan_network
+from mock_em.model.compute import COMPUTE_KIND, PLAN_KIND, tenant_compute
 from mock_em.model.enterprise_manager import NotFound
-from mock_em.model.entities import CloudTenantResource
+from mock_em.model.entities import CloudTenantComputeResource, CloudTenantResource
 from mock_em.model.ids import guid
 from mock_em.model.usage import RESOURCE_KIND, fill_to, refresh_usage, tenant_resources
 from mock_em.model.world import World
@@ -50,6 +52,14 @@ class NewResource(BaseModel):
     Quota: int = Field(gt=0, le=MAX_QUOTA_MB)
     RepositoryId: str | None = None
     WanAcceleratorId: str | None = None
+
+
+class Subscription(BaseModel):
+    """`{"CloudHardwarePlanId": "…"}`: a hardware plan for a tenant's replicas of its platform."""
+
+    model_config = Vendor
+    CloudHardwarePlanId: str
+    UseNetworkFailoverResources: bool = True
 
 
 def resource_json(resource: CloudTenantResource) -> dict[str, Any]:
@@ -145,3 +155,39 @@ async def remove_resource(request: Request, resource_id: str) -> dict[str, Any]:
     manager.world.remove(RESOURCE_KIND, resource.id)
     refresh_usage(manager.world, manager.world_time)
     return {"deleted": resource_id}
+
+
+@router.post("/tenants/{tenant_id}/computeResources", status_code=201)
+async def subscribe(request: Request, tenant_id: str, body: Subscription) -> dict[str, Any]:
+    """Subscribe a tenant to a hardware plan (its replicas of that platform spread over its plans)."""
+    manager = em(request)
+    world = manager.world
+    tenant = world.tenants.get(parse_uuid(tenant_id, "tenant id"))
+    if tenant is None:
+        raise NotFound(f"Cloud tenant {tenant_id} was not found")
+    plan_id = parse_uuid(body.CloudHardwarePlanId, "CloudHardwarePlanId")
+    plan = world.all(PLAN_KIND).get(plan_id)
+    if plan is None:
+        raise NotFound(f"Cloud hardware plan {plan_id} was not found")
+    if any(c.plan_id == plan_id for c in tenant_compute(world, tenant.id)):
+        raise VeeamError(400, f"CloudHardwarePlanId: {tenant.name!r} subscribes to {plan.name!r} already")
+    compute = CloudTenantComputeResource(
+        guid(manager.rng),
+        tenant.id,
+        plan_id,
+        use_network_failover=body.UseNetworkFailoverResources,
+        production_network=plan_network(plan.platform),
+    )
+    world.put(compute)
+    return {"Id": str(compute.id), "TenantId": str(tenant.id), "CloudHardwarePlanId": str(plan_id)}
+
+
+@router.delete("/computeResources/{compute_id}")
+async def unsubscribe(request: Request, compute_id: str) -> dict[str, Any]:
+    """End a tenant's subscription to a hardware plan."""
+    world = em(request).world
+    found = parse_uuid(compute_id, "compute resource id")
+    if found not in world.all(COMPUTE_KIND):
+        raise NotFound(f"Cloud tenant compute resource {compute_id} was not found")
+    world.remove(COMPUTE_KIND, found)
+    return {"deleted": compute_id}

@@ -12,6 +12,7 @@ import pytest
 from conftest import ADMIN, EmClient, make_client
 from lxml import etree
 
+from mock_em.model.compute import tenant_compute
 from mock_em.model.usage import tenant_backups, tenant_resources
 from mock_em.settings import Settings
 
@@ -22,7 +23,7 @@ UNKNOWN = "00000000-0000-4000-8000-000000000000"
 @pytest.fixture
 def em() -> Iterator[EmClient]:
     """A generated world of four tenants, at the tests' frozen instant."""
-    client = make_client(Settings(tenants=4))
+    client = make_client(Settings(tenants=4, backup_servers=2))
     yield client
     client.close()
 
@@ -117,3 +118,27 @@ def test_add_and_remove_a_resource(em: EmClient) -> None:
     assert em.get_as(token, f"/api/cloud/tenants/{tenant.id}/resources/{new_id}").status_code == 404
     assert control(em, "POST", f"/mock/billing/tenants/{UNKNOWN}/resources", json=body).status_code == 404
     assert control(em, "DELETE", f"/mock/billing/resources/{UNKNOWN}").status_code == 404
+
+
+def test_subscribe_and_unsubscribe_a_hardware_plan(em: EmClient) -> None:
+    """A subscription shows as a compute resource of the tenant, its VMs of that platform spread
+    over both plans; a second subscription to the same plan is refused; ending it removes it."""
+    world = em.em.world
+    tenant = next(t for t in world.tenants.values() if tenant_compute(world, t.id))
+    (first,) = tenant_compute(world, tenant.id)
+    plan = world.all("CloudHardwarePlan")[first.plan_id]
+    # Two backup servers: the other server's plan of the same platform.
+    target = next(p for p in world.all("CloudHardwarePlan").values() if p.platform is plan.platform and p.id != plan.id)
+    body = {"CloudHardwarePlanId": str(target.id)}
+    answer = control(em, "POST", f"/mock/billing/tenants/{tenant.id}/computeResources", json=body)
+    assert answer.status_code == 201, answer.text
+    new_id = answer.json()["Id"]
+    token = em.logon(*ADMIN)
+    listed = em.get_as(token, f"/api/cloud/tenants/{tenant.id}/computeResources")
+    ids = [e.get("Id") for e in etree.fromstring(listed.content).iterfind("v:CloudTenantComputeResource", NS)]
+    assert ids == [str(first.id), new_id]
+    again = control(em, "POST", f"/mock/billing/tenants/{tenant.id}/computeResources", json=body)
+    assert again.status_code == 400
+    assert control(em, "DELETE", f"/mock/billing/computeResources/{new_id}").status_code == 200
+    assert em.get_as(token, f"/api/cloud/tenants/{tenant.id}/computeResources/{new_id}").status_code == 404
+    assert control(em, "DELETE", f"/mock/billing/computeResources/{new_id}").status_code == 404
