@@ -16,6 +16,7 @@ from uuid import UUID
 
 from mock_em.model.compute import COMPUTE_KIND, PLAN_KIND, compute_stats, headroom, plan_platform
 from mock_em.model.entities import (
+    CloudGateway,
     CloudHardwarePlan,
     CloudTenantComputeResource,
     CloudTenantResource,
@@ -56,6 +57,7 @@ def add_billing(world: World, seed: int, now: datetime) -> World:
             )
             resources[resource.id] = resource
     _hardware_plans(world, rng)
+    _gateways(world, rng)
     refresh_usage(world, now)
     world.version = 0  # a generated world starts unchanged
     return world
@@ -92,6 +94,26 @@ def _hardware_plans(world: World, rng: random.Random) -> None:
         for i, storage in enumerate(plan.storages):
             used = max((s.storages[i][1] for s in stats), default=0)
             storage.quota_gb = headroom(used, rng.uniform(1.2, 2), 100, 100)
+
+
+def _gateways(world: World, rng: random.Random) -> None:
+    """One or two cloud gateways per backup server, behind NAT or reached directly."""
+    gateways = world.all("CloudGateway")
+    for n, server_id in enumerate(world.backup_servers, start=1):
+        for m in range(1, rng.randint(1, 2) + 1):
+            nat = rng.random() < 0.5
+            public = f"203.0.113.{rng.randint(1, 254)}"
+            gateway = CloudGateway(
+                id=guid(rng),
+                name=f"cg{n:02d}{m:02d}.cloud.local" if nat else public,
+                backup_server_id=server_id,
+                external_ip=public if nat else "",
+                network_mode="NAT" if nat else "Direct",
+                external_port=6180,
+                internal_port=6180 if not nat else rng.choice((6180, 6190)),
+                description=f"Cloud gateway {m} of backup server {n}",
+            )
+            gateways[gateway.id] = gateway
 
 
 def plan_network(platform: Platform) -> str:

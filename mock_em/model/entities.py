@@ -249,3 +249,18 @@ class CloudTenantComputeResource:
     def name(self) -> str:
         """What messages call it: its id (it has no name of its own)."""
         return str(self.id)
+
+
+@dataclass(slots=True)
+class CloudGateway:
+    """A cloud gateway of the provider: where tenants' backup servers connect to Cloud Connect."""
+
+    id: UUID
+    name: str  # the gateway's DNS name or IP address, as EM names it
+    backup_server_id: UUID
+    external_ip: str
+    network_mode: str = "Direct"  # `Direct` or `NAT`
+    external_port: int = 6180
+    internal_port: int = 6180
+    enabled: bool = True
+    description: str = ""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from mock_em.resources import (
     backup_servers,
+    cloud_gateways,
     cloud_hardware_plans,
     cloud_replicas,
     cloud_tenants,
@@ -23,6 +24,7 @@ FAMILIES: tuple[Family, ...] = (
     cloud_replicas.FAMILY,
     cloud_vm_replica_points.FAMILY,
     cloud_hardware_plans.FAMILY,
+    cloud_gateways.FAMILY,
 )
 
 __all__ = ["FAMILIES", "NESTED"]

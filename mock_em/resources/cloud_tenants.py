@@ -161,5 +161,5 @@ FAMILY = Family(
     values=values,
     ups=ups,
     entity_downs=downs,
-    down=Down("CloudConnectService", 0),
+    down=Down("CloudConnectService", 1),
 )

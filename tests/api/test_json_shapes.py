@@ -55,6 +55,8 @@ NUMBERS = frozenset(
         "CPUCount",
         "StorageUsageGb",
         "StorageLimitGb",
+        "ExternalPort",
+        "InternalPort",
     }
 )
 BOOLEANS = frozenset({"Enabled", "ThrottlingEnabled", "UseNetworkFailoverResources", "ObtainIPAddressAutomatically"})
@@ -76,6 +78,7 @@ LIST_KEYS = {
     "Datastores": "Datastores",
     "Volumes": "Volumes",
     "CloudHardwarePlans": "CloudHardwarePlans",
+    "CloudGateways": "CloudGateways",
 }
 CHOICES = frozenset({"Entities", "HardwarePlanDetails"})  # JSON keys its one child by the child's element name
 LINK_ORDER = ("Rel", "Href", "Name", "Type")
