@@ -25,6 +25,7 @@ from uuid import UUID
 
 from faker import Faker
 
+from mock_em.generator_billing import add_billing
 from mock_em.model.kinds import kind_of
 from mock_em.model.world import World
 
@@ -156,7 +157,7 @@ def _generate(seed: int, size: WorldSize, now: datetime) -> World:
     generation = Generation(random.Random(seed), fake, size, now)
     for part in _parts_per(None):
         part(generation)
-    return World(generation.sections)
+    return add_billing(World(generation.sections), seed, now)
 
 
 @cache

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from mock_em.resources import FAMILIES
+from mock_em.resources import FAMILIES, NESTED
 from mock_em.resources.family import Family, SubCollection
 
 # The protocol's own path segments (entry point, logon, sessions, the Cloud Connect service and
@@ -56,12 +56,17 @@ def family_routes() -> list[FamilyRoute]:
 
 ROUTES: tuple[FamilyRoute, ...] = tuple(family_routes())
 
+# A tenant's nested resources (`mock_em.resources.tenant`): each one's list and item, under `/api`.
+NESTED_ROUTES: tuple[str, ...] = tuple(path for n in NESTED for path in (n.list_path, n.item_path))
+
 
 def canonical_segments() -> dict[str, str]:
     """Every known path segment by its casefolded form (`backupservers` → `backupServers`)."""
     segments = list(PROTOCOL_SEGMENTS)
     for route in ROUTES:
         segments += [s for s in route.path.split("/") if s and not s.startswith("{")]
+    for path in NESTED_ROUTES:
+        segments += [s for s in path.split("/") if s and not s.startswith("{")]
     return {s.casefold(): s for s in segments}
 
 
@@ -71,6 +76,9 @@ def id_collections() -> frozenset[str]:
     for route in ROUTES:
         parts = route.path.split("/")
         found |= {parts[i - 1] for i, part in enumerate(parts) if part == "{id}"}
+    for path in NESTED_ROUTES:
+        parts = path.split("/")
+        found |= {parts[i - 1] for i, part in enumerate(parts) if part.startswith("{")}
     return frozenset(found)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends
 
-from mock_em.control import PREFIX, clock, dashboard, edits, faults, journal, sessions, status, world
+from mock_em.control import PREFIX, billing, clock, dashboard, edits, faults, journal, sessions, status, world
 from mock_em.control.auth import control_token
 
 
@@ -27,6 +27,7 @@ def control_router() -> APIRouter:
         faults.router,
         journal.router,
         dashboard.router,
+        billing.router,
     ):
         guarded.include_router(sub)
     router.include_router(guarded)

@@ -172,3 +172,95 @@ class LogonSession:
     account: Account
     created: datetime
     last_used: datetime
+
+
+@dataclass(slots=True)
+class CloudTenantResource:
+    """A tenant's backup resource: its storage quota on one cloud repository of the provider.
+
+    `quota_mb` is the `Quota` EM reports (MB). `used_quota_mb` is its `UsedQuota`: what the
+    tenant's cloud backups stored there hold as of the world's time (`mock_em.model.usage` works
+    it out and keeps it current as the clock moves), plus `fill_offset_mb`, which only the control
+    plane sets (to fill a quota to a given share, or past it).
+    """
+
+    id: UUID
+    tenant_id: UUID
+    repository_id: UUID
+    repository_name: str  # the cloud repository's friendly name: the quota's `DisplayName`
+    quota_mb: int
+    wan_accelerator_id: UUID | None = None
+    used_quota_mb: int = 0
+    fill_offset_mb: int = 0
+
+    @property
+    def name(self) -> str:
+        """What messages call it: the repository's friendly name."""
+        return self.repository_name
+
+
+@dataclass(slots=True)
+class PlanStorage:
+    """One storage of a hardware plan: a VMware datastore or a Hyper-V volume, with the quota
+    each subscribed tenant's replicas may take there."""
+
+    id: UUID
+    friendly_name: str
+    path: str  # the datastore's root path or the volume's path
+    quota_gb: int
+    reference: str = ""  # the datastore's or volume's reference (`urn:…`)
+
+
+@dataclass(slots=True)
+class CloudHardwarePlan:
+    """A hardware plan of the provider: the CPU, memory, storage and networks each subscribed
+    tenant's VM replicas may use on one host or cluster (per tenant: limits are not shared)."""
+
+    id: UUID
+    name: str
+    backup_server_id: UUID
+    platform: Platform
+    host_ref: str  # the host or cluster the replicas run on (`urn:…`)
+    parent_name: str
+    storages: list[PlanStorage]
+    network_id: UUID
+    description: str = ""
+    processor_limit_mhz: int = -1  # -1: no limit, as EM writes it
+    memory_limit_mb: int = -1
+    networks_with_internet: int = 1
+    networks_without_internet: int = 1
+
+
+@dataclass(slots=True)
+class CloudTenantComputeResource:
+    """A tenant's subscription to a hardware plan: where its VM replicas run on failover.
+
+    What they use of the plan (`ComputeResourceStats`) is worked out from the tenant's replicated
+    VMs (`mock_em.model.usage`)."""
+
+    id: UUID
+    tenant_id: UUID
+    plan_id: UUID
+    use_network_failover: bool = True
+    production_network: str = "VM Network"
+    wan_accelerator_id: UUID | None = None
+
+    @property
+    def name(self) -> str:
+        """What messages call it: its id (it has no name of its own)."""
+        return str(self.id)
+
+
+@dataclass(slots=True)
+class CloudGateway:
+    """A cloud gateway of the provider: where tenants' backup servers connect to Cloud Connect."""
+
+    id: UUID
+    name: str  # the gateway's DNS name or IP address, as EM names it
+    backup_server_id: UUID
+    external_ip: str
+    network_mode: str = "Direct"  # `Direct` or `NAT`
+    external_port: int = 6180
+    internal_port: int = 6180
+    enabled: bool = True
+    description: str = ""

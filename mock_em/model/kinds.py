@@ -83,10 +83,13 @@ class Kind:
 @cache
 def kinds() -> dict[str, Kind]:
     """Every kind, by vendor name, in the order the families are registered (the order of a
-    world's sections in fixtures, and of checks)."""
-    from mock_em.resources import FAMILIES  # the families sit above the model: found on first use
+    world's sections in fixtures, and of checks), then the kinds a tenant's entity nests
+    (`mock_em.resources.tenant`)."""
+    from mock_em.resources import FAMILIES, NESTED  # the families sit above the model: found on first use
 
-    return {family.kind.name: family.kind for family in FAMILIES}
+    found = {family.kind.name: family.kind for family in FAMILIES}
+    found.update((nested.kind.name, nested.kind) for nested in NESTED)
+    return found
 
 
 def kind(name: str) -> Kind:

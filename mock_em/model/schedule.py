@@ -23,6 +23,7 @@ from uuid import UUID, SafeUUID
 
 from mock_em.model.entities import CloudReplica, CloudVmReplicaPoint, ReplicaSchedule, Vm
 from mock_em.model.ids import guid
+from mock_em.model.usage import refresh_usage
 from mock_em.model.world import World
 
 ADHOC_START = 8 * 3600  # ad-hoc runs happen in office hours: 08:00:00 ...
@@ -324,6 +325,7 @@ def run_world(
     repeated or overlapping run changes nothing. Returns (added, removed); `removed` counts points
     that were in the world before. Points of VMs no longer in their replica are left alone.
     `on_added` sees each new point before it is stored (demo mode gives some another state).
+    The tenants' backup resources' `UsedQuota` follows to `until` (`mock_em.model.usage`).
     """
     since, until = _utc(since), _utc(until)
     if until <= since:
@@ -358,4 +360,5 @@ def run_world(
         world.points[point.id] = point
     if added or removed:
         world.changed()
+    refresh_usage(world, until)  # the tenants' cloud backups ran too: their repositories' use follows
     return len(added), removed

@@ -1,17 +1,30 @@
 """The resource families mock-em emulates, one module each; `mock_em.registry` derives the rest.
 
 The order is the order of a world's kinds: fixture sections, reference checks, `World.of`'s
-arguments. A family must come after the families its foreign keys name.
+arguments. A family must come after the families its foreign keys name. `NESTED` are the kinds a
+tenant's entity holds (backup and compute resources), stored after every family.
 """
 
 from __future__ import annotations
 
-from mock_em.resources import backup_servers, cloud_replicas, cloud_tenants, cloud_vm_replica_points
+from mock_em.resources import (
+    backup_servers,
+    cloud_gateways,
+    cloud_hardware_plans,
+    cloud_replicas,
+    cloud_tenants,
+    cloud_vm_replica_points,
+)
 from mock_em.resources.family import Family
+from mock_em.resources.tenant import NESTED
 
 FAMILIES: tuple[Family, ...] = (
     backup_servers.FAMILY,
     cloud_tenants.FAMILY,
     cloud_replicas.FAMILY,
     cloud_vm_replica_points.FAMILY,
+    cloud_hardware_plans.FAMILY,
+    cloud_gateways.FAMILY,
 )
+
+__all__ = ["FAMILIES", "NESTED"]

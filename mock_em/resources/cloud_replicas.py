@@ -277,7 +277,7 @@ FAMILY = Family(
     ups=ups,
     downs=downs,
     subs=(POINTS,),
-    down=Down("CloudConnectService", 2),
+    down=Down("CloudConnectService", 6),
     edits=EDITS,
     generates=Generates(generate_replicas, per="CloudTenant"),
 )

@@ -33,7 +33,10 @@ from mock_em.model.query_fields import QueryType
 from mock_em.model.world import World
 from mock_em.resources.backup_servers import server_up
 from mock_em.resources.family import BadEdit, Down, Edits, Family, Generates, guid_of
+from mock_em.resources.tenant import NESTED
+from mock_em.resources.tenant.nested import list_href, node
 from mock_em.wire.links import Hrefs, Link
+from mock_em.wire.template import Node
 
 if TYPE_CHECKING:
     from random import Random
@@ -53,10 +56,11 @@ def values(h: Hrefs, world: World, tenant: CloudTenant, access: Access) -> dict[
         "Enabled": tenant.enabled,
         "LeaseEnabled": tenant.lease_expiration is not None,
         "LeaseExpirationDate": tenant.lease_expiration,
-        "Resources": [],
+        "Resources": nested_in_tenant(h, world, tenant, access, "resources"),
         "LastResult": tenant.last_result,
         "LastActive": tenant.last_active or NEVER,
         "VmCount": world.tenant_vm_count(tenant.id),
+        "ComputeResources": nested_in_tenant(h, world, tenant, access, "computeResources") or None,
         "ThrottlingEnabled": tenant.throttling_enabled,
         "ThrottlingSpeedLimit": tenant.throttling_speed_limit,
         "ThrottlingSpeedUnit": tenant.throttling_speed_unit,
@@ -69,6 +73,20 @@ def values(h: Hrefs, world: World, tenant: CloudTenant, access: Access) -> dict[
 def ups(h: Hrefs, world: World, tenant: CloudTenant, access: Access) -> list[Link]:
     """Up to its backup server."""
     return server_up(h, world, tenant.backup_server_id, access)
+
+
+def nested_in_tenant(h: Hrefs, world: World, tenant: CloudTenant, access: Access, segment: str) -> list[Node]:
+    """The tenant's nested resources of one kind (`resources`, `computeResources`), as its entity
+    holds them: without links, in store order."""
+    nested = next(n for n in NESTED if n.segment == segment)
+    mine = [o for o in world.all(nested.name).values() if o.tenant_id == tenant.id]
+    return [node(h, nested, world, o, access) for o in mine]
+
+
+def downs(h: Hrefs, world: World, tenant: CloudTenant, access: Access) -> list[Link]:
+    """Down to its nested resources' lists, as EM links them from the entity (for callers who may
+    read them; the reference form links only Up and Alternate)."""
+    return [Link("Down", f"{n.name}List", list_href(h, n, tenant.id)) for n in NESTED if access.reads(n.kind)]
 
 
 def dump(t: CloudTenant) -> dict[str, Any]:
@@ -286,7 +304,8 @@ FAMILY = Family(
     list_name="CloudTenants",
     values=values,
     ups=ups,
-    down=Down("CloudConnectService", 0),
+    entity_downs=downs,
+    down=Down("CloudConnectService", 1),
     edits=EDITS,
     generates=Generates(generate_tenants),
 )

@@ -156,7 +156,8 @@ class Family:
       `resources/templates`, as are the entity templates (`kind.name`, and `in_list` where the
       vendor names a list's items otherwise);
     * `values`: the entity's own fields, by template hole;
-    * `ups` and `downs`: the object's links before and after its `Alternate` link;
+    * `ups` and `downs`: the object's links before and after its `Alternate` link; `entity_downs`
+      follow them in the entity form only (EM links a tenant's resources from its entity alone);
     * `subs`: sub-collections of an item; `down`: where the collections are linked from;
     * `fragments`: lists of this family keep each item's rendered bytes (for big lists);
     * `edits`: how the control plane adds, changes and removes its objects (None: it does not);
@@ -171,6 +172,7 @@ class Family:
     values: Values
     ups: LinkSet = no_links
     downs: LinkSet = no_links
+    entity_downs: LinkSet = no_links  # Down links only the entity form carries (a tenant's resources)
     in_list: str | None = None
     subs: tuple[SubCollection, ...] = ()
     down: Down | None = None

@@ -116,6 +116,8 @@ def object_links(
     else:
         found.append(links.Link("Alternate", family.name, h.item(family.path, obj.id, True), obj.name))
     found += family.downs(h, world, obj, access)
+    if entity:
+        found += family.entity_downs(h, world, obj, access)
     return found
 
 

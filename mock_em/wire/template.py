@@ -7,7 +7,8 @@ schema's. Holes:
 * an attribute value `{Key}`: set from `values[Key]`; the attribute is left out when the value is None;
 * an element's whole text `{Key}`: the text; the element is left out of XML (and is `null` in JSON)
   when the value is None;
-* an element's whole text `{*Key}`: replaced by the child documents in `values[Key]` (Nodes).
+* an element's whole text `{*Key}`: replaced by the child documents in `values[Key]` (Nodes); a
+  nested list is left out of XML (and is `null` in JSON) when the value is None.
 
 Values are native: `bool` renders `true`/`false`, `int` a number, `datetime` the vendor's UTC form.
 
@@ -40,10 +41,14 @@ _REFERENCE_ORDER = ("Links", "UID", "Name", "Href", "Type")  # EntityReferenceTy
 _RESOURCE_TAIL = ("Links", "Href", "Type")  # ResourceType
 _LINK_ORDER = ("Rel", "Href", "Name", "Type")  # LinkType → ReferenceType
 # A list element's JSON is an object with one array; its key, where it is not the element's name.
-JSON_LIST_KEYS = {"EntityReferences": "Refs", "Resources": "CloudTenantResources"}
+JSON_LIST_KEYS = {
+    "EntityReferences": "Refs",
+    "Resources": "CloudTenantResources",
+    "ComputeResources": "CloudTenantComputeResources",
+}
 # Elements that hold one child of a choice: JSON keys the child by its element name (a query's
 # `<Entities><CloudVmReplicaPoints>…` is `{"Entities": {"CloudVmReplicaPoints": {…}}}`).
-JSON_CHOICE_ELEMENTS = frozenset({"Entities"})
+JSON_CHOICE_ELEMENTS = frozenset({"Entities", "HardwarePlanDetails"})
 
 
 class Node(NamedTuple):
@@ -139,7 +144,11 @@ class Template:
             else:
                 nodes[index].text = xml_text(value)
         for index, key in self._child_holes:
-            nodes[index].extend(child.xml() for child in values[key])
+            children = values[key]
+            if children is None:  # an optional list that is not there (a tenant's ComputeResources)
+                dropped.append(nodes[index])
+            else:
+                nodes[index].extend(child.xml() for child in children)
         for element in dropped:
             element.getparent().remove(element)
         return root
@@ -225,7 +234,8 @@ def _run(plan: tuple, values: Mapping[str, Any]) -> Any:
             out[prop] = {child.template.root_name: child.json() for child in values[arg]}
         elif kind == "wrapped_prop":
             list_key, key = arg
-            out[prop] = {list_key: [child.json() for child in values[key]]}
+            children = values[key]
+            out[prop] = None if children is None else {list_key: [child.json() for child in children]}
         else:  # object
             out[prop] = _run(arg, values)
     return out

@@ -44,9 +44,22 @@ NUMBERS = frozenset(
         "PageNum",
         "PageSize",
         "PagesCount",
+        "Quota",
+        "UsedQuota",
+        "ProcessorUsageLimitMhz",
+        "MemoryUsageLimitMb",
+        "QuotaGb",
+        "CountWithInternet",
+        "CountWithoutInternet",
+        "MemoryUsageMb",
+        "CPUCount",
+        "StorageUsageGb",
+        "StorageLimitGb",
+        "ExternalPort",
+        "InternalPort",
     }
 )
-BOOLEANS = frozenset({"Enabled", "ThrottlingEnabled"})
+BOOLEANS = frozenset({"Enabled", "ThrottlingEnabled", "UseNetworkFailoverResources", "ObtainIPAddressAutomatically"})
 # List elements and the key of their one JSON array.
 LIST_KEYS = {
     "EntityReferences": "Refs",
@@ -58,8 +71,16 @@ LIST_KEYS = {
     "BackupServers": "BackupServers",
     "SupportedVersions": "SupportedVersions",
     "Resources": "CloudTenantResources",
+    "CloudTenantResources": "CloudTenantResources",
+    "ComputeResources": "CloudTenantComputeResources",
+    "CloudTenantComputeResources": "CloudTenantComputeResources",
+    "StorageResourceStats": "StorageResourceStats",
+    "Datastores": "Datastores",
+    "Volumes": "Volumes",
+    "CloudHardwarePlans": "CloudHardwarePlans",
+    "CloudGateways": "CloudGateways",
 }
-CHOICES = frozenset({"Entities"})  # JSON keys its one child by the child's element name
+CHOICES = frozenset({"Entities", "HardwarePlanDetails"})  # JSON keys its one child by the child's element name
 LINK_ORDER = ("Rel", "Href", "Name", "Type")
 REFERENCE_ORDER = ("Links", "UID", "Name", "Href", "Type")
 ENTITY_TAIL = ("Name", "UID", "Links", "Href", "Type")
@@ -72,6 +93,17 @@ SCHEMA_CHILDREN: dict[str, tuple[str, ...]] = {
     "CloudVmReplicaPoint": ("Links", "CreationTimeUTC", "VmName", "PointType", "State"),
     "CloudReplica": ("Links", "Platform"),
     "BackupServer": ("Links", "Description", "Port", "Version"),
+    "CloudTenantResource": ("Links", "RepositoryQuota"),
+    "CloudTenantComputeResource": (
+        "Links",
+        "CloudHardwarePlanUid",
+        "WanAcceleratorUid",
+        "PlatformType",
+        "UseNetworkFailoverResources",
+        "NetworkAppliance",
+        "ComputeResourceStats",
+    ),
+    "RepositoryQuota": ("DisplayName", "RepositoryUid", "WanAcceleratorUid", "Quota", "UsedQuota"),
     "CloudTenant": (
         "Links",
         "Password",
@@ -82,6 +114,7 @@ SCHEMA_CHILDREN: dict[str, tuple[str, ...]] = {
         "LastResult",
         "LastActive",
         "VmCount",
+        "ComputeResources",
         "ThrottlingEnabled",
         "ThrottlingSpeedLimit",
         "ThrottlingSpeedUnit",
@@ -302,6 +335,7 @@ def test_converter_follows_the_json_rules() -> None:
             "LastResult": None,
             "LastActive": None,
             "VmCount": 3,
+            "ComputeResources": None,
             "ThrottlingEnabled": None,
             "ThrottlingSpeedLimit": None,
             "ThrottlingSpeedUnit": None,

@@ -47,6 +47,7 @@ from mock_em.app import create_app
 from mock_em.model.access import Access, owner
 from mock_em.model.entities import Role
 from mock_em.model.kinds import kind
+from mock_em.resources import NESTED
 from mock_em.server import build_em
 from mock_em.settings import Settings
 
@@ -306,6 +307,11 @@ API_GET_ROUTES = [
 # What the id in each GET route's path names: a family's kind (from the registry), or a session.
 ID_KINDS = {f"/api{route.path}": route.family.name for route in registry.ROUTES if "{id}" in route.path}
 ID_KINDS["/api/logonSessions/{session_id}"] = "sessions"
+# A tenant's nested resources: the list's id is the tenant's, the item's is the nested object's.
+ID_KINDS |= {f"/api{n.list_path}": "CloudTenant" for n in NESTED}
+ID_KINDS |= {f"/api{n.item_path}": n.name for n in NESTED}
+KINDS = (*registry.BY_NAME, *(n.name for n in NESTED))
+NESTED_PATHS = {f"/api{p}" for n in NESTED for p in (n.list_path, n.item_path)}
 # Routes of families a tenant's role may not read at all: tenants get 403 there (em-api.md §3.1).
 PROVIDER_ONLY = tuple(
     f"/api{f.path}" for f in registry.BY_NAME.values() if not Access(Role.CloudTenant, uuid4()).reads(f.kind)
@@ -321,14 +327,14 @@ def test_every_api_route_is_classified() -> None:
     """Every GET route's path parameters are ones the isolation property knows how to fill."""
     for path in API_GET_ROUTES:
         if re.findall(r"\{(\w+)\}", path):
-            assert route_kind(path) in {*registry.BY_NAME, "sessions"}, f"{path}: add it to ID_KINDS"
+            assert route_kind(path) in {*KINDS, "sessions"}, f"{path}: add it to ID_KINDS"
 
 
 def objects_of(world: Any, sessions: dict[str, str], tenant_id: Any) -> dict[str, set[str]]:
     """The ids of each kind that belong to a tenant (by the access policy's owner), and its sessions."""
     found: dict[str, set[str]] = {
         name: {str(o.id) for o in world.all(name).values() if owner(world, kind(name), o) == tenant_id}
-        for name in registry.BY_NAME
+        for name in KINDS
     }
     found["sessions"] = {sid for sid, who in sessions.items() if who == str(tenant_id)}
     return found
@@ -359,7 +365,7 @@ def test_tenant_isolation_on_every_route(seed: int, tenants: int, points: int) -
         servers = {str(s) for s in world.backup_servers}
         for tenant in world.tenants.values():
             token = tokens[str(tenant.id)]
-            foreign: dict[str, set[str]] = {name: set() for name in (*registry.BY_NAME, "sessions")}
+            foreign: dict[str, set[str]] = {name: set() for name in (*KINDS, "sessions")}
             for other in world.tenants.values():
                 if other.id != tenant.id:
                     for kind, ids in objects_of(world, sessions, other.id).items():
@@ -376,7 +382,8 @@ def check_routes(client: Any, token: str, foreign: dict[str, set[str]]) -> None:
     whole route is the provider's), and no listing shows another tenant's (or the admin's) ids."""
     leaks = set().union(*(ids for k, ids in foreign.items() if k != "BackupServer"))
     for path in API_GET_ROUTES:
-        provider_only = path.startswith(PROVIDER_ONLY)
+        # A tenant reads its own nested resources under `/cloud/tenants/{id}`: others' are not found.
+        provider_only = path.startswith(PROVIDER_ONLY) and re.sub(r"\{object_id\}", "{id}", path) not in NESTED_PATHS
         if re.findall(r"\{(\w+)\}", path):
             for object_id in sorted(foreign[route_kind(path)])[:3]:
                 response = client.get_as(token, concrete(path, object_id))

@@ -1,0 +1,91 @@
+"""A tenant's compute resources: `/api/cloud/tenants/{id}/computeResources`, `/{resourceId}`, and
+the `ComputeResources` of the tenant's entity. Each is the tenant's subscription to one hardware
+plan, with what its VM replicas use of it (`mock_em.model.compute`)."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from mock_em.model.access import Access
+from mock_em.model.compute import compute_stats
+from mock_em.model.entities import CloudTenantComputeResource, Role
+from mock_em.model.fixture_values import flag, text
+from mock_em.model.kinds import FixtureSection, ForeignKey, Kind
+from mock_em.model.world import World
+from mock_em.resources.tenant.nested import Nested
+from mock_em.wire.links import Hrefs, uid
+from mock_em.wire.template import TEMPLATES
+
+
+def values(h: Hrefs, world: World, compute: CloudTenantComputeResource, access: Access) -> dict[str, Any]:
+    """The plan subscribed to, the network extension appliance, and `ComputeResourceStats`: CPU
+    count and memory of the tenant's replicas on it, and per storage the GB used and the quota."""
+    plan = world.all("CloudHardwarePlan")[compute.plan_id]
+    tenant = world.tenants[compute.tenant_id]
+    stats = compute_stats(world, compute)
+    wan = compute.wan_accelerator_id
+    return {
+        "Id": str(compute.id),
+        "CloudHardwarePlanUid": uid("CloudHardwarePlan", plan.id),
+        "WanAcceleratorUid": uid("WanAccelerator", wan) if wan is not None else None,
+        "PlatformType": plan.platform.value,
+        "UseNetworkFailoverResources": compute.use_network_failover,
+        "ApplianceName": f"Cloud Appliance {tenant.name}({plan.parent_name.split('.')[0]})",
+        "ProductionNetwork": compute.production_network,
+        "ObtainIPAddressAutomatically": True,
+        "MemoryUsageMb": stats.memory_mb,
+        "CPUCount": stats.cpu_count,
+        "StorageResourceStats": [
+            TEMPLATES.node(
+                "StorageResourceStat", StorageName=s.friendly_name, StorageUsageGb=used, StorageLimitGb=s.quota_gb
+            )
+            for s, used in stats.storages
+        ],
+    }
+
+
+def dump(c: CloudTenantComputeResource) -> dict[str, Any]:
+    """A compute resource as fixture JSON."""
+    return {
+        "Id": str(c.id),
+        "TenantId": str(c.tenant_id),
+        "CloudHardwarePlanId": str(c.plan_id),
+        "UseNetworkFailoverResources": c.use_network_failover,
+        "ProductionNetwork": c.production_network,
+        "WanAcceleratorId": None if c.wan_accelerator_id is None else str(c.wan_accelerator_id),
+    }
+
+
+def load(c: dict[str, Any]) -> CloudTenantComputeResource:
+    """A compute resource from fixture JSON."""
+    wan = c.get("WanAcceleratorId")
+    return CloudTenantComputeResource(
+        id=UUID(c["Id"]),
+        tenant_id=UUID(c["TenantId"]),
+        plan_id=UUID(c["CloudHardwarePlanId"]),
+        use_network_failover=flag(c, "UseNetworkFailoverResources", True),
+        production_network=text(c, "ProductionNetwork", "VM Network"),
+        wan_accelerator_id=None if wan is None else UUID(text(c, "WanAcceleratorId")),
+    )
+
+
+KIND = Kind(
+    "CloudTenantComputeResource",
+    CloudTenantComputeResource,
+    what="Cloud tenant compute resource",
+    plural="cloud tenant compute resources",
+    noun="compute resource",
+    keys=(ForeignKey("tenant_id", "CloudTenant"), ForeignKey("plan_id", "CloudHardwarePlan")),
+    readers=frozenset({Role.PortalAdministrator, Role.PortalUser, Role.CloudTenant}),
+    tenant_key="tenant_id",
+    fixture=FixtureSection("CloudTenantComputeResources", dump, load),
+)
+
+NESTED = Nested(
+    kind=KIND,
+    segment="computeResources",
+    list_name="CloudTenantComputeResources",
+    in_tenant="CloudTenantComputeResourceInTenant",
+    values=values,
+)
