@@ -12,7 +12,8 @@ from uuid import UUID
 
 from fastapi import APIRouter
 
-from mock_em.api.context import Ask, Body, get, parse_id
+from mock_em.api.context import Ask, Body, get
+from mock_em.api.request import parse_id
 from mock_em.model.access import Access, NotFound
 from mock_em.model.entities import CloudTenant
 from mock_em.model.world import World
