@@ -25,8 +25,7 @@ from uuid import UUID
 
 from faker import Faker
 
-from mock_em.generator_billing import add_billing
-from mock_em.model.kinds import kind_of
+from mock_em.model.kinds import kind_of, kinds
 from mock_em.model.world import World
 
 
@@ -134,6 +133,7 @@ class Generation:
     fake: Faker
     size: WorldSize
     now: datetime
+    seed: int = 0  # parts with an RNG of their own seed it from this
     sections: dict[str, dict[UUID, Any]] = field(default_factory=dict)
     notes: dict[str, Any] = field(default_factory=dict)
 
@@ -145,6 +145,12 @@ class Generation:
         """Keep a new object (its kind's section, in the order made)."""
         self.all(kind_of(obj).name)[obj.id] = obj
 
+    def world(self) -> World:
+        """The world made so far, sharing every section (a part that reads and adds across kinds)."""
+        for name in kinds():
+            self.all(name)
+        return World(self.sections)
+
     def each(self, parent: Any) -> None:
         """Run the parts that are drawn per object of the parent's kind, for this one."""
         for part in _parts_per(kind_of(parent).name):
@@ -154,10 +160,10 @@ class Generation:
 def _generate(seed: int, size: WorldSize, now: datetime) -> World:
     fake = Faker("en_US")
     fake.seed_instance(seed)
-    generation = Generation(random.Random(seed), fake, size, now)
+    generation = Generation(random.Random(seed), fake, size, now, seed)
     for part in _parts_per(None):
         part(generation)
-    return add_billing(World(generation.sections), seed, now)
+    return World(generation.sections)
 
 
 @cache

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import random
-from datetime import datetime
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 from mock_em.model.compute import COMPUTE_KIND, PLAN_KIND, compute_stats, headroom, plan_platform
@@ -27,15 +27,19 @@ from mock_em.model.ids import guid
 from mock_em.model.usage import RESOURCE_KIND, cloud_backup, refresh_usage
 from mock_em.model.world import World
 
+if TYPE_CHECKING:
+    from mock_em.generator import Generation
+
 REPOSITORY_NAMES = ("Cloud Repository", "Cloud Vol", "Cloud SOBR", "Tenant Backups")
 QUOTA_STEP_MB = 50 * 1024  # quotas are whole multiples of 50 GB, as providers sell them
 MIN_QUOTA_MB = 100 * 1024
 
 
-def add_billing(world: World, seed: int, now: datetime) -> World:
-    """Give every tenant its backup resources, sized for the most its cloud backups can hold, and
-    their use as of `now`; returns the world."""
-    rng = random.Random(f"billing:{seed}")
+def generate_plans(g: Generation) -> None:
+    """The hardware plans family's part: every tenant's backup resources, sized for the most its
+    cloud backups can hold, then the plans and the tenants' subscriptions, from the billing RNG."""
+    world = g.world()
+    rng = g.notes["billing"] = random.Random(f"billing:{g.seed}")
     repositories = {server_id: _repositories(rng) for server_id in world.backup_servers}
     resources = world.all(RESOURCE_KIND)
     for tenant in world.tenants.values():
@@ -57,10 +61,14 @@ def add_billing(world: World, seed: int, now: datetime) -> World:
             )
             resources[resource.id] = resource
     _hardware_plans(world, rng)
-    _gateways(world, rng)
-    refresh_usage(world, now)
-    world.version = 0  # a generated world starts unchanged
-    return world
+
+
+def generate_gateways(g: Generation) -> None:
+    """The gateways family's part, the billing RNG's last draws; then what the tenants' backups
+    hold as of `now`."""
+    world = g.world()
+    _gateways(world, g.notes["billing"])
+    refresh_usage(world, g.now)
 
 
 def _hardware_plans(world: World, rng: random.Random) -> None:

@@ -6,13 +6,14 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
+from mock_em.generator_billing import generate_plans
 from mock_em.model.access import Access
 from mock_em.model.entities import CloudHardwarePlan, PlanStorage, Platform, Role
 from mock_em.model.fixture_values import number, text
 from mock_em.model.kinds import FixtureSection, ForeignKey, Kind
 from mock_em.model.world import World
 from mock_em.resources.backup_servers import server_up
-from mock_em.resources.family import Down, Family
+from mock_em.resources.family import Down, Family, Generates
 from mock_em.wire.links import Hrefs, Link
 from mock_em.wire.template import TEMPLATES, Node
 
@@ -148,4 +149,5 @@ FAMILY = Family(
     values=values,
     ups=ups,
     down=Down("CloudConnectService", 2),
+    generates=Generates(generate_plans),
 )
