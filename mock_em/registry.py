@@ -63,9 +63,7 @@ NESTED_ROUTES: tuple[str, ...] = tuple(path for n in NESTED for path in (n.list_
 def canonical_segments() -> dict[str, str]:
     """Every known path segment by its casefolded form (`backupservers` → `backupServers`)."""
     segments = list(PROTOCOL_SEGMENTS)
-    for route in ROUTES:
-        segments += [s for s in route.path.split("/") if s and not s.startswith("{")]
-    for path in NESTED_ROUTES:
+    for path in (*(route.path for route in ROUTES), *NESTED_ROUTES):
         segments += [s for s in path.split("/") if s and not s.startswith("{")]
     return {s.casefold(): s for s in segments}
 

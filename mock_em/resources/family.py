@@ -189,8 +189,3 @@ class Family:
     def reference_type(self) -> str:
         """The `Type` of the family's references (`CloudReplicaReference`)."""
         return f"{self.kind.name}Reference"
-
-    @property
-    def segments(self) -> tuple[str, ...]:
-        """The path's segments (`cloud`, `replicas`)."""
-        return tuple(s for s in self.path.split("/") if s)
