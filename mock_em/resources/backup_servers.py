@@ -8,9 +8,9 @@ from uuid import UUID
 
 from mock_em.model.access import Access
 from mock_em.model.entities import BackupServer, Role
-from mock_em.model.fixture_values import number, text
+from mock_em.model.fixture_records import GUID, NUMBER, TEXT, JsonField, records
 from mock_em.model.ids import guid
-from mock_em.model.kinds import FixtureSection, Kind
+from mock_em.model.kinds import Kind
 from mock_em.model.query_columns import own_uid_field, plain, query_for, string_field
 from mock_em.model.query_columns import text as text_column
 from mock_em.model.query_fields import Field as QueryField
@@ -42,22 +42,6 @@ def values(h: Hrefs, world: World, server: BackupServer, access: Access) -> dict
 def ups(h: Hrefs, world: World, server: BackupServer, access: Access) -> list[Link]:
     """A backup server links Up to the entry point."""
     return [Link("Up", "EnterpriseManager", h.root)]
-
-
-def dump(s: BackupServer) -> dict[str, Any]:
-    """A backup server as fixture JSON."""
-    return {"Id": str(s.id), "Name": s.name, "Description": s.description, "Port": s.port, "Version": s.version}
-
-
-def load(s: dict[str, Any]) -> BackupServer:
-    """A backup server from fixture JSON."""
-    return BackupServer(
-        UUID(s["Id"]),
-        text(s, "Name"),
-        text(s, "Description", ""),
-        number(s, "Port", 9392),
-        text(s, "Version", "9.5.0.1922"),
-    )
 
 
 # -- the generator's part ------------------------------------------------------------------------
@@ -105,7 +89,15 @@ KIND = Kind(
     plural="backup servers",
     noun="backup server",
     readers=frozenset({Role.PortalAdministrator, Role.PortalUser}),
-    fixture=FixtureSection("BackupServers", dump, load),
+    fixture=records(
+        "BackupServers",
+        BackupServer,
+        JsonField("Id", "id", GUID),
+        JsonField("Name", "name"),
+        JsonField("Description", "description", TEXT, ""),
+        JsonField("Port", "port", NUMBER, 9392),
+        JsonField("Version", "version", TEXT, "9.5.0.1922"),
+    ),
     query=query,
     query_order=3,
 )

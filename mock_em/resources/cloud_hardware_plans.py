@@ -4,13 +4,12 @@ networks each subscribed tenant's VM replicas may use on one host or cluster."""
 from __future__ import annotations
 
 from typing import Any
-from uuid import UUID
 
 from mock_em.generator_billing import generate_plans
 from mock_em.model.access import Access
 from mock_em.model.entities import CloudHardwarePlan, PlanStorage, Platform, Role
-from mock_em.model.fixture_values import number, text
-from mock_em.model.kinds import FixtureSection, ForeignKey, Kind
+from mock_em.model.fixture_records import GUID, NUMBER, TEXT, JsonField, Record, enum, records
+from mock_em.model.kinds import ForeignKey, Kind
 from mock_em.model.world import World
 from mock_em.resources.backup_servers import server_up
 from mock_em.resources.family import Down, Family, Generates
@@ -75,60 +74,16 @@ def ups(h: Hrefs, world: World, plan: CloudHardwarePlan, access: Access) -> list
     return server_up(h, world, plan.backup_server_id, access)
 
 
-def dump(p: CloudHardwarePlan) -> dict[str, Any]:
-    """A hardware plan as fixture JSON."""
-    return {
-        "Id": str(p.id),
-        "Name": p.name,
-        "BackupServerId": str(p.backup_server_id),
-        "Platform": p.platform.value,
-        "Description": p.description,
-        "ProcessorUsageLimitMhz": p.processor_limit_mhz,
-        "MemoryUsageLimitMb": p.memory_limit_mb,
-        "HypervisorHostRef": p.host_ref,
-        "ParentName": p.parent_name,
-        "Storages": [
-            {
-                "Id": str(s.id),
-                "FriendlyName": s.friendly_name,
-                "Path": s.path,
-                "QuotaGb": s.quota_gb,
-                "Reference": s.reference,
-            }
-            for s in p.storages
-        ],
-        "NetworkId": str(p.network_id),
-        "CountWithInternet": p.networks_with_internet,
-        "CountWithoutInternet": p.networks_without_internet,
-    }
-
-
-def load(p: dict[str, Any]) -> CloudHardwarePlan:
-    """A hardware plan from fixture JSON."""
-    return CloudHardwarePlan(
-        id=UUID(p["Id"]),
-        name=text(p, "Name"),
-        backup_server_id=UUID(p["BackupServerId"]),
-        platform=Platform(text(p, "Platform")),
-        host_ref=text(p, "HypervisorHostRef"),
-        parent_name=text(p, "ParentName", ""),
-        storages=[
-            PlanStorage(
-                UUID(s["Id"]),
-                text(s, "FriendlyName"),
-                text(s, "Path"),
-                number(s, "QuotaGb", 0),
-                text(s, "Reference", ""),
-            )
-            for s in p.get("Storages", [])
-        ],
-        network_id=UUID(p["NetworkId"]),
-        description=text(p, "Description", ""),
-        processor_limit_mhz=number(p, "ProcessorUsageLimitMhz", -1),
-        memory_limit_mb=number(p, "MemoryUsageLimitMb", -1),
-        networks_with_internet=number(p, "CountWithInternet", 1),
-        networks_without_internet=number(p, "CountWithoutInternet", 1),
-    )
+STORAGE = Record(
+    PlanStorage,
+    (
+        JsonField("Id", "id", GUID),
+        JsonField("FriendlyName", "friendly_name"),
+        JsonField("Path", "path"),
+        JsonField("QuotaGb", "quota_gb", NUMBER, 0),
+        JsonField("Reference", "reference", TEXT, ""),
+    ),
+)
 
 
 KIND = Kind(
@@ -139,7 +94,23 @@ KIND = Kind(
     noun="hardware plan",
     keys=(ForeignKey("backup_server_id", "BackupServer"),),
     readers=frozenset({Role.PortalAdministrator, Role.PortalUser}),
-    fixture=FixtureSection("CloudHardwarePlans", dump, load),
+    fixture=records(
+        "CloudHardwarePlans",
+        CloudHardwarePlan,
+        JsonField("Id", "id", GUID),
+        JsonField("Name", "name"),
+        JsonField("BackupServerId", "backup_server_id", GUID),
+        JsonField("Platform", "platform", enum(Platform)),
+        JsonField("Description", "description", TEXT, ""),
+        JsonField("ProcessorUsageLimitMhz", "processor_limit_mhz", NUMBER, -1),
+        JsonField("MemoryUsageLimitMb", "memory_limit_mb", NUMBER, -1),
+        JsonField("HypervisorHostRef", "host_ref"),
+        JsonField("ParentName", "parent_name", TEXT, ""),
+        JsonField("Storages", "storages", STORAGE.many, []),
+        JsonField("NetworkId", "network_id", GUID),
+        JsonField("CountWithInternet", "networks_with_internet", NUMBER, 1),
+        JsonField("CountWithoutInternet", "networks_without_internet", NUMBER, 1),
+    ),
 )
 
 FAMILY = Family(

@@ -10,9 +10,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from mock_em.model.access import Access, NotFound
 from mock_em.model.entities import CloudReplica, CloudTenant, Platform, ReplicaSchedule, Vm
-from mock_em.model.fixture_values import number, text
+from mock_em.model.fixture_records import GUID, NUMBER, REAL, TEXT, JsonField, Record, enum, records
 from mock_em.model.ids import guid
-from mock_em.model.kinds import FixtureSection, ForeignKey, Kind
+from mock_em.model.kinds import ForeignKey, Kind
 from mock_em.model.query_columns import enum_field, own_uid_field, query_for, ranked, string_field
 from mock_em.model.query_columns import text as text_column
 from mock_em.model.query_fields import QueryType
@@ -60,47 +60,6 @@ def ups(h: Hrefs, world: World, replica: CloudReplica, access: Access) -> list[L
 def downs(h: Hrefs, world: World, replica: CloudReplica, access: Access) -> list[Link]:
     """Down to its restore points."""
     return [Link("Down", "CloudVmReplicaPointReferenceList", h.sub(PATH, replica.id, POINTS.segment))]
-
-
-def dump(r: CloudReplica) -> dict[str, Any]:
-    """A replication job as fixture JSON, with the schedule its points follow."""
-    return {
-        "Id": str(r.id),
-        "Name": r.name,
-        "TenantId": str(r.tenant_id),
-        "BackupServerId": str(r.backup_server_id),
-        "Platform": r.platform.value,
-        "Retention": r.retention,
-        "Schedule": {
-            "Hour": r.schedule.hour,
-            "Minute": r.schedule.minute,
-            "SpreadMinutes": r.schedule.spread_minutes,
-            "AdhocRate": r.schedule.adhoc_rate,
-            "Seed": r.schedule.seed,
-        },
-        "Vms": [{"Name": v.name, "DisplayName": v.display_name} for v in r.vms],
-    }
-
-
-def load(r: dict[str, Any]) -> CloudReplica:
-    """A replication job from fixture JSON."""
-    sched = r.get("Schedule", {})
-    return CloudReplica(
-        id=UUID(r["Id"]),
-        name=text(r, "Name"),
-        tenant_id=UUID(r["TenantId"]),
-        backup_server_id=UUID(r["BackupServerId"]),
-        platform=Platform(r.get("Platform", "VMware")),
-        retention=number(r, "Retention", 7),
-        schedule=ReplicaSchedule(
-            hour=int(sched.get("Hour", 20)),
-            minute=int(sched.get("Minute", 0)),
-            spread_minutes=int(sched.get("SpreadMinutes", 70)),
-            adhoc_rate=float(sched.get("AdhocRate", 0.1)),
-            seed=int(sched.get("Seed", 0)),
-        ),
-        vms=[Vm(text(v, "Name"), text(v, "DisplayName", "")) for v in r.get("Vms", [])],
-    )
 
 
 # -- control-plane edits (`/mock/world/replicas`, and a job's VMs) -----------------------------------
@@ -256,6 +215,18 @@ def query(kind: Kind) -> QueryType:
     )
 
 
+SCHEDULE = Record(
+    ReplicaSchedule,
+    (
+        JsonField("Hour", "hour", NUMBER, 20),
+        JsonField("Minute", "minute", NUMBER, 0),
+        JsonField("SpreadMinutes", "spread_minutes", NUMBER, 70),
+        JsonField("AdhocRate", "adhoc_rate", REAL, 0.1),
+        JsonField("Seed", "seed", NUMBER, 0),
+    ),
+)
+VM = Record(Vm, (JsonField("Name", "name"), JsonField("DisplayName", "display_name", TEXT, "")))
+
 KIND = Kind(
     "CloudReplica",
     CloudReplica,
@@ -264,7 +235,18 @@ KIND = Kind(
     noun="replica",
     keys=(ForeignKey("tenant_id", "CloudTenant"), ForeignKey("backup_server_id", "BackupServer")),
     tenant_key="tenant_id",
-    fixture=FixtureSection("CloudReplicas", dump, load),
+    fixture=records(
+        "CloudReplicas",
+        CloudReplica,
+        JsonField("Id", "id", GUID),
+        JsonField("Name", "name"),
+        JsonField("TenantId", "tenant_id", GUID),
+        JsonField("BackupServerId", "backup_server_id", GUID),
+        JsonField("Platform", "platform", enum(Platform), "VMware"),
+        JsonField("Retention", "retention", NUMBER, 7),
+        JsonField("Schedule", "schedule", SCHEDULE.codec, {}),
+        JsonField("Vms", "vms", VM.many, []),
+    ),
     query=query,
     query_order=1,
 )

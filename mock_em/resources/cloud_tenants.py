@@ -13,9 +13,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from mock_em.model.access import Access
 from mock_em.model.entities import CloudTenant, Role
-from mock_em.model.fixture_values import flag, number, opt_parse, opt_time, text
+from mock_em.model.fixture_records import FLAG, GUID, NUMBER, TEXT, TIME, JsonField, records
 from mock_em.model.ids import guid
-from mock_em.model.kinds import FixtureSection, ForeignKey, Kind
+from mock_em.model.kinds import ForeignKey, Kind
 from mock_em.model.query_columns import (
     constant,
     enum_field,
@@ -87,48 +87,6 @@ def downs(h: Hrefs, world: World, tenant: CloudTenant, access: Access) -> list[L
     """Down to its nested resources' lists, as EM links them from the entity (for callers who may
     read them; the reference form links only Up and Alternate)."""
     return [Link("Down", f"{n.name}List", list_href(h, n, tenant.id)) for n in NESTED if access.reads(n.kind)]
-
-
-def dump(t: CloudTenant) -> dict[str, Any]:
-    """A tenant as fixture JSON (with its credentials: the fixture is the provider's own data)."""
-    return {
-        "Id": str(t.id),
-        "Name": t.name,
-        "BackupServerId": str(t.backup_server_id),
-        "Username": t.username,
-        "Password": t.password,
-        "Description": t.description,
-        "Enabled": t.enabled,
-        "LeaseExpirationDate": opt_time(t.lease_expiration),
-        "LastResult": t.last_result,
-        "LastActive": opt_time(t.last_active),
-        "ThrottlingEnabled": t.throttling_enabled,
-        "ThrottlingSpeedLimit": t.throttling_speed_limit,
-        "ThrottlingSpeedUnit": t.throttling_speed_unit,
-        "PublicIpCount": t.public_ip_count,
-        "BackupCount": t.backup_count,
-    }
-
-
-def load(t: dict[str, Any]) -> CloudTenant:
-    """A tenant from fixture JSON."""
-    return CloudTenant(
-        id=UUID(t["Id"]),
-        name=text(t, "Name"),
-        backup_server_id=UUID(t["BackupServerId"]),
-        username=text(t, "Username"),
-        password=text(t, "Password"),
-        description=text(t, "Description", ""),
-        enabled=flag(t, "Enabled", True),
-        lease_expiration=opt_parse(t.get("LeaseExpirationDate")),
-        last_result=text(t, "LastResult", "Success"),
-        last_active=opt_parse(t.get("LastActive")),
-        throttling_enabled=flag(t, "ThrottlingEnabled", False),
-        throttling_speed_limit=number(t, "ThrottlingSpeedLimit", 1),
-        throttling_speed_unit=text(t, "ThrottlingSpeedUnit", "Mbps"),
-        public_ip_count=number(t, "PublicIpCount", 0),
-        backup_count=number(t, "BackupCount", 0),
-    )
 
 
 # -- control-plane edits (`/mock/world/tenants`) -------------------------------------------------
@@ -293,7 +251,25 @@ KIND = Kind(
     keys=(ForeignKey("backup_server_id", "BackupServer"),),
     readers=frozenset({Role.PortalAdministrator, Role.PortalUser}),
     tenant_key="id",
-    fixture=FixtureSection("CloudTenants", dump, load),
+    fixture=records(
+        "CloudTenants",
+        CloudTenant,
+        JsonField("Id", "id", GUID),
+        JsonField("Name", "name"),
+        JsonField("BackupServerId", "backup_server_id", GUID),
+        JsonField("Username", "username"),
+        JsonField("Password", "password"),
+        JsonField("Description", "description", TEXT, ""),
+        JsonField("Enabled", "enabled", FLAG, True),
+        JsonField("LeaseExpirationDate", "lease_expiration", TIME.optional, None),
+        JsonField("LastResult", "last_result", TEXT, "Success"),
+        JsonField("LastActive", "last_active", TIME.optional, None),
+        JsonField("ThrottlingEnabled", "throttling_enabled", FLAG, False),
+        JsonField("ThrottlingSpeedLimit", "throttling_speed_limit", NUMBER, 1),
+        JsonField("ThrottlingSpeedUnit", "throttling_speed_unit", TEXT, "Mbps"),
+        JsonField("PublicIpCount", "public_ip_count", NUMBER, 0),
+        JsonField("BackupCount", "backup_count", NUMBER, 0),
+    ),
     query=query,
     query_order=2,
 )

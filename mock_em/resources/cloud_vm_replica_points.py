@@ -8,15 +8,15 @@ from datetime import datetime
 from itertools import compress
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any
-from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
 
 from mock_em.model.access import Access, NotFound, visible
 from mock_em.model.entities import CloudVmReplicaPoint, PointState, PointType
-from mock_em.model.fixture_values import format_time, parse_time, text
+from mock_em.model.fixture_records import GUID, TEXT, TIME, JsonField, enum, records
+from mock_em.model.fixture_values import format_time, parse_time
 from mock_em.model.ids import guid
-from mock_em.model.kinds import FixtureSection, ForeignKey, Kind
+from mock_em.model.kinds import ForeignKey, Kind
 from mock_em.model.query_columns import enum_field, own_uid_field, query_for, ranked, string_field, uid_field, via
 from mock_em.model.query_columns import text as text_column
 from mock_em.model.query_fields import Field as QueryField
@@ -53,32 +53,6 @@ def ups(h: Hrefs, world: World, point: CloudVmReplicaPoint, access: Access) -> l
     links = server_up(h, world, replica.backup_server_id, access)
     links.append(Link("Up", "CloudReplicaReference", h.item(REPLICAS, replica.id), replica.name))
     return links
-
-
-def dump(p: CloudVmReplicaPoint) -> dict[str, Any]:
-    """A restore point as fixture JSON."""
-    return {
-        "Id": str(p.id),
-        "ReplicaId": str(p.replica_id),
-        "VmName": p.vm_name,
-        "VmDisplayName": p.vm_display_name,
-        "CreationTimeUTC": format_time(p.creation_time),
-        "PointType": p.point_type.value,
-        "State": p.state.value,
-    }
-
-
-def load(p: dict[str, Any]) -> CloudVmReplicaPoint:
-    """A restore point from fixture JSON."""
-    return CloudVmReplicaPoint(
-        id=UUID(p["Id"]),
-        replica_id=UUID(p["ReplicaId"]),
-        vm_name=text(p, "VmName"),
-        creation_time=parse_time(text(p, "CreationTimeUTC")),
-        vm_display_name=text(p, "VmDisplayName", ""),
-        point_type=PointType(p.get("PointType", "Snapshot")),
-        state=PointState(p.get("State", "Ready")),
-    )
 
 
 # -- control-plane edits (`/mock/world/points`) ---------------------------------------------------
@@ -236,7 +210,17 @@ KIND = Kind(
     noun="point",
     keys=(ForeignKey("replica_id", "CloudReplica"),),
     tenant_key="replica_id",
-    fixture=FixtureSection("CloudVmReplicaPoints", dump, load),
+    fixture=records(
+        "CloudVmReplicaPoints",
+        CloudVmReplicaPoint,
+        JsonField("Id", "id", GUID),
+        JsonField("ReplicaId", "replica_id", GUID),
+        JsonField("VmName", "vm_name"),
+        JsonField("VmDisplayName", "vm_display_name", TEXT, ""),
+        JsonField("CreationTimeUTC", "creation_time", TIME),
+        JsonField("PointType", "point_type", enum(PointType), "Snapshot"),
+        JsonField("State", "state", enum(PointState), "Ready"),
+    ),
     query=query,
     query_order=0,
 )

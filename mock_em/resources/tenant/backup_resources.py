@@ -5,12 +5,11 @@ with what its cloud backups use of it (`mock_em.model.usage`)."""
 from __future__ import annotations
 
 from typing import Any
-from uuid import UUID
 
 from mock_em.model.access import Access
 from mock_em.model.entities import CloudTenantResource, Role
-from mock_em.model.fixture_values import number, text
-from mock_em.model.kinds import FixtureSection, ForeignKey, Kind
+from mock_em.model.fixture_records import GUID, NUMBER, JsonField, records
+from mock_em.model.kinds import ForeignKey, Kind
 from mock_em.model.world import World
 from mock_em.resources.tenant.nested import Nested
 from mock_em.wire.links import Hrefs, uid
@@ -29,36 +28,10 @@ def values(h: Hrefs, world: World, resource: CloudTenantResource, access: Access
     }
 
 
-def dump(r: CloudTenantResource) -> dict[str, Any]:
-    """A backup resource as fixture JSON."""
-    return {
-        "Id": str(r.id),
-        "TenantId": str(r.tenant_id),
-        "RepositoryId": str(r.repository_id),
-        "DisplayName": r.repository_name,
-        "Quota": r.quota_mb,
-        "WanAcceleratorId": None if r.wan_accelerator_id is None else str(r.wan_accelerator_id),
-        "UsedQuota": r.used_quota_mb,
-        "FillOffset": r.fill_offset_mb,
-    }
-
-
-def load(r: dict[str, Any]) -> CloudTenantResource:
-    """A backup resource from fixture JSON (a quota must be positive)."""
-    quota = number(r, "Quota", 0)
-    if quota <= 0:
-        raise ValueError(f"the quota of {r.get('DisplayName')!r} must be positive")
-    wan = r.get("WanAcceleratorId")
-    return CloudTenantResource(
-        id=UUID(r["Id"]),
-        tenant_id=UUID(r["TenantId"]),
-        repository_id=UUID(r["RepositoryId"]),
-        repository_name=text(r, "DisplayName"),
-        quota_mb=quota,
-        wan_accelerator_id=None if wan is None else UUID(text(r, "WanAcceleratorId")),
-        used_quota_mb=number(r, "UsedQuota", 0),
-        fill_offset_mb=number(r, "FillOffset", 0),
-    )
+def positive_quota(resource: CloudTenantResource) -> None:
+    """A backup resource's quota must be positive (EM refuses a zero quota)."""
+    if resource.quota_mb <= 0:
+        raise ValueError(f"the quota of {resource.repository_name!r} must be positive")
 
 
 KIND = Kind(
@@ -70,7 +43,19 @@ KIND = Kind(
     keys=(ForeignKey("tenant_id", "CloudTenant"),),
     readers=frozenset({Role.PortalAdministrator, Role.PortalUser, Role.CloudTenant}),
     tenant_key="tenant_id",
-    fixture=FixtureSection("CloudTenantResources", dump, load),
+    fixture=records(
+        "CloudTenantResources",
+        CloudTenantResource,
+        JsonField("Id", "id", GUID),
+        JsonField("TenantId", "tenant_id", GUID),
+        JsonField("RepositoryId", "repository_id", GUID),
+        JsonField("DisplayName", "repository_name"),
+        JsonField("Quota", "quota_mb", NUMBER, 0),
+        JsonField("WanAcceleratorId", "wan_accelerator_id", GUID.optional, None),
+        JsonField("UsedQuota", "used_quota_mb", NUMBER, 0),
+        JsonField("FillOffset", "fill_offset_mb", NUMBER, 0),
+        check=positive_quota,
+    ),
 )
 
 NESTED = Nested(

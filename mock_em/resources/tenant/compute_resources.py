@@ -5,13 +5,12 @@ plan, with what its VM replicas use of it (`mock_em.model.compute`)."""
 from __future__ import annotations
 
 from typing import Any
-from uuid import UUID
 
 from mock_em.model.access import Access
 from mock_em.model.compute import compute_stats
 from mock_em.model.entities import CloudTenantComputeResource, Role
-from mock_em.model.fixture_values import flag, text
-from mock_em.model.kinds import FixtureSection, ForeignKey, Kind
+from mock_em.model.fixture_records import FLAG, GUID, TEXT, JsonField, records
+from mock_em.model.kinds import ForeignKey, Kind
 from mock_em.model.world import World
 from mock_em.resources.tenant.nested import Nested
 from mock_em.wire.links import Hrefs, uid
@@ -45,31 +44,6 @@ def values(h: Hrefs, world: World, compute: CloudTenantComputeResource, access: 
     }
 
 
-def dump(c: CloudTenantComputeResource) -> dict[str, Any]:
-    """A compute resource as fixture JSON."""
-    return {
-        "Id": str(c.id),
-        "TenantId": str(c.tenant_id),
-        "CloudHardwarePlanId": str(c.plan_id),
-        "UseNetworkFailoverResources": c.use_network_failover,
-        "ProductionNetwork": c.production_network,
-        "WanAcceleratorId": None if c.wan_accelerator_id is None else str(c.wan_accelerator_id),
-    }
-
-
-def load(c: dict[str, Any]) -> CloudTenantComputeResource:
-    """A compute resource from fixture JSON."""
-    wan = c.get("WanAcceleratorId")
-    return CloudTenantComputeResource(
-        id=UUID(c["Id"]),
-        tenant_id=UUID(c["TenantId"]),
-        plan_id=UUID(c["CloudHardwarePlanId"]),
-        use_network_failover=flag(c, "UseNetworkFailoverResources", True),
-        production_network=text(c, "ProductionNetwork", "VM Network"),
-        wan_accelerator_id=None if wan is None else UUID(text(c, "WanAcceleratorId")),
-    )
-
-
 KIND = Kind(
     "CloudTenantComputeResource",
     CloudTenantComputeResource,
@@ -79,7 +53,16 @@ KIND = Kind(
     keys=(ForeignKey("tenant_id", "CloudTenant"), ForeignKey("plan_id", "CloudHardwarePlan")),
     readers=frozenset({Role.PortalAdministrator, Role.PortalUser, Role.CloudTenant}),
     tenant_key="tenant_id",
-    fixture=FixtureSection("CloudTenantComputeResources", dump, load),
+    fixture=records(
+        "CloudTenantComputeResources",
+        CloudTenantComputeResource,
+        JsonField("Id", "id", GUID),
+        JsonField("TenantId", "tenant_id", GUID),
+        JsonField("CloudHardwarePlanId", "plan_id", GUID),
+        JsonField("UseNetworkFailoverResources", "use_network_failover", FLAG, True),
+        JsonField("ProductionNetwork", "production_network", TEXT, "VM Network"),
+        JsonField("WanAcceleratorId", "wan_accelerator_id", GUID.optional, None),
+    ),
 )
 
 NESTED = Nested(
