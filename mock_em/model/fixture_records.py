@@ -1,32 +1,34 @@
-"""A kind's fixture section declared as a table of fields instead of a pair of hand-written
-functions: each `JsonField` names its JSON key, the attribute it fills and how its value is written
-and read, so the JSON out and the object in can never disagree on a key, and a family's module
-states its fixture shape in one place.
+"""A kind's fixture section declared by its JSON keys instead of a pair of hand-written functions.
 
-    fixture=records("CloudGateways", CloudGateway,
-        JsonField("Id", "id", GUID),
-        JsonField("Name", "name"),
-        JsonField("Enabled", "enabled", FLAG, True),
-    )
-
-Keys are written in the order of the fields. A field without a default is required (its absence
-is a KeyError the fixture reader names); a default is a JSON value, read like any other (so a
-missing `Schedule` is `{}` and makes a fresh schedule of defaults). Every read checks the JSON
-type and says which field was wrong.
+The model's dataclass already says each attribute's type and default, so a section names only
+its keys, in the order they are written (`"Id Name BackupServerId ExternalIP"`): each key holds
+the attribute of the same name in snake case (`ExternalIP` is `external_ip`), or the one it
+names (`CreationTimeUTC=creation_time`). How a value is written and read follows from the
+attribute's type (GUIDs, times, enumerations, nested dataclasses and lists of them), so the JSON
+out and the object in cannot disagree on a key. A key left out of a file takes the dataclass's
+default, or the section's own `defaults` (JSON values) where the file may omit what the model
+requires; without either it is required, and its absence is a KeyError the fixture reader names.
+Every read checks the JSON type and says which field was wrong: a fixture is edited by hand.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import dataclasses
+import re
+import types
+import typing
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from enum import Enum
+from functools import cache
 from typing import Any
 from uuid import UUID
 
 from mock_em.model.fixture_values import format_time, parse_time, typed
 from mock_em.model.kinds import FixtureSection
 
-REQUIRED: Any = object()
+Check = Callable[[Any], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,15 +42,16 @@ class Codec:
     @property
     def optional(self) -> Codec:
         """The same, where null stands for None."""
-        return Codec(lambda v: None if v is None else self.dump(v), lambda v, k: None if v is None else self.load(v, k))
+        dump, load = self.dump, self.load
+        return Codec(lambda v: None if v is None else dump(v), lambda v, k: None if v is None else load(v, k))
 
 
 def _same(value: Any) -> Any:
     return value
 
 
-def _checked(kind: type, what: str) -> Callable[[Any, str], Any]:
-    return lambda value, key: typed(value, kind, f"{what} ({key})")
+def _checked(kind: type, what: str) -> Codec:
+    return Codec(_same, lambda value, key: typed(value, kind, f"{what} ({key})"))
 
 
 def _real(value: Any, key: str) -> float:
@@ -58,17 +61,14 @@ def _real(value: Any, key: str) -> float:
     return float(value)
 
 
-TEXT = Codec(_same, _checked(str, "a string"))
-NUMBER = Codec(_same, _checked(int, "a whole number"))
-REAL = Codec(_same, _real)
-FLAG = Codec(_same, _checked(bool, "true or false"))
-GUID = Codec(str, lambda value, key: UUID(typed(value, str, f"a GUID ({key})")))
-TIME: Codec = Codec(format_time, lambda value, key: parse_time(typed(value, str, f"a time ({key})")))
-
-
-def enum(kind: type[Enum]) -> Codec:
-    """An enumeration by its vendor value (`'Xen' is not a valid Platform` when unknown)."""
-    return Codec(lambda v: v.value, lambda value, key: kind(value))
+SIMPLE: dict[type, Codec] = {
+    str: _checked(str, "a string"),
+    int: _checked(int, "a whole number"),
+    bool: _checked(bool, "true or false"),
+    float: Codec(_same, _real),
+    UUID: Codec(str, lambda value, key: UUID(typed(value, str, f"a GUID ({key})"))),
+    datetime: Codec(format_time, lambda value, key: parse_time(typed(value, str, f"a time ({key})"))),
+}
 
 
 def one_of(*allowed: str) -> Codec:
@@ -83,58 +83,106 @@ def one_of(*allowed: str) -> Codec:
     return Codec(_same, load)
 
 
-@dataclass(frozen=True, slots=True)
-class JsonField:
-    """One JSON key of a fixture object and the model attribute it holds."""
+def codec_for(hint: Any) -> Codec:
+    """The codec of an attribute's type: simple values, enumerations by their vendor value (an
+    unknown one says `'Xen' is not a valid Platform`), `X | None`, dataclasses and lists of them."""
+    if hint in SIMPLE:
+        return SIMPLE[hint]
+    args = typing.get_args(hint)
+    if isinstance(hint, types.UnionType) and type(None) in args:
+        (inner,) = (a for a in args if a is not type(None))
+        return codec_for(inner).optional
+    if typing.get_origin(hint) is list:
+        record = record_of(args[0])
+        return Codec(
+            lambda objs: [record.dump(o) for o in objs],
+            lambda value, key: [record.load(typed(v, dict, f"an object ({key})")) for v in typed(value, list, key)],
+        )
+    if isinstance(hint, type) and issubclass(hint, Enum):
+        return Codec(lambda v: v.value, lambda value, key: hint(value))
+    if dataclasses.is_dataclass(hint):
+        record = record_of(hint)
+        return Codec(record.dump, lambda value, key: record.load(typed(value, dict, f"an object ({key})")))
+    raise TypeError(f"no fixture codec for {hint!r}")
 
-    key: str
+
+def snake(key: str) -> str:
+    """`BackupServerId` -> `backup_server_id`, `ExternalIP` -> `external_ip`."""
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", key).lower()
+
+
+@dataclass(frozen=True, slots=True)
+class Key:
+    """One JSON key of a record, the attribute it holds, how it is read, and its default (a JSON
+    value), if the file may leave it out where the model has none."""
+
+    name: str
     attr: str
-    codec: Codec = TEXT
-    default: Any = REQUIRED
+    codec: Codec
+    default: Any
+    required: bool
 
 
-@dataclass(frozen=True, slots=True)
 class Record:
-    """An object of `model` as a JSON object of `fields`; `check` refuses a loaded object the
-    world cannot take (ValueError), beyond what the fields' types say."""
+    """Objects of one dataclass as JSON objects with the given keys."""
 
-    model: type
-    fields: tuple[JsonField, ...]
-    check: Callable[[Any], None] | None = None
+    def __init__(
+        self,
+        model: type,
+        keys: str,
+        defaults: Mapping[str, Any] | None = None,
+        codecs: Mapping[str, Codec] | None = None,
+        check: Check | None = None,
+    ) -> None:
+        hints = typing.get_type_hints(model)
+        fields = {f.name: f for f in dataclasses.fields(model)}
+        defaults, codecs = defaults or {}, codecs or {}
+        self.model, self.check, self.keys = model, check, []
+        for token in keys.split():
+            name, _, attr = token.partition("=")
+            attr = attr or snake(name)
+            field = fields[attr]
+            has_default = field.default is not dataclasses.MISSING or field.default_factory is not dataclasses.MISSING
+            codec = codecs.get(name) or codec_for(hints[attr])
+            required = name not in defaults and not has_default
+            self.keys.append(Key(name, attr, codec, defaults.get(name), required))
 
     def dump(self, obj: Any) -> dict[str, Any]:
-        """The object as JSON, keys in the fields' order."""
-        return {f.key: f.codec.dump(getattr(obj, f.attr)) for f in self.fields}
+        """The object as JSON, keys in the declared order."""
+        return {k.name: k.codec.dump(getattr(obj, k.attr)) for k in self.keys}
 
     def load(self, data: dict[str, Any]) -> Any:
         """The object from JSON; KeyError for a required key that is missing."""
         values = {}
-        for f in self.fields:
-            raw = data[f.key] if f.default is REQUIRED else data.get(f.key, f.default)
-            values[f.attr] = f.codec.load(raw, f.key)
+        for k in self.keys:
+            if k.name in data or k.required:
+                values[k.attr] = k.codec.load(data[k.name], k.name)
+            elif k.default is not None:
+                values[k.attr] = k.codec.load(k.default, k.name)
         obj = self.model(**values)
         if self.check is not None:
             self.check(obj)
         return obj
 
-    @property
-    def codec(self) -> Codec:
-        """This record as one value of an enclosing record (`Schedule`)."""
-        return Codec(self.dump, lambda value, key: self.load(typed(value, dict, f"an object ({key})")))
 
-    @property
-    def many(self) -> Codec:
-        """A JSON list of these records (a plan's `Storages`, a job's `Vms`)."""
-        return Codec(
-            lambda objs: [self.dump(o) for o in objs],
-            lambda value, key: [self.load(typed(v, dict, f"an object ({key})")) for v in typed(value, list, key)],
-        )
+@cache
+def record_of(model: type) -> Record:
+    """A nested dataclass (a plan's storage, a job's schedule) with every attribute, in the
+    dataclass's order, under its name in Pascal case."""
+    keys = " ".join("".join(p.capitalize() for p in f.name.split("_")) for f in dataclasses.fields(model))
+    return Record(model, keys)
 
 
-Check = Callable[[Any], None]
-
-
-def records(section: str, model: type, *fields: JsonField, check: Check | None = None) -> FixtureSection:
-    """A kind's fixture section from its fields."""
-    record = Record(model, fields, check)
+def records(
+    section: str,
+    model: type,
+    keys: str,
+    *,
+    defaults: Mapping[str, Any] | None = None,
+    codecs: Mapping[str, Codec] | None = None,
+    check: Check | None = None,
+) -> FixtureSection:
+    """A kind's fixture section (`CloudGateways`) from its keys; `check` refuses a loaded object
+    the world cannot take (ValueError), beyond what the types say."""
+    record = Record(model, keys, defaults, codecs, check)
     return FixtureSection(section, record.dump, record.load)

@@ -8,7 +8,7 @@ from uuid import UUID
 
 from mock_em.model.access import Access
 from mock_em.model.entities import BackupServer, Role
-from mock_em.model.fixture_records import GUID, NUMBER, TEXT, JsonField, records
+from mock_em.model.fixture_records import records
 from mock_em.model.ids import guid
 from mock_em.model.kinds import Kind
 from mock_em.model.query_columns import own_uid_field, plain, query_for, string_field
@@ -92,11 +92,8 @@ KIND = Kind(
     fixture=records(
         "BackupServers",
         BackupServer,
-        JsonField("Id", "id", GUID),
-        JsonField("Name", "name"),
-        JsonField("Description", "description", TEXT, ""),
-        JsonField("Port", "port", NUMBER, 9392),
-        JsonField("Version", "version", TEXT, "9.5.0.1922"),
+        "Id Name Description Port Version",
+        defaults={"Description": ""},
     ),
     query=query,
     query_order=3,

@@ -7,7 +7,7 @@ from typing import Any
 from mock_em.generator_billing import generate_gateways
 from mock_em.model.access import Access
 from mock_em.model.entities import CloudGateway, Role
-from mock_em.model.fixture_records import FLAG, GUID, NUMBER, TEXT, JsonField, one_of, records
+from mock_em.model.fixture_records import one_of, records
 from mock_em.model.kinds import ForeignKey, Kind
 from mock_em.model.world import World
 from mock_em.resources.backup_servers import server_up
@@ -44,15 +44,8 @@ KIND = Kind(
     fixture=records(
         "CloudGateways",
         CloudGateway,
-        JsonField("Id", "id", GUID),
-        JsonField("Name", "name"),
-        JsonField("BackupServerId", "backup_server_id", GUID),
-        JsonField("ExternalIP", "external_ip"),
-        JsonField("NetworkMode", "network_mode", one_of("Direct", "NAT"), "Direct"),
-        JsonField("ExternalPort", "external_port", NUMBER, 6180),
-        JsonField("InternalPort", "internal_port", NUMBER, 6180),
-        JsonField("Enabled", "enabled", FLAG, True),
-        JsonField("Description", "description", TEXT, ""),
+        "Id Name BackupServerId ExternalIP NetworkMode ExternalPort InternalPort Enabled Description",
+        codecs={"NetworkMode": one_of("Direct", "NAT")},
     ),
 )
 

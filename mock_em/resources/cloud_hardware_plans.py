@@ -8,7 +8,7 @@ from typing import Any
 from mock_em.generator_billing import generate_plans
 from mock_em.model.access import Access
 from mock_em.model.entities import CloudHardwarePlan, PlanStorage, Platform, Role
-from mock_em.model.fixture_records import GUID, NUMBER, TEXT, JsonField, Record, enum, records
+from mock_em.model.fixture_records import records
 from mock_em.model.kinds import ForeignKey, Kind
 from mock_em.model.world import World
 from mock_em.resources.backup_servers import server_up
@@ -74,18 +74,6 @@ def ups(h: Hrefs, world: World, plan: CloudHardwarePlan, access: Access) -> list
     return server_up(h, world, plan.backup_server_id, access)
 
 
-STORAGE = Record(
-    PlanStorage,
-    (
-        JsonField("Id", "id", GUID),
-        JsonField("FriendlyName", "friendly_name"),
-        JsonField("Path", "path"),
-        JsonField("QuotaGb", "quota_gb", NUMBER, 0),
-        JsonField("Reference", "reference", TEXT, ""),
-    ),
-)
-
-
 KIND = Kind(
     "CloudHardwarePlan",
     CloudHardwarePlan,
@@ -97,19 +85,10 @@ KIND = Kind(
     fixture=records(
         "CloudHardwarePlans",
         CloudHardwarePlan,
-        JsonField("Id", "id", GUID),
-        JsonField("Name", "name"),
-        JsonField("BackupServerId", "backup_server_id", GUID),
-        JsonField("Platform", "platform", enum(Platform)),
-        JsonField("Description", "description", TEXT, ""),
-        JsonField("ProcessorUsageLimitMhz", "processor_limit_mhz", NUMBER, -1),
-        JsonField("MemoryUsageLimitMb", "memory_limit_mb", NUMBER, -1),
-        JsonField("HypervisorHostRef", "host_ref"),
-        JsonField("ParentName", "parent_name", TEXT, ""),
-        JsonField("Storages", "storages", STORAGE.many, []),
-        JsonField("NetworkId", "network_id", GUID),
-        JsonField("CountWithInternet", "networks_with_internet", NUMBER, 1),
-        JsonField("CountWithoutInternet", "networks_without_internet", NUMBER, 1),
+        "Id Name BackupServerId Platform Description ProcessorUsageLimitMhz=processor_limit_mhz"
+        " MemoryUsageLimitMb=memory_limit_mb HypervisorHostRef=host_ref ParentName Storages NetworkId"
+        " CountWithInternet=networks_with_internet CountWithoutInternet=networks_without_internet",
+        defaults={"ParentName": "", "Storages": []},
     ),
 )
 

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from mock_em.model.access import Access, NotFound
 from mock_em.model.entities import CloudReplica, CloudTenant, Platform, ReplicaSchedule, Vm
-from mock_em.model.fixture_records import GUID, NUMBER, REAL, TEXT, JsonField, Record, enum, records
+from mock_em.model.fixture_records import records
 from mock_em.model.ids import guid
 from mock_em.model.kinds import ForeignKey, Kind
 from mock_em.model.query_columns import enum_field, own_uid_field, query_for, ranked, string_field
@@ -215,18 +215,6 @@ def query(kind: Kind) -> QueryType:
     )
 
 
-SCHEDULE = Record(
-    ReplicaSchedule,
-    (
-        JsonField("Hour", "hour", NUMBER, 20),
-        JsonField("Minute", "minute", NUMBER, 0),
-        JsonField("SpreadMinutes", "spread_minutes", NUMBER, 70),
-        JsonField("AdhocRate", "adhoc_rate", REAL, 0.1),
-        JsonField("Seed", "seed", NUMBER, 0),
-    ),
-)
-VM = Record(Vm, (JsonField("Name", "name"), JsonField("DisplayName", "display_name", TEXT, "")))
-
 KIND = Kind(
     "CloudReplica",
     CloudReplica,
@@ -238,14 +226,7 @@ KIND = Kind(
     fixture=records(
         "CloudReplicas",
         CloudReplica,
-        JsonField("Id", "id", GUID),
-        JsonField("Name", "name"),
-        JsonField("TenantId", "tenant_id", GUID),
-        JsonField("BackupServerId", "backup_server_id", GUID),
-        JsonField("Platform", "platform", enum(Platform), "VMware"),
-        JsonField("Retention", "retention", NUMBER, 7),
-        JsonField("Schedule", "schedule", SCHEDULE.codec, {}),
-        JsonField("Vms", "vms", VM.many, []),
+        "Id Name TenantId BackupServerId Platform Retention Schedule Vms",
     ),
     query=query,
     query_order=1,

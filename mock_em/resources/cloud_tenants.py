@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from mock_em.model.access import Access
 from mock_em.model.entities import CloudTenant, Role
-from mock_em.model.fixture_records import FLAG, GUID, NUMBER, TEXT, TIME, JsonField, records
+from mock_em.model.fixture_records import records
 from mock_em.model.ids import guid
 from mock_em.model.kinds import ForeignKey, Kind
 from mock_em.model.query_columns import (
@@ -254,21 +254,8 @@ KIND = Kind(
     fixture=records(
         "CloudTenants",
         CloudTenant,
-        JsonField("Id", "id", GUID),
-        JsonField("Name", "name"),
-        JsonField("BackupServerId", "backup_server_id", GUID),
-        JsonField("Username", "username"),
-        JsonField("Password", "password"),
-        JsonField("Description", "description", TEXT, ""),
-        JsonField("Enabled", "enabled", FLAG, True),
-        JsonField("LeaseExpirationDate", "lease_expiration", TIME.optional, None),
-        JsonField("LastResult", "last_result", TEXT, "Success"),
-        JsonField("LastActive", "last_active", TIME.optional, None),
-        JsonField("ThrottlingEnabled", "throttling_enabled", FLAG, False),
-        JsonField("ThrottlingSpeedLimit", "throttling_speed_limit", NUMBER, 1),
-        JsonField("ThrottlingSpeedUnit", "throttling_speed_unit", TEXT, "Mbps"),
-        JsonField("PublicIpCount", "public_ip_count", NUMBER, 0),
-        JsonField("BackupCount", "backup_count", NUMBER, 0),
+        "Id Name BackupServerId Username Password Description Enabled LeaseExpirationDate=lease_expiration LastResult"
+        " LastActive ThrottlingEnabled ThrottlingSpeedLimit ThrottlingSpeedUnit PublicIpCount BackupCount",
     ),
     query=query,
     query_order=2,

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict
 
 from mock_em.model.access import Access, NotFound, visible
 from mock_em.model.entities import CloudVmReplicaPoint, PointState, PointType
-from mock_em.model.fixture_records import GUID, TEXT, TIME, JsonField, enum, records
+from mock_em.model.fixture_records import records
 from mock_em.model.fixture_values import format_time, parse_time
 from mock_em.model.ids import guid
 from mock_em.model.kinds import ForeignKey, Kind
@@ -213,13 +213,7 @@ KIND = Kind(
     fixture=records(
         "CloudVmReplicaPoints",
         CloudVmReplicaPoint,
-        JsonField("Id", "id", GUID),
-        JsonField("ReplicaId", "replica_id", GUID),
-        JsonField("VmName", "vm_name"),
-        JsonField("VmDisplayName", "vm_display_name", TEXT, ""),
-        JsonField("CreationTimeUTC", "creation_time", TIME),
-        JsonField("PointType", "point_type", enum(PointType), "Snapshot"),
-        JsonField("State", "state", enum(PointState), "Ready"),
+        "Id ReplicaId VmName VmDisplayName CreationTimeUTC=creation_time PointType State",
     ),
     query=query,
     query_order=0,

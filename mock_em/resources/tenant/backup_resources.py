@@ -8,7 +8,7 @@ from typing import Any
 
 from mock_em.model.access import Access
 from mock_em.model.entities import CloudTenantResource, Role
-from mock_em.model.fixture_records import GUID, NUMBER, JsonField, records
+from mock_em.model.fixture_records import records
 from mock_em.model.kinds import ForeignKey, Kind
 from mock_em.model.world import World
 from mock_em.resources.tenant.nested import Nested
@@ -46,14 +46,9 @@ KIND = Kind(
     fixture=records(
         "CloudTenantResources",
         CloudTenantResource,
-        JsonField("Id", "id", GUID),
-        JsonField("TenantId", "tenant_id", GUID),
-        JsonField("RepositoryId", "repository_id", GUID),
-        JsonField("DisplayName", "repository_name"),
-        JsonField("Quota", "quota_mb", NUMBER, 0),
-        JsonField("WanAcceleratorId", "wan_accelerator_id", GUID.optional, None),
-        JsonField("UsedQuota", "used_quota_mb", NUMBER, 0),
-        JsonField("FillOffset", "fill_offset_mb", NUMBER, 0),
+        "Id TenantId RepositoryId DisplayName=repository_name Quota=quota_mb WanAcceleratorId"
+        " UsedQuota=used_quota_mb FillOffset=fill_offset_mb",
+        defaults={"Quota": 0},
         check=positive_quota,
     ),
 )

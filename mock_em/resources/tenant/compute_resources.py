@@ -9,7 +9,7 @@ from typing import Any
 from mock_em.model.access import Access
 from mock_em.model.compute import compute_stats
 from mock_em.model.entities import CloudTenantComputeResource, Role
-from mock_em.model.fixture_records import FLAG, GUID, TEXT, JsonField, records
+from mock_em.model.fixture_records import records
 from mock_em.model.kinds import ForeignKey, Kind
 from mock_em.model.world import World
 from mock_em.resources.tenant.nested import Nested
@@ -56,12 +56,8 @@ KIND = Kind(
     fixture=records(
         "CloudTenantComputeResources",
         CloudTenantComputeResource,
-        JsonField("Id", "id", GUID),
-        JsonField("TenantId", "tenant_id", GUID),
-        JsonField("CloudHardwarePlanId", "plan_id", GUID),
-        JsonField("UseNetworkFailoverResources", "use_network_failover", FLAG, True),
-        JsonField("ProductionNetwork", "production_network", TEXT, "VM Network"),
-        JsonField("WanAcceleratorId", "wan_accelerator_id", GUID.optional, None),
+        "Id TenantId CloudHardwarePlanId=plan_id UseNetworkFailoverResources=use_network_failover ProductionNetwork"
+        " WanAcceleratorId",
     ),
 )
 
