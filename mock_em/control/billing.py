@@ -18,7 +18,7 @@ from mock_em.control.common import em, parse_uuid
 from mock_em.generator_billing import plan_network
 from mock_em.model.compute import COMPUTE_KIND, PLAN_KIND, tenant_compute
 from mock_em.model.enterprise_manager import NotFound
-from mock_em.model.entities import CloudTenantComputeResource, CloudTenantResource
+from mock_em.model.entities import CloudTenant, CloudTenantComputeResource, CloudTenantResource
 from mock_em.model.ids import guid
 from mock_em.model.usage import RESOURCE_KIND, fill_to, refresh_usage, tenant_resources
 from mock_em.model.world import World
@@ -129,14 +129,20 @@ async def fill(request: Request, resource_id: str, body: Fill) -> dict[str, Any]
     return resource_json(resource)
 
 
+def _tenant(world: World, tenant_id: str) -> CloudTenant:
+    """The tenant a path names, or 404."""
+    tenant = world.tenants.get(parse_uuid(tenant_id, "tenant id"))
+    if tenant is None:
+        raise NotFound(f"Cloud tenant {tenant_id} was not found")
+    return tenant
+
+
 @router.post("/tenants/{tenant_id}/resources", status_code=201)
 async def add_resource(request: Request, tenant_id: str, body: NewResource) -> dict[str, Any]:
     """Give a tenant another backup resource; its cloud backups spread over its resources anew."""
     manager = em(request)
     world = manager.world
-    tenant = world.tenants.get(parse_uuid(tenant_id, "tenant id"))
-    if tenant is None:
-        raise NotFound(f"Cloud tenant {tenant_id} was not found")
+    tenant = _tenant(world, tenant_id)
     repository = parse_uuid(body.RepositoryId, "RepositoryId") if body.RepositoryId else guid(manager.rng)
     if any(r.repository_id == repository for r in tenant_resources(world, tenant.id)):
         raise VeeamError(400, f"RepositoryId: {tenant.name!r} has a quota on repository {repository} already")
@@ -162,9 +168,7 @@ async def subscribe(request: Request, tenant_id: str, body: Subscription) -> dic
     """Subscribe a tenant to a hardware plan (its replicas of that platform spread over its plans)."""
     manager = em(request)
     world = manager.world
-    tenant = world.tenants.get(parse_uuid(tenant_id, "tenant id"))
-    if tenant is None:
-        raise NotFound(f"Cloud tenant {tenant_id} was not found")
+    tenant = _tenant(world, tenant_id)
     plan_id = parse_uuid(body.CloudHardwarePlanId, "CloudHardwarePlanId")
     plan = world.all(PLAN_KIND).get(plan_id)
     if plan is None:

@@ -2,7 +2,7 @@
 
 Keys use the vendor's names (`CloudTenants`, `CreationTimeUTC`, `PointType`), so a fixture reads
 like the API it feeds. Lists keep their order: it is the order the API lists objects in. Each
-kind declares its section and its objects' JSON form (`Kind.fixture`); this module only frames
+kind declares its section and its objects' JSON form (`Kind.section`); this module only frames
 them, checks ids and references, and says where a file is wrong.
 """
 
@@ -31,8 +31,8 @@ def world_to_dict(world: World, seed: int | None = None) -> dict[str, Any]:
     """The world as plain JSON data, in store order."""
     data: dict[str, Any] = {"Format": FORMAT, "FormatVersion": FORMAT_VERSION, "Seed": seed}
     for kind in kinds().values():
-        if kind.fixture is not None:
-            data[kind.fixture.name] = [kind.fixture.dump(o) for o in world.all(kind.name).values()]
+        if kind.section is not None:
+            data[kind.section.name] = [kind.section.dump(o) for o in world.all(kind.name).values()]
     return data
 
 
@@ -48,7 +48,7 @@ def world_from_dict(data: Any) -> World:
     where = ""
     try:
         for kind in kinds().values():
-            section = kind.fixture
+            section = kind.section
             where = section.name if section is not None else kind.name
             sections.append([section.load(item) for item in data.get(section.name, [])] if section else [])
         where = "references"
@@ -56,7 +56,7 @@ def world_from_dict(data: Any) -> World:
             seen: set[UUID] = set()
             for item in items:
                 if item.id in seen:
-                    name = kind.fixture.name if kind.fixture else kind.name
+                    name = kind.section.name if kind.section else kind.name
                     raise FixtureError(f"{name}: the id {item.id} appears more than once")
                 seen.add(item.id)
         return World.of(*sections)

@@ -26,7 +26,6 @@ from typing import Any
 from uuid import UUID
 
 from mock_em.model.fixture_values import format_time, parse_time, typed
-from mock_em.model.kinds import FixtureSection
 
 Check = Callable[[Any], None]
 
@@ -173,16 +172,38 @@ def record_of(model: type) -> Record:
     return Record(model, keys)
 
 
+@dataclass(frozen=True, slots=True)
+class FixtureSection:
+    """A kind's section of a fixture file (`CloudReplicas`): each object as JSON and back. `load`
+    raises KeyError, TypeError or ValueError for data it cannot take; the fixture reader says where."""
+
+    name: str
+    dump: Callable[[Any], dict[str, Any]]
+    load: Callable[[dict[str, Any]], Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Records:
+    """A kind's fixture keys, before the kind names its model and section (`records`)."""
+
+    keys: str
+    defaults: Mapping[str, Any] | None = None
+    codecs: Mapping[str, Codec] | None = None
+    check: Check | None = None
+
+    def section(self, name: str, model: type) -> FixtureSection:
+        """The section `name` of objects of `model`."""
+        record = Record(model, self.keys, self.defaults, self.codecs, self.check)
+        return FixtureSection(name, record.dump, record.load)
+
+
 def records(
-    section: str,
-    model: type,
     keys: str,
     *,
     defaults: Mapping[str, Any] | None = None,
     codecs: Mapping[str, Codec] | None = None,
     check: Check | None = None,
-) -> FixtureSection:
-    """A kind's fixture section (`CloudGateways`) from its keys; `check` refuses a loaded object
-    the world cannot take (ValueError), beyond what the types say."""
-    record = Record(model, keys, defaults, codecs, check)
-    return FixtureSection(section, record.dump, record.load)
+) -> Records:
+    """A kind's fixture keys (`"Id Name BackupServerId"`); `check` refuses a loaded object the
+    world cannot take (ValueError), beyond what the types say."""
+    return Records(keys, defaults, codecs, check)

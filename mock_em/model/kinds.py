@@ -10,12 +10,19 @@ them on first use.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from mock_em.model.entities import Role
+from mock_em.model.fixture_records import FixtureSection, Records
+
+ACRONYMS = {"Vm": "VM"}  # words the vendor spells in capitals inside a kind's name
+
+PORTAL = frozenset({Role.PortalAdministrator, Role.PortalUser})  # provider staff: no restore operators
+PORTAL_AND_TENANTS = PORTAL | {Role.CloudTenant}  # and each tenant, for what is its own
 
 if TYPE_CHECKING:
     from mock_em.model.query_fields import QueryType
@@ -31,41 +38,49 @@ class ForeignKey:
     cascade: bool = True
 
 
-@dataclass(frozen=True, slots=True)
-class FixtureSection:
-    """A kind's section of a fixture file (`CloudReplicas`): each object as JSON and back. `load`
-    raises KeyError, TypeError or ValueError for data it cannot take; the fixture reader says where."""
-
-    name: str
-    dump: Callable[[Any], dict[str, Any]]
-    load: Callable[[dict[str, Any]], Any]
+ON_SERVER = ForeignKey("backup_server_id", "BackupServer")  # what a backup server holds goes with it
+OF_TENANT = ForeignKey("tenant_id", "CloudTenant")  # what a tenant owns goes with it
 
 
 @dataclass(frozen=True, slots=True)
 class Kind:
-    """A kind of object the world stores, named as the vendor names it (`CloudReplica`).
+    """A kind of object the world stores, named as the vendor names it: by its dataclass's name
+    (`CloudReplica`).
 
-    `what` names one in messages (`Cloud replica 1234… was not found`); `plural` names the lot in
-    the denial of a role that may not read them. `readers` are the roles that may read the kind
-    (None: every role). `tenant_key` is how an object leads to the Cloud Connect tenant it
-    belongs to: `"id"` for a tenant itself, a foreign key's attribute (followed through its target
-    kind's own `tenant_key`), or None for provider objects no tenant sees. `fixture` is its
-    section of a fixture file; `query` builds its type in the query service (from the kind, whose
-    readers and tenant path decide what a caller may query), `query_order` is where the query
-    service lists it (the vendor's order).
+    `noun` is what a fixture check calls one (`replica 'X' names unknown tenant …`); messages
+    name one by `what` (`Cloud replica 1234… was not found`) and the lot by `plural` (the denial
+    of a role that may not read them), both spelled from the name. `readers` are the roles that
+    may read the kind (None: every role). `tenant_key` is how an object leads to the Cloud
+    Connect tenant it belongs to: `"id"` for a tenant itself, a foreign key's attribute (followed
+    through its target kind's own `tenant_key`), or None for provider objects no tenant sees.
+    `fixture` is its section of a fixture file (`CloudReplicas`, the name's plural); `query`
+    builds its type in the query service (from the kind, whose readers and tenant path decide
+    what a caller may query), `query_order` is where the query service lists it (the vendor's
+    order).
     """
 
-    name: str
     model: type
-    what: str
-    plural: str
-    noun: str  # what a fixture check calls one (`replica 'X' names unknown tenant …`)
+    noun: str
     keys: tuple[ForeignKey, ...] = ()
     readers: frozenset[Role] | None = None
     tenant_key: str | None = None
-    fixture: FixtureSection | None = None
+    fixture: Records | None = None
     query: Callable[[Kind], QueryType] | None = None
     query_order: int = 0
+    name: str = field(init=False)
+    what: str = field(init=False)
+    plural: str = field(init=False)
+    section: FixtureSection | None = field(init=False)
+
+    def __post_init__(self) -> None:
+        name = self.model.__name__
+        words = [ACRONYMS.get(w, w.lower()) for w in re.findall(r"[A-Z][a-z0-9]*", name)]
+        what = " ".join(words)
+        object.__setattr__(self, "name", name)
+        object.__setattr__(self, "what", what[0].upper() + what[1:])
+        object.__setattr__(self, "plural", what + "s")
+        section = None if self.fixture is None else self.fixture.section(name + "s", self.model)
+        object.__setattr__(self, "section", section)
 
     @property
     def denied(self) -> str:

@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from mock_em.model.access import Access
-from mock_em.model.entities import BackupServer, Role
+from mock_em.model.entities import BackupServer
 from mock_em.model.fixture_records import records
 from mock_em.model.ids import guid
-from mock_em.model.kinds import Kind
+from mock_em.model.kinds import PORTAL, Kind
 from mock_em.model.query_columns import own_uid_field, plain, query_for, string_field
 from mock_em.model.query_columns import text as text_column
 from mock_em.model.query_fields import Field as QueryField
@@ -32,6 +32,11 @@ def server_up(h: Hrefs, world: World, server_id: UUID, access: Access) -> list[L
         return []
     server = world.backup_servers[server_id]
     return [Link("Up", "BackupServerReference", h.item(PATH, server.id), server.name)]
+
+
+def up_to_server(h: Hrefs, world: World, obj: Any, access: Access) -> list[Link]:
+    """The `ups` of every object made on a backup server (`backup_server_id`): Up to it."""
+    return server_up(h, world, obj.backup_server_id, access)
 
 
 def values(h: Hrefs, world: World, server: BackupServer, access: Access) -> dict[str, Any]:
@@ -83,15 +88,10 @@ def query(kind: Kind) -> QueryType:
 
 
 KIND = Kind(
-    "BackupServer",
     BackupServer,
-    what="Backup server",
-    plural="backup servers",
     noun="backup server",
-    readers=frozenset({Role.PortalAdministrator, Role.PortalUser}),
+    readers=PORTAL,
     fixture=records(
-        "BackupServers",
-        BackupServer,
         "Id Name Description Port Version",
         defaults={"Description": ""},
     ),
@@ -99,10 +99,9 @@ KIND = Kind(
     query_order=3,
 )
 FAMILY = Family(
-    kind=KIND,
-    path=PATH,
-    list_name="BackupServers",
-    values=values,
+    KIND,
+    PATH,
+    values,
     ups=ups,
     down=Down("LogonSession", 0),
     generates=generation_part(generate_servers),

@@ -7,13 +7,13 @@ from typing import Any
 
 from mock_em.generator_billing import generate_plans
 from mock_em.model.access import Access
-from mock_em.model.entities import CloudHardwarePlan, PlanStorage, Platform, Role
+from mock_em.model.entities import CloudHardwarePlan, PlanStorage, Platform
 from mock_em.model.fixture_records import records
-from mock_em.model.kinds import ForeignKey, Kind
+from mock_em.model.kinds import ON_SERVER, PORTAL, Kind
 from mock_em.model.world import World
-from mock_em.resources.backup_servers import server_up
+from mock_em.resources.backup_servers import up_to_server
 from mock_em.resources.family import Down, Family, Generates
-from mock_em.wire.links import Hrefs, Link
+from mock_em.wire.links import Hrefs
 from mock_em.wire.template import TEMPLATES, Node
 
 
@@ -69,22 +69,12 @@ def values(h: Hrefs, world: World, plan: CloudHardwarePlan, access: Access) -> d
     }
 
 
-def ups(h: Hrefs, world: World, plan: CloudHardwarePlan, access: Access) -> list[Link]:
-    """Up to the backup server the plan was made on."""
-    return server_up(h, world, plan.backup_server_id, access)
-
-
 KIND = Kind(
-    "CloudHardwarePlan",
     CloudHardwarePlan,
-    what="Cloud hardware plan",
-    plural="cloud hardware plans",
     noun="hardware plan",
-    keys=(ForeignKey("backup_server_id", "BackupServer"),),
-    readers=frozenset({Role.PortalAdministrator, Role.PortalUser}),
+    keys=(ON_SERVER,),
+    readers=PORTAL,
     fixture=records(
-        "CloudHardwarePlans",
-        CloudHardwarePlan,
         "Id Name BackupServerId Platform Description ProcessorUsageLimitMhz=processor_limit_mhz"
         " MemoryUsageLimitMb=memory_limit_mb HypervisorHostRef=host_ref ParentName Storages NetworkId"
         " CountWithInternet=networks_with_internet CountWithoutInternet=networks_without_internet",
@@ -93,11 +83,10 @@ KIND = Kind(
 )
 
 FAMILY = Family(
-    kind=KIND,
-    path="/cloud/hardwarePlans",
-    list_name="CloudHardwarePlans",
-    values=values,
-    ups=ups,
+    KIND,
+    "/cloud/hardwarePlans",
+    values,
+    ups=up_to_server,
     down=Down("CloudConnectService", 2),
     generates=Generates(generate_plans),
 )

@@ -12,12 +12,12 @@ from mock_em.model.access import Access, NotFound
 from mock_em.model.entities import CloudReplica, CloudTenant, Platform, ReplicaSchedule, Vm
 from mock_em.model.fixture_records import records
 from mock_em.model.ids import guid
-from mock_em.model.kinds import ForeignKey, Kind
+from mock_em.model.kinds import OF_TENANT, ON_SERVER, Kind
 from mock_em.model.query_columns import enum_field, own_uid_field, query_for, ranked, string_field
 from mock_em.model.query_columns import text as text_column
 from mock_em.model.query_fields import QueryType
 from mock_em.model.world import World
-from mock_em.resources.backup_servers import server_up
+from mock_em.resources.backup_servers import up_to_server
 from mock_em.resources.family import (
     BadEdit,
     Down,
@@ -50,11 +50,6 @@ POINTS = SubCollection(
 def values(h: Hrefs, world: World, replica: CloudReplica, access: Access) -> dict[str, Any]:
     """The entity's own fields (without the schema's `<Ref>`, as real servers, em-api.md §11)."""
     return {"Platform": replica.platform.value}
-
-
-def ups(h: Hrefs, world: World, replica: CloudReplica, access: Access) -> list[Link]:
-    """Up to its backup server."""
-    return server_up(h, world, replica.backup_server_id, access)
 
 
 def downs(h: Hrefs, world: World, replica: CloudReplica, access: Access) -> list[Link]:
@@ -106,16 +101,11 @@ def build(manager: EnterpriseManager, body: NewReplica) -> CloudReplica:
 
 
 def control_json(replica: CloudReplica) -> dict[str, Any]:
-    """A job as the control plane shows it: its VMs by name."""
-    return {
-        "Id": str(replica.id),
-        "Name": replica.name,
-        "TenantId": str(replica.tenant_id),
-        "BackupServerId": str(replica.backup_server_id),
-        "Platform": replica.platform.value,
-        "Retention": replica.retention,
-        "Vms": [v.name for v in replica.vms],
-    }
+    """A job as the control plane shows it: its fixture form without the schedule, its VMs by name."""
+    shown = KIND.section.dump(replica)
+    del shown["Schedule"]
+    shown["Vms"] = [v.name for v in replica.vms]
+    return shown
 
 
 def add_vm(manager: EnterpriseManager, replica_id: UUID, sent: str, body: NewVm | None, _: dict[str, str]) -> dict:
@@ -216,16 +206,11 @@ def query(kind: Kind) -> QueryType:
 
 
 KIND = Kind(
-    "CloudReplica",
     CloudReplica,
-    what="Cloud replica",
-    plural="cloud replicas",
     noun="replica",
-    keys=(ForeignKey("tenant_id", "CloudTenant"), ForeignKey("backup_server_id", "BackupServer")),
+    keys=(OF_TENANT, ON_SERVER),
     tenant_key="tenant_id",
     fixture=records(
-        "CloudReplicas",
-        CloudReplica,
         "Id Name TenantId BackupServerId Platform Retention Schedule Vms",
     ),
     query=query,
@@ -233,11 +218,10 @@ KIND = Kind(
 )
 
 FAMILY = Family(
-    kind=KIND,
-    path=PATH,
-    list_name="CloudReplicas",
-    values=values,
-    ups=ups,
+    KIND,
+    PATH,
+    values,
+    ups=up_to_server,
     downs=downs,
     subs=(POINTS,),
     down=Down("CloudConnectService", 6),

@@ -12,10 +12,10 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field
 
 from mock_em.model.access import Access
-from mock_em.model.entities import CloudTenant, Role
+from mock_em.model.entities import CloudTenant
 from mock_em.model.fixture_records import records
 from mock_em.model.ids import guid
-from mock_em.model.kinds import ForeignKey, Kind
+from mock_em.model.kinds import ON_SERVER, PORTAL, Kind
 from mock_em.model.query_columns import (
     constant,
     enum_field,
@@ -31,7 +31,7 @@ from mock_em.model.query_fields import Field as QueryField
 from mock_em.model.query_fields import Kind as FieldKind
 from mock_em.model.query_fields import QueryType
 from mock_em.model.world import World
-from mock_em.resources.backup_servers import server_up
+from mock_em.resources.backup_servers import up_to_server
 from mock_em.resources.family import BadEdit, Down, Edits, Family, Generates, guid_of
 from mock_em.resources.tenant import NESTED
 from mock_em.resources.tenant.nested import list_href, node
@@ -68,11 +68,6 @@ def values(h: Hrefs, world: World, tenant: CloudTenant, access: Access) -> dict[
         "BackupCount": tenant.backup_count,
         "ReplicaCount": world.tenant_replica_count(tenant.id),
     }
-
-
-def ups(h: Hrefs, world: World, tenant: CloudTenant, access: Access) -> list[Link]:
-    """Up to its backup server."""
-    return server_up(h, world, tenant.backup_server_id, access)
 
 
 def nested_in_tenant(h: Hrefs, world: World, tenant: CloudTenant, access: Access, segment: str) -> list[Node]:
@@ -243,17 +238,12 @@ def query(kind: Kind) -> QueryType:
 
 
 KIND = Kind(
-    "CloudTenant",
     CloudTenant,
-    what="Cloud tenant",
-    plural="cloud tenants",
     noun="tenant",
-    keys=(ForeignKey("backup_server_id", "BackupServer"),),
-    readers=frozenset({Role.PortalAdministrator, Role.PortalUser}),
+    keys=(ON_SERVER,),
+    readers=PORTAL,
     tenant_key="id",
     fixture=records(
-        "CloudTenants",
-        CloudTenant,
         "Id Name BackupServerId Username Password Description Enabled LeaseExpirationDate=lease_expiration LastResult"
         " LastActive ThrottlingEnabled ThrottlingSpeedLimit ThrottlingSpeedUnit PublicIpCount BackupCount",
     ),
@@ -262,11 +252,10 @@ KIND = Kind(
 )
 
 FAMILY = Family(
-    kind=KIND,
-    path="/cloud/tenants",
-    list_name="CloudTenants",
-    values=values,
-    ups=ups,
+    KIND,
+    "/cloud/tenants",
+    values,
+    ups=up_to_server,
     entity_downs=downs,
     down=Down("CloudConnectService", 1),
     edits=EDITS,

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict
 from mock_em.model.access import Access, NotFound, visible
 from mock_em.model.entities import CloudVmReplicaPoint, PointState, PointType
 from mock_em.model.fixture_records import records
-from mock_em.model.fixture_values import format_time, parse_time
+from mock_em.model.fixture_values import parse_time
 from mock_em.model.ids import guid
 from mock_em.model.kinds import ForeignKey, Kind
 from mock_em.model.query_columns import enum_field, own_uid_field, query_for, ranked, string_field, uid_field, via
@@ -115,16 +115,11 @@ def apply(body: PointChange) -> Callable[[CloudVmReplicaPoint], None]:
 
 
 def control_json(point: CloudVmReplicaPoint) -> dict[str, Any]:
-    """A point as the control plane shows it."""
-    return {
-        "Id": str(point.id),
-        "Name": point.name,
-        "ReplicaId": str(point.replica_id),
-        "VmName": point.vm_name,
-        "CreationTimeUTC": format_time(point.creation_time),
-        "PointType": point.point_type.value,
-        "State": point.state.value,
-    }
+    """A point as the control plane shows it: its fixture form with its `Name` (`srvNN@time`) and
+    without the display name."""
+    shown = KIND.section.dump(point)
+    del shown["VmDisplayName"]
+    return {"Id": shown.pop("Id"), "Name": point.name, **shown}
 
 
 EDITS = Edits("points", new=NewPoint, build=build, json=control_json, change=PointChange, apply=apply)
@@ -203,16 +198,11 @@ def query(kind: Kind) -> QueryType:
 
 
 KIND = Kind(
-    "CloudVmReplicaPoint",
     CloudVmReplicaPoint,
-    what="Cloud VM replica point",
-    plural="cloud VM replica points",
     noun="point",
     keys=(ForeignKey("replica_id", "CloudReplica"),),
     tenant_key="replica_id",
     fixture=records(
-        "CloudVmReplicaPoints",
-        CloudVmReplicaPoint,
         "Id ReplicaId VmName VmDisplayName CreationTimeUTC=creation_time PointType State",
     ),
     query=query,
@@ -220,11 +210,10 @@ KIND = Kind(
 )
 
 FAMILY = Family(
-    kind=KIND,
-    path="/cloud/vmReplicaPoints",
-    list_name="CloudVmReplicaPoints",
+    KIND,
+    "/cloud/vmReplicaPoints",
+    values,
     in_list="CloudVmReplicaPointInList",  # the schema names its list items `<CloudReplica>` (em-api.md §4)
-    values=values,
     ups=ups,
     down=Down("CloudConnectService", 5),
     fragments=True,

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 from uuid import UUID
 
 from mock_em.model.kinds import Kind
@@ -146,13 +146,33 @@ def generation_part(part: Callable[[Generation], None]) -> Generates:
     return Generates(part)
 
 
+class OfKind:
+    """What a family and a tenant's nested resources share: they go by their kind's name, and
+    the element names they leave empty are that name with a suffix (`SUFFIXES`: a list of
+    `CloudReplica` is `CloudReplicas`), as the vendor names most of them."""
+
+    __slots__ = ()
+    kind: Kind
+    SUFFIXES: ClassVar[dict[str, str]] = {"list_name": "s"}
+
+    def __post_init__(self) -> None:
+        for attr, suffix in self.SUFFIXES.items():
+            if not getattr(self, attr):
+                object.__setattr__(self, attr, self.kind.name + suffix)
+
+    @property
+    def name(self) -> str:
+        """The vendor's type name (`CloudReplica`)."""
+        return self.kind.name
+
+
 @dataclass(frozen=True, slots=True)
-class Family:
+class Family(OfKind):
     """One vendor resource family.
 
     * `kind`: the model's declaration (type, store, foreign keys, readers, tenant path);
     * `path`: the collection's path under `/api` (`/cloud/replicas`); items are `{path}/{id}`;
-    * `list_name`: the entity list element (`CloudReplicas`), whose template is in
+    * `list_name`: the entity list element (`CloudReplicas`: the kind's plural by default), whose template is in
       `resources/templates`, as are the entity templates (`kind.name`, and `in_list` where the
       vendor names a list's items otherwise);
     * `values`: the entity's own fields, by template hole;
@@ -168,8 +188,8 @@ class Family:
 
     kind: Kind
     path: str
-    list_name: str
     values: Values
+    list_name: str = ""  # the kind's name in the plural unless the vendor says otherwise
     ups: LinkSet = no_links
     downs: LinkSet = no_links
     entity_downs: LinkSet = no_links  # Down links only the entity form carries (a tenant's resources)
@@ -179,11 +199,6 @@ class Family:
     fragments: bool = False
     edits: Edits | None = None
     generates: Generates | None = None
-
-    @property
-    def name(self) -> str:
-        """The vendor's type name (`CloudReplica`)."""
-        return self.kind.name
 
     @property
     def reference_type(self) -> str:

@@ -49,13 +49,13 @@ def test_the_edited_families_are_the_cloud_connect_ones_in_registry_order() -> N
 def test_every_edited_family_shows_one_object_as_its_answers_do(client: TestClient, family: Any) -> None:
     """`GET /mock/world/{segment}/{id}` is the object's control JSON; unknown and bad ids are a 404
     and a 400 in the words of DELETE."""
-    section = family.kind.fixture.name
+    section = family.kind.section.name
     first = world(client)[section][0]
     base = f"/mock/world/{family.edits.segment}"
     shown = client.get(f"{base}/{first['Id']}")
     assert shown.status_code == 200, shown.text
     assert shown.json()["Id"] == first["Id"]
-    assert shown.json() == family.edits.json(family.kind.fixture.load(first))
+    assert shown.json() == family.edits.json(family.kind.section.load(first))
     missing = client.get(f"{base}/{MISSING}")
     assert missing.status_code == 404
     assert missing.json()["Message"] == f"{family.kind.what} {MISSING} was not found"

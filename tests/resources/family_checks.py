@@ -141,7 +141,7 @@ def check_tenants_see_their_own(client: EmClient, family: Family, readable: bool
 def check_fixture_round_trip(client: EmClient, family: Family) -> None:
     """Every object of the world goes through its fixture section as JSON and comes back equal;
     the section's objects are those the collection lists."""
-    section = family.kind.fixture
+    section = family.kind.section
     assert section is not None, f"{family.name} has no fixture section"
     objects = list(client.em.world.all(family.name).values())
     dumped = json.loads(json.dumps([section.dump(o) for o in objects]))

@@ -164,7 +164,7 @@ def test_paths_match_in_any_case(roles: EmClient) -> None:
 def test_fixture_round_trip(roles: EmClient) -> None:
     """Every resource goes through the `CloudTenantResources` fixture section and comes back
     equal; a section whose quota is not positive is refused."""
-    section = KIND.fixture
+    section = KIND.section
     assert section is not None
     objects = list(roles.em.world.all(KIND.name).values())
     dumped = json.loads(json.dumps([section.dump(o) for o in objects]))

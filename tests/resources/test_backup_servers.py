@@ -68,5 +68,5 @@ def test_tenants_may_not_read_them(seed: EmClient) -> None:
 
 def test_fixture_section_round_trips(seed_client: EmClient) -> None:
     """`BackupServers` in a fixture: each server as JSON and back."""
-    assert FAMILY.kind.fixture is not None and FAMILY.kind.fixture.name == "BackupServers"
+    assert FAMILY.kind.section is not None and FAMILY.kind.section.name == "BackupServers"
     check_fixture_round_trip(seed_client, FAMILY)

@@ -84,5 +84,5 @@ def test_a_tenant_sees_only_its_own(seed: EmClient) -> None:
 
 def test_fixture_section_round_trips(seed_client: EmClient) -> None:
     """`CloudReplicas` in a fixture: each job, with its schedule and VMs, as JSON and back."""
-    assert FAMILY.kind.fixture is not None and FAMILY.kind.fixture.name == "CloudReplicas"
+    assert FAMILY.kind.section is not None and FAMILY.kind.section.name == "CloudReplicas"
     check_fixture_round_trip(seed_client, FAMILY)

@@ -91,7 +91,7 @@ def test_tenants_may_not_read_them(seed: EmClient) -> None:
 
 def test_fixture_section_round_trips(seed_client: EmClient) -> None:
     """`CloudTenants` in a fixture: each tenant, with its credentials, as JSON and back."""
-    assert FAMILY.kind.fixture is not None and FAMILY.kind.fixture.name == "CloudTenants"
+    assert FAMILY.kind.section is not None and FAMILY.kind.section.name == "CloudTenants"
     check_fixture_round_trip(seed_client, FAMILY)
-    dumped = FAMILY.kind.fixture.dump(next(iter(seed_client.em.world.tenants.values())))
+    dumped = FAMILY.kind.section.dump(next(iter(seed_client.em.world.tenants.values())))
     assert {"Username", "Password"} <= set(dumped)

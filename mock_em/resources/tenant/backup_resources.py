@@ -7,9 +7,9 @@ from __future__ import annotations
 from typing import Any
 
 from mock_em.model.access import Access
-from mock_em.model.entities import CloudTenantResource, Role
+from mock_em.model.entities import CloudTenantResource
 from mock_em.model.fixture_records import records
-from mock_em.model.kinds import ForeignKey, Kind
+from mock_em.model.kinds import OF_TENANT, PORTAL_AND_TENANTS, Kind
 from mock_em.model.world import World
 from mock_em.resources.tenant.nested import Nested
 from mock_em.wire.links import Hrefs, uid
@@ -35,17 +35,12 @@ def positive_quota(resource: CloudTenantResource) -> None:
 
 
 KIND = Kind(
-    "CloudTenantResource",
     CloudTenantResource,
-    what="Cloud tenant resource",
-    plural="cloud tenant resources",
     noun="backup resource",
-    keys=(ForeignKey("tenant_id", "CloudTenant"),),
-    readers=frozenset({Role.PortalAdministrator, Role.PortalUser, Role.CloudTenant}),
+    keys=(OF_TENANT,),
+    readers=PORTAL_AND_TENANTS,
     tenant_key="tenant_id",
     fixture=records(
-        "CloudTenantResources",
-        CloudTenantResource,
         "Id TenantId RepositoryId DisplayName=repository_name Quota=quota_mb WanAcceleratorId"
         " UsedQuota=used_quota_mb FillOffset=fill_offset_mb",
         defaults={"Quota": 0},
@@ -53,10 +48,4 @@ KIND = Kind(
     ),
 )
 
-NESTED = Nested(
-    kind=KIND,
-    segment="resources",
-    list_name="CloudTenantResources",
-    in_tenant="CloudTenantResourceInTenant",
-    values=values,
-)
+NESTED = Nested(KIND, "resources", values)

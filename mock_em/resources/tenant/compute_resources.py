@@ -8,9 +8,9 @@ from typing import Any
 
 from mock_em.model.access import Access
 from mock_em.model.compute import compute_stats
-from mock_em.model.entities import CloudTenantComputeResource, Role
+from mock_em.model.entities import CloudTenantComputeResource
 from mock_em.model.fixture_records import records
-from mock_em.model.kinds import ForeignKey, Kind
+from mock_em.model.kinds import OF_TENANT, PORTAL_AND_TENANTS, ForeignKey, Kind
 from mock_em.model.world import World
 from mock_em.resources.tenant.nested import Nested
 from mock_em.wire.links import Hrefs, uid
@@ -45,26 +45,15 @@ def values(h: Hrefs, world: World, compute: CloudTenantComputeResource, access: 
 
 
 KIND = Kind(
-    "CloudTenantComputeResource",
     CloudTenantComputeResource,
-    what="Cloud tenant compute resource",
-    plural="cloud tenant compute resources",
     noun="compute resource",
-    keys=(ForeignKey("tenant_id", "CloudTenant"), ForeignKey("plan_id", "CloudHardwarePlan")),
-    readers=frozenset({Role.PortalAdministrator, Role.PortalUser, Role.CloudTenant}),
+    keys=(OF_TENANT, ForeignKey("plan_id", "CloudHardwarePlan")),
+    readers=PORTAL_AND_TENANTS,
     tenant_key="tenant_id",
     fixture=records(
-        "CloudTenantComputeResources",
-        CloudTenantComputeResource,
         "Id TenantId CloudHardwarePlanId=plan_id UseNetworkFailoverResources=use_network_failover ProductionNetwork"
         " WanAcceleratorId",
     ),
 )
 
-NESTED = Nested(
-    kind=KIND,
-    segment="computeResources",
-    list_name="CloudTenantComputeResources",
-    in_tenant="CloudTenantComputeResourceInTenant",
-    values=values,
-)
+NESTED = Nested(KIND, "computeResources", values)

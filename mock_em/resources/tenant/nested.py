@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from mock_em.model.kinds import Kind
+from mock_em.resources.family import OfKind
 
 if TYPE_CHECKING:
     from mock_em.model.access import Access
@@ -28,27 +29,24 @@ PARENT_PATH = "/cloud/tenants"
 
 
 @dataclass(frozen=True, slots=True)
-class Nested:
+class Nested(OfKind):
     """One kind of a tenant's nested resources.
 
     * `kind`: the model's declaration (its tenant key names the tenant);
     * `segment`: the path segment under a tenant (`resources`);
-    * `list_name`: the list element (`CloudTenantResources`), whose template is in
+    * `list_name`: the list element (`CloudTenantResources`, by default the kind's plural), whose template is in
       `resources/templates` beside the item's (`kind.name`) and the item as the tenant's entity
-      holds it (`in_tenant`: no links there, as EM writes it);
+      holds it (`in_tenant`, by default `…InTenant`: no links there, as EM writes it);
     * `values`: the item's own fields, by template hole (`Href`, `Type`, `Links` are filled here).
     """
 
     kind: Kind
     segment: str
-    list_name: str
-    in_tenant: str
     values: Values
+    list_name: str = ""
+    in_tenant: str = ""
 
-    @property
-    def name(self) -> str:
-        """The vendor's type name (`CloudTenantResource`)."""
-        return self.kind.name
+    SUFFIXES: ClassVar[dict[str, str]] = {"list_name": "s", "in_tenant": "InTenant"}
 
     @property
     def list_path(self) -> str:
