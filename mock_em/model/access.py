@@ -6,8 +6,9 @@ Two rules, both read from the kinds' declarations (`mock_em.model.kinds`):
 * a role may read a kind or not at all (`Kind.readers`): a Restore Operator reads restore points
   and the replicas they belong to, never the provider's configuration (403, `Forbidden`);
 * a Cloud Connect tenant sees only what leads to itself through the kinds' foreign keys
-  (`Kind.tenant_key`), and learns nothing of other tenants: another tenant's id is simply not
-  found (404, `NotFound`).
+  (`Kind.tenant_key`), or the provider's objects its own objects name (`Kind.shared_through`: the
+  hardware plans it subscribes to), and learns nothing of other tenants: another tenant's id is
+  simply not found (404, `NotFound`).
 """
 
 from __future__ import annotations
@@ -72,6 +73,8 @@ def tenant_ids(world: World, what: Kind, tenant_id: UUID) -> set[UUID] | None:
     the foreign keys (a million points need one set of replica ids, not a million walks); None
     when every object of the kind belongs to no tenant."""
     key = what.tenant_key
+    if what.shared_through is not None:
+        return _shared_ids(world, what.shared_through, tenant_id)
     if key is None:
         return None
     objects = world.all(what.name)
@@ -84,6 +87,14 @@ def tenant_ids(world: World, what: Kind, tenant_id: UUID) -> set[UUID] | None:
     return {o.id for o in objects.values() if getattr(o, key) in parents}
 
 
+def _shared_ids(world: World, through: tuple[str, str], tenant_id: UUID) -> set[UUID]:
+    """The ids that a tenant's own objects of the kind `through` names hold in its attribute."""
+    name, attr = through
+    own = tenant_ids(world, kind(name), tenant_id) or set()
+    objects = world.all(name)
+    return {getattr(objects[i], attr) for i in own}
+
+
 def visible(world: World, what: Kind, access: Access, objects: Iterable[Any] | None = None) -> list[Any]:
     """The objects of a kind (or those of `objects`) the caller sees, in store order; Forbidden for
     a role that may not read the kind."""
@@ -92,6 +103,9 @@ def visible(world: World, what: Kind, access: Access, objects: Iterable[Any] | N
     tenant_id, key = access.tenant_id, what.tenant_key
     if tenant_id is None:
         return list(items)
+    if what.shared_through is not None:
+        shared = _shared_ids(world, what.shared_through, tenant_id)
+        return [o for o in items if o.id in shared]
     if key is None:
         return []
     if key == "id":
@@ -111,13 +125,20 @@ def sees(world: World, what: Kind, access: Access, obj: Any) -> bool:
     """Whether the caller sees this one object (its role may read the kind)."""
     if not access.reads(what):
         return False
-    if access.tenant_id is None:
-        return True
-    return owner(world, what, obj) == access.tenant_id
+    return access.tenant_id is None or belongs_to(world, what, obj, access.tenant_id)
+
+
+def belongs_to(world: World, what: Kind, obj: Any, tenant_id: UUID) -> bool:
+    """Whether a tenant sees this object: it leads to the tenant, or the tenant's own objects name
+    it (`Kind.shared_through`)."""
+    if what.shared_through is not None:
+        return obj.id in _shared_ids(world, what.shared_through, tenant_id)
+    return owner(world, what, obj) == tenant_id
 
 
 def owner(world: World, what: Kind, obj: Any) -> UUID | None:
-    """The tenant an object belongs to, following its foreign keys; None for provider objects."""
+    """The tenant an object belongs to, following its foreign keys; None for provider objects
+    (those that tenants share too)."""
     key = what.tenant_key
     while key is not None:
         if key == "id":

@@ -53,6 +53,9 @@ class Kind:
     may read the kind (None: every role). `tenant_key` is how an object leads to the Cloud
     Connect tenant it belongs to: `"id"` for a tenant itself, a foreign key's attribute (followed
     through its target kind's own `tenant_key`), or None for provider objects no tenant sees.
+    `shared_through` names a tenant's own kind and its attribute that names objects of this kind:
+    a provider object that many tenants use (a hardware plan, through the compute resources that
+    subscribe to it) is seen by each of them, and by no other tenant.
     `fixture` is its section of a fixture file (`CloudReplicas`, the name's plural); `query`
     builds its type in the query service (from the kind, whose readers and tenant path decide
     what a caller may query), `query_order` is where the query service lists it (the vendor's
@@ -64,6 +67,7 @@ class Kind:
     keys: tuple[ForeignKey, ...] = ()
     readers: frozenset[Role] | None = None
     tenant_key: str | None = None
+    shared_through: tuple[str, str] | None = None
     fixture: Records | None = None
     query: Callable[[Kind], QueryType] | None = None
     query_order: int = 0

@@ -9,7 +9,7 @@ from mock_em.generator_billing import generate_plans
 from mock_em.model.access import Access
 from mock_em.model.entities import CloudHardwarePlan, PlanStorage, Platform
 from mock_em.model.fixture_records import records
-from mock_em.model.kinds import ON_SERVER, PORTAL, Kind
+from mock_em.model.kinds import ON_SERVER, PORTAL_AND_TENANTS, Kind
 from mock_em.model.world import World
 from mock_em.resources.backup_servers import up_to_server
 from mock_em.resources.family import Down, Family, Generates
@@ -73,7 +73,8 @@ KIND = Kind(
     CloudHardwarePlan,
     noun="hardware plan",
     keys=(ON_SERVER,),
-    readers=PORTAL,
+    readers=PORTAL_AND_TENANTS,
+    shared_through=("CloudTenantComputeResource", "plan_id"),
     fixture=records(
         "Id Name BackupServerId Platform Description ProcessorUsageLimitMhz=processor_limit_mhz"
         " MemoryUsageLimitMb=memory_limit_mb HypervisorHostRef=host_ref ParentName Storages NetworkId"
@@ -87,6 +88,6 @@ FAMILY = Family(
     "/cloud/hardwarePlans",
     values,
     ups=up_to_server,
-    down=Down("CloudConnectService", 2),
+    down=Down("CloudConnectService", 2, tenants=False),
     generates=Generates(generate_plans),
 )

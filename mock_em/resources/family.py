@@ -49,10 +49,13 @@ class SubCollection:
 @dataclass(frozen=True, slots=True)
 class Down:
     """Where a family's collections are linked from: `LogonSession` or `CloudConnectService`
-    (`/api/cloud`), at which position among that document's family links."""
+    (`/api/cloud`), at which position among that document's family links; `tenants`: whether a
+    tenant's session is offered the link where it may read the family (EM's tenant `/cloud`
+    links only its replicas, their points and its failover plans)."""
 
     document: str
     position: int
+    tenants: bool = True
 
 
 # -- control-plane edits (`/mock/world/{segment}`, built by `mock_em.control.edits`) ----------------

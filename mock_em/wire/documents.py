@@ -83,7 +83,11 @@ def logon_session_links(h: links.Hrefs, session_id: UUID, access: Access) -> lis
 
 def cloud_service(h: links.Hrefs, session_id: UUID, access: Access) -> Node:
     """`GET /api/cloud`: Up the caller's session, Down each collection it may read in both forms."""
-    families = [f for f in registry.linked_from("CloudConnectService") if access.reads(f.kind)]
+    families = [
+        f
+        for f in registry.linked_from("CloudConnectService")
+        if access.reads(f.kind) and (f.down is None or f.down.tenants or not access.is_tenant)
+    ]
     found = [links.Link("Up", "LogonSession", h.logon_session(session_id))]
     found += [links.Link("Down", f"{f.reference_type}List", h.collection(f.path)) for f in families]
     found += [links.Link("Down", f"{f.name}List", h.collection(f.path, True)) for f in families]

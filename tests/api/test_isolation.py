@@ -17,7 +17,7 @@ from lxml import etree
 from xmlutil import API, UNKNOWN_GUID, assert_error, body, hrefs, links, parse, q, text
 
 from mock_em import registry
-from mock_em.model.access import Access, owner
+from mock_em.model.access import Access, belongs_to, owner
 from mock_em.model.entities import CloudTenant, Role
 from mock_em.model.fixture import load_world
 from mock_em.settings import Settings
@@ -406,7 +406,7 @@ def test_every_tenant_sees_exactly_its_model_objects(
                 if f in PROVIDER_FAMILIES:
                     assert response.status_code == 403, f.path
                     continue
-                own = {str(o.id) for o in world.all(f.name).values() if owner(world, f.kind, o) == tenant.id}
+                own = {str(o.id) for o in world.all(f.name).values() if belongs_to(world, f.kind, o, tenant.id)}
                 assert {r["UID"].rsplit(":", 1)[-1] for r in response.json()["Refs"]} == own, f.path
     finally:
         client.close()

@@ -12,7 +12,7 @@ from conftest import SEED_FIXTURE, EmClient, make_client
 from lxml import etree
 from xmlutil import API, assert_error, body, child_names, children, links, local, logon
 
-from mock_em.model.access import Access, owner
+from mock_em.model.access import Access, belongs_to
 from mock_em.model.entities import Role
 from mock_em.resources.family import Family
 from mock_em.settings import Settings
@@ -129,9 +129,10 @@ def check_tenants_see_their_own(client: EmClient, family: Family, readable: bool
             assert_error(response, 403, "Forbidden")
             continue
         shown = {str(r.get("UID")) for r in body(response, 200, "EntityReferences")}
-        own = {uid(family, o.id) for o in world.all(family.name).values() if owner(world, family.kind, o) == tenant.id}
+        objects = world.all(family.name).values()
+        own = {uid(family, o.id) for o in objects if belongs_to(world, family.kind, o, tenant.id)}
         assert shown == own, tenant.name
-        others = [o.id for o in world.all(family.name).values() if owner(world, family.kind, o) != tenant.id]
+        others = [o.id for o in objects if not belongs_to(world, family.kind, o, tenant.id)]
         for object_id in others[:2]:
             assert_error(client.get_as(token, f"/api{family.path}/{object_id}"), 404, "NotFound")
         seen[tenant.name] = shown

@@ -21,6 +21,8 @@ from resources.family_checks import (
     check_readers,
     check_tenants_see_their_own,
     entity_of,
+    tenant_token,
+    uid,
 )
 
 FAMILY = family("CloudHardwarePlan")
@@ -91,10 +93,23 @@ def test_readers(roles: EmClient) -> None:
     check_readers(roles, FAMILY, forbidden={Role.RestoreOperator})
 
 
-def test_tenants_may_not_list_the_providers_plans(roles: EmClient) -> None:
-    """A tenant's logon gets a 403 on the provider's plans (it sees its own subscriptions under
-    its compute resources)."""
-    check_tenants_see_their_own(roles, FAMILY, readable=False)
+def test_tenants_see_the_plans_they_subscribe_to(roles: EmClient) -> None:
+    """A tenant's logon reads exactly the plans its compute resources subscribe to, list and item,
+    and another tenant's plan is not found; its `/api/cloud` still does not link the plans (EM's
+    tenant document links only replicas, their points and failover plans)."""
+    world = roles.em.world
+    seen = check_tenants_see_their_own(roles, FAMILY, readable=True)
+    computes, tenants = world.all("CloudTenantComputeResource").values(), world.tenants.values()
+    subscribed = {t.name: {uid(FAMILY, c.plan_id) for c in computes if c.tenant_id == t.id} for t in tenants}
+    assert seen == subscribed
+    assert any(seen.values()), "the seed world has a subscribed tenant"
+    tenant = next(t for t in world.tenants.values() if subscribed[t.name])
+    token = tenant_token(roles, tenant.username, tenant.password)
+    hrefs = [li.Href for li in links(body(roles.get_as(token, "/api/cloud"), 200, "CloudConnectService"))]
+    assert not any("/cloud/hardwarePlans" in h for h in hrefs)
+    plan_id = next(c.plan_id for c in computes if c.tenant_id == tenant.id)
+    entity = body(roles.get_as(token, f"/api/cloud/hardwarePlans/{plan_id}?format=Entity"), 200, "CloudHardwarePlan")
+    assert [li.Rel for li in links(entity)] == ["Alternate"]  # no Up to a backup server it may not read
 
 
 def test_fixture_section_round_trips(client: EmClient) -> None:
