@@ -79,8 +79,7 @@ def _sub(route: FamilyRoute) -> Body:
     def body(ask: Ask, object_id: str) -> Doc:
         world, access = ask.em.world, ask.who.access
         parent = find(world, family.kind, access, parse_id(object_id, family.kind.what))
-        mine = [o for o in world.all(listed.name).values() if getattr(o, sub.key) == parent.id]
-        return listing(ask, listed, visible(world, listed.kind, access, mine))
+        return listing(ask, listed, visible(world, listed.kind, access, sub.members(world, parent.id)))
 
     body.__doc__ = f"The {listed.kind.plural} of one {family.kind.noun}."
     return body

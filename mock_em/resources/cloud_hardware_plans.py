@@ -12,8 +12,8 @@ from mock_em.model.fixture_records import records
 from mock_em.model.kinds import ON_SERVER, PORTAL_AND_TENANTS, Kind
 from mock_em.model.world import World
 from mock_em.resources.backup_servers import up_to_server
-from mock_em.resources.family import Down, Family, Generates
-from mock_em.wire.links import Hrefs
+from mock_em.resources.family import Down, Family, Generates, SubCollection
+from mock_em.wire.links import Hrefs, Link
 from mock_em.wire.template import TEMPLATES, Node
 
 
@@ -69,6 +69,18 @@ def values(h: Hrefs, world: World, plan: CloudHardwarePlan, access: Access) -> d
     }
 
 
+PATH = "/cloud/hardwarePlans"
+TENANTS = SubCollection("tenants", "CloudTenant", "plan_id", through=("CloudTenantComputeResource", "tenant_id"))
+
+
+def downs(h: Hrefs, world: World, plan: CloudHardwarePlan, access: Access) -> list[Link]:
+    """Down to the tenants subscribed, from the entity, for callers who may read tenants (EM names
+    the link after the plan)."""
+    if not access.reads("CloudTenant"):
+        return []
+    return [Link("Down", "CloudTenantReference", h.sub(PATH, plan.id, TENANTS.segment), plan.name)]
+
+
 KIND = Kind(
     CloudHardwarePlan,
     noun="hardware plan",
@@ -85,9 +97,11 @@ KIND = Kind(
 
 FAMILY = Family(
     KIND,
-    "/cloud/hardwarePlans",
+    PATH,
     values,
     ups=up_to_server,
+    entity_downs=downs,
+    subs=(TENANTS,),
     down=Down("CloudConnectService", 2, tenants=False),
     generates=Generates(generate_plans),
 )

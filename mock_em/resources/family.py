@@ -37,13 +37,26 @@ def no_links(h: Hrefs, world: World, obj: Any, access: Access) -> list[Link]:
 @dataclass(frozen=True, slots=True)
 class SubCollection:
     """`{item}/{segment}`: the objects of another family whose foreign key `key` names the item
-    (a replica's `vmReplicaPoints`). `aliases` are further path templates serving the same list,
-    with `{id}` for the item's id (where an older API kept it)."""
+    (a replica's `vmReplicaPoints`), or, with `through` (a kind and its attribute naming the listed
+    objects), those that the objects of that kind whose `key` names the item name in turn (a
+    hardware plan's `tenants`: the tenants of the compute resources that subscribe to it).
+    `aliases` are further path templates serving the same list, with `{id}` for the item's id
+    (where an older API kept it)."""
 
     segment: str
     family: str  # the listed family's kind name
     key: str
     aliases: tuple[str, ...] = ()
+    through: tuple[str, str] | None = None
+
+    def members(self, world: World, item_id: UUID) -> list[Any]:
+        """The listed family's objects under one item, in store order."""
+        objects = world.all(self.family).values()
+        if self.through is None:
+            return [o for o in objects if getattr(o, self.key) == item_id]
+        name, attr = self.through
+        named = {getattr(o, attr) for o in world.all(name).values() if getattr(o, self.key) == item_id}
+        return [o for o in objects if o.id in named]
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,6 +5,7 @@ configuration (403), and no link offered to a role leads to a 403."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from uuid import UUID
 
 import pytest
 from conftest import SEED_FIXTURE, EmClient, make_client
@@ -39,7 +40,7 @@ def listed_count(route: FamilyRoute, object_id: str) -> int:
     objects = SEED_WORLD.all(route.listed.name).values()
     if route.sub is None:
         return len(objects)
-    return sum(1 for o in objects if str(getattr(o, route.sub.key)) == object_id)
+    return len(route.sub.members(SEED_WORLD, UUID(object_id)))
 
 
 def operator_reads(route: FamilyRoute) -> bool:

@@ -4,6 +4,7 @@ limits, platform details with each storage's quota, and who may read them."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from conftest import EmClient, make_client
@@ -124,3 +125,59 @@ def test_linked_from_the_cloud_service_in_the_vendors_order(client: EmClient) ->
     for suffix in ("", "?format=Entity"):
         order = [found.index(f"{API}/cloud/{p}{suffix}") for p in ("tenants", "hardwarePlans", "vmReplicaPoints")]
         assert order == sorted(order)
+
+
+def subscribers(world: Any, plan_id: Any) -> list[str]:
+    """The ids of the tenants whose compute resources subscribe to a plan, in store order."""
+    computes = world.all("CloudTenantComputeResource").values()
+    subscribed = {c.tenant_id for c in computes if c.plan_id == plan_id}
+    return [str(t.id) for t in world.tenants.values() if t.id in subscribed]
+
+
+def test_tenants_subscribed_to_a_plan(roles: EmClient) -> None:
+    """`/cloud/hardwarePlans/{id}/tenants`: the tenants whose compute resources subscribe to the
+    plan, in both forms and notations, linked Down from the plan's entity (named after the plan, as
+    EM does); a tenant's logon may not list them (403) nor is offered the link."""
+    world = roles.em.world
+    token, _ = logon(roles)
+    assert any(subscribers(world, p) for p in world.all(FAMILY.name))
+    for plan in world.all(FAMILY.name).values():
+        expected, url = subscribers(world, plan.id), f"/api{FAMILY.path}/{plan.id}/tenants"
+        refs = body(roles.get_as(token, url), 200, "EntityReferences")
+        assert [r.get("UID").rsplit(":", 1)[-1] for r in refs] == expected
+        entities = body(roles.get_as(token, url + "?format=Entity"), 200, "CloudTenants")
+        assert [e.get("UID").rsplit(":", 1)[-1] for e in entities] == expected
+        data = roles.get_as(token, url, headers=JSON).json()
+        assert [r["UID"].rsplit(":", 1)[-1] for r in data["Refs"]] == expected
+        down = [li for li in links(entity_of(roles, FAMILY, plan.id)) if li.Rel == "Down"]
+        assert down == [Link("Down", "CloudTenantReference", f"{API}{FAMILY.path}/{plan.id}/tenants", plan.name)]
+    compute = next(iter(world.all("CloudTenantComputeResource").values()))
+    tenant = world.tenants[compute.tenant_id]
+    session = tenant_token(roles, tenant.username, tenant.password)
+    assert roles.get_as(session, f"/api{FAMILY.path}/{compute.plan_id}/tenants").status_code == 403
+    entity = body(roles.get_as(session, f"/api{FAMILY.path}/{compute.plan_id}?format=Entity"), 200, FAMILY.name)
+    assert [li.Rel for li in links(entity)] == ["Alternate"]
+
+
+def test_a_new_subscription_lists_the_tenant_under_the_plan() -> None:
+    """Subscribing a tenant to another plan through the control plane lists it there at once."""
+    client = make_client(Settings(tenants=6, backup_servers=2))
+    try:
+        world, (token, _) = client.em.world, logon(client)
+        compute = next(iter(world.all("CloudTenantComputeResource").values()))
+        platform = world.all(FAMILY.name)[compute.plan_id].platform
+        other = next(
+            p
+            for p in world.all(FAMILY.name).values()
+            if p.platform is platform and str(compute.tenant_id) not in subscribers(world, p.id)
+        )
+        hooks, client.event_hooks = client.event_hooks, {"request": [], "response": []}
+        body_ = {"CloudHardwarePlanId": str(other.id)}
+        answer = client.post(f"/mock/billing/tenants/{compute.tenant_id}/computeResources", json=body_)
+        client.event_hooks = hooks
+        assert answer.status_code == 201, answer.text
+        refs = body(client.get_as(token, f"/api{FAMILY.path}/{other.id}/tenants"), 200, "EntityReferences")
+        assert str(compute.tenant_id) in [r.get("UID").rsplit(":", 1)[-1] for r in refs]
+        assert [r.get("UID").rsplit(":", 1)[-1] for r in refs] == subscribers(world, other.id)
+    finally:
+        client.close()

@@ -15,7 +15,7 @@ from xmlutil import API, body, logon
 import mock_em.resources
 from mock_em import registry
 from mock_em.model.access import ADMIN
-from mock_em.model.kinds import kinds
+from mock_em.model.kinds import kind, kinds
 from mock_em.registry import FamilyRoute
 from mock_em.resources import FAMILIES, NESTED
 from mock_em.resources.family import Family
@@ -57,7 +57,7 @@ def test_every_route_is_served(client: EmClient, route: FamilyRoute) -> None:
     url = f"/api{route.path}".format(id=ids[0])
     listed = client.em.world.all(route.listed.name).values()
     if route.sub is not None:
-        listed = [o for o in listed if getattr(o, route.sub.key) == ids[0]]
+        listed = route.sub.members(client.em.world, ids[0])
     for suffix, list_root in (("", "EntityReferences"), ("?format=Entity", route.listed.list_name)):
         if route.shape == "item":
             root = body(client.get_as(token, url + suffix), 200, route.family.name if suffix else "EntityRef")
@@ -116,9 +116,11 @@ def test_foreign_keys_name_registered_kinds_declared_before(family: Family) -> N
         assert key.attr in family.kind.model.__dataclass_fields__, f"{family.name} has no attribute {key.attr}"
     if family.kind.tenant_key not in (None, "id"):
         family.kind.key(family.kind.tenant_key)  # KeyError: not a foreign key
-    for sub in family.subs:
-        listed = registry.family(sub.family)
-        assert listed.kind.key(sub.key).target == family.name, sub
+    for sub in family.subs:  # the key names the item, from the listed kind or the kind between
+        holder = kind(sub.through[0]) if sub.through else registry.family(sub.family).kind
+        assert holder.key(sub.key).target == family.name, sub
+        if sub.through:
+            assert holder.key(sub.through[1]).target == sub.family, sub
 
 
 def test_down_links_hold_every_family_once(client: EmClient) -> None:
