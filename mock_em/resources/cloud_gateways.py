@@ -9,8 +9,13 @@ from mock_em.model.access import Access
 from mock_em.model.entities import CloudGateway
 from mock_em.model.fixture_records import one_of, records
 from mock_em.model.kinds import ON_SERVER, PORTAL, Kind
+from mock_em.model.query_columns import own_uid_field, plain, query_for, string_field
+from mock_em.model.query_columns import text as text_column
+from mock_em.model.query_fields import Field as QueryField
+from mock_em.model.query_fields import Kind as FieldKind
+from mock_em.model.query_fields import QueryType
 from mock_em.model.world import World
-from mock_em.resources.backup_servers import up_to_server
+from mock_em.resources.backup_servers import server_fields, up_to_server
 from mock_em.resources.family import Down, Family, Generates
 from mock_em.wire.links import Hrefs
 
@@ -28,6 +33,18 @@ def values(h: Hrefs, world: World, gateway: CloudGateway, access: Access) -> dic
     }
 
 
+def query(kind: Kind) -> QueryType:
+    """The query type: the vendor's table of CloudGateway fields (get_query_cloudgateway)."""
+    return query_for(
+        kind,
+        own_uid_field("CloudGateway", lambda world: world.all("CloudGateway")),
+        string_field("Name", text_column("name")),
+        QueryField("Enabled", FieldKind.BOOL, plain("enabled")),
+        string_field("Description", text_column("description")),
+        *server_fields(),
+    )
+
+
 KIND = Kind(
     CloudGateway,
     noun="gateway",
@@ -37,6 +54,8 @@ KIND = Kind(
         "Id Name BackupServerId ExternalIP NetworkMode ExternalPort InternalPort Enabled Description",
         codecs={"NetworkMode": one_of("Direct", "NAT")},
     ),
+    query=query,
+    query_order=2,  # before tenants, as EM's query service lists it
 )
 
 FAMILY = Family(

@@ -23,15 +23,13 @@ from mock_em.model.query_columns import (
     plain,
     query_for,
     string_field,
-    uid_field,
-    via,
 )
 from mock_em.model.query_columns import text as text_column
 from mock_em.model.query_fields import Field as QueryField
 from mock_em.model.query_fields import Kind as FieldKind
 from mock_em.model.query_fields import QueryType
 from mock_em.model.world import World
-from mock_em.resources.backup_servers import up_to_server
+from mock_em.resources.backup_servers import server_fields, up_to_server
 from mock_em.resources.family import BadEdit, Down, Edits, Family, Generates, guid_of
 from mock_em.resources.tenant import NESTED
 from mock_em.resources.tenant.nested import list_href, node
@@ -219,10 +217,6 @@ TENANT_TYPES = ("vCD", "Standalone", "ActiveDirectory")
 9.5-era world is `Standalone` (the model has no vCD or AD tenants)."""
 
 
-def _server_names(world: World) -> dict[int, str]:
-    return {sid.int: s.name.casefold() for sid, s in world.backup_servers.items()}
-
-
 def query(kind: Kind) -> QueryType:
     """The query type: the vendor's table of CloudTenant fields. `Type` is Standalone for every
     tenant, and `OrganizationReference` (vCD tenants only) is left out."""
@@ -231,8 +225,7 @@ def query(kind: Kind) -> QueryType:
         own_uid_field("CloudTenant", attrgetter("tenants")),
         string_field("Name", text_column("name")),
         QueryField("Enabled", FieldKind.BOOL, plain("enabled")),
-        uid_field("BackupServerUid", "backup_server_id.int", "BackupServer"),
-        string_field("BackupServerName", via("backup_server_id.int", _server_names)),
+        *server_fields(),
         enum_field("Type", constant(TENANT_TYPES.index("Standalone")), TENANT_TYPES),
     )
 
@@ -248,7 +241,7 @@ KIND = Kind(
         " LastActive ThrottlingEnabled ThrottlingSpeedLimit ThrottlingSpeedUnit PublicIpCount BackupCount",
     ),
     query=query,
-    query_order=2,
+    query_order=3,
 )
 
 FAMILY = Family(

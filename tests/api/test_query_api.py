@@ -25,10 +25,11 @@ from mock_em.settings import Settings
 
 JSON = {"Accept": "application/json"}
 USERS = ("Administrator:P@ssw0rd", "ro:pw:RestoreOperator")
-TYPES = ("CloudVmReplicaPoint", "CloudReplica", "CloudTenant", "BackupServer")
+TYPES = ("CloudVmReplicaPoint", "CloudReplica", "CloudGateway", "CloudTenant", "BackupServer")
 ENTITY_LISTS = {
     "CloudVmReplicaPoint": "CloudVmReplicaPoints",
     "CloudReplica": "CloudReplicas",
+    "CloudGateway": "CloudGateways",
     "CloudTenant": "CloudTenants",
     "BackupServer": "BackupServers",
 }
@@ -36,10 +37,11 @@ ENTITY_LISTS = {
 ENTITY_ELEMENTS = {
     "CloudVmReplicaPoint": "CloudReplica",
     "CloudReplica": "CloudReplica",
+    "CloudGateway": "CloudGateway",
     "CloudTenant": "CloudTenant",
     "BackupServer": "BackupServer",
 }
-SEED_COUNTS = {"CloudVmReplicaPoint": 6, "CloudReplica": 2, "CloudTenant": 2, "BackupServer": 1}
+SEED_COUNTS = {"CloudVmReplicaPoint": 6, "CloudReplica": 2, "CloudGateway": 1, "CloudTenant": 2, "BackupServer": 1}
 BIG = {"tenants": 3, "replicas_per_tenant": 2, "vms_per_replica": 4, "points_per_vm": 7}
 
 # The seed world's six points.

@@ -105,6 +105,7 @@ def test_query_types_and_their_fields() -> None:
             "State",
         ],
         "CloudReplica": ["UID", "Name", "Platform"],
+        "CloudGateway": ["UID", "Name", "Enabled", "Description", "BackupServerUid", "BackupServerName"],
         "CloudTenant": ["UID", "Name", "Enabled", "BackupServerUid", "BackupServerName", "Type"],
         "BackupServer": ["UID", "Name", "Description", "IpOrDnsName", "Port", "Version"],
     }
@@ -134,7 +135,7 @@ def test_unknown_type_lists_the_supported_ones(name: str) -> None:
         run_query(WORLD, ADMIN, name)
     message = str(caught.value)
     assert "Unknown query type" in message
-    assert "BackupServer, CloudReplica, CloudTenant, CloudVmReplicaPoint" in message
+    assert "BackupServer, CloudGateway, CloudReplica, CloudTenant, CloudVmReplicaPoint" in message
     assert len(message) < 200
 
 

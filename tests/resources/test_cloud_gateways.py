@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 from conftest import EmClient, make_client
-from xmlutil import API, Link, body, links, logon
+from xmlutil import API, Link, body, links, logon, q
 
 from mock_em.model.entities import Role
 from mock_em.registry import family
@@ -20,6 +20,7 @@ from resources.family_checks import (
     check_tenants_see_their_own,
     entity_of,
     own_fields,
+    tenant_token,
 )
 
 FAMILY = family("CloudGateway")
@@ -77,3 +78,27 @@ def test_linked_first_from_the_cloud_service(client: EmClient) -> None:
     token, _ = logon(client)
     found = [li.Href for li in links(body(client.get_as(token, "/api/cloud"), 200, "CloudConnectService"))]
     assert found[1:3] == [f"{API}/cloud/gateways", f"{API}/cloud/tenants"]
+
+
+def test_query_by_backup_server_and_state(roles: EmClient) -> None:
+    """`/api/query?type=CloudGateway` as the vendor's example asks it: the enabled gateways of one
+    backup server by name, sorted by name, in references and entities; a tenant may not query them."""
+    world, (token, _) = roles.em.world, logon(roles)
+    gateways = list(world.all(FAMILY.name).values())
+    server = world.backup_servers[gateways[0].backup_server_id]
+    expected = sorted(
+        (g for g in gateways if g.backup_server_id == server.id and g.enabled), key=lambda g: g.name.casefold()
+    )
+    assert expected, "the first gateway's server has an enabled gateway"
+    params = {"type": "CloudGateway", "sortAsc": "name", "filter": f'BackupServerName=="{server.name}";Enabled==true'}
+    refs = body(roles.get_as(token, "/api/query", params=params), 200, "QueryResult").find(q("Refs"))
+    assert refs is not None
+    assert [r.get("UID") for r in refs] == [f"urn:veeam:CloudGateway:{g.id}" for g in expected]
+    result = body(roles.get_as(token, "/api/query", params={**params, "format": "Entities"}), 200, "QueryResult")
+    listed = result.find(f"{q('Entities')}/{q('CloudGateways')}")
+    assert listed is not None and [e.get("Name") for e in listed] == [g.name for g in expected]
+    data = roles.get_as(token, "/api/query", params={**params, "format": "Entities"}, headers=JSON).json()
+    assert [e["Name"] for e in data["Entities"]["CloudGateways"]["CloudGateways"]] == [g.name for g in expected]
+    tenant = next(iter(world.tenants.values()))
+    session = tenant_token(roles, tenant.username, tenant.password)
+    assert roles.get_as(session, "/api/query?type=CloudGateway").status_code == 403
