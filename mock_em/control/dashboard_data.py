@@ -32,6 +32,7 @@ from mock_em.control.sessions import session_json
 from mock_em.model.entities import CloudReplica, CloudTenant, CloudVmReplicaPoint, PointState
 from mock_em.model.fixture import format_time
 from mock_em.model.journal import JournalEntry
+from mock_em.model.usage import tenant_resources
 from mock_em.model.world import World
 
 MAX_TENANTS = 50
@@ -251,12 +252,15 @@ def dashboard_data(request: Request) -> dict[str, Any]:
     tenants = []
     for tenant, views, replica_count in view.tenants:
         server = manager.world.backup_servers.get(tenant.backup_server_id)
+        resources = tenant_resources(manager.world, tenant.id)
         tenants.append(
             {
                 "id": str(tenant.id),
                 "name": tenant.name,
                 "enabled": tenant.enabled,
                 "backupServer": server.name if server else None,
+                "quotaMb": sum(r.quota_mb for r in resources) if resources else None,
+                "usedQuotaMb": sum(r.used_quota_mb for r in resources) if resources else None,
                 "replicasTotal": replica_count,
                 "replicasMore": replica_count - len(views),
                 "replicas": [_replica_json(v, span) for v in views],

@@ -166,6 +166,20 @@ def _replica(r: dict[str, Any], timeline: Timeline) -> Html:
     )
 
 
+def _quota(quota_mb: int | None, used_mb: int | None) -> Html:
+    """A tenant's backup quota use as billing reads it: used of quota in GB, and the share."""
+    if quota_mb is None or used_mb is None:
+        return fill("no_quota")
+    share = round(100 * used_mb / quota_mb)
+    return fill(
+        "quota",
+        used=f"{used_mb / 1024:,.1f}",
+        quota=f"{quota_mb / 1024:,.1f}",
+        share=_n(share),
+        over=fill("over_quota") if used_mb > quota_mb else NOTHING,
+    )
+
+
 def _tenant(t: dict[str, Any], timeline: Timeline) -> Html:
     return fill(
         "tenant",
@@ -173,6 +187,7 @@ def _tenant(t: dict[str, Any], timeline: Timeline) -> Html:
         name=t["name"],
         disabled=NOTHING if t["enabled"] else fill("disabled"),
         server=t["backupServer"] or "—",
+        quota=_quota(t["quotaMb"], t["usedQuotaMb"]),
         jobs=_plural(t["replicasTotal"], "replication job"),
         replicas=join(_replica(r, timeline) for r in t["replicas"]),
         more=_more(t["replicasMore"], "replication job"),

@@ -116,6 +116,30 @@ def test_mock_root_redirects_to_the_dashboard(client: TestClient) -> None:
     assert "mock-em dashboard" in client.get("/mock/").text
 
 
+def test_each_tenant_shows_its_backup_quota_use(client: TestClient) -> None:
+    """Each tenant's line says how much of its backup quota it uses, summed over its resources as a
+    billing report sums them, and marks a tenant filled past its quota."""
+    world = client.get("/mock/world").json()
+    resources = world["CloudTenantResources"]
+    first = resources[0]
+    assert client.post(f"/mock/billing/resources/{first['Id']}/fill", json={"Percent": 130}).status_code == 200
+    world = client.get("/mock/world").json()
+    doc = lxml_html.fromstring(page(client))
+    for tenant in world["CloudTenants"]:
+        own = [r for r in world["CloudTenantResources"] if r["TenantId"] == tenant["Id"]]
+        (article,) = doc.xpath("//article[h3/text()=$name]", name=tenant["Name"])
+        shown = " ".join(article.xpath(".//span[@class='quota']//text()"))
+        if not own:
+            assert shown == "no backup quota"
+            continue
+        quota, used = sum(r["Quota"] for r in own), sum(r["UsedQuota"] for r in own)
+        assert shown.startswith(
+            f"{used / 1024:,.1f} of {quota / 1024:,.1f} GB backup quota ({round(100 * used / quota)}%)"
+        )
+        assert ("over quota" in shown) == (used > quota), tenant["Name"]
+    assert any("over quota" in t for t in doc.xpath("//span[@class='quota']//text()"))
+
+
 # -- the data ---------------------------------------------------------------------------------
 
 
@@ -152,7 +176,17 @@ def test_data_shape(client: TestClient) -> None:
 
     assert d["tenants"]["total"] == 4 and d["tenants"]["more"] == 0
     tenant = d["tenants"]["items"][0]
-    assert set(tenant) == {"id", "name", "enabled", "backupServer", "replicasTotal", "replicasMore", "replicas"}
+    assert set(tenant) == {
+        "id",
+        "name",
+        "enabled",
+        "backupServer",
+        "quotaMb",
+        "usedQuotaMb",
+        "replicasTotal",
+        "replicasMore",
+        "replicas",
+    }
     replica = tenant["replicas"][0]
     assert set(replica) == {"id", "name", "platform", "retention", "vmsTotal", "vmsMore", "rowsCapped", "vms"}
     assert (replica["retention"], replica["vmsTotal"], replica["vmsMore"]) == (7, 3, 0)
