@@ -32,6 +32,18 @@ class ForeignKey:
 
 
 @dataclass(frozen=True, slots=True)
+class Held:
+    """Items an object holds in a list attribute (`items`), each naming an object of another kind
+    by its attribute `attr` (a failover plan's VMs name their replicas). Each must name an existing
+    object (`World.check`); removing that object drops the items that name it from the list, and
+    the holder stays."""
+
+    items: str
+    attr: str
+    target: str  # the named kind's vendor name
+
+
+@dataclass(frozen=True, slots=True)
 class FixtureSection:
     """A kind's section of a fixture file (`CloudReplicas`): each object as JSON and back. `load`
     raises KeyError, TypeError or ValueError for data it cannot take; the fixture reader says where."""
@@ -46,10 +58,11 @@ class Kind:
     """A kind of object the world stores, named as the vendor names it (`CloudReplica`).
 
     `what` names one in messages (`Cloud replica 1234… was not found`); `plural` names the lot in
-    the denial of a role that may not read them. `readers` are the roles that may read the kind
-    (None: every role). `tenant_key` is how an object leads to the Cloud Connect tenant it
-    belongs to: `"id"` for a tenant itself, a foreign key's attribute (followed through its target
-    kind's own `tenant_key`), or None for provider objects no tenant sees. `fixture` is its
+    the denial of a role that may not read them. `holds` are the lists of items that name objects
+    of other kinds (`Held`). `readers` are the roles that may read the kind (None: every role).
+    `tenant_key` is how an object leads to the Cloud Connect tenant it belongs to: `"id"` for a
+    tenant itself, a foreign key's attribute (followed through its target kind's own
+    `tenant_key`), or None for provider objects no tenant sees. `fixture` is its
     section of a fixture file; `query` builds its type in the query service (from the kind, whose
     readers and tenant path decide what a caller may query), `query_order` is where the query
     service lists it (the vendor's order).
@@ -61,6 +74,7 @@ class Kind:
     plural: str
     noun: str  # what a fixture check calls one (`replica 'X' names unknown tenant …`)
     keys: tuple[ForeignKey, ...] = ()
+    holds: tuple[Held, ...] = ()
     readers: frozenset[Role] | None = None
     tenant_key: str | None = None
     fixture: FixtureSection | None = None

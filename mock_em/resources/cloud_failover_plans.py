@@ -1,0 +1,189 @@
+"""`/api/cloud/cloudFailoverPlans`: tenants' cloud failover plans, the VMs of their replicas to
+start on the provider's side, in order, when a tenant's site fails; each plan's VMs are also
+served under `/{id}/includes[/{includeId}]`.
+
+A plan belongs to one tenant (its `tenant_id`: a tenant's logon sees its own plans, another's is
+not found) and lives on the backup server the tenant is registered on. Its VMs name the replica
+that replicates them (`Held`), so the world keeps them honest:
+
+* removing the tenant or the backup server removes the plan (foreign keys);
+* removing a replica, or a VM from a replica, takes those VMs out of the plan, and the others
+  keep their order (`Order` is a VM's place among those left). The plan itself stays, even with
+  no VM left: it is the tenant's own configuration, which EM shows and never deletes on its own,
+  and the schema's `Includes` may be empty. (Real EM cannot be asked here; this is mock-em's
+  decision, in em-api.md's sense.)
+
+The vendor's reference form links Up to the backup server, Alternate to the entity and Related to
+the tenant's entity; the entity links Up and Alternate. Its Edit, Start, Test, Undo and Delete
+links are left out: mock-em serves no PUT, POST or DELETE there, and links only to what it serves.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import defaultdict
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from mock_em.model.access import Access
+from mock_em.model.entities import CloudFailoveredVm, CloudFailoverPlan, CloudReplica
+from mock_em.model.fixture_values import flag, text
+from mock_em.model.ids import guid
+from mock_em.model.kinds import FixtureSection, ForeignKey, Held, Kind
+from mock_em.model.world import World
+from mock_em.resources.backup_servers import server_up
+from mock_em.resources.family import Down, Family, Generates, Members
+from mock_em.wire.links import Hrefs, Link, uid
+from mock_em.wire.template import TEMPLATES, Node
+
+if TYPE_CHECKING:
+    from mock_em.generator import Generation
+
+PATH = "/cloud/cloudFailoverPlans"
+TENANTS_PATH = "/cloud/tenants"
+INCLUDES = "includes"
+
+
+def include_node(h: Hrefs, plan: CloudFailoverPlan, vm: CloudFailoveredVm, order: int) -> Node:
+    """One VM of a plan (`CloudFailoveredVm`): the same alone, in its list and inside the plan,
+    with no links, as the vendor's examples show it."""
+    return TEMPLATES.node(
+        "CloudFailoveredVm",
+        Href=f"{h.sub(PATH, plan.id, INCLUDES)}/{vm.id}",
+        FailoverPlanVMId=str(vm.id),
+        Name=vm.vm_name,
+        Order=order,
+    )
+
+
+def values(h: Hrefs, world: World, plan: CloudFailoverPlan, access: Access) -> dict[str, Any]:
+    """The tenant's UID and name, the description, the pre- and post-failover scripts, and the
+    plan's VMs in order."""
+    return {
+        "TenantUid": uid("CloudTenant", plan.tenant_id),
+        "TenantName": world.tenants[plan.tenant_id].name,
+        "Description": plan.description,
+        "PostFailoverPlanCommandEnabled": plan.post_command_enabled,
+        "PostFailoverPlanCommand": plan.post_command,
+        "PreFailoverPlanCommandEnabled": plan.pre_command_enabled,
+        "PreFailoverPlanCommand": plan.pre_command,
+        "Includes": [include_node(h, plan, vm, order) for order, vm in enumerate(plan.vms)],
+    }
+
+
+def ups(h: Hrefs, world: World, plan: CloudFailoverPlan, access: Access) -> list[Link]:
+    """Up to the backup server the plan lives on."""
+    return server_up(h, world, plan.backup_server_id, access)
+
+
+def related(h: Hrefs, world: World, plan: CloudFailoverPlan, access: Access) -> list[Link]:
+    """The reference form's Related link to the tenant's entity, for callers who may read tenants."""
+    if not access.reads("CloudTenant"):
+        return []
+    tenant = world.tenants[plan.tenant_id]
+    return [Link("Related", "CloudTenant", h.item(TENANTS_PATH, tenant.id, True), tenant.name)]
+
+
+def dump(p: CloudFailoverPlan) -> dict[str, Any]:
+    """A failover plan as fixture JSON, its VMs in order."""
+    return {
+        "Id": str(p.id),
+        "Name": p.name,
+        "TenantId": str(p.tenant_id),
+        "BackupServerId": str(p.backup_server_id),
+        "Description": p.description,
+        "PreFailoverPlanCommandEnabled": p.pre_command_enabled,
+        "PreFailoverPlanCommand": p.pre_command,
+        "PostFailoverPlanCommandEnabled": p.post_command_enabled,
+        "PostFailoverPlanCommand": p.post_command,
+        "Includes": [{"FailoverPlanVMId": str(v.id), "ReplicaId": str(v.replica_id), "Name": v.vm_name} for v in p.vms],
+    }
+
+
+def load(p: dict[str, Any]) -> CloudFailoverPlan:
+    """A failover plan from fixture JSON."""
+    return CloudFailoverPlan(
+        id=UUID(p["Id"]),
+        name=text(p, "Name"),
+        tenant_id=UUID(p["TenantId"]),
+        backup_server_id=UUID(p["BackupServerId"]),
+        description=text(p, "Description", ""),
+        pre_command_enabled=flag(p, "PreFailoverPlanCommandEnabled", False),
+        pre_command=text(p, "PreFailoverPlanCommand", ""),
+        post_command_enabled=flag(p, "PostFailoverPlanCommandEnabled", False),
+        post_command=text(p, "PostFailoverPlanCommand", ""),
+        vms=[
+            CloudFailoveredVm(UUID(v["FailoverPlanVMId"]), UUID(v["ReplicaId"]), text(v, "Name"))
+            for v in p.get("Includes", [])
+        ],
+    )
+
+
+# -- the generator's part: about half the tenants that replicate have a plan -------------------------
+
+MAX_PLAN_VMS = 16  # a plan starts a site's key VMs, not every replicated VM of a big tenant
+POST_SCRIPT = "C:\\Scripts\\post-failover.bat"
+PRE_SCRIPT = "C:\\Scripts\\pre-failover.cmd"
+
+
+def generate_plans(g: Generation) -> None:
+    """Half the tenants with replicas (by a coin each, in tenant order) get one plan over their
+    replicas' VMs, in replica order then VM order (at most `MAX_PLAN_VMS`), named as providers'
+    tenants name them (`ABC Company Failover Plan`). Drawn from an RNG of its own
+    (`failover:{seed}`), after every other part, so no other object's draw moves."""
+    rng = random.Random(f"failover:{g.seed}")
+    world = g.world()
+    by_tenant: dict[UUID, list[CloudReplica]] = defaultdict(list)
+    for replica in world.replicas.values():
+        by_tenant[replica.tenant_id].append(replica)
+    plans = g.all("CloudFailoverPlan")
+    for tenant in world.tenants.values():
+        replicas = [r for r in by_tenant.get(tenant.id, ()) if r.vms]
+        if not replicas or rng.random() >= 0.5:
+            continue
+        included = [(r.id, vm.name) for r in replicas for vm in r.vms][:MAX_PLAN_VMS]
+        plan = CloudFailoverPlan(
+            id=guid(rng),
+            name=f"{tenant.name} Failover Plan",
+            tenant_id=tenant.id,
+            backup_server_id=tenant.backup_server_id,
+            description=f"Cloud failover plan for {tenant.name} full site failover",
+            vms=[CloudFailoveredVm(guid(rng), replica_id, name) for replica_id, name in included],
+        )
+        if rng.random() < 0.25:
+            plan.post_command_enabled, plan.post_command = True, POST_SCRIPT
+        if rng.random() < 0.1:
+            plan.pre_command_enabled, plan.pre_command = True, PRE_SCRIPT
+        plans[plan.id] = plan
+
+
+KIND = Kind(
+    "CloudFailoverPlan",
+    CloudFailoverPlan,
+    what="Cloud failover plan",
+    plural="cloud failover plans",
+    noun="failover plan",
+    keys=(ForeignKey("tenant_id", "CloudTenant"), ForeignKey("backup_server_id", "BackupServer")),
+    holds=(Held("vms", "replica_id", "CloudReplica"),),
+    tenant_key="tenant_id",
+    fixture=FixtureSection("CloudFailoverPlans", dump, load),
+)
+
+FAMILY = Family(
+    kind=KIND,
+    path=PATH,
+    list_name="CloudFailoverPlans",
+    values=values,
+    ups=ups,
+    reference_links=related,
+    members=Members(
+        INCLUDES,
+        "CloudFailoveredVm",
+        "CloudFailoveredVms",
+        what="Failover plan VM",
+        of=lambda plan: plan.vms,
+        node=include_node,
+    ),
+    down=Down("CloudConnectService", 4),
+    generates=Generates(generate_plans),
+)
