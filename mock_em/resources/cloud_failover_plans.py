@@ -30,6 +30,9 @@ from mock_em.model.entities import CloudFailoveredVm, CloudFailoverPlan, CloudRe
 from mock_em.model.fixture_values import flag, text
 from mock_em.model.ids import guid
 from mock_em.model.kinds import FixtureSection, ForeignKey, Held, Kind
+from mock_em.model.query_columns import own_uid_field, query_for, string_field, uid_field, via
+from mock_em.model.query_columns import text as text_column
+from mock_em.model.query_fields import QueryType
 from mock_em.model.world import World
 from mock_em.resources.backup_servers import server_up
 from mock_em.resources.family import Down, Family, Generates, Members
@@ -157,6 +160,29 @@ def generate_plans(g: Generation) -> None:
         plans[plan.id] = plan
 
 
+def _tenant_names(world: World) -> dict[int, str]:
+    return {tid.int: t.name.casefold() for tid, t in world.tenants.items()}
+
+
+def _server_names(world: World) -> dict[int, str]:
+    return {sid.int: s.name.casefold() for sid, s in world.backup_servers.items()}
+
+
+def query(kind: Kind) -> QueryType:
+    """The query type: the vendor's table of CloudFailoverPlan fields (`GET /query?type=
+    CloudFailoverPlan`), the tenant's and backup server's by their UIDs and names."""
+    return query_for(
+        kind,
+        own_uid_field("CloudFailoverPlan", lambda world: world.all("CloudFailoverPlan")),
+        string_field("Name", text_column("name")),
+        string_field("Description", text_column("description")),
+        uid_field("CloudTenantUid", "tenant_id.int", "CloudTenant"),
+        string_field("CloudTenantName", via("tenant_id.int", _tenant_names)),
+        uid_field("BackupServerUid", "backup_server_id.int", "BackupServer"),
+        string_field("BackupServerName", via("backup_server_id.int", _server_names)),
+    )
+
+
 KIND = Kind(
     "CloudFailoverPlan",
     CloudFailoverPlan,
@@ -167,6 +193,8 @@ KIND = Kind(
     holds=(Held("vms", "replica_id", "CloudReplica"),),
     tenant_key="tenant_id",
     fixture=FixtureSection("CloudFailoverPlans", dump, load),
+    query=query,
+    query_order=4,
 )
 
 FAMILY = Family(

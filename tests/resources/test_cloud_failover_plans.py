@@ -206,3 +206,25 @@ def test_removing_a_replica_a_vm_or_the_tenant(roles: EmClient) -> None:
     world.check()
     removed = world.remove("CloudTenant", plan.tenant_id)
     assert plan.id not in world.all(FAMILY.name) and removed[FAMILY.name] == 1
+
+
+def test_query_type(roles: EmClient) -> None:
+    """`/api/query?type=CloudFailoverPlan` filters and sorts by the vendor's fields, and answers
+    entities as `<CloudFailoverPlans>`; a tenant's query sees its own plans alone."""
+    world = roles.em.world
+    token, _ = logon(roles)
+    plans = list(world.all(FAMILY.name).values())
+    tenant = world.tenants[plans[-1].tenant_id]
+    server = world.backup_servers[plans[-1].backup_server_id]
+    url = f'/api/query?type=CloudFailoverPlan&filter=CloudTenantName=="{tenant.name}";BackupServerName=="{server.name}"'
+    refs = body(roles.get_as(token, url), 200, "QueryResult")
+    assert [r.get("UID") for r in refs.iter("{*}Ref")] == [f"urn:veeam:CloudFailoverPlan:{plans[-1].id}"]
+    url = "/api/query?type=cloudfailoverplan&format=Entities&sortDesc=Name"
+    entities = body(roles.get_as(token, url), 200, "QueryResult")
+    names = [e.get("Name") for e in entities.iter("{*}CloudFailoverPlan")]
+    assert names == sorted((p.name for p in plans), key=str.casefold, reverse=True)
+    uid_url = f"/api/query?type=CloudFailoverPlan&filter=CloudTenantUid==urn:veeam:CloudTenant:{tenant.id}"
+    assert len(list(body(roles.get_as(token, uid_url), 200).iter("{*}Ref"))) == 1
+    mine = tenant_token(roles, tenant.username, tenant.password)
+    shown = body(roles.get_as(mine, "/api/query?type=CloudFailoverPlan"), 200, "QueryResult")
+    assert [r.get("UID") for r in shown.iter("{*}Ref")] == [f"urn:veeam:CloudFailoverPlan:{plans[-1].id}"]
