@@ -49,10 +49,12 @@ INCLUDES = "includes"
 
 def include_node(h: Hrefs, plan: CloudFailoverPlan, vm: CloudFailoveredVm, order: int) -> Node:
     """One VM of a plan (`CloudFailoveredVm`): the same alone, in its list and inside the plan,
-    with no links, as the vendor's examples show it."""
+    with no links, as the vendor's examples show it (no `<Links>` in XML, `"Links": null` in JSON,
+    as EM writes a list it has not filled)."""
     return TEMPLATES.node(
         "CloudFailoveredVm",
         Href=f"{h.sub(PATH, plan.id, INCLUDES)}/{vm.id}",
+        Links=None,
         FailoverPlanVMId=str(vm.id),
         Name=vm.vm_name,
         Order=order,
