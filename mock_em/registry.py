@@ -60,10 +60,24 @@ ROUTES: tuple[FamilyRoute, ...] = tuple(family_routes())
 NESTED_ROUTES: tuple[str, ...] = tuple(path for n in NESTED for path in (n.list_path, n.item_path))
 
 
+def member_routes() -> list[tuple[Family, str, str]]:
+    """Each family's members (`Family.members`): (family, list path, item path) under `/api`."""
+    found = []
+    for f in FAMILIES:
+        if f.members is not None:
+            listed = f"{f.path}/{{id}}/{f.members.segment}"
+            found.append((f, listed, f"{listed}/{{member_id}}"))
+    return found
+
+
+MEMBER_ROUTES: tuple[tuple[Family, str, str], ...] = tuple(member_routes())
+_MEMBER_PATHS = tuple(path for _, *paths in MEMBER_ROUTES for path in paths)
+
+
 def canonical_segments() -> dict[str, str]:
     """Every known path segment by its casefolded form (`backupservers` → `backupServers`)."""
     segments = list(PROTOCOL_SEGMENTS)
-    for path in (*(route.path for route in ROUTES), *NESTED_ROUTES):
+    for path in (*(route.path for route in ROUTES), *NESTED_ROUTES, *_MEMBER_PATHS):
         segments += [s for s in path.split("/") if s and not s.startswith("{")]
     return {s.casefold(): s for s in segments}
 
@@ -74,7 +88,7 @@ def id_collections() -> frozenset[str]:
     for route in ROUTES:
         parts = route.path.split("/")
         found |= {parts[i - 1] for i, part in enumerate(parts) if part == "{id}"}
-    for path in NESTED_ROUTES:
+    for path in (*NESTED_ROUTES, *_MEMBER_PATHS):
         parts = path.split("/")
         found |= {parts[i - 1] for i, part in enumerate(parts) if part.startswith("{")}
     return frozenset(found)

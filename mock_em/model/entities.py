@@ -264,3 +264,31 @@ class CloudGateway:
     internal_port: int = 6180
     enabled: bool = True
     description: str = ""
+
+
+@dataclass(slots=True)
+class CloudFailoveredVm:
+    """One VM of a cloud failover plan (`FailoverPlanVMId`): a VM that one of the tenant's
+    replicas replicates, named as the replica names it. Its `Order` is its place in the plan."""
+
+    id: UUID
+    replica_id: UUID
+    vm_name: str
+
+
+@dataclass(slots=True)
+class CloudFailoverPlan:
+    """A tenant's cloud failover plan: the VMs of its replicas to start on the provider's side, in
+    order, when its site fails (`ABC Company Failover Plan`). The tenant makes it; it lives on the
+    backup server the tenant is registered on."""
+
+    id: UUID
+    name: str
+    tenant_id: UUID
+    backup_server_id: UUID
+    description: str = ""
+    pre_command_enabled: bool = False
+    pre_command: str = ""
+    post_command_enabled: bool = False
+    post_command: str = ""
+    vms: list[CloudFailoveredVm] = field(default_factory=list)

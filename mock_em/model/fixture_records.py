@@ -92,11 +92,7 @@ def codec_for(hint: Any) -> Codec:
         (inner,) = (a for a in args if a is not type(None))
         return codec_for(inner).optional
     if typing.get_origin(hint) is list:
-        record = record_of(args[0])
-        return Codec(
-            lambda objs: [record.dump(o) for o in objs],
-            lambda value, key: [record.load(typed(v, dict, f"an object ({key})")) for v in typed(value, list, key)],
-        )
+        return listed(record_of(args[0]))
     if isinstance(hint, type) and issubclass(hint, Enum):
         return Codec(lambda v: v.value, lambda value, key: hint(value))
     if dataclasses.is_dataclass(hint):
@@ -162,6 +158,20 @@ class Record:
         if self.check is not None:
             self.check(obj)
         return obj
+
+
+def listed(record: Record) -> Codec:
+    """A JSON list of records (a plan's `Storages`, a job's `Vms`)."""
+    return Codec(
+        lambda objs: [record.dump(o) for o in objs],
+        lambda value, key: [record.load(typed(v, dict, f"an object ({key})")) for v in typed(value, list, key)],
+    )
+
+
+def many(model: type, keys: str) -> Codec:
+    """A list of a nested dataclass under keys of its own (`FailoverPlanVMId=id ReplicaId`), where
+    the vendor names them otherwise than the dataclass."""
+    return listed(Record(model, keys))
 
 
 @cache

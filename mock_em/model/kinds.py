@@ -43,16 +43,29 @@ OF_TENANT = ForeignKey("tenant_id", "CloudTenant")  # what a tenant owns goes wi
 
 
 @dataclass(frozen=True, slots=True)
+class Held:
+    """Items an object holds in a list attribute (`items`), each naming an object of another kind
+    by its attribute `attr` (a failover plan's VMs name their replicas). Each must name an existing
+    object (`World.check`); removing that object drops the items that name it from the list, and
+    the holder stays."""
+
+    items: str
+    attr: str
+    target: str  # the named kind's vendor name
+
+
+@dataclass(frozen=True, slots=True)
 class Kind:
     """A kind of object the world stores, named as the vendor names it: by its dataclass's name
     (`CloudReplica`).
 
     `noun` is what a fixture check calls one (`replica 'X' names unknown tenant …`); messages
     name one by `what` (`Cloud replica 1234… was not found`) and the lot by `plural` (the denial
-    of a role that may not read them), both spelled from the name. `readers` are the roles that
-    may read the kind (None: every role). `tenant_key` is how an object leads to the Cloud
-    Connect tenant it belongs to: `"id"` for a tenant itself, a foreign key's attribute (followed
-    through its target kind's own `tenant_key`), or None for provider objects no tenant sees.
+    of a role that may not read them), both spelled from the name. `holds` are the lists of items
+    that name objects of other kinds (`Held`). `readers` are the roles that may read the kind
+    (None: every role). `tenant_key` is how an object leads to the Cloud Connect tenant it
+    belongs to: `"id"` for a tenant itself, a foreign key's attribute (followed through its
+    target kind's own `tenant_key`), or None for provider objects no tenant sees.
     `shared_through` names a tenant's own kind and its attribute that names objects of this kind:
     a provider object that many tenants use (a hardware plan, through the compute resources that
     subscribe to it) is seen by each of them, and by no other tenant.
@@ -65,6 +78,7 @@ class Kind:
     model: type
     noun: str
     keys: tuple[ForeignKey, ...] = ()
+    holds: tuple[Held, ...] = ()
     readers: frozenset[Role] | None = None
     tenant_key: str | None = None
     shared_through: tuple[str, str] | None = None

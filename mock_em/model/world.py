@@ -86,6 +86,10 @@ class World:
             target = getattr(obj, key.attr)
             if target not in self.store[key.target]:
                 raise KeyError(target)
+        for held in what.holds:
+            for item in getattr(obj, held.items):
+                if getattr(item, held.attr) not in self.store[held.target]:
+                    raise KeyError(getattr(item, held.attr))
         collection = self.store[what.name]
         if obj.id in collection:
             raise ValueError(f"a {what.noun} with id {obj.id} exists already")
@@ -103,6 +107,11 @@ class World:
 
     def _cascade(self, kind: str, ids: set[UUID], removed: dict[str, int]) -> None:
         for other in kinds().values():
+            for held in other.holds:
+                if held.target == kind:
+                    for holder in self.store[other.name].values():
+                        items = getattr(holder, held.items)
+                        items[:] = [i for i in items if getattr(i, held.attr) not in ids]
             for key in other.keys:
                 if key.target != kind or not key.cascade:
                     continue
@@ -123,6 +132,14 @@ class World:
                     if getattr(obj, key.attr) not in targets:
                         noun = kinds()[key.target].noun
                         raise ValueError(f"{what.noun} {obj.name!r} names unknown {noun} {getattr(obj, key.attr)}")
+            for held in what.holds:
+                targets = self.store[held.target]
+                for obj in self.store[what.name].values():
+                    for item in getattr(obj, held.items):
+                        missing = getattr(item, held.attr)
+                        if missing not in targets:
+                            noun = kinds()[held.target].noun
+                            raise ValueError(f"{what.noun} {obj.name!r} names unknown {noun} {missing}")
 
     def changed(self) -> None:
         """Mark the world as changed (call after every edit)."""
@@ -184,8 +201,24 @@ class World:
         ]
         for point_id in doomed:
             del self.points[point_id]
+        self._drop_held_vm(replica_id, vm_name)
         self.changed()
         return len(doomed)
+
+    def _drop_held_vm(self, replica_id: UUID, vm_name: str) -> None:
+        """A VM no longer replicated leaves the lists that hold it by its replica and name (a
+        failover plan's VMs), as removing the whole replica would."""
+        for what in kinds().values():
+            for held in what.holds:
+                if held.target != "CloudReplica":
+                    continue
+                for holder in self.store[what.name].values():
+                    items = getattr(holder, held.items)
+                    items[:] = [
+                        i
+                        for i in items
+                        if getattr(i, held.attr) != replica_id or i.vm_name.casefold() != vm_name.casefold()
+                    ]
 
     def add_point(self, point: CloudVmReplicaPoint) -> None:
         """Store a new restore point (the replica must exist, the id must be new)."""

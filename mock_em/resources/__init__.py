@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from mock_em.resources import (
     backup_servers,
+    cloud_failover_plans,
     cloud_gateways,
     cloud_hardware_plans,
     cloud_replicas,
@@ -25,6 +26,7 @@ FAMILIES: tuple[Family, ...] = (
     cloud_vm_replica_points.FAMILY,
     cloud_hardware_plans.FAMILY,
     cloud_gateways.FAMILY,
+    cloud_failover_plans.FAMILY,
 )
 
 __all__ = ["FAMILIES", "NESTED"]

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from mock_em.model.enterprise_manager import EnterpriseManager
     from mock_em.model.world import World
     from mock_em.wire.links import Hrefs, Link
+    from mock_em.wire.template import Node
 
 Values = Callable[["Hrefs", "World", Any, "Access"], dict[str, Any]]
 LinkSet = Callable[["Hrefs", "World", Any, "Access"], list["Link"]]
@@ -57,6 +58,24 @@ class SubCollection:
         name, attr = self.through
         named = {getattr(o, attr) for o in world.all(name).values() if getattr(o, self.key) == item_id}
         return [o for o in objects if o.id in named]
+
+
+@dataclass(frozen=True, slots=True)
+class Members:
+    """What each object of a family holds that is no entity of its own: items with their own Href
+    but no `Name`, `UID` or reference form (a `ResourceType`: a failover plan's VMs). The entity
+    shows them inside (its `values` place `node`s), and they are served at `{item}/{segment}` (the
+    `list_name` list) and `{item}/{segment}/{memberId}`.
+
+    `of(obj)` gives an object's members in order (each with an `id`); `node(h, obj, member,
+    position)` is one member's document, the same alone, in its list and inside the entity."""
+
+    segment: str
+    name: str  # the member's element and template (`CloudFailoveredVm`)
+    list_name: str  # the list's element and template (`CloudFailoveredVms`)
+    what: str  # one in messages (`Failover plan VM 1234… was not found`)
+    of: Callable[[Any], list[Any]]
+    node: Callable[[Hrefs, Any, Any, int], Node]
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,8 +212,11 @@ class Family(OfKind):
       vendor names a list's items otherwise);
     * `values`: the entity's own fields, by template hole;
     * `ups` and `downs`: the object's links before and after its `Alternate` link; `entity_downs`
-      follow them in the entity form only (EM links a tenant's resources from its entity alone);
-    * `subs`: sub-collections of an item; `down`: where the collections are linked from;
+      follow them in the entity form only (EM links a tenant's resources from its entity alone),
+      `reference_links` in the reference form only (a failover plan's reference is Related to its
+      tenant, its entity is not);
+    * `subs`: sub-collections of an item; `members`: what an item holds that is no entity (served
+      under the item); `down`: where the collections are linked from;
     * `fragments`: lists of this family keep each item's rendered bytes (for big lists);
     * `edits`: how the control plane adds, changes and removes its objects (None: it does not);
     * `generates`: the family's part of the world generator (None: generated worlds hold none).
@@ -209,8 +231,10 @@ class Family(OfKind):
     ups: LinkSet = no_links
     downs: LinkSet = no_links
     entity_downs: LinkSet = no_links  # Down links only the entity form carries (a tenant's resources)
+    reference_links: LinkSet = no_links  # links only the reference form carries (a plan's tenant)
     in_list: str | None = None
     subs: tuple[SubCollection, ...] = ()
+    members: Members | None = None
     down: Down | None = None
     fragments: bool = False
     edits: Edits | None = None

@@ -122,6 +122,8 @@ def object_links(
     found += family.downs(h, world, obj, access)
     if entity:
         found += family.entity_downs(h, world, obj, access)
+    else:
+        found += family.reference_links(h, world, obj, access)
     return found
 
 

@@ -45,6 +45,7 @@ JSON_LIST_KEYS = {
     "EntityReferences": "Refs",
     "Resources": "CloudTenantResources",
     "ComputeResources": "CloudTenantComputeResources",
+    "Includes": "CloudFailoveredVms",
 }
 # Elements that hold one child of a choice: JSON keys the child by its element name (a query's
 # `<Entities><CloudVmReplicaPoints>…` is `{"Entities": {"CloudVmReplicaPoints": {…}}}`).

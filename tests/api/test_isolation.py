@@ -144,14 +144,17 @@ def test_tenant_logon_session_links(seed: EmClient, mode: str) -> None:
 
 
 def test_tenant_cloud_service_links(seed: EmClient, tenant: tuple[str, str]) -> None:
-    """`/api/cloud` links to the caller's session, the points and the replicas, in both forms; no tenants."""
+    """`/api/cloud` links to the caller's session, the failover plans, the points and the replicas,
+    in both forms (the vendor's tenant session, in its order); no tenants."""
     _, token = tenant
     root = body(seed.get_as(token, "/api/cloud"), 200, "CloudConnectService")
     found = links(root)
     assert found[0].Rel == "Up" and found[0].Type == "LogonSession"
     assert [(li.Rel, li.Type, li.Href) for li in found[1:]] == [
+        ("Down", "CloudFailoverPlanReferenceList", f"{API}/cloud/cloudFailoverPlans"),
         ("Down", "CloudVmReplicaPointReferenceList", f"{API}/cloud/vmReplicaPoints"),
         ("Down", "CloudReplicaReferenceList", f"{API}/cloud/replicas"),
+        ("Down", "CloudFailoverPlanList", f"{API}/cloud/cloudFailoverPlans?format=Entity"),
         ("Down", "CloudVmReplicaPointList", f"{API}/cloud/vmReplicaPoints?format=Entity"),
         ("Down", "CloudReplicaList", f"{API}/cloud/replicas?format=Entity"),
     ]

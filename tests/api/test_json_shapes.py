@@ -35,6 +35,7 @@ USERS = ("Administrator:P@ssw0rd", "ro:pw:RestoreOperator")
 NUMBERS = frozenset(
     {
         "Port",
+        "Order",
         "VmCount",
         "ThrottlingSpeedLimit",
         "PublicIpCount",
@@ -59,7 +60,16 @@ NUMBERS = frozenset(
         "InternalPort",
     }
 )
-BOOLEANS = frozenset({"Enabled", "ThrottlingEnabled", "UseNetworkFailoverResources", "ObtainIPAddressAutomatically"})
+BOOLEANS = frozenset(
+    {
+        "Enabled",
+        "ThrottlingEnabled",
+        "UseNetworkFailoverResources",
+        "ObtainIPAddressAutomatically",
+        "PostFailoverPlanCommandEnabled",
+        "PreFailoverPlanCommandEnabled",
+    }
+)
 # List elements and the key of their one JSON array.
 LIST_KEYS = {
     "EntityReferences": "Refs",
@@ -79,6 +89,9 @@ LIST_KEYS = {
     "Volumes": "Volumes",
     "CloudHardwarePlans": "CloudHardwarePlans",
     "CloudGateways": "CloudGateways",
+    "CloudFailoverPlans": "CloudFailoverPlans",
+    "Includes": "CloudFailoveredVms",
+    "CloudFailoveredVms": "CloudFailoveredVms",
 }
 CHOICES = frozenset({"Entities", "HardwarePlanDetails"})  # JSON keys its one child by the child's element name
 LINK_ORDER = ("Rel", "Href", "Name", "Type")
@@ -94,6 +107,7 @@ SCHEMA_CHILDREN: dict[str, tuple[str, ...]] = {
     "CloudReplica": ("Links", "Platform"),
     "BackupServer": ("Links", "Description", "Port", "Version"),
     "CloudTenantResource": ("Links", "RepositoryQuota"),
+    "CloudFailoveredVm": ("Links", "FailoverPlanVMId", "Name", "Order"),
     "CloudTenantComputeResource": (
         "Links",
         "CloudHardwarePlanUid",

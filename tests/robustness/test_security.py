@@ -310,6 +310,9 @@ ID_KINDS["/api/logonSessions/{session_id}"] = "sessions"
 # A tenant's nested resources: the list's id is the tenant's, the item's is the nested object's.
 ID_KINDS |= {f"/api{n.list_path}": "CloudTenant" for n in NESTED}
 ID_KINDS |= {f"/api{n.item_path}": n.name for n in NESTED}
+# What a family's objects hold (a failover plan's VMs): both routes' ids are filled with the
+# holder's, so another tenant's plan is not found, whatever the member id.
+ID_KINDS |= {f"/api{path}": f.name for f, *paths in registry.MEMBER_ROUTES for path in paths}
 KINDS = (*registry.BY_NAME, *(n.name for n in NESTED))
 NESTED_PATHS = {f"/api{p}" for n in NESTED for p in (n.list_path, n.item_path)}
 # Routes of families a tenant's role may not read at all: tenants get 403 there (em-api.md §3.1).
