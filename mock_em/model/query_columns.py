@@ -95,6 +95,7 @@ def text(attr: str) -> Column:
             return values
         return map(dict(zip(distinct, folded, strict=True)).__getitem__, values)
 
+    column.raw = read  # type: ignore[attr-defined]  # the values before folding: see `query_nodes.In`
     return column
 
 

@@ -125,12 +125,19 @@ class _Itself(Node):
 
 
 class In(Node):
-    """`f==a,f==b,…` folded into one set lookup per object, instead of one pass per value."""
+    """`f==a,f==b,…` folded into one set lookup per object, instead of one pass per value. Over a
+    text column that offers its values before folding (`query_columns.text`), each distinct value
+    is folded and tested once, and the objects are tested by the values they hold."""
 
     def __init__(self, field: Field, keys: frozenset[Any]) -> None:
         self.field, self.keys = field, keys
 
     def mask(self, world: World, items: Sequence[Any]) -> list[bool]:
+        raw = getattr(self.field.column, "raw", None)
+        if raw is not None:
+            values = raw(items)
+            wanted = {v for v in set(values) if v.casefold() in self.keys}
+            return list(map(wanted.__contains__, values))
         return list(map(self.keys.__contains__, self.field.column(world, items)))
 
 
@@ -252,12 +259,15 @@ class Or(Node):
         result = [False] * len(items)
         index: Sequence[int] = range(len(items))
         rest: Sequence[Any] = items
+        last = self.terms[-1]
         for term in self.terms:
             hit = term.mask(world, rest)
             if not any(hit):
                 continue
             for i in compress(index, hit):
                 result[i] = True
+            if term is last:  # nothing left to narrow for
+                break
             missed = list(map(operator.not_, hit))
             index = list(compress(index, missed))
             rest = list(compress(rest, missed))
