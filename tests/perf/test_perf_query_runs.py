@@ -25,6 +25,7 @@ from mock_em.model.world import World
 NOW = datetime(2026, 1, 5, 12, tzinfo=UTC)
 FIELDS = QUERY_TYPES["cloudvmreplicapoint"].fields
 OPS = ("==", "!=", "<", "<=", ">", ">=")
+READY = FIELDS["state"].literal("Ready")
 
 
 def _key(world: World, name: str, point: CloudVmReplicaPoint):
@@ -65,7 +66,7 @@ def _filters(world: World, rng: random.Random) -> list[tuple[str, list[list[tupl
         found.append(
             (
                 f"CreationTime>={_stamp(a)};State==Ready;CreationTime<{_stamp(b)}",
-                [[("CreationTime", ">=", a), ("State", "==", FIELDS["state"].literal("Ready")), ("CreationTime", "<", b)]],
+                [[("CreationTime", ">=", a), ("State", "==", READY), ("CreationTime", "<", b)]],
             )
         )
     for p in rng.sample(points, 8):
