@@ -95,6 +95,7 @@ def text(attr: str) -> Column:
             return values
         return map(dict(zip(distinct, folded, strict=True)).__getitem__, values)
 
+    column.raw = read  # type: ignore[attr-defined]  # the values before folding: see `query_nodes.In`
     return column
 
 
@@ -116,7 +117,9 @@ def ranked(attr: str, enum_type: type[enum.Enum]) -> Column:
     return lambda world, items: read(items, rank)
 
 
-def via(key_attr: str, table: Callable[[World], dict[int, Any]]) -> Column:
+def via(
+    key_attr: str, table: Callable[[World], dict[int, Any]], owners: Callable[[World], dict[UUID, Any]] | None = None
+) -> Column:
     """A value of a related object (a point's replica name, a tenant's server name): the table
     (id int -> key) is built once per query, from the few related objects, not once per item.
 
@@ -124,7 +127,11 @@ def via(key_attr: str, table: Callable[[World], dict[int, Any]]) -> Column:
     million points that is about half the column. When `key_attr` is a related id's `.int`, the ids
     are read as objects instead, and each point shares its replica's UUID object, so the table is
     looked up once per distinct object (by identity: `id()` of objects the read list keeps alive)
-    and each point through a small-int dict: ~340 ms against ~420 over a million points."""
+    and each point through a small-int dict: ~340 ms against ~420 over a million points.
+
+    With `owners` (the related objects' store), the ids to expect are the store's own keys, which
+    the objects normally share: looked up by identity with no pass to find the distinct ids; any
+    object holding an equal copy instead sends the column the way above."""
     read = reader(key_attr, table=True)
     owner, _, last = key_attr.rpartition(".")
     read_owner = reader(owner) if owner and last == "int" else None
@@ -135,6 +142,11 @@ def via(key_attr: str, table: Callable[[World], dict[int, Any]]) -> Column:
             return read(items, values)
         related = read_owner(items)
         identities = list(map(id, related))
+        if owners is not None:  # the store's keys are alive meanwhile, so an id names one of them
+            expected = {id(u): values[u.int] for u in owners(world) if u.int in values}
+            keys = list(map(expected.get, identities))
+            if None not in keys:
+                return keys
         one_each = dict(zip(identities, related, strict=True))
         if len(one_each) * 4 > len(items):  # hardly shared: the plain lookup is cheaper
             return read(items, values)

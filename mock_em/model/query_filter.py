@@ -198,7 +198,10 @@ class _Parser:
         while self.token.kind == ",":
             self._advance()
             terms.append(self._and())
-        return terms[0] if len(terms) == 1 else Or(_fold_equalities(_flatten(terms, Or)))
+        if len(terms) == 1:
+            return terms[0]
+        folded = _fold_equalities(_flatten(terms, Or))
+        return folded[0] if len(folded) == 1 else Or(folded)
 
     def _and(self) -> Node:
         terms = [self._primary()]

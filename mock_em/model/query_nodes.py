@@ -16,6 +16,7 @@ from itertools import compress, repeat
 from typing import Any
 from uuid import UUID
 
+from mock_em.model.query_ascending import ORDERED_OPS, Ascending, run_within
 from mock_em.model.query_fields import Field, FieldSet, Kind
 from mock_em.model.world import World
 
@@ -36,25 +37,56 @@ class Node:
     def mask(self, world: World, items: Sequence[Any]) -> list[bool]:
         raise NotImplementedError
 
+    def matches(self, world: World, items: Sequence[Any]) -> list[bool] | Run:
+        """`mask`, or a `Run` when the matches are known to be one contiguous run of `items`
+        (which spares building and compressing a million-entry mask)."""
+        return self.mask(world, items)
+
+
+class Run:
+    """The matches of a node are `items[lo:hi]`, whose keys of `field` are ascending (as all the
+    keys of `items` are): a sort by that field need not read or check them again."""
+
+    __slots__ = ("field", "hi", "lo")
+
+    def __init__(self, field: Field, lo: int, hi: int) -> None:
+        self.field, self.lo, self.hi = field, lo, hi
+
+    def mask(self, n: int) -> list[bool]:
+        """The run as a mask over `n` items."""
+        return [False] * self.lo + [True] * (self.hi - self.lo) + [False] * (n - self.hi)
+
+
+def _mask(found: list[bool] | Run, n: int) -> list[bool]:
+    return found.mask(n) if isinstance(found, Run) else found
+
 
 class Comparison(Node):
-    """`<field><op><value>`, the value already converted to a key (once, at parse time)."""
+    """`<field><op><value>`, the value already converted to a key (once, at parse time). An order
+    comparison over keys already ascending is one run of them, found by bisection (see `Range`)."""
 
     def __init__(self, field: Field, op: str, key: Any) -> None:
         self.field, self.op, self.key = field, op, key
 
     def mask(self, world: World, items: Sequence[Any]) -> list[bool]:
+        return _mask(self.matches(world, items), len(items))
+
+    def matches(self, world: World, items: Sequence[Any]) -> list[bool] | Run:
         if self.field.compare is not None:
             found = self.field.compare(world, items, self.op, self.key)
             if found is not None:
                 return found
+        if self.op in ORDERED_OPS and self.op != "==":
+            keys = list(self.field.column(world, items))
+            run = run_within(keys, [(self.op, self.key)])
+            return Run(self.field, *run) if run is not None else list(map(COMPARE[self.op], keys, repeat(self.key)))
         return list(map(COMPARE[self.op], self.field.column(world, items), repeat(self.key)))
 
 
 class _UidOrder(Comparison):
     """`UID<value>` and friends: compared as the UID strings (the rare case, so done plainly)."""
 
-    def mask(self, world: World, items: Sequence[Any]) -> list[bool]:
+    def matches(self, world: World, items: Sequence[Any]) -> list[bool]:
         prefix = self.field.uid_prefix.casefold()
         uids = (prefix + str(UUID(int=k)) for k in self.field.column(world, items))
         return list(map(COMPARE[self.op], uids, repeat(self.key)))
@@ -93,12 +125,19 @@ class _Itself(Node):
 
 
 class In(Node):
-    """`f==a,f==b,…` folded into one set lookup per object, instead of one pass per value."""
+    """`f==a,f==b,…` folded into one set lookup per object, instead of one pass per value. Over a
+    text column that offers its values before folding (`query_columns.text`), each distinct value
+    is folded and tested once, and the objects are tested by the values they hold."""
 
     def __init__(self, field: Field, keys: frozenset[Any]) -> None:
         self.field, self.keys = field, keys
 
     def mask(self, world: World, items: Sequence[Any]) -> list[bool]:
+        raw = getattr(self.field.column, "raw", None)
+        if raw is not None:
+            values = raw(items)
+            wanted = {v for v in set(values) if v.casefold() in self.keys}
+            return list(map(wanted.__contains__, values))
         return list(map(self.keys.__contains__, self.field.column(world, items)))
 
 
@@ -148,19 +187,26 @@ def _uid_int(prefix: str, key: str) -> int | None:
 class Range(Node):
     """`f>=a;f<b` (any comparisons of one field, all required): the column is read once and every
     comparison runs over the keys in one pass, rather than a second read of the objects that passed
-    the first (reading a field of a million objects costs more than comparing a million keys). A
-    field whose `compare` shortcut takes several comparisons at once (`Field.tests`) uses that."""
+    the first (reading a field of a million objects costs more than comparing a million keys);
+    over keys already in ascending order (points by CreationTime) two bisections find the one run
+    of matches (`query_ascending`). A field whose `compare` shortcut takes several comparisons at
+    once (`Field.tests`) uses that."""
 
     def __init__(self, field: Field, tests: list[tuple[str, Any]]) -> None:
         self.field, self.tests = field, tests
         self._check = _all_of(tuple(op for op, _ in tests))
 
     def mask(self, world: World, items: Sequence[Any]) -> list[bool]:
+        return _mask(self.matches(world, items), len(items))
+
+    def matches(self, world: World, items: Sequence[Any]) -> list[bool] | Run:
         if self.field.tests is not None:
             found = self.field.tests(world, items, self.tests)
             if found is not None:
                 return found
-        return self._check(list(self.field.column(world, items)), *(key for _, key in self.tests))
+        keys = list(self.field.column(world, items))
+        run = run_within(keys, self.tests)
+        return Run(self.field, *run) if run is not None else self._check(keys, *(key for _, key in self.tests))
 
 
 @functools.cache
@@ -188,11 +234,15 @@ class And(Node):
         index: Sequence[int] = range(len(items))
         alive: Sequence[Any] = items
         for term in self.terms:
-            passed = term.mask(world, alive)
-            index = list(compress(index, passed))
-            alive = list(compress(alive, passed))
+            passed = term.matches(world, alive)
+            if isinstance(passed, Run):  # a slice: no million-entry compress
+                index, alive = index[passed.lo : passed.hi], alive[passed.lo : passed.hi]
+            else:
+                index, alive = list(compress(index, passed)), list(compress(alive, passed))
             if not index:
-                break
+                return [False] * len(items)
+        if isinstance(index, range):
+            return [False] * index.start + [True] * len(index) + [False] * (len(items) - index.stop)
         result = [False] * len(items)
         for i in index:
             result[i] = True
@@ -209,12 +259,15 @@ class Or(Node):
         result = [False] * len(items)
         index: Sequence[int] = range(len(items))
         rest: Sequence[Any] = items
+        last = self.terms[-1]
         for term in self.terms:
             hit = term.mask(world, rest)
             if not any(hit):
                 continue
             for i in compress(index, hit):
                 result[i] = True
+            if term is last:  # nothing left to narrow for
+                break
             missed = list(map(operator.not_, hit))
             index = list(compress(index, missed))
             rest = list(compress(rest, missed))
@@ -236,8 +289,12 @@ class Filter:
         return self._root.mask(world, [obj])[0]
 
     def select(self, world: World, items: Sequence[Any]) -> list[Any]:
-        """The matching objects, in their given order."""
-        return list(compress(items, self._root.mask(world, items)))
+        """The matching objects, in their given order (an `Ascending` list when they are one run
+        of `items` whose keys of a field are ascending)."""
+        found = self._root.matches(world, items)
+        if isinstance(found, Run):
+            return Ascending(items[found.lo : found.hi], found.field)
+        return list(compress(items, found))
 
     def __repr__(self) -> str:
         return f"Filter({self.text!r} on {self.qtype.name})"

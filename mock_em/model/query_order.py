@@ -20,6 +20,8 @@ from math import isqrt
 from operator import eq, ge, gt, le, lt
 from typing import Any
 
+from mock_em.model.query_ascending import Ascending
+from mock_em.model.query_ascending import head as ascending_head
 from mock_em.model.query_columns import positions
 from mock_em.model.query_fields import Field
 from mock_em.model.world import World
@@ -39,6 +41,8 @@ def first_in_order(world: World, items: Sequence[Any], field: Field, *, descendi
     """The first `count` items of `full_order` (all of it when there are fewer)."""
     if count >= len(items):
         return full_order(world, items, field, descending=descending)
+    if type(items) is Ascending and items.field is field:
+        return [items[i] for i in ascending_head(world, items, count, descending=descending)]
     if field.head is not None:
         found = field.head(world, items, descending, count)
         if found is not None:

@@ -8,11 +8,12 @@ from datetime import datetime
 from itertools import compress
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any
+from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
 
 from mock_em.model.access import Access, NotFound, visible
-from mock_em.model.entities import CloudVmReplicaPoint, PointState, PointType
+from mock_em.model.entities import CloudReplica, CloudVmReplicaPoint, PointState, PointType
 from mock_em.model.fixture_records import records
 from mock_em.model.fixture_values import parse_time
 from mock_em.model.ids import guid
@@ -159,6 +160,10 @@ def _replica_names(world: World) -> dict[int, str]:
     return {rid.int: r.name.casefold() for rid, r in world.replicas.items()}
 
 
+def _replicas(world: World) -> dict[UUID, CloudReplica]:
+    return world.replicas
+
+
 def _replica_server_uids(world: World) -> dict[int, int]:
     return {rid.int: r.backup_server_id.int for rid, r in world.replicas.items()}
 
@@ -183,15 +188,15 @@ def query(kind: Kind) -> QueryType:
         string_field("VmName", text_column("vm_name")),
         enum_field("Type", ranked("point_type", PointType), (t.value for t in PointType)),
         uid_field("ReplicaUid", "replica_id.int", "CloudReplica"),
-        string_field("ReplicaName", via("replica_id.int", _replica_names)),
+        string_field("ReplicaName", via("replica_id.int", _replica_names, _replicas)),
         string_field("VmDisplayName", text_column("vm_display_name")),
         QueryField(
             "BackupServerUid",
             FieldKind.UID,
-            via("replica_id.int", _replica_server_uids),
+            via("replica_id.int", _replica_server_uids, _replicas),
             uid_prefix="urn:veeam:BackupServer:",
         ),
-        string_field("BackupServerName", via("replica_id.int", _replica_server_names)),
+        string_field("BackupServerName", via("replica_id.int", _replica_server_names, _replicas)),
         enum_field("State", ranked("state", PointState), (s.value for s in PointState)),
         objects=_points,
     )
