@@ -11,6 +11,7 @@ from mock_em.resources import (
     backup_servers,
     cloud_gateways,
     cloud_hardware_plans,
+    cloud_public_ip_addresses,
     cloud_replicas,
     cloud_tenants,
     cloud_vm_replica_points,
@@ -25,6 +26,7 @@ FAMILIES: tuple[Family, ...] = (
     cloud_vm_replica_points.FAMILY,
     cloud_hardware_plans.FAMILY,
     cloud_gateways.FAMILY,
+    cloud_public_ip_addresses.FAMILY,
 )
 
 __all__ = ["FAMILIES", "NESTED"]

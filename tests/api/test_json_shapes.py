@@ -69,6 +69,7 @@ LIST_KEYS = {
     "CloudReplicas": "CloudReplicas",
     "CloudVmReplicaPoints": "CloudVmReplicaPoints",
     "BackupServers": "BackupServers",
+    "CloudPublicIpAddresses": "CloudPublicIpAddresses",
     "SupportedVersions": "SupportedVersions",
     "Resources": "CloudTenantResources",
     "CloudTenantResources": "CloudTenantResources",

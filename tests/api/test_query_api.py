@@ -25,13 +25,14 @@ from mock_em.settings import Settings
 
 JSON = {"Accept": "application/json"}
 USERS = ("Administrator:P@ssw0rd", "ro:pw:RestoreOperator")
-TYPES = ("CloudVmReplicaPoint", "CloudReplica", "CloudGateway", "CloudTenant", "BackupServer")
+TYPES = ("CloudVmReplicaPoint", "CloudReplica", "CloudGateway", "CloudTenant", "BackupServer", "CloudPublicIpAddress")
 ENTITY_LISTS = {
     "CloudVmReplicaPoint": "CloudVmReplicaPoints",
     "CloudReplica": "CloudReplicas",
     "CloudGateway": "CloudGateways",
     "CloudTenant": "CloudTenants",
     "BackupServer": "BackupServers",
+    "CloudPublicIpAddress": "CloudPublicIpAddresses",
 }
 # The element name of each entity inside its list (the schema names a point `CloudReplica`, §4).
 ENTITY_ELEMENTS = {
@@ -40,8 +41,16 @@ ENTITY_ELEMENTS = {
     "CloudGateway": "CloudGateway",
     "CloudTenant": "CloudTenant",
     "BackupServer": "BackupServer",
+    "CloudPublicIpAddress": "CloudPublicIp",
 }
-SEED_COUNTS = {"CloudVmReplicaPoint": 6, "CloudReplica": 2, "CloudGateway": 1, "CloudTenant": 2, "BackupServer": 1}
+SEED_COUNTS = {
+    "CloudVmReplicaPoint": 6,
+    "CloudReplica": 2,
+    "CloudGateway": 1,
+    "CloudTenant": 2,
+    "BackupServer": 1,
+    "CloudPublicIpAddress": 3,
+}
 BIG = {"tenants": 3, "replicas_per_tenant": 2, "vms_per_replica": 4, "points_per_vm": 7}
 
 # The seed world's six points.

@@ -108,6 +108,15 @@ def test_query_types_and_their_fields() -> None:
         "CloudGateway": ["UID", "Name", "Enabled", "Description", "BackupServerUid", "BackupServerName"],
         "CloudTenant": ["UID", "Name", "Enabled", "BackupServerUid", "BackupServerName", "Type"],
         "BackupServer": ["UID", "Name", "Description", "IpOrDnsName", "Port", "Version"],
+        "CloudPublicIpAddress": [
+            "UID",
+            "Name",
+            "IpAddress",
+            "CloudTenantUid",
+            "CloudTenantName",
+            "BackupServerUid",
+            "BackupServerName",
+        ],
     }
     for qtype in QUERY_TYPES.values():
         assert QUERY_TYPES[qtype.name.casefold()] is qtype
@@ -135,7 +144,7 @@ def test_unknown_type_lists_the_supported_ones(name: str) -> None:
         run_query(WORLD, ADMIN, name)
     message = str(caught.value)
     assert "Unknown query type" in message
-    assert "BackupServer, CloudGateway, CloudReplica, CloudTenant, CloudVmReplicaPoint" in message
+    assert "BackupServer, CloudGateway, CloudPublicIpAddress, CloudReplica, CloudTenant, CloudVmReplicaPoint" in message
     assert len(message) < 200
 
 
