@@ -1,12 +1,13 @@
-"""The vendor's XML schema, loaded with exactly the relaxations of em-api.md §11.
+"""The vendor's XML schema, loaded with exactly the relaxations of em-api.md §11 (and
+docs/cloud-connect-billing.md for public IP addresses).
 
 The schema ships with Enterprise Manager and is not part of mock-em: tests find it through
 `VEEAM_EM_XSD`. Where real servers differ from the 9.5-era schema, it is relaxed here, in one place:
 
 1. `CloudReplicaEntityType`'s `<Ref>` child becomes optional (no real server sends it);
-2. a query's `<Entities>` may also hold `CloudVmReplicaPoints`, `CloudReplicas` and
+2. a query's `<Entities>` may also hold `CloudVmReplicaPoints`, `CloudReplicas`,
    `CloudFailoverPlans` (later EM versions return them; the vendor's CloudFailoverPlan query
-   page shows the last).
+   page shows the last) and `CloudPublicIpAddresses`.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ def _relax(doc: etree._ElementTree) -> None:
         ("CloudVmReplicaPoints", "CloudVmReplicaPointEntityListType"),
         ("CloudReplicas", "CloudReplicaEntityListType"),
         ("CloudFailoverPlans", "CloudFailoverPlanEntityListType"),
+        ("CloudPublicIpAddresses", "CloudPublicIpAddressEntityListType"),
     ):
         element = etree.SubElement(choices[0], f"{{{XS}}}element")
         element.set("name", name)

@@ -65,7 +65,9 @@ class CloudTenant:
     """A Cloud Connect tenant: a customer company of the service provider.
 
     `username` and `password` are the tenant's own credentials, used for tenant logon with
-    `TenantCredentials`; EM never shows the password (the entity's `Password` is empty).
+    `TenantCredentials`; EM never shows the password (the entity's `Password` is empty). Its
+    `PublicIpCount` is no attribute: it counts the tenant's `CloudPublicIpAddress`es, so the two
+    cannot disagree.
     """
 
     id: UUID
@@ -81,7 +83,6 @@ class CloudTenant:
     throttling_enabled: bool = False
     throttling_speed_limit: int = 1
     throttling_speed_unit: str = "Mbps"
-    public_ip_count: int = 0
     backup_count: int = 0
 
 
@@ -292,3 +293,19 @@ class CloudFailoverPlan:
     post_command_enabled: bool = False
     post_command: str = ""
     vms: list[CloudFailoveredVm] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class CloudPublicIpAddress:
+    """A public IP address from the provider's pool on a backup server, assigned to a tenant: after
+    a full site failover its VM replicas are reached from the internet at these addresses."""
+
+    id: UUID
+    ip_address: str
+    tenant_id: UUID
+    backup_server_id: UUID  # the server whose pool holds it: the tenant's own
+
+    @property
+    def name(self) -> str:
+        """EM names an address by itself (`198.51.100.16`)."""
+        return self.ip_address

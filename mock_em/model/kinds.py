@@ -19,13 +19,18 @@ from typing import TYPE_CHECKING, Any
 from mock_em.model.entities import Role
 from mock_em.model.fixture_records import FixtureSection, Records
 
-ACRONYMS = {"Vm": "VM"}  # words the vendor spells in capitals inside a kind's name
+ACRONYMS = {"Vm": "VM", "Ip": "IP"}  # words the vendor spells in capitals inside a kind's name
 
 PORTAL = frozenset({Role.PortalAdministrator, Role.PortalUser})  # provider staff: no restore operators
 PORTAL_AND_TENANTS = PORTAL | {Role.CloudTenant}  # and each tenant, for what is its own
 
 if TYPE_CHECKING:
     from mock_em.model.query_fields import QueryType
+
+
+def plural(word: str) -> str:
+    """A kind's name or words in the plural (`CloudReplicas`, `CloudPublicIpAddresses`)."""
+    return word + ("es" if word.endswith("s") else "s")
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,8 +101,8 @@ class Kind:
         what = " ".join(words)
         object.__setattr__(self, "name", name)
         object.__setattr__(self, "what", what[0].upper() + what[1:])
-        object.__setattr__(self, "plural", what + "s")
-        section = None if self.fixture is None else self.fixture.section(name + "s", self.model)
+        object.__setattr__(self, "plural", plural(what))
+        section = None if self.fixture is None else self.fixture.section(plural(name), self.model)
         object.__setattr__(self, "section", section)
 
     @property

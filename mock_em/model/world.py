@@ -162,6 +162,10 @@ class World:
         """VM replicas the tenant keeps on the provider: the `ReplicaCount` EM reports."""
         return self.tenant_vm_count(tenant_id)
 
+    def tenant_public_ip_count(self, tenant_id: UUID) -> int:
+        """Public IP addresses assigned to the tenant: the `PublicIpCount` EM reports."""
+        return sum(1 for a in self.store["CloudPublicIpAddress"].values() if a.tenant_id == tenant_id)
+
     # -- Cloud Connect edits ---------------------------------------------------------------
 
     # Edits raise KeyError for an unknown id and ValueError for a conflict; callers say which.

@@ -12,6 +12,7 @@ from mock_em.resources import (
     cloud_failover_plans,
     cloud_gateways,
     cloud_hardware_plans,
+    cloud_public_ip_addresses,
     cloud_replicas,
     cloud_tenants,
     cloud_vm_replica_points,
@@ -26,6 +27,7 @@ FAMILIES: tuple[Family, ...] = (
     cloud_vm_replica_points.FAMILY,
     cloud_hardware_plans.FAMILY,
     cloud_gateways.FAMILY,
+    cloud_public_ip_addresses.FAMILY,
     cloud_failover_plans.FAMILY,
 )
 

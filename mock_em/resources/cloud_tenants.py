@@ -62,7 +62,7 @@ def values(h: Hrefs, world: World, tenant: CloudTenant, access: Access) -> dict[
         "ThrottlingEnabled": tenant.throttling_enabled,
         "ThrottlingSpeedLimit": tenant.throttling_speed_limit,
         "ThrottlingSpeedUnit": tenant.throttling_speed_unit,
-        "PublicIpCount": tenant.public_ip_count,
+        "PublicIpCount": world.tenant_public_ip_count(tenant.id),
         "BackupCount": tenant.backup_count,
         "ReplicaCount": world.tenant_replica_count(tenant.id),
     }
@@ -151,13 +151,21 @@ _PASSWORD_CHARS = string.ascii_letters + string.digits
 _NOT_NAME = re.compile(r"[^A-Za-z0-9 ]+")
 
 
+PUBLIC_IPS = "public_ips"
+"""`g.notes[PUBLIC_IPS]`: how many public IP addresses each tenant was drawn, by tenant id; the
+public IP addresses' part assigns them (`cloud_public_ip_addresses.py`)."""
+
+
 def generate_tenants(g: Generation) -> None:
     """`size.tenants` companies, each on a backup server drawn from the RNG, each followed by its
     own objects (`g.each`: its replication jobs) before the next tenant is drawn."""
     server_ids = list(g.all("BackupServer"))
     taken: set[str] = set()
+    public_ips: dict[UUID, int] = g.notes.setdefault(PUBLIC_IPS, {})
     for _ in range(g.size.tenants):
-        tenant = _tenant(g.rng, g.fake, taken, server_ids[g.rng.randrange(len(server_ids))], g.now)
+        server_id = server_ids[g.rng.randrange(len(server_ids))]
+        tenant, count = _tenant(g.rng, g.fake, taken, server_id, g.now)
+        public_ips[tenant.id] = count
         g.add(tenant)
         g.each(tenant)
 
@@ -187,15 +195,16 @@ def _password(rng: Random) -> str:
     return "".join(chars)
 
 
-def _tenant(rng: Random, fake: Faker, taken: set[str], server_id: UUID, now: datetime) -> CloudTenant:
-    """A tenant company; it logs on with its own name, as Veeam tenants do."""
+def _tenant(rng: Random, fake: Faker, taken: set[str], server_id: UUID, now: datetime) -> tuple[CloudTenant, int]:
+    """A tenant company, and how many public IP addresses it has; it logs on with its own name,
+    as Veeam tenants do."""
     name = _tenant_name(rng, fake, taken)
     contact = f"Contact: {fake.name()}, {fake.phone_number()}"
     description = rng.choice((f"{name} DR site. {contact}", f"{fake.catch_phrase()}. {contact}", contact))
     leased = rng.random() < 0.1  # most tenants have no lease; a few run on a contract that ends
     lease_end = (now + timedelta(days=rng.randint(30, 720))).replace(hour=0, minute=0, second=0, microsecond=0)
     throttled = rng.random() < 0.2
-    return CloudTenant(
+    tenant = CloudTenant(
         id=guid(rng),
         name=name,
         backup_server_id=server_id,
@@ -207,9 +216,10 @@ def _tenant(rng: Random, fake: Faker, taken: set[str], server_id: UUID, now: dat
         last_active=(now - timedelta(seconds=rng.randrange(60, 3 * 86400))).replace(microsecond=0),
         throttling_enabled=throttled,
         throttling_speed_limit=rng.choice((10, 20, 50, 100)) if throttled else 1,
-        public_ip_count=rng.choice((0, 0, 0, 1, 2, 4)),
-        backup_count=rng.randint(0, 6),
     )
+    public_ips = rng.choice((0, 0, 0, 1, 2, 4))  # drawn between the speed limit and the backups, as always
+    tenant.backup_count = rng.randint(0, 6)
+    return tenant, public_ips
 
 
 TENANT_TYPES = ("vCD", "Standalone", "ActiveDirectory")
@@ -238,7 +248,7 @@ KIND = Kind(
     tenant_key="id",
     fixture=records(
         "Id Name BackupServerId Username Password Description Enabled LeaseExpirationDate=lease_expiration LastResult"
-        " LastActive ThrottlingEnabled ThrottlingSpeedLimit ThrottlingSpeedUnit PublicIpCount BackupCount",
+        " LastActive ThrottlingEnabled ThrottlingSpeedLimit ThrottlingSpeedUnit BackupCount",
     ),
     query=query,
     query_order=3,

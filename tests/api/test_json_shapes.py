@@ -79,6 +79,7 @@ LIST_KEYS = {
     "CloudReplicas": "CloudReplicas",
     "CloudVmReplicaPoints": "CloudVmReplicaPoints",
     "BackupServers": "BackupServers",
+    "CloudPublicIpAddresses": "CloudPublicIpAddresses",
     "SupportedVersions": "SupportedVersions",
     "Resources": "CloudTenantResources",
     "CloudTenantResources": "CloudTenantResources",

@@ -25,13 +25,22 @@ from mock_em.settings import Settings
 
 JSON = {"Accept": "application/json"}
 USERS = ("Administrator:P@ssw0rd", "ro:pw:RestoreOperator")
-TYPES = ("CloudVmReplicaPoint", "CloudReplica", "CloudGateway", "CloudTenant", "BackupServer", "CloudFailoverPlan")
+TYPES = (
+    "CloudVmReplicaPoint",
+    "CloudReplica",
+    "CloudGateway",
+    "CloudTenant",
+    "BackupServer",
+    "CloudPublicIpAddress",
+    "CloudFailoverPlan",
+)
 ENTITY_LISTS = {
     "CloudVmReplicaPoint": "CloudVmReplicaPoints",
     "CloudReplica": "CloudReplicas",
     "CloudGateway": "CloudGateways",
     "CloudTenant": "CloudTenants",
     "BackupServer": "BackupServers",
+    "CloudPublicIpAddress": "CloudPublicIpAddresses",
     "CloudFailoverPlan": "CloudFailoverPlans",
 }
 # The element name of each entity inside its list (the schema names a point `CloudReplica`, §4).
@@ -41,6 +50,7 @@ ENTITY_ELEMENTS = {
     "CloudGateway": "CloudGateway",
     "CloudTenant": "CloudTenant",
     "BackupServer": "BackupServer",
+    "CloudPublicIpAddress": "CloudPublicIp",
     "CloudFailoverPlan": "CloudFailoverPlan",
 }
 SEED_COUNTS = {
@@ -49,6 +59,7 @@ SEED_COUNTS = {
     "CloudGateway": 1,
     "CloudTenant": 2,
     "BackupServer": 1,
+    "CloudPublicIpAddress": 3,
     "CloudFailoverPlan": 1,
 }
 BIG = {"tenants": 3, "replicas_per_tenant": 2, "vms_per_replica": 4, "points_per_vm": 7}

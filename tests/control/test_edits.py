@@ -23,7 +23,7 @@ from mock_em.server import build_em
 from mock_em.settings import Settings
 
 START = datetime(2026, 1, 5, 12, tzinfo=UTC)
-SETTINGS = Settings(seed=5, tenants=2, replicas_per_tenant=1, vms_per_replica=2, points_per_vm=2)
+SETTINGS = Settings(seed=9, tenants=2, replicas_per_tenant=1, vms_per_replica=2, points_per_vm=2)
 MISSING = "11111111-2222-3333-4444-555555555555"
 
 
@@ -41,8 +41,9 @@ def world(client: TestClient) -> dict[str, Any]:
 
 
 def test_the_edited_families_are_the_cloud_connect_ones_in_registry_order() -> None:
-    """Backup servers come with the world; tenants, replicas and points are edited."""
-    assert [f.edits.segment for f in edited_families() if f.edits] == ["tenants", "replicas", "points"]
+    """Backup servers come with the world; tenants, replicas, points and public IP addresses are edited."""
+    segments = [f.edits.segment for f in edited_families() if f.edits]
+    assert segments == ["tenants", "replicas", "points", "publicIpAddresses"]
 
 
 @pytest.mark.parametrize("family", edited_families(), ids=lambda f: f.name)

@@ -242,7 +242,8 @@ def test_logon_and_logoff_answer_alike(pair: Pair) -> None:
 
 @pytest.mark.parametrize("public_url", ["https://em.example:9398/prefix/", "http://proxy.example"])
 def test_a_public_url_answers_alike(public_url: str) -> None:
-    made = Pair(Settings(seed=3, tenants=2, public_url=public_url, deterministic_sessions=True))
+    # seed 4: a world in which some tenant has a public IP address, so every family has items
+    made = Pair(Settings(seed=4, tenants=2, public_url=public_url, deterministic_sessions=True))
     try:
         token = made.logon("admin", "Administrator", "P@ssw0rd")
         for url in urls_of(made.fast):

@@ -60,7 +60,9 @@ def test_entity_fields_are_the_model_objects(seed_client: EmClient) -> None:
             "ThrottlingEnabled": str(tenant.throttling_enabled).lower(),
             "ThrottlingSpeedLimit": str(tenant.throttling_speed_limit),
             "ThrottlingSpeedUnit": tenant.throttling_speed_unit,
-            "PublicIpCount": str(tenant.public_ip_count),
+            "PublicIpCount": str(
+                sum(1 for a in world.all("CloudPublicIpAddress").values() if a.tenant_id == tenant.id)
+            ),
             "BackupCount": str(tenant.backup_count),
             "ReplicaCount": str(vms),
         }
