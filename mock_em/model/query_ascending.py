@@ -65,6 +65,18 @@ class Ascending(list[Any]):
         self.field = field
 
 
+def last_runs(keys: Sequence[Any], count: int) -> list[int]:
+    """The first `count` indexes of a descending stable sort of ascending keys: runs of equal keys
+    from the end, each run in store order, each found by bisection."""
+    found: list[int] = []
+    hi = len(keys)
+    while len(found) < count and hi > 0:
+        lo = bisect_left(keys, keys[hi - 1], 0, hi)
+        found.extend(range(lo, min(hi, lo + count - len(found))))
+        hi = lo
+    return found
+
+
 def head(world: World, items: Ascending, count: int, *, descending: bool) -> list[int]:
     """The first `count` indexes of a stable sort of `items` by `items.field` (count < len(items)).
 
@@ -77,13 +89,7 @@ def head(world: World, items: Ascending, count: int, *, descending: bool) -> lis
     width = count + 1
     while True:
         lo = max(0, n - width)
-        tail = list(items.field.column(world, items[lo:]))
-        found: list[int] = []
-        hi = len(tail)
-        while len(found) < count and hi > 0:
-            start = bisect_left(tail, tail[hi - 1], 0, hi)
-            found.extend(range(start, min(hi, start + count - len(found))))
-            hi = start
+        found = last_runs(list(items.field.column(world, items[lo:])), count)
         if lo == 0 or min(found) > 0:
             return [lo + i for i in found]
         width *= 2

@@ -229,3 +229,17 @@ def query_for(
         lambda access: access.reads(kind),
         kind.denied if kind.readers is not None else "",
     )
+
+
+def reference_fields(vendor_type: str, attr: str, store: Callable[[World], dict[UUID, Any]]) -> tuple[Field, Field]:
+    """`<Type>Uid` and `<Type>Name` of a type whose objects hold the id of a `vendor_type` object
+    in `attr` (`BackupServerUid` and `BackupServerName` from `backup_server_id`), the names
+    casefolded as every string column is."""
+
+    def names(world: World) -> dict[int, str]:
+        return {object_id.int: obj.name.casefold() for object_id, obj in store(world).items()}
+
+    return (
+        uid_field(f"{vendor_type}Uid", f"{attr}.int", vendor_type),
+        string_field(f"{vendor_type}Name", via(f"{attr}.int", names)),
+    )

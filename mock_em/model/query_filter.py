@@ -22,6 +22,7 @@ and boolean algebra, so `a,b;c` means `a,(b;c)`; clients that care write the par
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from mock_em.model.query_fields import Column, Field, FieldSet, Kind, QueryError, QueryType, excerpt
@@ -194,24 +195,28 @@ class _Parser:
         return node
 
     def _or(self) -> Node:
-        terms = [self._and()]
-        while self.token.kind == ",":
-            self._advance()
-            terms.append(self._and())
-        if len(terms) == 1:
-            return terms[0]
-        folded = _fold_equalities(_flatten(terms, Or))
-        return folded[0] if len(folded) == 1 else Or(folded)
+        return self._chain(",", self._and, Or, _fold_equalities)
 
     def _and(self) -> Node:
-        terms = [self._primary()]
-        while self.token.kind == ";":
+        return self._chain(";", self._primary, And, _fold_ranges)
+
+    def _chain(
+        self,
+        separator: str,
+        term: Callable[[], Node],
+        node: type[And] | type[Or],
+        fold: Callable[[list[Node]], list[Node]],
+    ) -> Node:
+        """Terms joined by `separator` (`,` or, `;` and): one term alone, or the joined node of the
+        terms flattened and folded (equalities of one field, ranges of one field)."""
+        terms = [term()]
+        while self.token.kind == separator:
             self._advance()
-            terms.append(self._primary())
+            terms.append(term())
         if len(terms) == 1:
             return terms[0]
-        folded = _fold_ranges(_flatten(terms, And))
-        return folded[0] if len(folded) == 1 else And(folded)
+        folded = fold(_flatten(terms, node))
+        return folded[0] if len(folded) == 1 else node(folded)
 
     def _primary(self) -> Node:
         token = self.token

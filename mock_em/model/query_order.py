@@ -13,14 +13,13 @@ shortcuts must, and do, return exactly them.
 
 from __future__ import annotations
 
-from bisect import bisect_left
 from collections.abc import Callable, Sequence
 from itertools import compress, islice, repeat
 from math import isqrt
 from operator import eq, ge, gt, le, lt
 from typing import Any
 
-from mock_em.model.query_ascending import Ascending
+from mock_em.model.query_ascending import Ascending, last_runs
 from mock_em.model.query_ascending import head as ascending_head
 from mock_em.model.query_columns import positions
 from mock_em.model.query_fields import Field
@@ -110,10 +109,4 @@ def _head_of_ascending(keys: Sequence[Any], count: int, *, descending: bool) -> 
     store order (found by bisection, so a run of a million equal keys costs nothing)."""
     if not descending:
         return list(range(count))
-    found: list[int] = []
-    hi = len(keys)
-    while len(found) < count and hi > 0:
-        lo = bisect_left(keys, keys[hi - 1], 0, hi)
-        found.extend(range(lo, min(hi, lo + count - len(found))))
-        hi = lo
-    return found
+    return last_runs(keys, count)

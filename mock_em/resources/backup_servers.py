@@ -11,7 +11,7 @@ from mock_em.model.entities import BackupServer
 from mock_em.model.fixture_records import records
 from mock_em.model.ids import guid
 from mock_em.model.kinds import PORTAL, Kind
-from mock_em.model.query_columns import own_uid_field, plain, query_for, string_field, uid_field, via
+from mock_em.model.query_columns import own_uid_field, plain, query_for, reference_fields, string_field
 from mock_em.model.query_columns import text as text_column
 from mock_em.model.query_fields import Field as QueryField
 from mock_em.model.query_fields import Kind as FieldKind
@@ -73,17 +73,9 @@ def generate_servers(g: Generation) -> None:
         g.add(BackupServer(guid(rng), name, f"{role}, {fake.city()} datacenter", 9392, rng.choice(VERSIONS)))
 
 
-def server_names(world: World) -> dict[int, str]:
-    """Each backup server's name by its id's int, casefolded: the `BackupServerName` column."""
-    return {sid.int: s.name.casefold() for sid, s in world.backup_servers.items()}
-
-
 def server_fields() -> tuple[QueryField, QueryField]:
     """`BackupServerUid` and `BackupServerName` of a type whose objects hold `backup_server_id`."""
-    return (
-        uid_field("BackupServerUid", "backup_server_id.int", "BackupServer"),
-        string_field("BackupServerName", via("backup_server_id.int", server_names)),
-    )
+    return reference_fields("BackupServer", "backup_server_id", attrgetter("backup_servers"))
 
 
 def query(kind: Kind) -> QueryType:

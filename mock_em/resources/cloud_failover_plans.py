@@ -30,11 +30,12 @@ from mock_em.model.entities import CloudFailoveredVm, CloudFailoverPlan, CloudRe
 from mock_em.model.fixture_records import many, records
 from mock_em.model.ids import guid
 from mock_em.model.kinds import OF_TENANT, ON_SERVER, Held, Kind
-from mock_em.model.query_columns import own_uid_field, query_for, string_field, uid_field, via
+from mock_em.model.query_columns import own_uid_field, query_for, string_field
 from mock_em.model.query_columns import text as text_column
 from mock_em.model.query_fields import QueryType
 from mock_em.model.world import World
 from mock_em.resources.backup_servers import server_fields, up_to_server
+from mock_em.resources.cloud_tenants import tenant_fields
 from mock_em.resources.family import Down, Family, Generates, Members
 from mock_em.wire.links import Hrefs, Link, uid
 from mock_em.wire.template import TEMPLATES, Node
@@ -122,10 +123,6 @@ def generate_plans(g: Generation) -> None:
         plans[plan.id] = plan
 
 
-def _tenant_names(world: World) -> dict[int, str]:
-    return {tid.int: t.name.casefold() for tid, t in world.tenants.items()}
-
-
 def query(kind: Kind) -> QueryType:
     """The query type: the vendor's table of CloudFailoverPlan fields (`GET /query?type=
     CloudFailoverPlan`), the tenant's and backup server's by their UIDs and names."""
@@ -134,8 +131,7 @@ def query(kind: Kind) -> QueryType:
         own_uid_field("CloudFailoverPlan", lambda world: world.all("CloudFailoverPlan")),
         string_field("Name", text_column("name")),
         string_field("Description", text_column("description")),
-        uid_field("CloudTenantUid", "tenant_id.int", "CloudTenant"),
-        string_field("CloudTenantName", via("tenant_id.int", _tenant_names)),
+        *tenant_fields(),
         *server_fields(),
     )
 

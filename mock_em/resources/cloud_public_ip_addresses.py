@@ -16,12 +16,12 @@ from mock_em.model.entities import CloudPublicIpAddress, CloudTenant
 from mock_em.model.fixture_records import records
 from mock_em.model.ids import guid
 from mock_em.model.kinds import OF_TENANT, ON_SERVER, PORTAL_AND_TENANTS, Kind
-from mock_em.model.query_columns import own_uid_field, query_for, string_field, uid_field, via
+from mock_em.model.query_columns import own_uid_field, query_for, string_field
 from mock_em.model.query_columns import text as text_column
 from mock_em.model.query_fields import QueryType
 from mock_em.model.world import World
 from mock_em.resources.backup_servers import server_fields, up_to_server
-from mock_em.resources.cloud_tenants import PUBLIC_IPS
+from mock_em.resources.cloud_tenants import PUBLIC_IPS, tenant_fields
 from mock_em.resources.family import BadEdit, Down, Edits, Family, Generates, guid_of
 from mock_em.wire.links import Hrefs, uid
 
@@ -127,10 +127,6 @@ def _addresses(world: World) -> dict[UUID, Any]:
     return world.all(NAME)
 
 
-def _tenant_names(world: World) -> dict[int, str]:
-    return {tid.int: t.name.casefold() for tid, t in world.tenants.items()}
-
-
 def query(kind: Kind) -> QueryType:
     """The query type: the vendor's table of CloudPublicIpAddress fields (get_query_cloudpublicipaddress.md),
     whose `BackupServerUId` is the shared `BackupServerUid` (names compare case-insensitively). Addresses
@@ -140,8 +136,7 @@ def query(kind: Kind) -> QueryType:
         own_uid_field(NAME, _addresses),
         string_field("Name", text_column("ip_address")),
         string_field("IpAddress", text_column("ip_address")),
-        uid_field("CloudTenantUid", "tenant_id.int", "CloudTenant"),
-        string_field("CloudTenantName", via("tenant_id.int", _tenant_names)),
+        *tenant_fields(),
         *server_fields(),
     )
 

@@ -22,6 +22,7 @@ from mock_em.model.query_columns import (
     own_uid_field,
     plain,
     query_for,
+    reference_fields,
     string_field,
 )
 from mock_em.model.query_columns import text as text_column
@@ -225,6 +226,11 @@ def _tenant(rng: Random, fake: Faker, taken: set[str], server_id: UUID, now: dat
 TENANT_TYPES = ("vCD", "Standalone", "ActiveDirectory")
 """CloudTenant `Type` values in the order get_query_cloudtenant.md lists them. Every tenant of the
 9.5-era world is `Standalone` (the model has no vCD or AD tenants)."""
+
+
+def tenant_fields() -> tuple[QueryField, QueryField]:
+    """`CloudTenantUid` and `CloudTenantName` of a type whose objects hold `tenant_id`."""
+    return reference_fields("CloudTenant", "tenant_id", attrgetter("tenants"))
 
 
 def query(kind: Kind) -> QueryType:
