@@ -28,6 +28,13 @@ if TYPE_CHECKING:
     from mock_em.model.query_fields import QueryType
 
 
+def plural(word: str) -> str:
+    """A vendor noun in the plural, as the vendor spells it (`CloudTenants`, `Repositories`)."""
+    if word.endswith("y") and word[-2:-1] not in ("a", "e", "o", "u"):
+        return word[:-1] + "ies"
+    return word + "s"
+
+
 @dataclass(frozen=True, slots=True)
 class ForeignKey:
     """An attribute holding the id of an object of another kind. The referenced object must exist
@@ -96,8 +103,8 @@ class Kind:
         what = " ".join(words)
         object.__setattr__(self, "name", name)
         object.__setattr__(self, "what", what[0].upper() + what[1:])
-        object.__setattr__(self, "plural", what + "s")
-        section = None if self.fixture is None else self.fixture.section(name + "s", self.model)
+        object.__setattr__(self, "plural", plural(what))
+        section = None if self.fixture is None else self.fixture.section(plural(name), self.model)
         object.__setattr__(self, "section", section)
 
     @property

@@ -15,6 +15,7 @@ from mock_em.resources import (
     cloud_replicas,
     cloud_tenants,
     cloud_vm_replica_points,
+    repositories,
 )
 from mock_em.resources.family import Family
 from mock_em.resources.tenant import NESTED
@@ -27,6 +28,7 @@ FAMILIES: tuple[Family, ...] = (
     cloud_hardware_plans.FAMILY,
     cloud_gateways.FAMILY,
     cloud_failover_plans.FAMILY,
+    repositories.FAMILY,
 )
 
 __all__ = ["FAMILIES", "NESTED"]

@@ -153,7 +153,7 @@ KIND = Kind(
         codecs={"Includes": many(CloudFailoveredVm, "FailoverPlanVMId=id ReplicaId Name=vm_name")},
     ),
     query=query,
-    query_order=5,
+    query_order=6,
 )
 
 FAMILY = Family(
