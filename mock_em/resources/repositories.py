@@ -85,7 +85,7 @@ def generate_repositories(g: Generation) -> None:
         for name, kinds, smallest, biggest in chosen:
             capacity = rng.randint(smallest, biggest) if smallest > 0 else UNKNOWN_SIZE
             kind = rng.choice(kinds)
-            g.add(Repository(guid(rng), name, server_id, kind, capacity, _free(rng, capacity, 0)))
+            g.add(Repository(guid(rng), name, server_id, kind, capacity, _free(rng, capacity)))
         on_server = [r for r in resources if tenants[r.tenant_id].backup_server_id == server_id]
         for repository_id, named in _by_repository(on_server).items():
             g.add(_cloud_repository(rng, repository_id, server_id, named))
@@ -109,16 +109,20 @@ def _cloud_repository(
     quotas = sum(r.quota_mb for r in named) * MB
     capacity = max(rng.randint(10 * TB, 200 * TB), math.ceil(quotas / TENANT_SHARE))
     held = sum(r.used_quota_mb for r in named) * MB
-    return Repository(repository_id, named[0].repository_name, server_id, kind, capacity, _free(rng, capacity, held))
+    return Repository(
+        repository_id, named[0].repository_name, server_id, kind, capacity, _free(rng, capacity, held, most=0.45)
+    )
 
 
-def _free(rng: random.Random, capacity: int, held: int) -> int:
-    """Free space of a repository 30 % to 70 % full, of which `held` bytes are the tenants' cloud
-    backups (they stay, and the rest is the provider's own backups); -1 where capacity is."""
+def _free(rng: random.Random, capacity: int, held: int = 0, most: float = 0.7) -> int:
+    """Free space of a repository 30 % to 70 % full; -1 where capacity is. Beside the tenants'
+    cloud backups (`held` bytes, at most a quarter of it), the provider's own backups take 30 % to
+    `most` of it, drawn whatever the time, so that a world generated at T1 equals one generated at T0 and run to
+    T1 (`model.schedule.run_world`)."""
     if capacity == UNKNOWN_SIZE:
         return UNKNOWN_SIZE
-    used = max(held, round(capacity * rng.uniform(0.3, 0.7)))
-    return capacity - used
+    own = rng.uniform(0.3, most)
+    return capacity - round(capacity * own) - held
 
 
 KIND = Kind(

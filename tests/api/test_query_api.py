@@ -25,7 +25,15 @@ from mock_em.settings import Settings
 
 JSON = {"Accept": "application/json"}
 USERS = ("Administrator:P@ssw0rd", "ro:pw:RestoreOperator")
-TYPES = ("CloudVmReplicaPoint", "CloudReplica", "CloudGateway", "CloudTenant", "BackupServer", "CloudFailoverPlan")
+TYPES = (
+    "CloudVmReplicaPoint",
+    "CloudReplica",
+    "CloudGateway",
+    "CloudTenant",
+    "Repository",
+    "BackupServer",
+    "CloudFailoverPlan",
+)
 ENTITY_LISTS = {
     "CloudVmReplicaPoint": "CloudVmReplicaPoints",
     "CloudReplica": "CloudReplicas",
@@ -33,6 +41,7 @@ ENTITY_LISTS = {
     "CloudTenant": "CloudTenants",
     "BackupServer": "BackupServers",
     "CloudFailoverPlan": "CloudFailoverPlans",
+    "Repository": "Repositories",
 }
 # The element name of each entity inside its list (the schema names a point `CloudReplica`, §4).
 ENTITY_ELEMENTS = {
@@ -42,6 +51,7 @@ ENTITY_ELEMENTS = {
     "CloudTenant": "CloudTenant",
     "BackupServer": "BackupServer",
     "CloudFailoverPlan": "CloudFailoverPlan",
+    "Repository": "Repository",
 }
 SEED_COUNTS = {
     "CloudVmReplicaPoint": 6,
@@ -50,6 +60,7 @@ SEED_COUNTS = {
     "CloudTenant": 2,
     "BackupServer": 1,
     "CloudFailoverPlan": 1,
+    "Repository": 1,
 }
 BIG = {"tenants": 3, "replicas_per_tenant": 2, "vms_per_replica": 4, "points_per_vm": 7}
 

@@ -108,6 +108,7 @@ def test_query_types_and_their_fields() -> None:
         "CloudGateway": ["UID", "Name", "Enabled", "Description", "BackupServerUid", "BackupServerName"],
         "CloudTenant": ["UID", "Name", "Enabled", "BackupServerUid", "BackupServerName", "Type"],
         "BackupServer": ["UID", "Name", "Description", "IpOrDnsName", "Port", "Version"],
+        "Repository": ["UID", "Name", "FreeSpace", "Capacity", "BackupServerUid", "BackupServerName"],
         "CloudFailoverPlan": [
             "UID",
             "Name",

@@ -8,10 +8,11 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import httpx
 import pytest
-from conftest import EmClient, make_client
+from conftest import SEED_FIXTURE, EmClient, make_client
 from xmlutil import API, Link, body, links, logon, q
 
 from mock_em.model.entities import UNKNOWN_SIZE, Role
@@ -118,12 +119,31 @@ def test_fixture_section_round_trips(client: EmClient) -> None:
     check_fixture_round_trip(client, FAMILY)
 
 
-def test_a_fixture_without_repositories_still_loads(seed_client: EmClient) -> None:
-    """A fixture older than the family (the seed sample) loads with no repositories; its tenants'
-    backup resources keep naming theirs."""
-    token, _ = logon(seed_client)
-    assert seed_client.em.world.all(FAMILY.name) == {}
-    assert body(seed_client.get_as(token, "/api/repositories"), 200, "EntityReferences").findall(q("Ref")) == []
+def test_a_fixture_without_repositories_still_loads(tmp_path: Path) -> None:
+    """A fixture older than the family (no `Repositories`) loads with none; its tenants' backup
+    resources keep naming repositories the world does not hold (no foreign key: old files load)."""
+    data = json.loads(SEED_FIXTURE.read_text(encoding="utf-8"))
+    del data["Repositories"]
+    data["CloudTenantResources"] = [
+        {
+            "Id": str(UUID(int=1, version=4)),
+            "TenantId": data["CloudTenants"][0]["Id"],
+            "Quota": 102400,
+            "RepositoryId": str(UUID(int=2, version=4)),
+            "DisplayName": "Cloud Repository 01",
+        },
+    ]
+    old = tmp_path / "old.json"
+    old.write_text(json.dumps(data), encoding="utf-8")
+    client = make_client(Settings(fixture=str(old)))
+    try:
+        token, _ = logon(client)
+        assert client.em.world.all(FAMILY.name) == {}
+        assert body(client.get_as(token, "/api/repositories"), 200, "EntityReferences").findall(q("Ref")) == []
+        tenant = data["CloudTenants"][0]["Id"]
+        assert client.get_as(token, f"/api/cloud/tenants/{tenant}/resources").status_code == 200
+    finally:
+        client.close()
 
 
 def test_a_backup_servers_repositories(roles: EmClient) -> None:
