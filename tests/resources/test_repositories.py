@@ -232,7 +232,7 @@ def test_every_tenant_resource_names_a_real_repository(roles: EmClient) -> None:
         )
 
 
-def test_free_space_follows_the_tenants_cloud_backups(roles: EmClient) -> None:
+def test_free_space_follows_the_tenants_cloud_backups() -> None:
     """A week on, each repository's free space has moved by what the tenants' cloud backups there
     gained (byte for MB), its capacity unchanged: it falls where they grew."""
     client = make_client(Settings(user=USERS, backup_servers=2, tenants=6))
