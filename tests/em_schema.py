@@ -7,7 +7,9 @@ The schema ships with Enterprise Manager and is not part of mock-em: tests find 
 1. `CloudReplicaEntityType`'s `<Ref>` child becomes optional (no real server sends it);
 2. a query's `<Entities>` may also hold `CloudVmReplicaPoints`, `CloudReplicas`,
    `CloudFailoverPlans` (later EM versions return them; the vendor's CloudFailoverPlan query
-   page shows the last) and `CloudPublicIpAddresses`.
+   page shows the last) and `CloudPublicIpAddresses`;
+3. `RepositoryEntityType` may end with a `<Kind>` (string) after `<FreeSpace>`, as later EM
+   versions send it (em-api-monitoring.md §9).
 """
 
 from __future__ import annotations
@@ -38,6 +40,12 @@ def _relax(doc: etree._ElementTree) -> None:
         element = etree.SubElement(choices[0], f"{{{XS}}}element")
         element.set("name", name)
         element.set("type", type_name)
+    sequences = doc.xpath("//xs:complexType[@name='RepositoryEntityType']//xs:sequence", namespaces=ns)
+    assert len(sequences) == 1, "schema changed: RepositoryEntityType's sequence not found"
+    kind = etree.SubElement(sequences[0], f"{{{XS}}}element")
+    kind.set("name", "Kind")
+    kind.set("type", "string")
+    kind.set("minOccurs", "0")
 
 
 @cache

@@ -175,6 +175,44 @@ class LogonSession:
     last_used: datetime
 
 
+class RepositoryKind(enum.Enum):
+    """`Kind` of a Repository: the storage behind it, as later EM versions report it (the 9.5
+    schema has no `Kind`; em-api-monitoring.md §7 and §9 keep it)."""
+
+    WindowsLocal = "WindowsLocal"
+    LinuxLocal = "LinuxLocal"
+    CifsShare = "CifsShare"
+    Nfs = "Nfs"
+    DDBoost = "DDBoost"
+    HPStoreOnce = "HPStoreOnce"
+    ExaGrid = "ExaGrid"
+    Extendable = "Extendable"
+    Cloud = "Cloud"
+    AmazonS3Compatible = "AmazonS3Compatible"
+
+
+UNKNOWN_SIZE = -1  # a repository's Capacity and FreeSpace where the storage does not say (object storage)
+
+
+@dataclass(slots=True)
+class Repository:
+    """A backup repository of a backup server: where backups, and the tenants' cloud backups, are
+    stored.
+
+    `capacity` and `free_space` are in bytes, as EM reports them, both `UNKNOWN_SIZE` (-1) for
+    object storage and never 0, which monitoring clients divide by. Capacity is fixed; free space
+    falls as the tenants' cloud backups stored there grow and rises as retention deletes them
+    (`mock_em.model.usage` keeps it current as the clock moves).
+    """
+
+    id: UUID
+    name: str
+    backup_server_id: UUID
+    kind: RepositoryKind
+    capacity: int
+    free_space: int
+
+
 @dataclass(slots=True)
 class CloudTenantResource:
     """A tenant's backup resource: its storage quota on one cloud repository of the provider.

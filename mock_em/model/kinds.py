@@ -29,7 +29,10 @@ if TYPE_CHECKING:
 
 
 def plural(word: str) -> str:
-    """A kind's name or words in the plural (`CloudReplicas`, `CloudPublicIpAddresses`)."""
+    """A vendor noun in the plural, as the vendor spells it (`CloudTenants`, `Repositories`,
+    `CloudPublicIpAddresses`)."""
+    if word.endswith("y") and word[-2:-1] not in ("a", "e", "o", "u"):
+        return word[:-1] + "ies"
     return word + ("es" if word.endswith("s") else "s")
 
 

@@ -19,6 +19,11 @@ Backup `i` of a tenant is stored on its `i % n`-th backup resource (of `n`, in s
 resource's `UsedQuota` is the sum over its backups plus the control plane's `fill_offset_mb`,
 never below zero. `CloudBackup.bound_mb` is the most a backup can ever hold, so that a generated
 quota holds its backups; only a control-plane edit makes a quota run out.
+
+The repository a resource names (`Repository`, where the world has it) holds what the resource
+uses: each change of a `UsedQuota` moves the repository's `FreeSpace` the other way, byte for MB
+(EM's MB are MiB), and its capacity stays. Free space falls below zero only where a control-plane
+fill pushes quotas past what the repository holds.
 """
 
 from __future__ import annotations
@@ -36,6 +41,8 @@ from mock_em.model.world import World
 GROWTH_EPOCH = date(2025, 1, 1)
 GROWTH_END = date(2028, 1, 1)  # data stops growing here, so that a quota can hold it for good
 RESOURCE_KIND = "CloudTenantResource"
+REPOSITORY_KIND = "Repository"
+MB = 1024 * 1024  # EM's quotas are in MB of 2**20 bytes; repositories count bytes
 
 
 def _draws(*parts: object) -> list[float]:
@@ -165,7 +172,7 @@ def refresh_usage(world: World, at: datetime) -> int:
         for resource, modelled in zip(mine, held, strict=True):
             used = max(0, modelled + resource.fill_offset_mb)
             if used != resource.used_quota_mb:
-                resource.used_quota_mb = used
+                _set_used(world, resource, used)
                 changed += 1
     if changed:
         world.changed()
@@ -177,5 +184,14 @@ def fill_to(world: World, resource: CloudTenantResource, percent: float, at: dat
     its backups keep growing and shrinking from there as the clock moves."""
     target = round(resource.quota_mb * percent / 100)
     resource.fill_offset_mb = target - modelled_used_mb(world, resource, at)
-    resource.used_quota_mb = max(0, target)
+    _set_used(world, resource, max(0, target))
     world.changed()
+
+
+def _set_used(world: World, resource: CloudTenantResource, used_mb: int) -> None:
+    """Set a resource's `UsedQuota`; its repository's free space moves by as much the other way
+    (a repository of unknown size, -1, stays so)."""
+    repository = world.all(REPOSITORY_KIND).get(resource.repository_id)
+    if repository is not None and repository.free_space != -1:
+        repository.free_space -= (used_mb - resource.used_quota_mb) * MB
+    resource.used_quota_mb = used_mb

@@ -16,6 +16,7 @@ from mock_em.resources import (
     cloud_replicas,
     cloud_tenants,
     cloud_vm_replica_points,
+    repositories,
 )
 from mock_em.resources.family import Family
 from mock_em.resources.tenant import NESTED
@@ -29,6 +30,7 @@ FAMILIES: tuple[Family, ...] = (
     cloud_gateways.FAMILY,
     cloud_public_ip_addresses.FAMILY,
     cloud_failover_plans.FAMILY,
+    repositories.FAMILY,
 )
 
 __all__ = ["FAMILIES", "NESTED"]

@@ -17,7 +17,7 @@ from mock_em.model.query_fields import Field as QueryField
 from mock_em.model.query_fields import Kind as FieldKind
 from mock_em.model.query_fields import QueryType
 from mock_em.model.world import World
-from mock_em.resources.family import Down, Family, generation_part
+from mock_em.resources.family import Down, Family, SubCollection, generation_part
 from mock_em.wire.links import Hrefs, Link
 
 if TYPE_CHECKING:
@@ -47,6 +47,17 @@ def values(h: Hrefs, world: World, server: BackupServer, access: Access) -> dict
 def ups(h: Hrefs, world: World, server: BackupServer, access: Access) -> list[Link]:
     """A backup server links Up to the entry point."""
     return [Link("Up", "EnterpriseManager", h.root)]
+
+
+REPOSITORIES = SubCollection("repositories", "Repository", "backup_server_id")
+
+
+def entity_downs(h: Hrefs, world: World, server: BackupServer, access: Access) -> list[Link]:
+    """The entity links Down to the server's repositories, as EM's does (of the vendor's Down
+    links, the only collection mock-em serves)."""
+    if not access.reads("Repository"):
+        return []
+    return [Link("Down", "RepositoryReferenceList", h.sub(PATH, server.id, REPOSITORIES.segment))]
 
 
 # -- the generator's part ------------------------------------------------------------------------
@@ -101,13 +112,15 @@ KIND = Kind(
         defaults={"Description": ""},
     ),
     query=query,
-    query_order=4,
+    query_order=5,
 )
 FAMILY = Family(
     KIND,
     PATH,
     values,
+    subs=(REPOSITORIES,),
     ups=ups,
+    entity_downs=entity_downs,
     down=Down("LogonSession", 0),
     generates=generation_part(generate_servers),
 )

@@ -58,6 +58,8 @@ NUMBERS = frozenset(
         "StorageLimitGb",
         "ExternalPort",
         "InternalPort",
+        "Capacity",
+        "FreeSpace",
     }
 )
 BOOLEANS = frozenset(
@@ -93,6 +95,7 @@ LIST_KEYS = {
     "CloudFailoverPlans": "CloudFailoverPlans",
     "Includes": "CloudFailoveredVms",
     "CloudFailoveredVms": "CloudFailoveredVms",
+    "Repositories": "Repositories",
 }
 CHOICES = frozenset({"Entities", "HardwarePlanDetails"})  # JSON keys its one child by the child's element name
 LINK_ORDER = ("Rel", "Href", "Name", "Type")

@@ -30,6 +30,7 @@ TYPES = (
     "CloudReplica",
     "CloudGateway",
     "CloudTenant",
+    "Repository",
     "BackupServer",
     "CloudPublicIpAddress",
     "CloudFailoverPlan",
@@ -42,6 +43,7 @@ ENTITY_LISTS = {
     "BackupServer": "BackupServers",
     "CloudPublicIpAddress": "CloudPublicIpAddresses",
     "CloudFailoverPlan": "CloudFailoverPlans",
+    "Repository": "Repositories",
 }
 # The element name of each entity inside its list (the schema names a point `CloudReplica`, §4).
 ENTITY_ELEMENTS = {
@@ -52,6 +54,7 @@ ENTITY_ELEMENTS = {
     "BackupServer": "BackupServer",
     "CloudPublicIpAddress": "CloudPublicIp",
     "CloudFailoverPlan": "CloudFailoverPlan",
+    "Repository": "Repository",
 }
 SEED_COUNTS = {
     "CloudVmReplicaPoint": 6,
@@ -61,6 +64,7 @@ SEED_COUNTS = {
     "BackupServer": 1,
     "CloudPublicIpAddress": 3,
     "CloudFailoverPlan": 1,
+    "Repository": 1,
 }
 BIG = {"tenants": 3, "replicas_per_tenant": 2, "vms_per_replica": 4, "points_per_vm": 7}
 

@@ -104,6 +104,7 @@ def session_links(client: EmClient, user: tuple[str, str]) -> tuple[str, list[tu
             [
                 ("Up", "EnterpriseManager"),
                 ("Down", "BackupServerReferenceList"),
+                ("Down", "RepositoryReferenceList"),
                 ("Down", "CloudConnectService"),
                 ("Down", "QueryService"),
                 ("Down", "LogonSessionList"),
@@ -115,6 +116,7 @@ def session_links(client: EmClient, user: tuple[str, str]) -> tuple[str, list[tu
             [
                 ("Up", "EnterpriseManager"),
                 ("Down", "BackupServerReferenceList"),
+                ("Down", "RepositoryReferenceList"),
                 ("Down", "CloudConnectService"),
                 ("Down", "QueryService"),
                 ("Down", "LogonSessionList"),

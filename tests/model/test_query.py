@@ -117,6 +117,7 @@ def test_query_types_and_their_fields() -> None:
             "BackupServerUid",
             "BackupServerName",
         ],
+        "Repository": ["UID", "Name", "FreeSpace", "Capacity", "BackupServerUid", "BackupServerName"],
         "CloudFailoverPlan": [
             "UID",
             "Name",

@@ -1,0 +1,292 @@
+"""The repositories' family (`mock_em/resources/repositories.py`) as the wire shows it: each
+backup server's repositories, the ones the tenants' backup resources name, and their free space
+as the clock moves."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import httpx
+import pytest
+from conftest import SEED_FIXTURE, EmClient, make_client
+from xmlutil import API, Link, body, links, logon, q
+
+from mock_em.model.entities import UNKNOWN_SIZE, Role
+from mock_em.model.usage import MB
+from mock_em.registry import family
+from mock_em.settings import Settings
+from resources.family_checks import (
+    JSON,
+    ROLE_LOGONS,
+    USERS,
+    check_collection,
+    check_fixture_round_trip,
+    check_readers,
+    check_tenants_see_their_own,
+    entity_of,
+    own_fields,
+    tenant_token,
+)
+
+FAMILY = family("Repository")
+# A real EM 12's `GET /api/repositories?format=Entity`, beside the project (never copied into it).
+CAPTURE = Path(__file__).resolve().parents[2].parent / "shared" / "captures" / "em12-repositories-entities.json"
+
+
+@pytest.fixture(scope="module")
+def roles() -> Iterator[EmClient]:
+    """A generated world of two backup servers and six tenants with one account of each role."""
+    client = make_client(Settings(user=USERS, backup_servers=2, tenants=6))
+    yield client
+    client.close()
+
+
+def test_collection_in_both_forms_and_notations(client: EmClient) -> None:
+    """`/api/repositories` lists every repository, as references and as `<Repositories>`."""
+    check_collection(client, FAMILY)
+
+
+def test_entity_fields_and_links(roles: EmClient) -> None:
+    """Each repository shows its capacity and free space in bytes and its kind, and links Up to its
+    backup server; JSON carries the sizes as numbers."""
+    world = roles.em.world
+    token, _ = logon(roles)
+    for repository in world.all(FAMILY.name).values():
+        entity = entity_of(roles, FAMILY, repository.id)
+        assert own_fields(entity) == {
+            "Capacity": str(repository.capacity),
+            "FreeSpace": str(repository.free_space),
+            "Kind": repository.kind.value,
+        }
+        server = world.backup_servers[repository.backup_server_id]
+        up = Link("Up", "BackupServerReference", f"{API}/backupServers/{server.id}", server.name)
+        assert links(entity) == [
+            up,
+            Link("Alternate", "RepositoryReference", f"{API}/repositories/{repository.id}", repository.name),
+        ]
+        data = roles.get_as(token, f"/api/repositories/{repository.id}?format=Entity", headers=JSON).json()
+        assert (data["Capacity"], data["FreeSpace"], data["Kind"]) == (
+            repository.capacity,
+            repository.free_space,
+            repository.kind.value,
+        )
+
+
+def test_sizes_are_known_or_minus_one_never_zero(roles: EmClient) -> None:
+    """Capacity is positive, or -1 with free space -1 (object storage); free space is within the
+    capacity and each known repository is 30 % to 70 % full; every server has two or more."""
+    repositories = list(roles.em.world.all(FAMILY.name).values())
+    assert {r.kind.value for r in repositories if r.capacity == UNKNOWN_SIZE} == {"AmazonS3Compatible"}
+    for r in repositories:
+        assert r.capacity != 0 and r.free_space != 0, r
+        if r.capacity == UNKNOWN_SIZE:
+            assert r.free_space == UNKNOWN_SIZE, r
+        else:
+            assert 0 < r.free_space <= r.capacity and 0.3 <= 1 - r.free_space / r.capacity <= 0.7, r
+    for server_id in roles.em.world.backup_servers:
+        assert sum(r.backup_server_id == server_id for r in repositories) >= 2
+
+
+def test_readers_and_tenants(roles: EmClient) -> None:
+    """Portal administrators and users read repositories; a Restore Operator and tenants get a
+    403, and neither is offered the LogonSession's link."""
+    check_readers(roles, FAMILY, forbidden={Role.RestoreOperator})
+    check_tenants_see_their_own(roles, FAMILY, readable=False)
+    operator, _ = logon(roles, *ROLE_LOGONS[Role.RestoreOperator])
+    tenant = next(iter(roles.em.world.tenants.values()))
+    for token in (operator, tenant_token(roles, tenant.username, tenant.password)):
+        session = roles.get_as(token, "/api/logonSessions").content
+        assert b"/api/repositories" not in session
+
+
+def test_linked_from_the_logon_session_after_backup_servers(client: EmClient) -> None:
+    """The LogonSession links the repositories right after the backup servers, as EM 12's does."""
+    token, session_id = logon(client)
+    session = body(client.get_as(token, f"/api/logonSessions/{session_id}"), 200, "LogonSession")
+    downs = [li for li in links(session) if li.Rel == "Down"]
+    assert [(li.Type, li.Href) for li in downs[:2]] == [
+        ("BackupServerReferenceList", f"{API}/backupServers"),
+        ("RepositoryReferenceList", f"{API}/repositories"),
+    ]
+
+
+def test_fixture_section_round_trips(client: EmClient) -> None:
+    """`Repositories` in a fixture: each repository as JSON and back."""
+    check_fixture_round_trip(client, FAMILY)
+
+
+def test_a_fixture_without_repositories_still_loads(tmp_path: Path) -> None:
+    """A fixture older than the family (no `Repositories`) loads with none; its tenants' backup
+    resources keep naming repositories the world does not hold (no foreign key: old files load)."""
+    data = json.loads(SEED_FIXTURE.read_text(encoding="utf-8"))
+    del data["Repositories"]
+    data["CloudTenantResources"] = [
+        {
+            "Id": str(UUID(int=1, version=4)),
+            "TenantId": data["CloudTenants"][0]["Id"],
+            "Quota": 102400,
+            "RepositoryId": str(UUID(int=2, version=4)),
+            "DisplayName": "Cloud Repository 01",
+        },
+    ]
+    old = tmp_path / "old.json"
+    old.write_text(json.dumps(data), encoding="utf-8")
+    client = make_client(Settings(fixture=str(old)))
+    try:
+        token, _ = logon(client)
+        assert client.em.world.all(FAMILY.name) == {}
+        assert body(client.get_as(token, "/api/repositories"), 200, "EntityReferences").findall(q("Ref")) == []
+        tenant = data["CloudTenants"][0]["Id"]
+        assert client.get_as(token, f"/api/cloud/tenants/{tenant}/resources").status_code == 200
+    finally:
+        client.close()
+
+
+def test_a_backup_servers_repositories(roles: EmClient) -> None:
+    """`/api/backupServers/{id}/repositories` lists that server's repositories only, linked Down
+    from the server's entity; paths match in any case."""
+    world = roles.em.world
+    token, _ = logon(roles)
+    for server in world.backup_servers.values():
+        mine = [
+            f"urn:veeam:Repository:{r.id}" for r in world.all(FAMILY.name).values() if r.backup_server_id == server.id
+        ]
+        url = f"/api/backupServers/{server.id}/repositories"
+        refs = body(roles.get_as(token, url), 200, "EntityReferences")
+        assert [r.get("UID") for r in refs] == mine
+        entities = body(roles.get_as(token, f"{url}?format=Entity"), 200, "Repositories")
+        assert [e.get("UID") for e in entities] == mine
+        shouted = body(roles.get_as(token, f"/api/BACKUPSERVERS/{server.id}/REPOSITORIES"), 200, "EntityReferences")
+        assert [r.get("UID") for r in shouted] == mine
+        entity = body(roles.get_as(token, f"/api/backupServers/{server.id}?format=Entity"), 200, "BackupServer")
+        assert Link("Down", "RepositoryReferenceList", f"{API}{url.removeprefix('/api')}", None) in links(entity)
+
+
+def test_paths_match_in_any_case(roles: EmClient) -> None:
+    """`/api/Repositories/{id}` answers as `/api/repositories/{id}`."""
+    token, _ = logon(roles)
+    some = next(iter(roles.em.world.all(FAMILY.name)))
+    plain = roles.get_as(token, f"/api/repositories/{some}?format=Entity")
+    assert roles.get_as(token, f"/api/REPOSITORIES/{some}?format=Entity").content == plain.content
+
+
+def _query(client: EmClient, token: str, **params: str) -> list[str]:
+    data = client.get_as(
+        token, "/api/query", params={"type": "Repository", "format": "Entities", **params}, headers=JSON
+    )
+    assert data.status_code == 200, data.text
+    return [e["UID"] for e in data.json()["Entities"]["Repositories"]["Repositories"]]
+
+
+def test_query_by_sizes_and_backup_server(roles: EmClient) -> None:
+    """`/api/query?type=Repository` filters on Capacity, FreeSpace (the vendor's example: less than
+    100 GB free, here 50 TB) and BackupServerName, sorts by size; a tenant may not query them."""
+    world, (token, _) = roles.em.world, logon(roles)
+    repositories = list(world.all(FAMILY.name).values())
+
+    def uids(chosen: Any) -> list[str]:
+        return [f"urn:veeam:Repository:{r.id}" for r in chosen]
+
+    for expression, chosen in (
+        ("FreeSpace<50000000000000", [r for r in repositories if r.free_space < 50 * 10**12]),
+        ("capacity==-1", [r for r in repositories if r.capacity == UNKNOWN_SIZE]),
+    ):
+        assert chosen, expression
+        assert sorted(_query(roles, token, filter=expression)) == sorted(uids(chosen))
+    server = next(iter(world.backup_servers.values()))
+    assert _query(roles, token, filter=f'BackupServerName=="{server.name}";Capacity>0', sortDesc="Capacity") == uids(
+        sorted(
+            (r for r in repositories if r.backup_server_id == server.id and r.capacity > 0), key=lambda r: -r.capacity
+        )
+    )
+    assert _query(roles, token, sortAsc="FreeSpace") == uids(sorted(repositories, key=lambda r: r.free_space))
+    tenant = next(iter(world.tenants.values()))
+    assert (
+        roles.get_as(tenant_token(roles, tenant.username, tenant.password), "/api/query?type=Repository").status_code
+        == 403
+    )
+
+
+def test_every_tenant_resource_names_a_real_repository(roles: EmClient) -> None:
+    """Each `RepositoryUid` a tenant's backup resource shows answers at `/api/repositories/{id}`,
+    named as the resource's `DisplayName`, on the tenant's backup server, with room for its quotas."""
+    world, (token, _) = roles.em.world, logon(roles)
+    resources = list(world.all("CloudTenantResource").values())
+    assert resources
+    for resource in resources:
+        tenant = world.tenants[resource.tenant_id]
+        data = roles.get_as(token, f"/api/cloud/tenants/{tenant.id}/resources/{resource.id}", headers=JSON).json()
+        repository_id = data["RepositoryQuota"]["RepositoryUid"].rsplit(":", 1)[-1]
+        entity = roles.get_as(token, f"/api/repositories/{repository_id}?format=Entity", headers=JSON).json()
+        assert entity["Name"] == data["RepositoryQuota"]["DisplayName"]
+        repository = world.all(FAMILY.name)[resource.repository_id]
+        assert repository.backup_server_id == tenant.backup_server_id
+        quotas = sum(r.quota_mb for r in resources if r.repository_id == repository.id) * MB
+        assert (
+            quotas
+            <= repository.free_space + sum(r.used_quota_mb for r in resources if r.repository_id == repository.id) * MB
+        )
+
+
+def test_free_space_follows_the_tenants_cloud_backups() -> None:
+    """A week on, each repository's free space has moved by what the tenants' cloud backups there
+    gained (byte for MB), its capacity unchanged: it falls where they grew."""
+    client = make_client(Settings(user=USERS, backup_servers=2, tenants=6))
+    try:
+        world = client.em.world
+        resources = list(world.all("CloudTenantResource").values())
+
+        def held(repository_id: Any) -> int:
+            return sum(r.used_quota_mb for r in resources if r.repository_id == repository_id) * MB
+
+        before = {r.id: (r.capacity, r.free_space, held(r.id)) for r in world.all(FAMILY.name).values()}
+        assert _control(client, "/mock/clock/advance", {"by": "7d"}).status_code == 200
+        fell = 0
+        for repository in world.all(FAMILY.name).values():
+            capacity, free, stored = before[repository.id]
+            grown = held(repository.id) - stored
+            assert (repository.capacity, repository.free_space) == (capacity, free - grown)
+            fell += grown > 0 and repository.free_space < free
+        assert fell > 0
+    finally:
+        client.close()
+
+
+def _control(client: EmClient, path: str, payload: dict[str, str]) -> httpx.Response:
+    """A control-plane call (mock-em's own JSON: no schema hook)."""
+    hooks, client.event_hooks = client.event_hooks, {"request": [], "response": []}
+    try:
+        return client.post(path, json=payload)
+    finally:
+        client.event_hooks = hooks
+
+
+def _shape(value: Any) -> Any:
+    """A JSON value's shape: its keys in order and their values' shapes, a list's items' shape."""
+    if isinstance(value, dict):
+        return [(k, _shape(v)) for k, v in value.items()]
+    if isinstance(value, list):
+        return [_shape(v) for v in value]
+    return type(value).__name__
+
+
+@pytest.mark.skipif(not CAPTURE.is_file(), reason="the shared captures are not beside the project")
+def test_json_shape_matches_a_real_em(roles: EmClient) -> None:
+    """Each repository in `?format=Entity` JSON has the keys, in order, and the value types of a
+    real EM 12's (`em12-repositories-entities.json`), its links as far as mock-em serves them (Up,
+    Alternate; the Down links to backups and replicas wait for those families)."""
+    real = json.loads(CAPTURE.read_text(encoding="utf-8"))
+    token, _ = logon(roles)
+    ours = roles.get_as(token, "/api/repositories?format=Entity", headers=JSON).json()
+    assert list(ours) == list(real) == ["Repositories"]
+    expected = {_shape({**r, "Links": r["Links"][:2]}).__repr__() for r in real["Repositories"]}
+    for repository in ours["Repositories"]:
+        assert [(li["Rel"], li["Type"]) for li in repository["Links"]] == [
+            ("Up", "BackupServerReference"),
+            ("Alternate", "RepositoryReference"),
+        ]
+        assert repr(_shape(repository)) in expected
