@@ -156,7 +156,6 @@ FAMILY = Family(
     KIND,
     "/cloud/publicIpAddresses",
     values,
-    list_name="CloudPublicIpAddresses",  # the schema's element
     in_list="CloudPublicIpAddressInList",  # the schema names the list's items `<CloudPublicIp>`
     ups=up_to_server,
     down=Down(

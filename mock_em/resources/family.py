@@ -14,7 +14,7 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 from uuid import UUID
 
-from mock_em.model.kinds import Kind
+from mock_em.model.kinds import Kind, plural
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -184,7 +184,8 @@ def generation_part(part: Callable[[Generation], None]) -> Generates:
 class OfKind:
     """What a family and a tenant's nested resources share: they go by their kind's name, and
     the element names they leave empty are that name with a suffix (`SUFFIXES`: a list of
-    `CloudReplica` is `CloudReplicas`), as the vendor names most of them."""
+    `CloudReplica` is `CloudReplicas`, the suffix `s` standing for the plural as the vendor spells
+    it, `Repositories`), as the vendor names most of them."""
 
     __slots__ = ()
     kind: Kind
@@ -193,7 +194,8 @@ class OfKind:
     def __post_init__(self) -> None:
         for attr, suffix in self.SUFFIXES.items():
             if not getattr(self, attr):
-                object.__setattr__(self, attr, self.kind.name + suffix)
+                name = self.kind.name
+                object.__setattr__(self, attr, plural(name) if suffix == "s" else name + suffix)
 
     @property
     def name(self) -> str:

@@ -139,7 +139,6 @@ FAMILY = Family(
     KIND,
     PATH,
     values,
-    list_name="Repositories",
     ups=up_to_server,
     down=Down("LogonSession", 1),  # after backup servers, as EM's LogonSession links them
     generates=generation_part(generate_repositories),
