@@ -63,6 +63,14 @@ class EmClient(TestClient):
         headers = {"X-RestSvcSessionId": token, **kwargs.pop("headers", {})}
         return self.get(url, headers=headers, **kwargs)
 
+    def control(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """A control-plane call: mock-em's own JSON, not EM's, so the schema check is off for it."""
+        hooks, self.event_hooks = self.event_hooks, {"request": [], "response": []}
+        try:
+            return self.request(method, path, **kwargs)
+        finally:
+            self.event_hooks = hooks
+
 
 def make_client(settings: Settings, clock: Clock | None = None) -> EmClient:
     """A client over the EM that `settings` describe, with a frozen clock at START by default."""

@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-import httpx
 import pytest
 from conftest import ADMIN, EmClient, make_client
 from lxml import etree
@@ -28,15 +27,6 @@ def em() -> Iterator[EmClient]:
     client.close()
 
 
-def control(client: EmClient, method: str, path: str, **kwargs: Any) -> httpx.Response:
-    """A control-plane call (mock-em's own JSON, not EM's: no schema hook)."""
-    hooks, client.event_hooks = client.event_hooks, {"request": [], "response": []}
-    try:
-        return client.request(method, path, **kwargs)
-    finally:
-        client.event_hooks = hooks
-
-
 def quotas(client: EmClient, tenant_id: Any) -> list[tuple[str, int, int]]:
     """A tenant's backup resources as its entity shows them: (Id, Quota, UsedQuota)."""
     token = client.logon(*ADMIN)
@@ -55,7 +45,7 @@ def quotas(client: EmClient, tenant_id: Any) -> list[tuple[str, int, int]]:
 
 def test_quota_use_of_every_tenant(em: EmClient) -> None:
     """`GET /mock/billing` sums each tenant's resources as the wire shows them."""
-    answer = control(em, "GET", "/mock/billing")
+    answer = em.control("GET", "/mock/billing")
     assert answer.status_code == 200
     rows = answer.json()["tenants"]
     assert [row["TenantId"] for row in rows] == [str(t) for t in em.em.world.tenants]
@@ -71,13 +61,13 @@ def test_set_a_quota(em: EmClient) -> None:
     """A new quota shows at once; a quota must be positive (400 Veeam Error otherwise)."""
     tenant_id = next(iter(em.em.world.tenants))
     resource_id, _, used = quotas(em, tenant_id)[0]
-    answer = control(em, "PUT", f"/mock/billing/resources/{resource_id}/quota", json={"Quota": 1024})
+    answer = em.control("PUT", f"/mock/billing/resources/{resource_id}/quota", json={"Quota": 1024})
     assert answer.status_code == 200 and answer.json()["Quota"] == 1024
     assert quotas(em, tenant_id)[0] == (resource_id, 1024, used)
     for bad in (0, -5, "lots"):
-        refused = control(em, "PUT", f"/mock/billing/resources/{resource_id}/quota", json={"Quota": bad})
+        refused = em.control("PUT", f"/mock/billing/resources/{resource_id}/quota", json={"Quota": bad})
         assert refused.status_code == 400, refused.text
-    missing = control(em, "PUT", f"/mock/billing/resources/{UNKNOWN}/quota", json={"Quota": 10})
+    missing = em.control("PUT", f"/mock/billing/resources/{UNKNOWN}/quota", json={"Quota": 10})
     assert missing.status_code == 404
     assert missing.json()["Message"] == f"Cloud tenant resource {UNKNOWN} was not found"
 
@@ -88,11 +78,11 @@ def test_fill_past_the_quota_and_keep_following_the_clock(em: EmClient) -> None:
     world = em.em.world
     tenant = next(t for t in world.tenants.values() if t.backup_count > 0 and len(tenant_resources(world, t.id)) == 1)
     resource_id, quota, _ = quotas(em, tenant.id)[0]
-    answer = control(em, "POST", f"/mock/billing/resources/{resource_id}/fill", json={"Percent": 120})
+    answer = em.control("POST", f"/mock/billing/resources/{resource_id}/fill", json={"Percent": 120})
     assert answer.status_code == 200 and answer.json()["OverQuota"] is True
     assert quotas(em, tenant.id)[0] == (resource_id, quota, round(quota * 1.2))
     before = em.em.world_time
-    assert control(em, "POST", "/mock/clock/advance", json={"by": "7d"}).status_code == 200
+    assert em.control("POST", "/mock/clock/advance", json={"by": "7d"}).status_code == 200
     after = em.em.world_time
     moved = sum(b.used_mb(after) - b.used_mb(before) for b in tenant_backups(tenant))
     assert quotas(em, tenant.id)[0] == (resource_id, quota, round(quota * 1.2) + moved)
@@ -105,7 +95,7 @@ def test_add_and_remove_a_resource(em: EmClient) -> None:
     tenant = next(t for t in world.tenants.values() if t.backup_count > 1 and len(tenant_resources(world, t.id)) == 1)
     ((first_id, _, total),) = quotas(em, tenant.id)
     body = {"DisplayName": "Cloud Archive 01", "Quota": 2048000}
-    added = control(em, "POST", f"/mock/billing/tenants/{tenant.id}/resources", json=body)
+    added = em.control("POST", f"/mock/billing/tenants/{tenant.id}/resources", json=body)
     assert added.status_code == 201, added.text
     new_id = added.json()["Id"]
     shown = quotas(em, tenant.id)
@@ -113,11 +103,11 @@ def test_add_and_remove_a_resource(em: EmClient) -> None:
     assert sum(u for _, _, u in shown) == total and shown[1][2] > 0
     token = em.logon(*ADMIN)
     assert em.get_as(token, f"/api/cloud/tenants/{tenant.id}/resources/{new_id}").status_code == 200
-    assert control(em, "DELETE", f"/mock/billing/resources/{new_id}").status_code == 200
+    assert em.control("DELETE", f"/mock/billing/resources/{new_id}").status_code == 200
     assert quotas(em, tenant.id) == [(first_id, shown[0][1], total)]
     assert em.get_as(token, f"/api/cloud/tenants/{tenant.id}/resources/{new_id}").status_code == 404
-    assert control(em, "POST", f"/mock/billing/tenants/{UNKNOWN}/resources", json=body).status_code == 404
-    assert control(em, "DELETE", f"/mock/billing/resources/{UNKNOWN}").status_code == 404
+    assert em.control("POST", f"/mock/billing/tenants/{UNKNOWN}/resources", json=body).status_code == 404
+    assert em.control("DELETE", f"/mock/billing/resources/{UNKNOWN}").status_code == 404
 
 
 def test_subscribe_and_unsubscribe_a_hardware_plan(em: EmClient) -> None:
@@ -130,15 +120,15 @@ def test_subscribe_and_unsubscribe_a_hardware_plan(em: EmClient) -> None:
     # Two backup servers: the other server's plan of the same platform.
     target = next(p for p in world.all("CloudHardwarePlan").values() if p.platform is plan.platform and p.id != plan.id)
     body = {"CloudHardwarePlanId": str(target.id)}
-    answer = control(em, "POST", f"/mock/billing/tenants/{tenant.id}/computeResources", json=body)
+    answer = em.control("POST", f"/mock/billing/tenants/{tenant.id}/computeResources", json=body)
     assert answer.status_code == 201, answer.text
     new_id = answer.json()["Id"]
     token = em.logon(*ADMIN)
     listed = em.get_as(token, f"/api/cloud/tenants/{tenant.id}/computeResources")
     ids = [e.get("Id") for e in etree.fromstring(listed.content).iterfind("v:CloudTenantComputeResource", NS)]
     assert ids == [str(first.id), new_id]
-    again = control(em, "POST", f"/mock/billing/tenants/{tenant.id}/computeResources", json=body)
+    again = em.control("POST", f"/mock/billing/tenants/{tenant.id}/computeResources", json=body)
     assert again.status_code == 400
-    assert control(em, "DELETE", f"/mock/billing/computeResources/{new_id}").status_code == 200
+    assert em.control("DELETE", f"/mock/billing/computeResources/{new_id}").status_code == 200
     assert em.get_as(token, f"/api/cloud/tenants/{tenant.id}/computeResources/{new_id}").status_code == 404
-    assert control(em, "DELETE", f"/mock/billing/computeResources/{new_id}").status_code == 404
+    assert em.control("DELETE", f"/mock/billing/computeResources/{new_id}").status_code == 404

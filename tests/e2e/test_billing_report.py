@@ -60,11 +60,7 @@ def check_replica_storage(client: EmClient, token: str) -> None:
 
 def control(client: EmClient, method: str, path: str, **kwargs: Any) -> Any:
     """A control-plane call's JSON (the control plane is mock-em's own, not EM's: no schema hook)."""
-    hooks, client.event_hooks = client.event_hooks, {"request": [], "response": []}
-    try:
-        response = client.request(method, path, **kwargs)
-    finally:
-        client.event_hooks = hooks
+    response = client.control(method, path, **kwargs)
     assert response.status_code == 200, response.text
     return response.json()
 

@@ -9,9 +9,8 @@ from datetime import UTC, datetime
 from ipaddress import IPv4Address
 from typing import Any
 
-import httpx
 import pytest
-from conftest import EmClient, make_client
+from conftest import EmClient
 from xmlutil import API, Link, assert_error, body, links, logon
 
 from mock_em.generator import WorldSize, generate_world
@@ -19,11 +18,9 @@ from mock_em.model.access import owner
 from mock_em.model.entities import Role
 from mock_em.model.world import World
 from mock_em.registry import family
-from mock_em.settings import Settings
 from resources.family_checks import (
     JSON,
     ROLE_LOGONS,
-    USERS,
     check_collection,
     check_fixture_round_trip,
     check_readers,
@@ -43,14 +40,6 @@ NOW = datetime(2026, 1, 5, 12, tzinfo=UTC)
 def seed() -> Iterator[EmClient]:
     """The seed world (the vendor's three example addresses), with an account of each role."""
     yield from seed_with_roles()
-
-
-@pytest.fixture(scope="module")
-def roles() -> Iterator[EmClient]:
-    """A generated world of two backup servers and six tenants with one account of each role."""
-    client = make_client(Settings(user=USERS, backup_servers=2, tenants=6))
-    yield client
-    client.close()
 
 
 def test_collection_in_both_forms_and_notations(client: EmClient) -> None:
@@ -199,15 +188,6 @@ def test_tenant_entities_count_their_addresses(roles: EmClient) -> None:
 # -- control-plane edits -------------------------------------------------------------------------
 
 
-def control(client: EmClient, method: str, path: str, **kwargs: Any) -> httpx.Response:
-    """A control-plane call (mock-em's own JSON: no schema hook)."""
-    hooks, client.event_hooks = client.event_hooks, {"request": [], "response": []}
-    try:
-        return client.request(method, path, **kwargs)
-    finally:
-        client.event_hooks = hooks
-
-
 def public_ip_count(client: EmClient, tenant_id: str) -> str | None:
     """The tenant entity's `PublicIpCount`."""
     token, _ = logon(client)
@@ -219,22 +199,22 @@ def test_a_new_tenant_has_none_until_one_is_assigned_and_its_removal_takes_them(
     """A tenant added through the control plane has no address; adding one (the pool's first free
     address, or the one given) counts in its entity; an address is given once; removing the tenant
     removes its addresses."""
-    tenant = control(seed_client, "POST", "/mock/world/tenants", json={"Name": "Initech"}).json()
+    tenant = seed_client.control("POST", "/mock/world/tenants", json={"Name": "Initech"}).json()
     assert public_ip_count(seed_client, tenant["Id"]) == "0"
-    added = control(seed_client, "POST", "/mock/world/publicIpAddresses", json={"TenantId": tenant["Id"]})
+    added = seed_client.control("POST", "/mock/world/publicIpAddresses", json={"TenantId": tenant["Id"]})
     assert added.status_code == 201, added.text
     assert added.json()["IpAddress"] == "198.51.100.3"  # the seed holds .1, .2 and .16
     assert added.json()["BackupServerId"] == tenant["BackupServerId"]
     given = {"TenantId": tenant["Id"], "IpAddress": "203.0.113.77"}
-    assert control(seed_client, "POST", "/mock/world/publicIpAddresses", json=given).status_code == 201
+    assert seed_client.control("POST", "/mock/world/publicIpAddresses", json=given).status_code == 201
     assert public_ip_count(seed_client, tenant["Id"]) == "2"
-    again = control(seed_client, "POST", "/mock/world/publicIpAddresses", json=given)
+    again = seed_client.control("POST", "/mock/world/publicIpAddresses", json=given)
     assert again.status_code == 400 and "assigned already" in again.text
     bad = {"TenantId": tenant["Id"], "IpAddress": "198.51.100.300"}
-    assert control(seed_client, "POST", "/mock/world/publicIpAddresses", json=bad).status_code == 400
+    assert seed_client.control("POST", "/mock/world/publicIpAddresses", json=bad).status_code == 400
     unknown = {"TenantId": "00000000-0000-4000-8000-000000000000"}
-    assert control(seed_client, "POST", "/mock/world/publicIpAddresses", json=unknown).status_code == 404
-    assert control(seed_client, "DELETE", f"/mock/world/tenants/{tenant['Id']}").status_code == 200
+    assert seed_client.control("POST", "/mock/world/publicIpAddresses", json=unknown).status_code == 404
+    assert seed_client.control("DELETE", f"/mock/world/tenants/{tenant['Id']}").status_code == 200
     left = {a.ip_address for a in seed_client.em.world.all(FAMILY.name).values()}
     assert left == {"198.51.100.1", "198.51.100.2", "198.51.100.16"}
 
@@ -243,6 +223,6 @@ def test_removing_an_address_lowers_its_tenants_count(seed_client: EmClient) -> 
     """`DELETE /mock/world/publicIpAddresses/{id}`: ABC Company keeps one address."""
     abc = "5a9e7c31-0d84-4f2b-b6e3-c18f42a7d065"
     assert public_ip_count(seed_client, abc) == "2"
-    removed = control(seed_client, "DELETE", "/mock/world/publicIpAddresses/48cdc208-f99a-4ff6-a100-6233dba00ece")
+    removed = seed_client.control("DELETE", "/mock/world/publicIpAddresses/48cdc208-f99a-4ff6-a100-6233dba00ece")
     assert removed.status_code == 200, removed.text
     assert public_ip_count(seed_client, abc) == "1"

@@ -5,12 +5,10 @@ as the clock moves."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-import httpx
 import pytest
 from conftest import SEED_FIXTURE, EmClient, make_client
 from xmlutil import API, Link, body, links, logon, q
@@ -35,14 +33,6 @@ from resources.family_checks import (
 FAMILY = family("Repository")
 # A real EM 12's `GET /api/repositories?format=Entity`, beside the project (never copied into it).
 CAPTURE = Path(__file__).resolve().parents[2].parent / "shared" / "captures" / "em12-repositories-entities.json"
-
-
-@pytest.fixture(scope="module")
-def roles() -> Iterator[EmClient]:
-    """A generated world of two backup servers and six tenants with one account of each role."""
-    client = make_client(Settings(user=USERS, backup_servers=2, tenants=6))
-    yield client
-    client.close()
 
 
 def test_collection_in_both_forms_and_notations(client: EmClient) -> None:
@@ -244,7 +234,7 @@ def test_free_space_follows_the_tenants_cloud_backups() -> None:
             return sum(r.used_quota_mb for r in resources if r.repository_id == repository_id) * MB
 
         before = {r.id: (r.capacity, r.free_space, held(r.id)) for r in world.all(FAMILY.name).values()}
-        assert _control(client, "/mock/clock/advance", {"by": "7d"}).status_code == 200
+        assert client.control("POST", "/mock/clock/advance", json={"by": "7d"}).status_code == 200
         fell = 0
         for repository in world.all(FAMILY.name).values():
             capacity, free, stored = before[repository.id]
@@ -254,15 +244,6 @@ def test_free_space_follows_the_tenants_cloud_backups() -> None:
         assert fell > 0
     finally:
         client.close()
-
-
-def _control(client: EmClient, path: str, payload: dict[str, str]) -> httpx.Response:
-    """A control-plane call (mock-em's own JSON: no schema hook)."""
-    hooks, client.event_hooks = client.event_hooks, {"request": [], "response": []}
-    try:
-        return client.post(path, json=payload)
-    finally:
-        client.event_hooks = hooks
 
 
 def _shape(value: Any) -> Any:
