@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from mock_em.model.access import Access
+from pydantic import BaseModel, ConfigDict, Field
+
+from mock_em.model.access import Access, NotFound
 from mock_em.model.entities import UNKNOWN_SIZE, CloudTenantResource, Repository, RepositoryKind
 from mock_em.model.fixture_records import records
 from mock_em.model.ids import guid
@@ -27,11 +30,12 @@ from mock_em.model.query_fields import QueryType
 from mock_em.model.usage import MB, RESOURCE_KIND
 from mock_em.model.world import World
 from mock_em.resources.backup_servers import server_fields, up_to_server
-from mock_em.resources.family import Down, Family, generation_part
+from mock_em.resources.family import BadEdit, Down, Edits, Family, generation_part, guid_of, member_of
 from mock_em.wire.links import Hrefs
 
 if TYPE_CHECKING:
     from mock_em.generator import Generation
+    from mock_em.model.enterprise_manager import EnterpriseManager
 
 PATH = "/repositories"
 
@@ -125,6 +129,82 @@ def _free(rng: random.Random, capacity: int, held: int = 0, most: float = 0.7) -
     return capacity - round(capacity * own) - held
 
 
+# -- control-plane edits (`/mock/world/repositories`) ----------------------------------------------
+
+VENDOR_BODY = ConfigDict(populate_by_name=True, extra="forbid")
+
+
+class NewRepository(BaseModel):
+    """A repository to add to a backup server: `Capacity` in bytes (-1 where unknown), empty
+    unless `FreeSpace` says otherwise."""
+
+    model_config = VENDOR_BODY
+    Name: str = Field(min_length=1, max_length=200)
+    BackupServerId: str
+    Kind: str = RepositoryKind.WindowsLocal.value
+    Capacity: int = Field(default=100 * TB, ge=-1)
+    FreeSpace: int | None = None
+
+
+class RepositoryChange(BaseModel):
+    """`{"Capacity": 50000000000000}`, `{"FreeSpace": 0}` or `{"Percent": 95}` (how full)."""
+
+    model_config = VENDOR_BODY
+    Capacity: int | None = Field(default=None, ge=-1)
+    FreeSpace: int | None = None
+    Percent: float | None = Field(default=None, ge=0, le=1000)
+
+
+def sized(capacity: int, free_space: int | None) -> tuple[int, int]:
+    """Capacity and free space as a repository may hold them (BadEdit otherwise): never a capacity
+    of 0, -1 for both or for neither; free space defaults to the whole capacity."""
+    if capacity == 0:
+        raise BadEdit("Capacity: 0 is not a size (monitoring clients divide by it); -1 is unknown")
+    free = capacity if free_space is None else free_space
+    if (capacity == UNKNOWN_SIZE) != (free == UNKNOWN_SIZE):
+        raise BadEdit("Capacity and FreeSpace are both -1 (unknown) or neither")
+    return capacity, free
+
+
+def build(manager: EnterpriseManager, body: NewRepository) -> Repository:
+    """A repository of an existing backup server."""
+    server_id = guid_of(body.BackupServerId, "BackupServerId")
+    if server_id not in manager.world.backup_servers:
+        raise NotFound(f"Backup server {server_id} was not found")
+    capacity, free = sized(body.Capacity, body.FreeSpace)
+    kind = member_of(RepositoryKind, body.Kind, "Kind")
+    return Repository(guid(manager.rng), body.Name, server_id, kind, capacity, free)
+
+
+def apply(body: RepositoryChange) -> Callable[[Repository], None]:
+    """A new size, free space or fill (`Percent` of the capacity used; over 100 overfills it)."""
+    given = [name for name in ("FreeSpace", "Percent") if getattr(body, name) is not None]
+    if len(given) > 1 or (body.Capacity is None and not given):
+        raise BadEdit("give Capacity, and at most one of FreeSpace and Percent")
+
+    def change(repository: Repository) -> None:
+        capacity = repository.capacity if body.Capacity is None else body.Capacity
+        if body.Percent is not None:
+            if capacity == UNKNOWN_SIZE:
+                raise BadEdit("Percent: the repository's capacity is unknown (-1)")
+            free = capacity - round(capacity * body.Percent / 100)
+        elif body.FreeSpace is not None:
+            free = body.FreeSpace
+        elif body.Capacity is not None and repository.capacity != UNKNOWN_SIZE and capacity != UNKNOWN_SIZE:
+            free = repository.free_space + capacity - repository.capacity  # what is stored stays
+        else:
+            free = None
+        repository.capacity, repository.free_space = sized(capacity, free)
+
+    return change
+
+
+EDITS = Edits(
+    "repositories", new=NewRepository, build=build, json=lambda r: KIND.section.dump(r),
+    change=RepositoryChange, apply=apply,
+)  # fmt: skip
+
+
 KIND = Kind(
     Repository,
     noun="repository",
@@ -141,5 +221,6 @@ FAMILY = Family(
     values,
     ups=up_to_server,
     down=Down("LogonSession", 1),  # after backup servers, as EM's LogonSession links them
+    edits=EDITS,
     generates=generation_part(generate_repositories),
 )

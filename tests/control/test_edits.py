@@ -40,10 +40,11 @@ def world(client: TestClient) -> dict[str, Any]:
     return client.get("/mock/world").json()
 
 
-def test_the_edited_families_are_the_cloud_connect_ones_in_registry_order() -> None:
-    """Backup servers come with the world; tenants, replicas, points and public IP addresses are edited."""
+def test_the_edited_families_in_registry_order() -> None:
+    """Backup servers come with the world; tenants, replicas, points, public IP addresses and
+    repositories are edited."""
     segments = [f.edits.segment for f in edited_families() if f.edits]
-    assert segments == ["tenants", "replicas", "points", "publicIpAddresses"]
+    assert segments == ["tenants", "replicas", "points", "publicIpAddresses", "repositories"]
 
 
 @pytest.mark.parametrize("family", edited_families(), ids=lambda f: f.name)

@@ -271,3 +271,41 @@ def test_json_shape_matches_a_real_em(roles: EmClient) -> None:
             ("Alternate", "RepositoryReference"),
         ]
         assert repr(_shape(repository)) in expected
+
+
+# -- control-plane edits -------------------------------------------------------------------------
+
+
+def test_add_fill_resize_and_remove_a_repository(client: EmClient) -> None:
+    """`/mock/world/repositories`: a new repository answers at once on the vendor API; a fill by
+    `Percent` or a new `Capacity` moves `FreeSpace` (a resize keeps what is stored); sizes EM never
+    reports (a capacity of 0, one of the two at -1) are refused with a Veeam Error and change
+    nothing; DELETE removes it."""
+    token = client.logon()
+    server = next(iter(client.em.world.backup_servers))
+    added = client.control("POST", "/mock/world/repositories", json={"Name": "Added", "BackupServerId": str(server)})
+    assert added.status_code == 201, added.text
+    new = added.json()
+    assert (new["Capacity"], new["FreeSpace"], new["Kind"]) == (100 * 10**12, 100 * 10**12, "WindowsLocal")
+    url, item = f"/api/repositories/{new['Id']}", f"/mock/world/repositories/{new['Id']}"
+
+    def shown() -> tuple[int, int]:
+        data = client.get_as(token, f"{url}?format=Entity", headers=JSON).json()
+        return data["Capacity"], data["FreeSpace"]
+
+    assert client.control("PATCH", item, json={"Percent": 95}).status_code == 200
+    assert shown() == (100 * 10**12, 5 * 10**12)
+    assert client.control("PATCH", item, json={"Capacity": 200 * 10**12}).json()["FreeSpace"] == 105 * 10**12
+    assert shown() == (200 * 10**12, 105 * 10**12)
+    for bad in ({"Capacity": 0}, {"FreeSpace": -1}, {"Percent": 5, "FreeSpace": 1}, {}):
+        refused = client.control("PATCH", item, json=bad)
+        assert refused.status_code == 400, bad
+        assert refused.json()["Status"] == "BadRequest"
+    assert shown() == (200 * 10**12, 105 * 10**12)
+    unknown = client.control("PATCH", item, json={"Capacity": -1})
+    assert unknown.json()["FreeSpace"] == -1 and shown() == (-1, -1)
+    assert client.control("PATCH", item, json={"Percent": 10}).status_code == 400
+    bad_server = {"Name": "X", "BackupServerId": "00000000-0000-4000-8000-000000000000"}
+    assert client.control("POST", "/mock/world/repositories", json=bad_server).status_code == 404
+    assert client.control("DELETE", item).json() == {"deleted": new["Id"]}
+    assert client.get_as(token, url).status_code == 404
