@@ -118,6 +118,18 @@ def test_query_types_and_their_fields() -> None:
             "BackupServerName",
         ],
         "Repository": ["UID", "Name", "FreeSpace", "Capacity", "BackupServerUid", "BackupServerName"],
+        "Job": [
+            "UID",
+            "Name",
+            "Description",
+            "NextRun",
+            "JobType",
+            "Platform",
+            "ScheduleConfigured",
+            "ScheduleEnabled",
+            "BackupServerUid",
+            "BackupServerName",
+        ],
         "CloudFailoverPlan": [
             "UID",
             "Name",
