@@ -64,7 +64,7 @@ class EnterpriseManager:
             self.world_time = self.clock.now()
         if self.rng is None:
             self.rng = random.Random(f"edits:{self.seed}")
-        refresh_next_runs(self.world, self.world_time)  # a fixture's jobs hold no NextRun of their own
+        refresh_next_runs(self.world, self.world_time, taken_over=True)  # a fixture's jobs hold no NextRun
 
     @classmethod
     def create(
@@ -113,7 +113,7 @@ class EnterpriseManager:
         world.version = self.world.version + 1  # anything cached for the old world is stale
         self.world = world
         self.world_time = self.clock.now()
-        refresh_next_runs(world, self.world_time)
+        refresh_next_runs(world, self.world_time, taken_over=True)
         if seed is not None:
             self.seed = seed
 
@@ -140,7 +140,7 @@ class EnterpriseManager:
             raise NotFound(f"Snapshot {name!r} was not found") from None
         self.replace_world(copy.deepcopy(snapshot.world))
         self.world_time = snapshot.world_time
-        refresh_next_runs(self.world, self.world_time)
+        refresh_next_runs(self.world, self.world_time, taken_over=True)
 
     # -- sessions ---------------------------------------------------------------------------
 

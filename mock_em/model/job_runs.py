@@ -33,9 +33,11 @@ def next_run(schedule: JobSchedule, after: datetime) -> datetime | None:
     raise AssertionError("a schedule starts at least once a day")  # pragma: no cover
 
 
-def refresh_next_runs(world: World, at: datetime) -> int:
-    """Set every job's `next_run` to its next start after `at`; returns how many moved (the world
-    counts as changed only then, so caches of a world whose jobs did not move stay valid)."""
+def refresh_next_runs(world: World, at: datetime, *, taken_over: bool = False) -> int:
+    """Set every job's `next_run` to its next start after `at`; returns how many moved. The world
+    counts as changed only then, so caches of a world whose jobs did not move stay valid; and not
+    when the EM has just `taken_over` the world (nothing is cached for it yet, and a world loaded
+    from a fixture stays equal to the one the fixture was written from)."""
     moved = 0
     job: Job
     for job in world.all(JOB_KIND).values():
@@ -43,6 +45,6 @@ def refresh_next_runs(world: World, at: datetime) -> int:
         if upcoming != job.next_run:
             job.next_run = upcoming
             moved += 1
-    if moved:
+    if moved and not taken_over:
         world.changed()
     return moved
