@@ -185,11 +185,14 @@ def test_query_by_type_schedule_and_server(roles: EmClient) -> None:
     server = next(iter(world.backup_servers.values()))
     mine = [j for j in jobs if j.backup_server_id == server.id]
     assert sorted(_query(roles, token, filter=f'BackupServerName=="{server.name}"')) == sorted(uids(mine))
+    by_uid = {f"urn:veeam:Job:{j.id}": j for j in jobs}
+    ordered = [by_uid[u].next_run for u in _query(roles, token, sortAsc="NextRun")]
     never = datetime.max.replace(tzinfo=UTC)
-    ordered = sorted(jobs, key=lambda j: (j.next_run or never, j.id.int))
-    assert [next_run for next_run in _query(roles, token, sortAsc="NextRun")][: len(enabled)] == uids(ordered)[
-        : len(enabled)
-    ] or len({j.next_run for j in enabled}) < len(enabled)
+    assert len(ordered) == len(jobs)
+    assert [t or never for t in ordered] == sorted(t or never for t in ordered)  # no next run: last
+    soon = roles.em.world_time + timedelta(hours=6)
+    due = _query(roles, token, filter=f'NextRun<"{soon:%Y-%m-%dT%H:%M:%S}"')
+    assert sorted(due) == sorted(uids([j for j in jobs if j.next_run is not None and j.next_run < soon]))
 
 
 def test_fixture_section_round_trips(client: EmClient) -> None:
