@@ -347,3 +347,47 @@ class CloudPublicIpAddress:
     def name(self) -> str:
         """EM names an address by itself (`198.51.100.16`)."""
         return self.ip_address
+
+
+class JobType(enum.Enum):
+    """`JobType` of a Job, as EM names the jobs of a backup server (mock-em's jobs back up or
+    replicate VMs; copy jobs are not modelled)."""
+
+    Backup = "Backup"
+    Replica = "Replica"
+
+
+@dataclass(slots=True)
+class JobSchedule:
+    """When a job of a backup server runs, in UTC: daily at `hour:minute` or, with `every_hours`
+    set (a divisor of 24), every so many hours at `minute` past the hours that fall in step with
+    `hour`. `configured` is the vendor's `ScheduleConfigured` (a job without one runs only by hand),
+    `enabled` its `ScheduleEnabled` (a disabled job keeps its schedule but never runs by it)."""
+
+    configured: bool = True
+    enabled: bool = True
+    hour: int = 22
+    minute: int = 0
+    every_hours: int = 0
+
+
+@dataclass(slots=True)
+class Job:
+    """A backup or replication job of a backup server (`Exchange Daily Backup`, `ABC DR Replica`).
+
+    It protects VMs named as the server's inventory names them (`srvNN` or host names) and writes
+    to one repository of its own server: removing the repository removes its jobs. `next_run` is
+    the vendor's `NextRun`: the next scheduled start after the world's time, `None` for a job with
+    no enabled schedule; `mock_em.model.job_runs` keeps it current as the clock moves.
+    """
+
+    id: UUID
+    name: str
+    backup_server_id: UUID
+    repository_id: UUID
+    job_type: JobType = JobType.Backup
+    platform: Platform = Platform.VMware
+    description: str = ""
+    schedule: JobSchedule = field(default_factory=JobSchedule)
+    vms: list[Vm] = field(default_factory=list)
+    next_run: datetime | None = field(default=None, compare=False)  # derived from the schedule: not state

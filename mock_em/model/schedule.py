@@ -23,6 +23,7 @@ from uuid import UUID, SafeUUID
 
 from mock_em.model.entities import CloudReplica, CloudVmReplicaPoint, ReplicaSchedule, Vm
 from mock_em.model.ids import guid
+from mock_em.model.job_runs import refresh_next_runs
 from mock_em.model.usage import refresh_usage
 from mock_em.model.world import World
 
@@ -325,7 +326,8 @@ def run_world(
     repeated or overlapping run changes nothing. Returns (added, removed); `removed` counts points
     that were in the world before. Points of VMs no longer in their replica are left alone.
     `on_added` sees each new point before it is stored (demo mode gives some another state).
-    The tenants' backup resources' `UsedQuota` follows to `until` (`mock_em.model.usage`).
+    The tenants' backup resources' `UsedQuota` follows to `until` (`mock_em.model.usage`), and the
+    jobs' `NextRun` (`mock_em.model.job_runs`).
     """
     since, until = _utc(since), _utc(until)
     if until <= since:
@@ -361,4 +363,5 @@ def run_world(
     if added or removed:
         world.changed()
     refresh_usage(world, until)  # the tenants' cloud backups ran too: their repositories' use follows
+    refresh_next_runs(world, until)  # and the backup servers' jobs look to their next start
     return len(added), removed

@@ -16,6 +16,7 @@ from mock_em.resources import (
     cloud_replicas,
     cloud_tenants,
     cloud_vm_replica_points,
+    jobs,
     repositories,
 )
 from mock_em.resources.family import Family
@@ -31,6 +32,7 @@ FAMILIES: tuple[Family, ...] = (
     cloud_public_ip_addresses.FAMILY,
     cloud_failover_plans.FAMILY,
     repositories.FAMILY,
+    jobs.FAMILY,
 )
 
 __all__ = ["FAMILIES", "NESTED"]

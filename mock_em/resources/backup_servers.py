@@ -49,15 +49,18 @@ def ups(h: Hrefs, world: World, server: BackupServer, access: Access) -> list[Li
     return [Link("Up", "EnterpriseManager", h.root)]
 
 
+JOBS = SubCollection("jobs", "Job", "backup_server_id")
 REPOSITORIES = SubCollection("repositories", "Repository", "backup_server_id")
 
 
 def entity_downs(h: Hrefs, world: World, server: BackupServer, access: Access) -> list[Link]:
-    """The entity links Down to the server's repositories, as EM's does (of the vendor's Down
-    links, the only collection mock-em serves)."""
-    if not access.reads("Repository"):
-        return []
-    return [Link("Down", "RepositoryReferenceList", h.sub(PATH, server.id, REPOSITORIES.segment))]
+    """The entity links Down to the server's jobs, then its repositories, as EM's does (of the
+    vendor's Down links, the only collections mock-em serves), each for callers who may read it."""
+    return [
+        Link("Down", f"{sub.family}ReferenceList", h.sub(PATH, server.id, sub.segment))
+        for sub in (JOBS, REPOSITORIES)
+        if access.reads(sub.family)
+    ]
 
 
 # -- the generator's part ------------------------------------------------------------------------
@@ -112,13 +115,13 @@ KIND = Kind(
         defaults={"Description": ""},
     ),
     query=query,
-    query_order=5,
+    query_order=6,
 )
 FAMILY = Family(
     KIND,
     PATH,
     values,
-    subs=(REPOSITORIES,),
+    subs=(JOBS, REPOSITORIES),
     ups=ups,
     entity_downs=entity_downs,
     down=Down("LogonSession", 0),

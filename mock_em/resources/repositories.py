@@ -212,7 +212,7 @@ KIND = Kind(
     readers=PORTAL,
     fixture=records("Id Name BackupServerId Kind Capacity FreeSpace", check=never_zero),
     query=query,
-    query_order=4,  # before backup servers, as the vendor's query entities list them
+    query_order=5,  # after jobs and before backup servers, as the vendor's query entities list them
 )
 
 FAMILY = Family(
@@ -220,7 +220,7 @@ FAMILY = Family(
     PATH,
     values,
     ups=up_to_server,
-    down=Down("LogonSession", 1),  # after backup servers, as EM's LogonSession links them
+    down=Down("LogonSession", 2),  # after backup servers and jobs, as EM's LogonSession links them
     edits=EDITS,
     generates=generation_part(generate_repositories),
 )

@@ -60,6 +60,10 @@ NUMBERS = frozenset(
         "InternalPort",
         "Capacity",
         "FreeSpace",
+        "RetryTimes",
+        "RetryTimeout",
+        "TimeOffsetUtc",
+        "FullPeriod",
     }
 )
 BOOLEANS = frozenset(
@@ -70,6 +74,9 @@ BOOLEANS = frozenset(
         "ObtainIPAddressAutomatically",
         "PostFailoverPlanCommandEnabled",
         "PreFailoverPlanCommandEnabled",
+        "ScheduleConfigured",
+        "ScheduleEnabled",
+        "RetrySpecified",
     }
 )
 # List elements and the key of their one JSON array.
@@ -96,6 +103,7 @@ LIST_KEYS = {
     "Includes": "CloudFailoveredVms",
     "CloudFailoveredVms": "CloudFailoveredVms",
     "Repositories": "Repositories",
+    "Jobs": "Jobs",
 }
 CHOICES = frozenset({"Entities", "HardwarePlanDetails"})  # JSON keys its one child by the child's element name
 LINK_ORDER = ("Rel", "Href", "Name", "Type")
@@ -120,6 +128,16 @@ SCHEMA_CHILDREN: dict[str, tuple[str, ...]] = {
         "UseNetworkFailoverResources",
         "NetworkAppliance",
         "ComputeResourceStats",
+    ),
+    "Job": (
+        "Links",
+        "JobType",
+        "Platform",
+        "Description",
+        "ScheduleConfigured",
+        "ScheduleEnabled",
+        "NextRun",
+        "JobScheduleOptions",
     ),
     "RepositoryQuota": ("DisplayName", "RepositoryUid", "WanAcceleratorUid", "Quota", "UsedQuota"),
     "CloudTenant": (

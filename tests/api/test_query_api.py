@@ -30,6 +30,7 @@ TYPES = (
     "CloudReplica",
     "CloudGateway",
     "CloudTenant",
+    "Job",
     "Repository",
     "BackupServer",
     "CloudPublicIpAddress",
@@ -44,6 +45,7 @@ ENTITY_LISTS = {
     "CloudPublicIpAddress": "CloudPublicIpAddresses",
     "CloudFailoverPlan": "CloudFailoverPlans",
     "Repository": "Repositories",
+    "Job": "Jobs",
 }
 # The element name of each entity inside its list (the schema names a point `CloudReplica`, §4).
 ENTITY_ELEMENTS = {
@@ -55,6 +57,7 @@ ENTITY_ELEMENTS = {
     "CloudPublicIpAddress": "CloudPublicIp",
     "CloudFailoverPlan": "CloudFailoverPlan",
     "Repository": "Repository",
+    "Job": "Job",
 }
 SEED_COUNTS = {
     "CloudVmReplicaPoint": 6,
@@ -65,6 +68,7 @@ SEED_COUNTS = {
     "CloudPublicIpAddress": 3,
     "CloudFailoverPlan": 1,
     "Repository": 1,
+    "Job": 1,
 }
 BIG = {"tenants": 3, "replicas_per_tenant": 2, "vms_per_replica": 4, "points_per_vm": 7}
 

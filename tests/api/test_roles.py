@@ -104,6 +104,7 @@ def session_links(client: EmClient, user: tuple[str, str]) -> tuple[str, list[tu
             [
                 ("Up", "EnterpriseManager"),
                 ("Down", "BackupServerReferenceList"),
+                ("Down", "JobReferenceList"),
                 ("Down", "RepositoryReferenceList"),
                 ("Down", "CloudConnectService"),
                 ("Down", "QueryService"),
@@ -116,6 +117,7 @@ def session_links(client: EmClient, user: tuple[str, str]) -> tuple[str, list[tu
             [
                 ("Up", "EnterpriseManager"),
                 ("Down", "BackupServerReferenceList"),
+                ("Down", "JobReferenceList"),
                 ("Down", "RepositoryReferenceList"),
                 ("Down", "CloudConnectService"),
                 ("Down", "QueryService"),

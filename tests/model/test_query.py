@@ -118,6 +118,18 @@ def test_query_types_and_their_fields() -> None:
             "BackupServerName",
         ],
         "Repository": ["UID", "Name", "FreeSpace", "Capacity", "BackupServerUid", "BackupServerName"],
+        "Job": [
+            "UID",
+            "Name",
+            "Description",
+            "NextRun",
+            "JobType",
+            "Platform",
+            "ScheduleConfigured",
+            "ScheduleEnabled",
+            "BackupServerUid",
+            "BackupServerName",
+        ],
         "CloudFailoverPlan": [
             "UID",
             "Name",
@@ -148,7 +160,7 @@ def test_type_names_are_case_insensitive(name: str) -> None:
     assert run_query(WORLD, ADMIN, name).type.name == "CloudVmReplicaPoint"
 
 
-@pytest.mark.parametrize("name", ["Job", "", "CloudVmReplicaPoints", "x" * 500])
+@pytest.mark.parametrize("name", ["BackupJobSession", "", "CloudVmReplicaPoints", "x" * 500])
 def test_unknown_type_lists_the_supported_ones(name: str) -> None:
     with pytest.raises(QueryError) as caught:
         run_query(WORLD, ADMIN, name)

@@ -93,13 +93,15 @@ def test_readers_and_tenants(roles: EmClient) -> None:
         assert b"/api/repositories" not in session
 
 
-def test_linked_from_the_logon_session_after_backup_servers(client: EmClient) -> None:
-    """The LogonSession links the repositories right after the backup servers, as EM 12's does."""
+def test_linked_from_the_logon_session_after_backup_servers_and_jobs(client: EmClient) -> None:
+    """The LogonSession links the repositories after the backup servers and the jobs, as EM 12's
+    does (its managed servers, failover plans and hierarchy roots between them are not served)."""
     token, session_id = logon(client)
     session = body(client.get_as(token, f"/api/logonSessions/{session_id}"), 200, "LogonSession")
     downs = [li for li in links(session) if li.Rel == "Down"]
-    assert [(li.Type, li.Href) for li in downs[:2]] == [
+    assert [(li.Type, li.Href) for li in downs[:3]] == [
         ("BackupServerReferenceList", f"{API}/backupServers"),
+        ("JobReferenceList", f"{API}/jobs"),
         ("RepositoryReferenceList", f"{API}/repositories"),
     ]
 
@@ -113,7 +115,7 @@ def test_a_fixture_without_repositories_still_loads(tmp_path: Path) -> None:
     """A fixture older than the family (no `Repositories`) loads with none; its tenants' backup
     resources keep naming repositories the world does not hold (no foreign key: old files load)."""
     data = json.loads(SEED_FIXTURE.read_text(encoding="utf-8"))
-    del data["Repositories"]
+    del data["Repositories"], data["Jobs"]  # a file that old has no jobs either
     data["CloudTenantResources"] = [
         {
             "Id": str(UUID(int=1, version=4)),
