@@ -5,17 +5,15 @@ section. A family's `test_<module>.py` calls these with what it expects of that 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
-from conftest import SEED_FIXTURE, EmClient, make_client
+from conftest import EmClient
 from lxml import etree
 from xmlutil import API, assert_error, body, child_names, children, links, local, logon
 
 from mock_em.model.access import Access, belongs_to
 from mock_em.model.entities import Role
 from mock_em.resources.family import Family
-from mock_em.settings import Settings
 from mock_em.wire.template import TEMPLATES
 
 JSON = {"Accept": "application/json"}
@@ -24,13 +22,6 @@ USERS = ("Administrator:P@ssw0rd", "pu:pw:PortalUser", "ro:pw:RestoreOperator")
 ROLE_LOGONS = {Role.PortalAdministrator: ("Administrator", "P@ssw0rd"), Role.PortalUser: ("pu", "pw")}
 ROLE_LOGONS[Role.RestoreOperator] = ("ro", "pw")
 _STANDARD_ATTRIBUTES = {"Href", "Type", "Name", "UID"}
-
-
-def seed_with_roles() -> Iterator[EmClient]:
-    """A checked client over the seed world with one account of each role (for module fixtures)."""
-    client = make_client(Settings(fixture=str(SEED_FIXTURE), user=USERS))
-    yield client
-    client.close()
 
 
 def uid(family: Family, object_id: Any) -> str:
@@ -151,3 +142,20 @@ def check_fixture_round_trip(client: EmClient, family: Family) -> None:
     token, _ = logon(client)
     refs = children(body(client.get_as(token, f"/api{family.path}"), 200, "EntityReferences"), "Ref")
     assert [d["Id"] for d in dumped] == [str(r.get("UID")).rsplit(":", 1)[-1] for r in refs]
+
+
+def check_path_case(client: EmClient, family: Family) -> None:
+    """An item's path in upper case answers the same bytes as the vendor's spelling."""
+    token, _ = logon(client)
+    some = next(iter(client.em.world.all(family.name)))
+    plain = client.get_as(token, f"/api{family.path}/{some}?format=Entity")
+    assert plain.status_code == 200, plain.text
+    assert client.get_as(token, f"/api{family.path.upper()}/{some}?format=Entity").content == plain.content
+
+
+def query_uids(client: EmClient, token: str, family: Family, **params: str) -> list[str]:
+    """The UIDs `GET /api/query?type=<family>&format=Entities` lists in JSON, in order."""
+    query = {"type": family.name, "format": "Entities", **params}
+    data = client.get_as(token, "/api/query", params=query, headers=JSON)
+    assert data.status_code == 200, data.text
+    return [e["UID"] for e in data.json()["Entities"][family.list_name][family.list_name]]

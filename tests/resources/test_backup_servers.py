@@ -2,36 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
 from conftest import EmClient
 from xmlutil import API, Link, links, logon, parse
 
 from mock_em.model.entities import Role
 from mock_em.registry import family
 from resources.family_checks import (
-    check_collection,
     check_fixture_round_trip,
     check_readers,
     check_tenants_see_their_own,
     entity_of,
     own_fields,
-    seed_with_roles,
 )
 
 FAMILY = family("BackupServer")
-
-
-@pytest.fixture(scope="module")
-def seed() -> Iterator[EmClient]:
-    """The seed world, with an account of each role."""
-    yield from seed_with_roles()
-
-
-def test_collection_in_both_forms_and_notations(client: EmClient) -> None:
-    """`/api/backupServers` lists every server, as references and as `<BackupServers>`."""
-    check_collection(client, FAMILY)
 
 
 def test_entity_fields_are_the_model_objects(seed_client: EmClient) -> None:

@@ -18,7 +18,6 @@ from resources.family_checks import (
     JSON,
     ROLE_LOGONS,
     USERS,
-    check_collection,
     check_fixture_round_trip,
     check_readers,
     check_tenants_see_their_own,
@@ -41,11 +40,6 @@ def roles() -> Iterator[EmClient]:
 def _element(parent: object, name: str) -> object:
     (found,) = children(parent, name)  # type: ignore[arg-type]
     return found
-
-
-def test_collection_in_both_forms_and_notations(client: EmClient) -> None:
-    """`/api/cloud/cloudFailoverPlans` lists every plan, as references and as `<CloudFailoverPlans>`."""
-    check_collection(client, FAMILY)
 
 
 def test_entity_fields_and_links(roles: EmClient) -> None:

@@ -14,8 +14,6 @@ from mock_em.settings import Settings
 from resources.family_checks import (
     JSON,
     USERS,
-    check_collection,
-    check_fixture_round_trip,
     check_readers,
     check_tenants_see_their_own,
     entity_of,
@@ -32,11 +30,6 @@ def roles() -> Iterator[EmClient]:
     client = make_client(Settings(user=USERS, backup_servers=2))
     yield client
     client.close()
-
-
-def test_collection_in_both_forms_and_notations(client: EmClient) -> None:
-    """`/api/cloud/gateways` lists every gateway, as references and as `<CloudGateways>`."""
-    check_collection(client, FAMILY)
 
 
 def test_entity_fields_and_links(roles: EmClient) -> None:
@@ -66,11 +59,6 @@ def test_readers_and_tenants(roles: EmClient) -> None:
     """Portal administrators and users read gateways; a Restore Operator and tenants get a 403."""
     check_readers(roles, FAMILY, forbidden={Role.RestoreOperator})
     check_tenants_see_their_own(roles, FAMILY, readable=False)
-
-
-def test_fixture_section_round_trips(client: EmClient) -> None:
-    """`CloudGateways` in a fixture: each gateway as JSON and back."""
-    check_fixture_round_trip(client, FAMILY)
 
 
 def test_linked_first_from_the_cloud_service(client: EmClient) -> None:

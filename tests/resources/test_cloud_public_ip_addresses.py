@@ -4,7 +4,6 @@ server; their query type; and the control plane's edits that keep the two agreei
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from ipaddress import IPv4Address
 from typing import Any
@@ -21,31 +20,17 @@ from mock_em.registry import family
 from resources.family_checks import (
     JSON,
     ROLE_LOGONS,
-    check_collection,
     check_fixture_round_trip,
     check_readers,
     check_tenants_see_their_own,
     entity_of,
     own_fields,
-    seed_with_roles,
 )
 
 FAMILY = family("CloudPublicIpAddress")
 SERVER = "urn:veeam:BackupServer:8fff3b8e-c3f1-4ef5-aecc-561f07bf9982"
 UCM = "urn:veeam:CloudTenant:d4c1e2a7-3b6f-4e58-9a0c-7f21b8e45d93"
 NOW = datetime(2026, 1, 5, 12, tzinfo=UTC)
-
-
-@pytest.fixture(scope="module")
-def seed() -> Iterator[EmClient]:
-    """The seed world (the vendor's three example addresses), with an account of each role."""
-    yield from seed_with_roles()
-
-
-def test_collection_in_both_forms_and_notations(client: EmClient) -> None:
-    """`/api/cloud/publicIpAddresses` lists every address, as references and as
-    `<CloudPublicIpAddresses>` of `<CloudPublicIp>`s."""
-    check_collection(client, FAMILY)
 
 
 def test_entity_fields_and_links(seed: EmClient) -> None:

@@ -3,9 +3,6 @@ with its sub-collection of restore points and that sub-collection's older alias.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
 from conftest import EmClient
 from xmlutil import API, Link, body, links, logon
 
@@ -13,27 +10,14 @@ from mock_em.model.entities import Role
 from mock_em.registry import family
 from resources.family_checks import (
     ROLE_LOGONS,
-    check_collection,
     check_fixture_round_trip,
     check_readers,
     check_tenants_see_their_own,
     entity_of,
     own_fields,
-    seed_with_roles,
 )
 
 FAMILY = family("CloudReplica")
-
-
-@pytest.fixture(scope="module")
-def seed() -> Iterator[EmClient]:
-    """The seed world, with an account of each role."""
-    yield from seed_with_roles()
-
-
-def test_collection_in_both_forms_and_notations(client: EmClient) -> None:
-    """`/api/cloud/replicas` lists every replication job, as references and as `<CloudReplicas>`."""
-    check_collection(client, FAMILY)
 
 
 def test_entity_fields_and_links(seed_client: EmClient) -> None:

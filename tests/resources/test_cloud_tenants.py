@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
 from conftest import EmClient
 from xmlutil import API, Link, body, links, logon
 
@@ -12,27 +9,14 @@ from mock_em.model.entities import Role
 from mock_em.model.fixture_values import format_time
 from mock_em.registry import family
 from resources.family_checks import (
-    check_collection,
     check_fixture_round_trip,
     check_readers,
     check_tenants_see_their_own,
     entity_of,
     own_fields,
-    seed_with_roles,
 )
 
 FAMILY = family("CloudTenant")
-
-
-@pytest.fixture(scope="module")
-def seed() -> Iterator[EmClient]:
-    """The seed world, with an account of each role."""
-    yield from seed_with_roles()
-
-
-def test_collection_in_both_forms_and_notations(client: EmClient) -> None:
-    """`/api/cloud/tenants` lists every tenant, as references and as `<CloudTenants>`."""
-    check_collection(client, FAMILY)
 
 
 def test_entity_fields_are_the_model_objects(seed_client: EmClient) -> None:

@@ -21,23 +21,18 @@ from resources.family_checks import (
     JSON,
     ROLE_LOGONS,
     USERS,
-    check_collection,
-    check_fixture_round_trip,
+    check_path_case,
     check_readers,
     check_tenants_see_their_own,
     entity_of,
     own_fields,
+    query_uids,
     tenant_token,
 )
 
 FAMILY = family("Repository")
 # A real EM 12's `GET /api/repositories?format=Entity`, beside the project (never copied into it).
 CAPTURE = Path(__file__).resolve().parents[2].parent / "shared" / "captures" / "em12-repositories-entities.json"
-
-
-def test_collection_in_both_forms_and_notations(client: EmClient) -> None:
-    """`/api/repositories` lists every repository, as references and as `<Repositories>`."""
-    check_collection(client, FAMILY)
 
 
 def test_entity_fields_and_links(roles: EmClient) -> None:
@@ -106,11 +101,6 @@ def test_linked_from_the_logon_session_after_backup_servers_and_jobs(client: EmC
     ]
 
 
-def test_fixture_section_round_trips(client: EmClient) -> None:
-    """`Repositories` in a fixture: each repository as JSON and back."""
-    check_fixture_round_trip(client, FAMILY)
-
-
 def test_a_fixture_without_repositories_still_loads(tmp_path: Path) -> None:
     """A fixture older than the family (no `Repositories`) loads with none; its tenants' backup
     resources keep naming repositories the world does not hold (no foreign key: old files load)."""
@@ -160,18 +150,11 @@ def test_a_backup_servers_repositories(roles: EmClient) -> None:
 
 def test_paths_match_in_any_case(roles: EmClient) -> None:
     """`/api/Repositories/{id}` answers as `/api/repositories/{id}`."""
-    token, _ = logon(roles)
-    some = next(iter(roles.em.world.all(FAMILY.name)))
-    plain = roles.get_as(token, f"/api/repositories/{some}?format=Entity")
-    assert roles.get_as(token, f"/api/REPOSITORIES/{some}?format=Entity").content == plain.content
+    check_path_case(roles, FAMILY)
 
 
 def _query(client: EmClient, token: str, **params: str) -> list[str]:
-    data = client.get_as(
-        token, "/api/query", params={"type": "Repository", "format": "Entities", **params}, headers=JSON
-    )
-    assert data.status_code == 200, data.text
-    return [e["UID"] for e in data.json()["Entities"]["Repositories"]["Repositories"]]
+    return query_uids(client, token, FAMILY, **params)
 
 
 def test_query_by_sizes_and_backup_server(roles: EmClient) -> None:
