@@ -44,11 +44,6 @@ def values(h: Hrefs, world: World, server: BackupServer, access: Access) -> dict
     return {"Description": server.description, "Port": server.port, "Version": server.version}
 
 
-def ups(h: Hrefs, world: World, server: BackupServer, access: Access) -> list[Link]:
-    """A backup server links Up to the entry point."""
-    return [Link("Up", "EnterpriseManager", h.root)]
-
-
 JOBS = SubCollection("jobs", "Job", "backup_server_id")
 REPOSITORIES = SubCollection("repositories", "Repository", "backup_server_id")
 
@@ -122,7 +117,6 @@ FAMILY = Family(
     PATH,
     values,
     subs=(JOBS, REPOSITORIES),
-    ups=ups,
     entity_downs=entity_downs,
     down=Down("LogonSession", 0),
     generates=generation_part(generate_servers),

@@ -19,7 +19,7 @@ FAMILY = family("BackupServer")
 
 
 def test_entity_fields_are_the_model_objects(seed_client: EmClient) -> None:
-    """Description, Port and Version are the server's; it links Up to the entry point."""
+    """Description, Port and Version are the server's; its first link is Alternate, as EM's."""
     for server in seed_client.em.world.backup_servers.values():
         entity = entity_of(seed_client, FAMILY, server.id)
         assert entity.get("Name") == server.name
@@ -28,7 +28,11 @@ def test_entity_fields_are_the_model_objects(seed_client: EmClient) -> None:
             "Port": str(server.port),
             "Version": server.version,
         }
-        assert links(entity)[0] == Link("Up", "EnterpriseManager", f"{API}/")
+        # No Up link: the vendor's entity (backupservers_id) and real servers (em-api-monitoring.md
+        # §3) start with Alternate, and exporters label a server by `Links[0].Name`.
+        assert links(entity)[0] == Link(
+            "Alternate", "BackupServerReference", f"{API}/backupServers/{server.id}", server.name
+        )
 
 
 def test_linked_from_the_logon_session_in_reference_form(seed_client: EmClient) -> None:
