@@ -138,7 +138,7 @@ def tenant_backups(tenant: CloudTenant) -> list[CloudBackup]:
 
 def tenant_resources(world: World, tenant_id: UUID) -> list[CloudTenantResource]:
     """A tenant's backup resources, in store order."""
-    return [r for r in world.all(RESOURCE_KIND).values() if r.tenant_id == tenant_id]
+    return list(world.of_tenant(RESOURCE_KIND, tenant_id))
 
 
 def resource_backups(world: World, resource: CloudTenantResource) -> list[CloudBackup]:

@@ -42,12 +42,33 @@ class Section(Generic[T]):
 class World:
     """Every object Enterprise Manager knows, by kind (vendor name) and id, in store order."""
 
-    __slots__ = ("__weakref__", "store", "version")  # weakly referable: caches follow a world without keeping it alive
+    # weakly referable: caches follow a world without keeping it alive
+    __slots__ = ("__weakref__", "_grouped", "store", "version")
 
     def __init__(self, store: dict[str, dict[UUID, Any]] | None = None, version: int = 0) -> None:
         self.store = {name: {} for name in kinds()}
         self.store.update(store or {})
         self.version = version
+        self._grouped: tuple[int, dict[str, tuple[int, dict[UUID, tuple[Any, ...]]]]] = (version, {})
+
+    def of_tenant(self, kind_name: str, tenant_id: UUID) -> tuple[Any, ...]:
+        """A tenant's objects of a kind that holds `tenant_id`, in store order. The kind is grouped
+        by tenant once per world version, so a list of many tenants' entities (their VM counts,
+        resources, addresses) reads each object once, not once per tenant. (A generator adding to
+        the store without a new version changes its size, which regroups too.)"""
+        version, groups = self._grouped
+        if version != self.version:
+            groups = {}
+            self._grouped = (self.version, groups)
+        objects = self.store[kind_name]
+        size, grouped = groups.get(kind_name, (-1, {}))
+        if size != len(objects):
+            lists: dict[UUID, list[Any]] = {}
+            for obj in objects.values():
+                lists.setdefault(obj.tenant_id, []).append(obj)
+            grouped = {owner: tuple(found) for owner, found in lists.items()}
+            groups[kind_name] = (len(objects), grouped)
+        return grouped.get(tenant_id, ())
 
     @classmethod
     def of(cls, *sections: Iterable[Any]) -> World:
@@ -156,7 +177,7 @@ class World:
 
     def tenant_vm_count(self, tenant_id: UUID) -> int:
         """VMs the tenant replicates: the `VmCount` EM reports."""
-        return sum(len(r.vms) for r in self.replicas.values() if r.tenant_id == tenant_id)
+        return sum(len(r.vms) for r in self.of_tenant("CloudReplica", tenant_id))
 
     def tenant_replica_count(self, tenant_id: UUID) -> int:
         """VM replicas the tenant keeps on the provider: the `ReplicaCount` EM reports."""
@@ -164,7 +185,7 @@ class World:
 
     def tenant_public_ip_count(self, tenant_id: UUID) -> int:
         """Public IP addresses assigned to the tenant: the `PublicIpCount` EM reports."""
-        return sum(1 for a in self.store["CloudPublicIpAddress"].values() if a.tenant_id == tenant_id)
+        return len(self.of_tenant("CloudPublicIpAddress", tenant_id))
 
     # -- Cloud Connect edits ---------------------------------------------------------------
 

@@ -73,8 +73,7 @@ def nested_in_tenant(h: Hrefs, world: World, tenant: CloudTenant, access: Access
     """The tenant's nested resources of one kind (`resources`, `computeResources`), as its entity
     holds them: without links, in store order."""
     nested = next(n for n in NESTED if n.segment == segment)
-    mine = [o for o in world.all(nested.name).values() if o.tenant_id == tenant.id]
-    return [node(h, nested, world, o, access) for o in mine]
+    return [node(h, nested, world, o, access) for o in world.of_tenant(nested.name, tenant.id)]
 
 
 def downs(h: Hrefs, world: World, tenant: CloudTenant, access: Access) -> list[Link]:
