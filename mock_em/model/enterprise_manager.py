@@ -18,7 +18,7 @@ from mock_em.model.access import Access, Forbidden, NotFound
 from mock_em.model.accounts import Accounts, authenticate_tenant
 from mock_em.model.clock import Clock
 from mock_em.model.entities import Account, CloudVmReplicaPoint, LogonSession, PointState
-from mock_em.model.job_runs import refresh_next_runs
+from mock_em.model.job_sessions import refresh_jobs
 from mock_em.model.schedule import run_world
 from mock_em.model.sessions import InMemorySessionStore, Sessions
 from mock_em.model.world import World
@@ -64,7 +64,7 @@ class EnterpriseManager:
             self.world_time = self.clock.now()
         if self.rng is None:
             self.rng = random.Random(f"edits:{self.seed}")
-        refresh_next_runs(self.world, self.world_time, taken_over=True)  # a fixture's jobs hold no NextRun
+        refresh_jobs(self.world, self.world_time, taken_over=True)  # a fixture holds no NextRun or sessions
 
     @classmethod
     def create(
@@ -113,7 +113,7 @@ class EnterpriseManager:
         world.version = self.world.version + 1  # anything cached for the old world is stale
         self.world = world
         self.world_time = self.clock.now()
-        refresh_next_runs(world, self.world_time, taken_over=True)
+        refresh_jobs(world, self.world_time, taken_over=True)
         if seed is not None:
             self.seed = seed
 
@@ -140,7 +140,7 @@ class EnterpriseManager:
             raise NotFound(f"Snapshot {name!r} was not found") from None
         self.replace_world(copy.deepcopy(snapshot.world))
         self.world_time = snapshot.world_time
-        refresh_next_runs(self.world, self.world_time, taken_over=True)
+        refresh_jobs(self.world, self.world_time, taken_over=True)
 
     # -- sessions ---------------------------------------------------------------------------
 

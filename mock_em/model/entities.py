@@ -357,6 +357,53 @@ class JobType(enum.Enum):
     Replica = "Replica"
 
 
+class SessionState(enum.Enum):
+    """`State` of a job session, in the vendor's order (queries compare by it)."""
+
+    Starting = "Starting"
+    Stopping = "Stopping"
+    Working = "Working"
+    Pausing = "Pausing"
+    Resuming = "Resuming"
+    Stopped = "Stopped"
+
+
+class SessionResult(enum.Enum):
+    """`Result` of a job or task session: `None` while it runs."""
+
+    Success = "Success"
+    Warning = "Warning"
+    Failed = "Failed"
+    None_ = "None"
+
+
+class TaskState(enum.Enum):
+    """`State` of a task session (one VM of a run)."""
+
+    Pending = "Pending"
+    InProgress = "InProgress"
+    Completed = "Completed"
+
+
+class RunAction(enum.Enum):
+    """What the control plane did to a job's runs (`RunEdit`)."""
+
+    Fail = "Fail"  # the run at `at` (a scheduled start) fails
+    Warn = "Warn"  # the run at `at` ends with a warning
+    Start = "Start"  # a run started by hand at `at`
+    Stop = "Stop"  # the run `session_id` stopped by hand at `at`
+
+
+@dataclass(slots=True)
+class RunEdit:
+    """One control-plane edit of a job's runs, kept on the job so that its runs stay a pure
+    function of the job (`mock_em.model.job_history`)."""
+
+    action: RunAction
+    at: datetime
+    session_id: UUID | None = None
+
+
 @dataclass(slots=True)
 class JobSchedule:
     """When a job of a backup server runs, in UTC: daily at `hour:minute` or, with `every_hours`
@@ -390,4 +437,60 @@ class Job:
     description: str = ""
     schedule: JobSchedule = field(default_factory=JobSchedule)
     vms: list[Vm] = field(default_factory=list)
+    retention: int = 14  # restore points its backup keeps per VM
+    run_edits: list[RunEdit] = field(default_factory=list)
     next_run: datetime | None = field(default=None, compare=False)  # derived from the schedule: not state
+    backup_bytes: int = field(default=0, compare=False)  # what its backup holds, as last applied to the repository
+
+
+@dataclass(slots=True)
+class BackupJobSession:
+    """A run of a backup job as EM shows it at the world's time (`Exchange Daily Backup@2026-03-02
+    22:00:14`): derived from the job's schedule (`mock_em.model.job_sessions`), never stored in
+    fixtures. `restore_point_id` is the restore point the run left, if any VM succeeded."""
+
+    id: UUID
+    name: str
+    job_id: UUID
+    backup_server_id: UUID
+    job_name: str
+    job_type: JobType
+    creation_time: datetime
+    end_time: datetime | None
+    state: SessionState
+    result: SessionResult
+    progress: int
+    is_retry: bool
+    restore_point_id: UUID | None = None
+
+
+@dataclass(slots=True)
+class ReplicaJobSession(BackupJobSession):
+    """A run of a replication job: a backup job session's fields, its own kind and routes."""
+
+
+@dataclass(slots=True)
+class BackupTaskSession:
+    """One VM's task in a backup job session (`exch01@2026-03-02 22:00:41`). `point_id` is the VM
+    restore point it left (None while running or when it failed)."""
+
+    id: UUID
+    name: str
+    session_id: UUID
+    job_id: UUID
+    backup_server_id: UUID
+    job_name: str
+    vm_name: str
+    vm_display_name: str
+    creation_time: datetime
+    end_time: datetime | None
+    state: TaskState
+    result: SessionResult
+    reason: str
+    total_size: int
+    point_id: UUID | None = None
+
+
+@dataclass(slots=True)
+class ReplicaTaskSession(BackupTaskSession):
+    """One VM's task in a replica job session."""

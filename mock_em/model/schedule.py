@@ -21,9 +21,10 @@ from hashlib import blake2b
 from operator import attrgetter
 from uuid import UUID, SafeUUID
 
+from mock_em.model.day_random import _TWO_TO_MINUS_53, DayRandom
 from mock_em.model.entities import CloudReplica, CloudVmReplicaPoint, ReplicaSchedule, Vm
 from mock_em.model.ids import guid
-from mock_em.model.job_runs import refresh_next_runs
+from mock_em.model.job_sessions import refresh_jobs
 from mock_em.model.usage import refresh_usage
 from mock_em.model.world import World
 
@@ -32,7 +33,6 @@ ADHOC_END = 18 * 3600  # ... to 17:59:59 UTC
 
 _DAY = timedelta(days=1)
 _by_time = attrgetter("creation_time")
-_TWO_TO_MINUS_53 = 2.0**-53
 
 
 def _utc(value: datetime) -> datetime:
@@ -58,53 +58,6 @@ def _window(schedule: ReplicaSchedule) -> tuple[int, int]:
 def _spread(schedule: ReplicaSchedule) -> int:
     """The nightly delay range in seconds (at least one, so randrange always has a choice)."""
     return max(1, schedule.spread_minutes * 60)
-
-
-class DayRandom(random.Random):
-    """A `random.Random` whose bits are a BLAKE2b stream of its seed string.
-
-    Why not plain `random.Random(key)`: seeding a Mersenne Twister fills 624 words of state and
-    cost about 5 of the ~9 microseconds a point took, while one day of one VM needs only 200 to
-    350 bits. One 512-bit digest of the key usually covers the day; longer draws hash on with a
-    counter. Everything else (randrange, random, `ids.guid`) is the standard library's, driven
-    by `getrandbits`, and the stream depends only on the key, never on platform or call order.
-    """
-
-    _key: bytes
-    _pool: int
-    _bits: int
-    _blocks: int
-
-    def seed(self, a: object = None, version: int = 2) -> None:
-        """Start the stream for key `a` (its str())."""
-        self._key = str(a).encode()
-        self._pool = int.from_bytes(blake2b(self._key, digest_size=64).digest(), "little")
-        self._bits = 512
-        self._blocks = 1
-
-    def getrandbits(self, k: int) -> int:
-        """The next `k` bits of the stream."""
-        while self._bits < k:
-            block = blake2b(self._key + b"#%d" % self._blocks, digest_size=64).digest()
-            self._pool |= int.from_bytes(block, "little") << self._bits
-            self._bits += 512
-            self._blocks += 1
-        value = self._pool & ((1 << k) - 1)
-        self._pool >>= k
-        self._bits -= k
-        return value
-
-    def random(self) -> float:
-        """A float in [0, 1) from 53 bits, as the Mersenne Twister's `random()` makes it."""
-        return self.getrandbits(53) * _TWO_TO_MINUS_53
-
-    def getstate(self) -> tuple[bytes, int, int, int]:
-        """The stream position (the base class's state is unused)."""
-        return self._key, self._pool, self._bits, self._blocks
-
-    def setstate(self, state: tuple[bytes, int, int, int]) -> None:  # type: ignore[override]
-        """Return to a position from `getstate`."""
-        self._key, self._pool, self._bits, self._blocks = state
 
 
 def _key_prefix(replica: CloudReplica, vm: Vm) -> str:
@@ -327,7 +280,7 @@ def run_world(
     that were in the world before. Points of VMs no longer in their replica are left alone.
     `on_added` sees each new point before it is stored (demo mode gives some another state).
     The tenants' backup resources' `UsedQuota` follows to `until` (`mock_em.model.usage`), and the
-    jobs' `NextRun` (`mock_em.model.job_runs`).
+    backup servers' jobs run (`mock_em.model.job_sessions`).
     """
     since, until = _utc(since), _utc(until)
     if until <= since:
@@ -363,5 +316,5 @@ def run_world(
     if added or removed:
         world.changed()
     refresh_usage(world, until)  # the tenants' cloud backups ran too: their repositories' use follows
-    refresh_next_runs(world, until)  # and the backup servers' jobs look to their next start
+    refresh_jobs(world, until)  # and the backup servers' jobs run: their sessions, backups and next start
     return len(added), removed

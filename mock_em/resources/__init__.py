@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from mock_em.resources import (
     backup_servers,
+    backup_sessions,
+    backup_task_sessions,
     cloud_failover_plans,
     cloud_gateways,
     cloud_hardware_plans,
@@ -17,6 +19,8 @@ from mock_em.resources import (
     cloud_tenants,
     cloud_vm_replica_points,
     jobs,
+    replica_sessions,
+    replica_task_sessions,
     repositories,
 )
 from mock_em.resources.family import Family
@@ -33,6 +37,10 @@ FAMILIES: tuple[Family, ...] = (
     cloud_failover_plans.FAMILY,
     repositories.FAMILY,
     jobs.FAMILY,
+    backup_sessions.FAMILY,
+    replica_sessions.FAMILY,
+    backup_task_sessions.FAMILY,
+    replica_task_sessions.FAMILY,
 )
 
 __all__ = ["FAMILIES", "NESTED"]

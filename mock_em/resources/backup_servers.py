@@ -110,7 +110,7 @@ KIND = Kind(
         defaults={"Description": ""},
     ),
     query=query,
-    query_order=6,
+    query_order=10,
 )
 FAMILY = Family(
     KIND,

@@ -18,9 +18,10 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from mock_em.model.access import Access
-from mock_em.model.entities import Job, JobSchedule, JobType, Platform, Vm
+from mock_em.model.entities import UNKNOWN_SIZE, Job, JobSchedule, JobType, Platform, Vm
 from mock_em.model.fixture_records import records
 from mock_em.model.ids import guid
+from mock_em.model.job_history import backup_bytes
 from mock_em.model.job_runs import next_run
 from mock_em.model.kinds import ON_SERVER, PORTAL, ForeignKey, Kind
 from mock_em.model.query_columns import enum_field, own_uid_field, plain, query_for, ranked, string_field
@@ -31,8 +32,8 @@ from mock_em.model.query_fields import QueryType
 from mock_em.model.usage import RESOURCE_KIND
 from mock_em.model.world import World
 from mock_em.resources.backup_servers import server_fields, up_to_server
-from mock_em.resources.family import Down, Family, generation_part
-from mock_em.wire.links import Hrefs
+from mock_em.resources.family import Down, Family, SubCollection, generation_part
+from mock_em.wire.links import Hrefs, Link
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
@@ -138,9 +139,20 @@ def generate_jobs(g: Generation) -> None:
                 f"{'Backup' if job_type is JobType.Backup else 'Replication'} of the {workload} VMs",
                 schedule,
                 vms,
+                retention=rng.randint(14, 30),
             )
             job.next_run = next_run(job.schedule, g.now)
             g.add(job)
+            _store_backup(g, job)
+
+
+def _store_backup(g: Generation, job: Job) -> None:
+    """What the job's backup holds at the world's time, taken from its repository's free space
+    (the clock moves it on from there: `mock_em.model.job_sessions`)."""
+    job.backup_bytes = backup_bytes(job, g.now)
+    repository = g.all("Repository")[job.repository_id]
+    if repository.free_space != UNKNOWN_SIZE:
+        repository.free_space -= job.backup_bytes
 
 
 def _name(job_type: JobType, workload: str, tenant: str | None, every_hours: int) -> str:
@@ -187,17 +199,32 @@ KIND = Kind(
     keys=(ON_SERVER, ForeignKey("repository_id", "Repository")),
     readers=PORTAL,
     fixture=records(
-        "Id Name BackupServerId RepositoryId JobType Platform Description Schedule Vms", check=valid_schedule
+        "Id Name BackupServerId RepositoryId JobType Platform Description Schedule Vms Retention RunEdits",
+        check=valid_schedule,
     ),
     query=query,
     query_order=4,  # first of the provider's types, as the vendor's query entities list them (Jobs first)
 )
+
+SESSIONS = SubCollection("backupSessions", "BackupJobSession", "job_id")
+
+
+def entity_downs(h: Hrefs, world: World, job: Job, access: Access) -> list[Link]:
+    """The entity links Down to the job's sessions (`/jobs/{id}/backupSessions`, as the vendor
+    names it for every job; a replication job's list there is empty: its runs are replica
+    sessions, at `/replicaSessions`)."""
+    if not access.reads(SESSIONS.family):
+        return []
+    return [Link("Down", f"{SESSIONS.family}ReferenceList", h.sub(PATH, job.id, SESSIONS.segment))]
+
 
 FAMILY = Family(
     KIND,
     PATH,
     values,
     ups=up_to_server,
+    entity_downs=entity_downs,
+    subs=(SESSIONS,),
     down=Down("LogonSession", 1),  # after backup servers, before repositories, as EM's LogonSession links them
     generates=generation_part(generate_jobs),
 )

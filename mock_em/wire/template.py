@@ -50,6 +50,9 @@ JSON_LIST_KEYS = {
 # Elements that hold one child of a choice: JSON keys the child by its element name (a query's
 # `<Entities><CloudVmReplicaPoints>…` is `{"Entities": {"CloudVmReplicaPoints": {…}}}`).
 JSON_CHOICE_ELEMENTS = frozenset({"Entities", "HardwarePlanDetails"})
+# Properties EM's JSON puts first though the schema's order has them last: a job session's
+# `IsRetry`, the one field its own type adds to the abstract JobSession's (em-api-monitoring.md §2.2).
+JSON_LEADING = {"BackupJobSession": ("IsRetry",), "ReplicaJobSession": ("IsRetry",)}
 
 
 class Node(NamedTuple):
@@ -207,7 +210,8 @@ def _order(name: str, children: list[tuple[str, str, Any]], attributes: list[tup
         order = _REFERENCE_ORDER
     else:
         tail = _ENTITY_TAIL if {"Name", "UID", "Href"} <= steps.keys() else _RESOURCE_TAIL if "Href" in steps else ()
-        order = tuple(k for k in steps if k not in tail) + tail
+        lead = JSON_LEADING.get(name, ())
+        order = lead + tuple(k for k in steps if k not in tail and k not in lead) + tail
     missing = set(steps) - set(order)
     if missing:
         raise ValueError(f"template {name}: properties {sorted(missing)} have no place in the JSON order")

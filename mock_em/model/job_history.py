@@ -1,0 +1,295 @@
+"""What the backup servers' jobs did, as pure functions of the job and the day.
+
+A job's runs are never stored: like a tenant's replica points (`mock_em.model.schedule`), each
+run is drawn from an RNG seeded with the job and the run's scheduled start alone, so a world
+generated at T0 and run on to T1 holds exactly the sessions a world generated at T1 holds, and
+the answer never depends on the order of calls.
+
+A run is one job session and one task per VM (em-api-monitoring.md §2.5 and §8): it starts 2 to
+20 seconds after its scheduled minute, processes two VMs at a time, and ends when the last task
+has ended and the job has tidied up. Most tasks succeed, 5 % end with a warning and 2 % fail; a
+run with a failed task is retried 5 to 10 minutes after it ends, for the failed VMs only, at most
+three times. A task that succeeds (or warns) leaves one VM restore point of `point_bytes` in the
+job's backup: a synthetic full on Sundays (half the VM's used data), an increment of 1 to 5 % of
+it on other days; a failed task leaves none and reads `TotalSize` 0.
+
+The control plane's edits of a job (`RunEdit`) are part of the job, so they replay alike: a
+forced result for the run at a scheduled start, a run started by hand at an instant, a run
+stopped at an instant.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
+from uuid import UUID
+
+from mock_em.model.day_random import DayRandom
+from mock_em.model.entities import Job, JobSchedule, JobType, RunAction, RunEdit, SessionResult, Vm
+from mock_em.model.ids import guid
+
+HISTORY = timedelta(days=8)  # sessions EM keeps to show: processed_vms's week and a day (§8)
+DAY = timedelta(days=1)
+GIB = 1024**3
+SLOTS = 2  # tasks a run processes at once
+MAX_RETRIES = 3
+FAILED_ODDS = 0.02  # a task fails ...
+WARNING_ODDS = 0.05  # ... or ends with a warning; the rest succeed
+RETRY_FAILED_ODDS = 0.25  # a retried task fails again
+LONGEST_RUN = timedelta(hours=12)  # no run lasts longer: how far back a run can still be going
+
+ERRORS = (  # what follows `Processing <vm> Error: ` in a failed task's Reason
+    "Failed to create VM snapshot: failed to quiesce the virtual machine.",
+    "NFC storage connection is unavailable. Storage: [stg:datastore-2011]",
+    "Failed to open VDDK disk [[datastore1] {vm}/{vm}.vmdk] ( is read-only mode - [true] )",
+    "Cannot connect to the backup repository: the network path was not found.",
+)
+WARNINGS = (
+    "Changed block tracking cannot be enabled: one or more snapshots present.",
+    "Failed to truncate transaction logs for SQL instances: MSSQLSERVER. Possible reasons: lack of permissions.",
+    "Virtual machine is running low on disk space: C:\\ has 4 % free.",
+)
+STOPPED = "Job has been stopped by user"
+FORCED_FAILURE = "Cannot connect to the backup repository: the network path was not found."
+FORCED_WARNING = "Changed block tracking cannot be enabled: one or more snapshots present."
+
+
+@dataclass(frozen=True, slots=True)
+class TaskRun:
+    """One VM's task in a run, as it ends. `point_id` is the VM restore point it leaves (None when
+    it failed), `point_bytes` what that point adds to the backup on the repository."""
+
+    id: UUID
+    vm: Vm
+    start: datetime
+    end: datetime
+    result: SessionResult
+    reason: str
+    total_size: int
+    point_id: UUID | None
+    point_bytes: int
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    """One job session from start to end, with its tasks. `restore_point_id` is the restore point
+    the run leaves when at least one task succeeded; `stopped`: ended by hand at `end`."""
+
+    id: UUID
+    job_id: UUID
+    start: datetime
+    end: datetime
+    is_retry: bool
+    tasks: tuple[TaskRun, ...]
+    restore_point_id: UUID | None
+    stopped: bool = False
+
+    @property
+    def result(self) -> SessionResult:
+        """The worst of its tasks' results (a stopped run failed)."""
+        if self.stopped:
+            return SessionResult.Failed
+        return worst(t.result for t in self.tasks)
+
+
+def worst(results: Iterator[SessionResult] | tuple[SessionResult, ...]) -> SessionResult:
+    """Failed over Warning over Success (a run with no task succeeded)."""
+    found = set(results)
+    for result in (SessionResult.Failed, SessionResult.Warning):
+        if result in found:
+            return result
+    return SessionResult.Success
+
+
+# -- a VM's sizes ------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=65_536)
+def vm_sizes(job_id: UUID, vm_name: str) -> tuple[int, int]:
+    """A VM's provisioned disks (40 to 500 GiB, whole GiB, as `TotalSize` shows them) and the
+    data used on them (40 to 80 %), drawn from the job and the VM's name alone."""
+    rng = DayRandom(f"{job_id}:{vm_name}:size")
+    provisioned = rng.randint(40, 500) * GIB
+    return provisioned, int(provisioned * rng.uniform(0.4, 0.8))
+
+
+# -- the runs of a day ---------------------------------------------------------------------------
+
+
+def scheduled_starts(schedule: JobSchedule, day: date) -> list[datetime]:
+    """The scheduled starts on `day` (UTC): none for a job without an enabled schedule."""
+    if not (schedule.configured and schedule.enabled):
+        return []
+    midnight = datetime(day.year, day.month, day.day, tzinfo=UTC)
+    step = schedule.every_hours or 24
+    return [midnight + timedelta(hours=h, minutes=schedule.minute) for h in range(schedule.hour % step, 24, step)]
+
+
+def _job_key(job: Job) -> tuple:
+    """What a job's runs depend on (a job is mutable, so its runs are cached by this value)."""
+    s = job.schedule
+    vms = tuple((vm.name, vm.display_name) for vm in job.vms)
+    edits = tuple((e.action, e.at, e.session_id) for e in job.run_edits)
+    return (job.id, job.job_type, (s.configured, s.enabled, s.hour, s.minute, s.every_hours), vms, edits)
+
+
+def runs_on(job: Job, day: date) -> tuple[Run, ...]:
+    """The runs that started (or, by the schedule, will start) on `day`, with their retries,
+    ordered by start."""
+    key = (_job_key(job), day)
+    runs = _DAYS.get(key)
+    if runs is None:
+        if len(_DAYS) >= _DAYS_KEPT:
+            _DAYS.clear()  # a bound, not an LRU: a day is cheap to draw again
+        runs = _DAYS[key] = _draw_day(job, day)
+    return runs
+
+
+_DAYS: dict[tuple, tuple[Run, ...]] = {}
+_DAYS_KEPT = 65_536
+
+
+def _draw_day(job: Job, day: date) -> tuple[Run, ...]:
+    forced = {e.at: e.action for e in job.run_edits if e.action in (RunAction.Fail, RunAction.Warn)}
+    stops = {e.session_id: e.at for e in job.run_edits if e.action is RunAction.Stop}
+    runs: list[Run] = []
+    for start in scheduled_starts(job.schedule, day):
+        rng = DayRandom(f"{job.id}:{start.isoformat()}")
+        first = _run(job, rng, start + timedelta(seconds=rng.randint(2, 20)), job.vms, False, forced.get(start))
+        runs.extend(_with_retries(job, first, stops))
+    for edit in job.run_edits:
+        if edit.action is RunAction.Start and edit.at.date() == day:
+            rng = DayRandom(f"{job.id}:start:{edit.at.isoformat()}")
+            first = _run(job, rng, edit.at + timedelta(seconds=rng.randint(1, 3)), job.vms, False, None)
+            runs.extend(_with_retries(job, first, stops))
+    runs.sort(key=lambda r: r.start)
+    return tuple(runs)
+
+
+def _with_retries(job: Job, run: Run, stops: dict[UUID | None, datetime]) -> list[Run]:
+    """A run and the retries that follow it while VMs fail (none after a stop)."""
+    chain = []
+    for attempt in range(MAX_RETRIES + 1):
+        if run.id in stops and run.start <= stops[run.id] < run.end:
+            chain.append(_stopped(run, stops[run.id]))
+            break
+        chain.append(run)
+        failed = [t.vm for t in run.tasks if t.result is SessionResult.Failed]
+        if not failed or attempt == MAX_RETRIES:
+            break
+        rng = DayRandom(f"{run.id}:retry")
+        run = _run(job, rng, run.end + timedelta(seconds=rng.randint(300, 600)), failed, True, None)
+    return chain
+
+
+def _run(job: Job, rng: DayRandom, start: datetime, vms: list[Vm], is_retry: bool, forced: RunAction | None) -> Run:
+    """One run's draws: its id, then each VM's task in the job's order, then its restore point."""
+    run_id = guid(rng)
+    replica = job.job_type is JobType.Replica
+    full = start.weekday() == 6  # Sunday: the weekly synthetic full
+    slots = [start + timedelta(seconds=rng.randint(10, 40))] * SLOTS
+    tasks = []
+    for vm in vms:
+        slot = min(range(SLOTS), key=slots.__getitem__)
+        begin = slots[slot] + timedelta(seconds=rng.randint(1, 5))
+        seconds = rng.randint(120, 900) if replica else rng.randint(20, 600) * (3 if full else 1)
+        draw, share = rng.random(), rng.uniform(0.01, 0.05)
+        task_id, point_id = guid(rng), guid(rng)
+        result, reason = _outcome(vm, draw, is_retry, forced, rng)
+        provisioned, used = vm_sizes(job.id, vm.name)
+        if result is SessionResult.Failed:
+            seconds = max(5, seconds // 5)
+        end = begin + timedelta(seconds=seconds)
+        slots[slot] = end
+        kept = result is not SessionResult.Failed
+        size = (used // 2 if full else int(used * share)) if kept and not replica else 0
+        total, point = (provisioned, point_id) if kept else (0, None)
+        tasks.append(TaskRun(task_id, vm, begin, end, result, reason, total, point, size))
+    end = max(slots) + timedelta(seconds=rng.randint(10, 60))
+    point = guid(rng)
+    leaves = any(t.point_id is not None for t in tasks)
+    return Run(run_id, job.id, start, end, is_retry, tuple(tasks), point if leaves else None)
+
+
+def _outcome(
+    vm: Vm, draw: float, is_retry: bool, forced: RunAction | None, rng: DayRandom
+) -> tuple[SessionResult, str]:
+    """A task's result and `Reason` (`Processing <vm> Error: <text>`, as captured; "" on success)."""
+    if forced is RunAction.Fail:
+        return SessionResult.Failed, f"Processing {vm.display_name} Error: {FORCED_FAILURE}"
+    if forced is RunAction.Warn:
+        return SessionResult.Warning, f"Processing {vm.display_name} Error: {FORCED_WARNING}"
+    if draw < (RETRY_FAILED_ODDS if is_retry else FAILED_ODDS):
+        text = rng.choice(ERRORS).replace("{vm}", vm.name)
+        return SessionResult.Failed, f"Processing {vm.display_name} Error: {text}"
+    if draw < FAILED_ODDS + WARNING_ODDS and not is_retry:
+        return SessionResult.Warning, f"Processing {vm.display_name} Error: {rng.choice(WARNINGS)}"
+    return SessionResult.Success, ""
+
+
+def _stopped(run: Run, at: datetime) -> Run:
+    """A run stopped by hand at `at`: tasks that ended keep their results, the one then running
+    fails, those not begun are gone; it leaves the points of the tasks that ended well."""
+    tasks = []
+    for task in run.tasks:
+        if task.end <= at:
+            tasks.append(task)
+        elif task.start <= at:
+            reason = f"Processing {task.vm.display_name} Error: {STOPPED}"
+            tasks.append(TaskRun(task.id, task.vm, task.start, at, SessionResult.Failed, reason, 0, None, 0))
+    leaves = any(t.point_id is not None for t in tasks)
+    point = run.restore_point_id or (guid(DayRandom(f"{run.id}:point")) if leaves else None)
+    return Run(run.id, run.job_id, run.start, at, run.is_retry, tuple(tasks), point if leaves else None, True)
+
+
+# -- runs over a period ----------------------------------------------------------------------
+
+
+def runs_between(job: Job, since: datetime, until: datetime) -> list[Run]:
+    """The runs that started in (since, until], by start. A run's day is its scheduled day, and
+    retries follow their run by hours at most, so days from one before `since` are drawn."""
+    found: list[Run] = []
+    day = (since - DAY).date()
+    while day <= until.date():
+        found.extend(r for r in runs_on(job, day) if since < r.start <= until)
+        day += DAY
+    found.sort(key=lambda r: r.start)
+    return found
+
+
+def history(job: Job, now: datetime) -> list[Run]:
+    """The runs EM shows at `now`: those started in the last `HISTORY`."""
+    return runs_between(job, now - HISTORY, now)
+
+
+def kept_points(job: Job, now: datetime) -> list[tuple[Vm, TaskRun]]:
+    """The VM restore points a backup job's backup holds at `now`: each VM's newest `retention`
+    points of tasks that ended by then (a replica job's points are on its hosts, not here)."""
+    if job.job_type is not JobType.Backup or job.retention <= 0:
+        return []
+    wanted = {vm.name: job.retention for vm in job.vms}
+    kept: list[tuple[Vm, TaskRun]] = []
+    day, oldest = now.date(), now.date() - timedelta(days=max(62, job.retention * 2))
+    while day >= oldest and any(wanted.values()):
+        for run in reversed(runs_on(job, day)):
+            for task in reversed(run.tasks):
+                if task.point_id is not None and task.end <= now and wanted.get(task.vm.name, 0) > 0:
+                    wanted[task.vm.name] -= 1
+                    kept.append((task.vm, task))
+        day -= DAY
+    return kept
+
+
+def backup_bytes(job: Job, now: datetime) -> int:
+    """What a job's backup holds on its repository at `now`."""
+    return sum(task.point_bytes for _, task in kept_points(job, now))
+
+
+def is_running(job: Job, now: datetime) -> bool:
+    """Whether a run of the job is going at `now` (a start by hand is refused then)."""
+    return any(r.start <= now < r.end for r in runs_between(job, now - LONGEST_RUN, now))
+
+
+__all__ = ["HISTORY", "Run", "RunEdit", "TaskRun", "backup_bytes", "history", "is_running", "kept_points", "runs_on"]

@@ -1,0 +1,118 @@
+"""The backup servers' job and task sessions as EM shows them at the world's time.
+
+Sessions are derived, never stored in fixtures: `refresh_jobs` draws each job's runs of the last
+`HISTORY` (`mock_em.model.job_history`) and shows each as it stands at the world's time: a run
+that has ended is `Stopped` with its result and `Progress` 100; one still going is `Working`
+(`Starting` before its first task, `Stopping` after its last), `Result` `None`, no end time, its
+progress the share of its time gone by; its tasks that have begun are `InProgress` (reading
+`Success`, as EM shows them) or `Completed`. It runs whenever the world's time moves (at
+generation, when the EM takes a world and when the clock runs it on), with the jobs' `NextRun`
+and what their backups hold on their repositories.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from mock_em.model.entities import (
+    BackupJobSession,
+    BackupTaskSession,
+    Job,
+    JobType,
+    ReplicaJobSession,
+    ReplicaTaskSession,
+    SessionResult,
+    SessionState,
+    TaskState,
+)
+from mock_em.model.job_history import Run, TaskRun, backup_bytes, history
+from mock_em.model.job_runs import JOB_KIND, refresh_next_runs
+from mock_em.model.world import World
+
+SESSION_KINDS = {JobType.Backup: ("BackupJobSession", "BackupTaskSession"),
+                 JobType.Replica: ("ReplicaJobSession", "ReplicaTaskSession")}  # fmt: skip
+MODELS = {JobType.Backup: (BackupJobSession, BackupTaskSession),
+          JobType.Replica: (ReplicaJobSession, ReplicaTaskSession)}  # fmt: skip
+REPOSITORY_KIND = "Repository"
+
+
+def at_time(when: datetime) -> str:
+    """A session's name's time: `yyyy-MM-dd HH:mm:ss`, UTC (em-api-monitoring.md §2.2)."""
+    return when.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def session_of(job: Job, server_name: str | None, run: Run, now: datetime) -> BackupJobSession:
+    """The run as its job session shows it at `now`."""
+    model = MODELS[job.job_type][0]
+    name = f"{job.name}@{at_time(run.start)}"
+    if now >= run.end:
+        state, result, progress, end = SessionState.Stopped, run.result, 100, run.end
+    else:
+        first, last = min(t.start for t in run.tasks), max(t.end for t in run.tasks)
+        state = SessionState.Starting if now < first else SessionState.Stopping if now >= last else SessionState.Working
+        span = (run.end - run.start).total_seconds()
+        progress = min(99, int(100 * (now - run.start).total_seconds() / span))
+        result, end = SessionResult.None_, None
+    point = run.restore_point_id if end is not None else None
+    return model(
+        run.id, name, job.id, job.backup_server_id, job.name, job.job_type,
+        run.start, end, state, result, progress, run.is_retry, point,
+    )  # fmt: skip
+
+
+def task_of(job: Job, run: Run, task: TaskRun, now: datetime) -> BackupTaskSession:
+    """A task that has begun, as its task session shows it at `now`."""
+    model = MODELS[job.job_type][1]
+    name = f"{task.vm.display_name}@{at_time(task.start)}"
+    if now >= task.end:
+        state, result, end, reason, point = TaskState.Completed, task.result, task.end, task.reason, task.point_id
+        size = task.total_size
+    else:
+        state, result, end, reason, point = TaskState.InProgress, SessionResult.Success, None, "", None
+        size = task.total_size or 0
+    return model(
+        task.id, name, run.id, job.id, job.backup_server_id, job.name, task.vm.name, task.vm.display_name,
+        task.start, end, state, result, reason, size, point,
+    )  # fmt: skip
+
+
+def sessions_at(world: World, now: datetime) -> dict[str, dict[UUID, Any]]:
+    """Every job's sessions and task sessions at `now`, by kind, each kind by creation time."""
+    found: dict[str, list[Any]] = {name: [] for pair in SESSION_KINDS.values() for name in pair}
+    for job in world.all(JOB_KIND).values():
+        session_kind, task_kind = SESSION_KINDS[job.job_type]
+        for run in history(job, now):
+            found[session_kind].append(session_of(job, None, run, now))
+            found[task_kind].extend(task_of(job, run, t, now) for t in run.tasks if t.start <= now)
+    by_kind = {}
+    for name, objects in found.items():
+        objects.sort(key=lambda o: o.creation_time)
+        by_kind[name] = {o.id: o for o in objects}
+    return by_kind
+
+
+def refresh_jobs(world: World, at: datetime, *, taken_over: bool = False) -> bool:
+    """Bring the jobs to `at`: their `NextRun`, their sessions, and what their backups hold on
+    their repositories (each repository's free space moves by what a job's backup grew or shrank
+    by since last applied). When the EM has just `taken_over` a world (a fixture, a snapshot), its
+    free space is taken as current: the backups' sizes are noted, not applied, and the world
+    does not count as changed. Returns whether anything changed."""
+    changed = refresh_next_runs(world, at, taken_over=True) > 0
+    for name, objects in sessions_at(world, at).items():
+        if list(world.store[name].items()) != list(objects.items()):
+            world.store[name] = objects
+            changed = True
+    repositories = world.all(REPOSITORY_KIND)
+    for job in world.all(JOB_KIND).values():
+        held = backup_bytes(job, at)
+        if held != job.backup_bytes:
+            repository = repositories.get(job.repository_id)
+            if not taken_over and repository is not None and repository.free_space != -1:
+                repository.free_space -= held - job.backup_bytes
+            job.backup_bytes = held
+            changed = True
+    if changed and not taken_over:
+        world.changed()
+    return changed

@@ -1,0 +1,181 @@
+"""What the four session families share: a backup or replica job's sessions
+(`/api/backupSessions`, `/api/replicaSessions`) and their VMs' task sessions
+(`/api/backupTaskSessions`, `/api/replicaTaskSessions`). Each family module declares one with
+`job_sessions` or `task_sessions`; the sessions themselves are derived from the jobs' schedules
+(`mock_em.model.job_sessions`) and never written to fixtures.
+
+Links as EM 9.5 U4, 12 and 13 show them (em-api-monitoring.md §2.2, §2.4): the Up link to the
+backup server first (exporters label by `Links[0].Name`), then Up to the job (a task: to its
+session), Alternate, and a session's Down link to its task sessions. EM's `Stop` action and the
+`Related` restore points are not linked: mock-em serves no actions, and no restore points yet.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from mock_em.model.access import Access
+from mock_em.model.entities import BackupJobSession, BackupTaskSession, SessionResult, SessionState, TaskState
+from mock_em.model.kinds import ON_SERVER, PORTAL, ForeignKey, Kind
+from mock_em.model.query_columns import (
+    enum_field,
+    own_uid_field,
+    plain,
+    query_for,
+    ranked,
+    string_field,
+    uid_field,
+)
+from mock_em.model.query_columns import text as text_column
+from mock_em.model.query_fields import Field as QueryField
+from mock_em.model.query_fields import Kind as FieldKind
+from mock_em.model.query_fields import QueryType
+from mock_em.model.world import World
+from mock_em.resources.backup_servers import server_fields, up_to_server
+from mock_em.resources.family import Down, Family, SubCollection
+from mock_em.wire.links import Hrefs, Link, uid
+
+JOBS = "/jobs"
+NEVER = datetime.max.replace(tzinfo=UTC)
+
+
+def session_values(h: Hrefs, world: World, session: BackupJobSession, access: Access) -> dict[str, Any]:
+    """The entity's fields in the schema's order; `FailureMessage` empty (EM writes null in JSON,
+    and the schema requires it in XML: em-api-monitoring.md §9); no `EndTimeUTC` while it runs."""
+    return {
+        "JobUid": uid("Job", session.job_id),
+        "JobName": session.job_name,
+        "JobType": session.job_type.value,
+        "CreationTimeUTC": session.creation_time,
+        "EndTimeUTC": session.end_time,
+        "State": session.state.value,
+        "Result": session.result.value,
+        "Progress": session.progress,
+        "FailureMessage": "",
+        "IsRetry": session.is_retry,
+    }
+
+
+def task_values(h: Hrefs, world: World, task: BackupTaskSession, access: Access) -> dict[str, Any]:
+    """The entity's fields in the schema's order, the VM's display name as an attribute."""
+    return {
+        "JobSessionUid": uid(task_session_kind(task), task.session_id),
+        "CreationTimeUTC": task.creation_time,
+        "EndTimeUTC": task.end_time,
+        "State": task.state.value,
+        "Result": task.result.value,
+        "Reason": task.reason,
+        "TotalSize": task.total_size,
+        "VmDisplayName": task.vm_display_name,
+    }
+
+
+def task_session_kind(task: BackupTaskSession) -> str:
+    """The kind of the job session a task session belongs to."""
+    return type(task).__name__.replace("TaskSession", "JobSession")
+
+
+def _end_column(world: World, items: Sequence[Any]) -> Iterable[datetime]:
+    """`EndTime` as the query compares it: a running session ends never (`EndTime<…` leaves it
+    out; it sorts last, ascending)."""
+    return [o.end_time or NEVER for o in items]
+
+
+def _time_fields() -> tuple[QueryField, QueryField]:
+    return (
+        QueryField("CreationTime", FieldKind.DATETIME, plain("creation_time")),
+        QueryField("EndTime", FieldKind.DATETIME, _end_column),
+    )
+
+
+def _result_field() -> QueryField:
+    return enum_field("Result", ranked("result", SessionResult), (r.value for r in SessionResult))
+
+
+def _job_fields() -> tuple[QueryField, ...]:
+    return (uid_field("JobUid", "job_id.int", "Job"), string_field("JobName", text_column("job_name")))
+
+
+def session_query(kind: Kind) -> QueryType:
+    """The vendor's table of BackupJobSession (ReplicaJobSession) fields."""
+    return query_for(
+        kind,
+        own_uid_field(kind.name, lambda world: world.all(kind.name)),
+        string_field("Name", text_column("name")),
+        string_field("JobType", text_column("job_type._value_")),
+        *_job_fields(),
+        *_time_fields(),
+        enum_field("State", ranked("state", SessionState), (s.value for s in SessionState)),
+        _result_field(),
+        QueryField("IsRetry", FieldKind.BOOL, plain("is_retry")),
+        *server_fields(),
+    )
+
+
+def task_query(kind: Kind) -> QueryType:
+    """The vendor's table of BackupTaskSession (ReplicaTaskSession) fields."""
+    session_kind = kind.name.replace("TaskSession", "JobSession")
+    return query_for(
+        kind,
+        own_uid_field(kind.name, lambda world: world.all(kind.name)),
+        string_field("Name", text_column("name")),
+        *_time_fields(),
+        enum_field("State", ranked("state", TaskState), (s.value for s in TaskState)),
+        _result_field(),
+        string_field("Reason", text_column("reason")),
+        QueryField("TotalSize", FieldKind.INT, plain("total_size")),
+        uid_field("JobSessionUid", "session_id.int", session_kind),
+        *_job_fields(),
+        *server_fields(),
+        string_field("VmDisplayName", text_column("vm_display_name")),
+    )
+
+
+def job_up(h: Hrefs, world: World, session: BackupJobSession, access: Access) -> list[Link]:
+    """Up to the backup server, then to the job."""
+    job = world.all("Job")[session.job_id]
+    return [*up_to_server(h, world, session, access), Link("Up", "JobReference", h.item(JOBS, job.id), job.name)]
+
+
+def job_sessions(model: type, path: str, tasks: SubCollection, position: int, query_order: int) -> tuple[Kind, Family]:
+    """The kind and family of one job type's sessions, linked Down to their `tasks`."""
+
+    def downs(h: Hrefs, world: World, session: BackupJobSession, access: Access) -> list[Link]:
+        if not access.reads(tasks.family):
+            return []
+        return [Link("Down", f"{tasks.family}ReferenceList", h.sub(path, session.id, tasks.segment))]
+
+    kind = Kind(
+        model,
+        noun=f"{model.__name__.removesuffix('JobSession').lower()} job session",
+        keys=(ON_SERVER, ForeignKey("job_id", "Job")),
+        readers=PORTAL,
+        query=session_query,
+        query_order=query_order,
+    )
+    family = Family(
+        kind, path, session_values, ups=job_up, downs=downs, subs=(tasks,), down=Down("LogonSession", position)
+    )
+    return kind, family
+
+
+def task_sessions(model: type, path: str, sessions_path: str, position: int, query_order: int) -> tuple[Kind, Family]:
+    """The kind and family of one job type's task sessions, each Up to its job session."""
+    session_kind = model.__name__.replace("TaskSession", "JobSession")
+
+    def ups(h: Hrefs, world: World, task: BackupTaskSession, access: Access) -> list[Link]:
+        session = world.all(session_kind)[task.session_id]
+        up = Link("Up", f"{session_kind}Reference", h.item(sessions_path, session.id), session.name)
+        return [*up_to_server(h, world, task, access), up]
+
+    kind = Kind(
+        model,
+        noun=f"{model.__name__.removesuffix('TaskSession').lower()} task session",
+        keys=(ON_SERVER, ForeignKey("session_id", session_kind)),
+        readers=PORTAL,
+        query=task_query,
+        query_order=query_order,
+    )
+    return kind, Family(kind, path, task_values, ups=ups, down=Down("LogonSession", position))
