@@ -21,6 +21,9 @@ with warnings.catch_warnings():
 from mock_em.app import create_app
 from mock_em.model.clock import Clock
 from mock_em.model.enterprise_manager import EnterpriseManager
+from mock_em.model.fixture import load_world
+from mock_em.model.job_sessions import refresh_jobs
+from mock_em.model.world import World
 from mock_em.server import build_em
 from mock_em.settings import Settings
 
@@ -29,6 +32,13 @@ SEED_FIXTURE = ROOT / "fixtures" / "seed-sample.json"
 START = datetime(2026, 1, 5, 12, 0, 0, tzinfo=UTC)
 ADMIN = ("Administrator", "P@ssw0rd")
 BASE = "http://localhost:9399"
+
+
+def seed_world() -> World:
+    """The seed sample as the EM serves it at START: its jobs' sessions shown at that time."""
+    world = load_world(SEED_FIXTURE)[0]
+    refresh_jobs(world, START, taken_over=True)
+    return world
 
 
 def check_response(response: httpx.Response) -> None:

@@ -10,7 +10,7 @@ from xml.sax.saxutils import escape
 
 import httpx
 import pytest
-from conftest import SEED_FIXTURE, EmClient, make_client
+from conftest import SEED_FIXTURE, EmClient, make_client, seed_world
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
@@ -19,7 +19,6 @@ from xmlutil import API, UNKNOWN_GUID, assert_error, body, hrefs, links, parse, 
 from mock_em import registry
 from mock_em.model.access import Access, belongs_to, owner
 from mock_em.model.entities import CloudTenant, Role
-from mock_em.model.fixture import load_world
 from mock_em.settings import Settings
 
 JSON = {"Accept": "application/json"}
@@ -34,7 +33,7 @@ ABC_POINTS = {
     "5ed13778-0191-4d9d-8105-33017348235d",
     "574c07de-50eb-4117-88ec-5cd3403142dd",
 }
-SEED_WORLD = load_world(SEED_FIXTURE)[0]  # to name its objects in the URL tables below
+SEED_WORLD = seed_world()  # to name its objects in the URL tables below
 # What each seed tenant owns, and what belongs to the other one.
 OWN = {UCM: (UCM_REPLICA, UCM_POINTS), ABC: (ABC_REPLICA, ABC_POINTS)}
 OTHER = {UCM: ABC, ABC: UCM}

@@ -8,13 +8,12 @@ from collections.abc import Callable, Iterator
 from uuid import UUID
 
 import pytest
-from conftest import SEED_FIXTURE, EmClient, make_client
+from conftest import SEED_FIXTURE, EmClient, make_client, seed_world
 from xmlutil import API, assert_error, body, hrefs, links, parse, text
 
 from mock_em import registry
 from mock_em.model.access import Access
 from mock_em.model.entities import Role
-from mock_em.model.fixture import load_world
 from mock_em.registry import FamilyRoute
 from mock_em.resources.family import Family
 from mock_em.settings import Settings
@@ -26,7 +25,7 @@ PORTAL_USER = ("pu", "pw")
 RESTORE_OPERATOR = ("ro", "pw")
 ROLES = {ADMIN: Role.PortalAdministrator, PORTAL_USER: Role.PortalUser, RESTORE_OPERATOR: Role.RestoreOperator}
 # The seed world, to name its objects and count them in the URL tables below.
-SEED_WORLD = load_world(SEED_FIXTURE)[0]
+SEED_WORLD = seed_world()
 OPERATOR = Access(Role.RestoreOperator)
 
 
