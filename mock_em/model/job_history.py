@@ -59,7 +59,9 @@ FORCED_WARNING = "Changed block tracking cannot be enabled: one or more snapshot
 @dataclass(frozen=True, slots=True)
 class TaskRun:
     """One VM's task in a run, as it ends. `point_id` is the VM restore point it leaves (None when
-    it failed), `point_bytes` what that point adds to the backup on the repository."""
+    it failed), `point_bytes` what that point adds to the backup on the repository (0 for a
+    replica job's: its points are on the DR host), `full` whether it is a full (Sunday's
+    synthetic full) or an increment."""
 
     id: UUID
     vm: Vm
@@ -70,6 +72,7 @@ class TaskRun:
     total_size: int
     point_id: UUID | None
     point_bytes: int
+    full: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,7 +209,7 @@ def _run(job: Job, rng: DayRandom, start: datetime, vms: list[Vm], is_retry: boo
         kept = result is not SessionResult.Failed
         size = (used // 2 if full else int(used * share)) if kept and not replica else 0
         total, point = (provisioned, point_id) if kept else (0, None)
-        tasks.append(TaskRun(task_id, vm, begin, end, result, reason, total, point, size))
+        tasks.append(TaskRun(task_id, vm, begin, end, result, reason, total, point, size, full))
     end = max(slots) + timedelta(seconds=rng.randint(10, 60))
     point = guid(rng)
     leaves = any(t.point_id is not None for t in tasks)
