@@ -64,6 +64,8 @@ NUMBERS = frozenset(
         "RetryTimeout",
         "TimeOffsetUtc",
         "FullPeriod",
+        "Progress",
+        "TotalSize",
     }
 )
 BOOLEANS = frozenset(
@@ -73,6 +75,7 @@ BOOLEANS = frozenset(
         "UseNetworkFailoverResources",
         "ObtainIPAddressAutomatically",
         "PostFailoverPlanCommandEnabled",
+        "IsRetry",
         "PreFailoverPlanCommandEnabled",
         "ScheduleConfigured",
         "ScheduleEnabled",
@@ -88,6 +91,10 @@ LIST_KEYS = {
     "CloudReplicas": "CloudReplicas",
     "CloudVmReplicaPoints": "CloudVmReplicaPoints",
     "BackupServers": "BackupServers",
+    "BackupJobSessions": "BackupJobSessions",
+    "ReplicaJobSessions": "ReplicaJobSessions",
+    "BackupTaskSessions": "BackupTaskSessions",
+    "ReplicaTaskSessions": "ReplicaTaskSessions",
     "CloudPublicIpAddresses": "CloudPublicIpAddresses",
     "SupportedVersions": "SupportedVersions",
     "Resources": "CloudTenantResources",
@@ -172,6 +179,11 @@ def scalar(name: str, text: str) -> Any:
     return text
 
 
+# Where EM's JSON puts a property first though the schema has it last: a job session's `IsRetry`
+# (the 9.5 U4, v12 and v13 captures of em-api-monitoring.md §2.2).
+LEADING = {"BackupJobSession": ("IsRetry",), "ReplicaJobSession": ("IsRetry",)}
+
+
 def _ordered(name: str, props: dict[str, Any]) -> dict[str, Any]:
     if name == "Link":
         order = [k for k in LINK_ORDER if k in props]
@@ -179,7 +191,8 @@ def _ordered(name: str, props: dict[str, Any]) -> dict[str, Any]:
         order = [k for k in REFERENCE_ORDER if k in props]
     elif "Href" in props:
         tail = ENTITY_TAIL if "UID" in props else RESOURCE_TAIL
-        order = [k for k in props if k not in tail] + [k for k in tail if k in props]
+        lead = [k for k in LEADING.get(name, ()) if k in props]
+        order = lead + [k for k in props if k not in tail and k not in lead] + [k for k in tail if k in props]
     else:
         order = list(props)
     assert set(order) == set(props), f"<{name}>: properties {sorted(set(props) - set(order))} have no JSON place"

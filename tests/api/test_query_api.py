@@ -32,10 +32,15 @@ TYPES = (
     "CloudTenant",
     "Job",
     "Repository",
+    "BackupJobSession",
+    "ReplicaJobSession",
+    "ReplicaTaskSession",
+    "BackupTaskSession",
     "BackupServer",
     "CloudPublicIpAddress",
     "CloudFailoverPlan",
 )
+SESSIONS = ("BackupJobSession", "ReplicaJobSession", "BackupTaskSession", "ReplicaTaskSession")
 ENTITY_LISTS = {
     "CloudVmReplicaPoint": "CloudVmReplicaPoints",
     "CloudReplica": "CloudReplicas",
@@ -46,6 +51,7 @@ ENTITY_LISTS = {
     "CloudFailoverPlan": "CloudFailoverPlans",
     "Repository": "Repositories",
     "Job": "Jobs",
+    **{name: name + "s" for name in SESSIONS},
 }
 # The element name of each entity inside its list (the schema names a point `CloudReplica`, §4).
 ENTITY_ELEMENTS = {
@@ -58,6 +64,7 @@ ENTITY_ELEMENTS = {
     "CloudFailoverPlan": "CloudFailoverPlan",
     "Repository": "Repository",
     "Job": "Job",
+    **{name: name for name in SESSIONS},
 }
 SEED_COUNTS = {
     "CloudVmReplicaPoint": 6,
@@ -68,7 +75,8 @@ SEED_COUNTS = {
     "CloudPublicIpAddress": 3,
     "CloudFailoverPlan": 1,
     "Repository": 1,
-    "Job": 1,
+    "Job": 2,
+    **dict.fromkeys(SESSIONS, 8),  # the two jobs' runs of the eight days before START
 }
 BIG = {"tenants": 3, "replicas_per_tenant": 2, "vms_per_replica": 4, "points_per_vm": 7}
 

@@ -189,8 +189,28 @@ def test_unsupported_client_calls_fail_cleanly(em: Any) -> None:
     """Calls for resources mock-em does not serve raise VeeamEmError carrying the Veeam Error."""
     with pytest.raises(VeeamEmError, match="NotFound"):
         em.get_roles()
-    with pytest.raises(VeeamEmError, match="BadRequest"):
-        em.get_backup_task_sessions()
+
+
+def test_backup_task_sessions_through_the_query_service(em: Any, server: MockEmServer) -> None:
+    """`get_backup_task_sessions` pages through `type=BackupTaskSession&sortDesc=CreationTime`
+    (2,000 a page) and gets every task session the EM shows, newest first, with the fields and
+    links its docstring reads (the backup server first, then the job session, then Alternate)."""
+    tasks = em.get_backup_task_sessions()
+    with server.client() as control:
+        listed = control.get_json("/backupTaskSessions", control.logon(*ADMIN), format="Entity")
+    listed = listed["BackupTaskSessions"]
+    assert sorted(t["UID"] for t in tasks) == sorted(t["UID"] for t in listed) and len(tasks) == 8
+    times = [t["CreationTimeUTC"] for t in tasks]
+    assert times == sorted(times, reverse=True)
+    for task in tasks:
+        assert (task["State"], task["Result"], task["Reason"]) == ("Completed", "Success", "")
+        assert task["VmDisplayName"] == "sqlsrv03" and task["Name"].startswith("sqlsrv03@")
+        assert task["JobSessionUid"].startswith("urn:veeam:BackupJobSession:")
+        assert [(link["Rel"], link["Type"]) for link in task["Links"]] == [
+            ("Up", "BackupServerReference"),
+            ("Up", "BackupJobSessionReference"),
+            ("Alternate", "BackupTaskSessionReference"),
+        ]
 
 
 def test_every_client_request_carried_v_latest_and_json(em: Any, control: MockEmClient) -> None:

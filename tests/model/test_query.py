@@ -37,6 +37,37 @@ from mock_em.model.world import World
 NOW = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
 BASE = datetime(2025, 12, 31, 20, 0, tzinfo=UTC)
 
+SESSION_FIELDS = [
+    "UID",
+    "Name",
+    "JobType",
+    "JobUid",
+    "JobName",
+    "CreationTime",
+    "EndTime",
+    "State",
+    "Result",
+    "IsRetry",
+    "BackupServerUid",
+    "BackupServerName",
+]
+TASK_FIELDS = [
+    "UID",
+    "Name",
+    "CreationTime",
+    "EndTime",
+    "State",
+    "Result",
+    "Reason",
+    "TotalSize",
+    "JobSessionUid",
+    "JobUid",
+    "JobName",
+    "BackupServerUid",
+    "BackupServerName",
+    "VmDisplayName",
+]
+
 
 def uid(n: int) -> UUID:
     return UUID(f"00000000-0000-4000-8000-{n:012d}")
@@ -130,6 +161,10 @@ def test_query_types_and_their_fields() -> None:
             "BackupServerUid",
             "BackupServerName",
         ],
+        "BackupJobSession": SESSION_FIELDS,
+        "ReplicaJobSession": SESSION_FIELDS,
+        "BackupTaskSession": TASK_FIELDS,
+        "ReplicaTaskSession": TASK_FIELDS,
         "CloudFailoverPlan": [
             "UID",
             "Name",
@@ -160,15 +195,16 @@ def test_type_names_are_case_insensitive(name: str) -> None:
     assert run_query(WORLD, ADMIN, name).type.name == "CloudVmReplicaPoint"
 
 
-@pytest.mark.parametrize("name", ["BackupJobSession", "", "CloudVmReplicaPoints", "x" * 500])
+@pytest.mark.parametrize("name", ["RestoreSession", "", "CloudVmReplicaPoints", "x" * 500])
 def test_unknown_type_lists_the_supported_ones(name: str) -> None:
     with pytest.raises(QueryError) as caught:
         run_query(WORLD, ADMIN, name)
     message = str(caught.value)
     assert "Unknown query type" in message
-    supported = "BackupServer, CloudFailoverPlan, CloudGateway, CloudPublicIpAddress, CloudReplica, CloudTenant"
-    assert f"{supported}, CloudVmReplicaPoint" in message
-    assert len(message) < 300  # the unknown name is cut short; the supported types are listed
+    supported = "BackupJobSession, BackupServer, BackupTaskSession, CloudFailoverPlan, CloudGateway"
+    assert f"{supported}, CloudPublicIpAddress, CloudReplica, CloudTenant, CloudVmReplicaPoint" in message
+    assert message.endswith(", Job, ReplicaJobSession, ReplicaTaskSession, Repository")
+    assert len(message) < 400  # the unknown name is cut short; the supported types are listed
 
 
 def test_each_type_lists_its_objects_in_store_order() -> None:
