@@ -64,7 +64,8 @@ def check_task_entity(client: EmClient, family: Family, sessions_path: str, task
     session_kind = family.name.replace("TaskSession", "JobSession")
     session = client.em.world.all(session_kind)[task.session_id]
     running = task.end_time is None
-    assert [k for k in fields if "." not in k] == [f for f in TASK_FIELDS if not (running and f == "EndTimeUTC")]
+    expected = [f for f in TASK_FIELDS if not (running and f == "EndTimeUTC")]
+    assert [k for k in fields if "." not in k] == ["VmDisplayName", *expected]
     assert entity.get("VmDisplayName") == task.vm_display_name
     assert entity.get("Name") == f"{task.vm_display_name}@{task.creation_time:%Y-%m-%d %H:%M:%S}"
     assert fields["JobSessionUid"] == f"urn:veeam:{session_kind}:{session.id}"

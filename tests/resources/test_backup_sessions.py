@@ -188,7 +188,9 @@ def test_running_the_clock_equals_a_fresh_generation() -> None:
     ran = make_client(Settings(user=USERS, seed=5, backup_servers=2), Clock(t0, frozen=True))
     fresh = make_client(Settings(user=USERS, seed=5, backup_servers=2), Clock(t1, frozen=True))
     try:
-        assert ran.control("POST", "/mock/clock/advance", json={"seconds": (t1 - t0).total_seconds()}).status_code == 200
+        assert (
+            ran.control("POST", "/mock/clock/advance", json={"seconds": (t1 - t0).total_seconds()}).status_code == 200
+        )
         for path in ("/api/backupSessions", "/api/replicaSessions", "/api/backupTaskSessions", "/api/jobs",
                      "/api/replicaTaskSessions", "/api/repositories"):  # fmt: skip
             answers = []
