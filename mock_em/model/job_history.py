@@ -135,7 +135,7 @@ def _job_key(job: Job) -> tuple:
     s = job.schedule
     vms = tuple((vm.name, vm.display_name) for vm in job.vms)
     edits = tuple((e.action, e.at, e.session_id) for e in job.run_edits)
-    return (job.id, job.job_type, (s.configured, s.enabled, s.hour, s.minute, s.every_hours), vms, edits)
+    return (job.id, job.job_type, job.created, (s.configured, s.enabled, s.hour, s.minute, s.every_hours), vms, edits)
 
 
 def runs_on(job: Job, day: date) -> tuple[Run, ...]:
@@ -163,9 +163,8 @@ def _draw_day(job: Job, day: date) -> tuple[Run, ...]:
         first = _run(job, rng, start + timedelta(seconds=rng.randint(2, 20)), job.vms, False, forced.get(start))
         runs.extend(_with_retries(job, first, stops))
     for edit in job.run_edits:
-        if edit.action is RunAction.Start and edit.at.date() == day:
-            rng = DayRandom(f"{job.id}:start:{edit.at.isoformat()}")
-            first = _run(job, rng, edit.at + timedelta(seconds=rng.randint(1, 3)), job.vms, False, None)
+        if edit.action is RunAction.Start and edit.at.date() == day:  # it starts at once: a frozen clock shows it
+            first = _run(job, DayRandom(f"{job.id}:start:{edit.at.isoformat()}"), edit.at, job.vms, False, None)
             runs.extend(_with_retries(job, first, stops))
     runs.sort(key=lambda r: r.start)
     return tuple(runs)
@@ -254,6 +253,8 @@ def runs_between(job: Job, since: datetime, until: datetime) -> list[Run]:
     """The runs that started in (since, until], by start. A run's day is its scheduled day, and
     retries follow their run by hours at most, so days from one before `since` are drawn."""
     found: list[Run] = []
+    if job.created is not None:
+        since = max(since, job.created)
     day = (since - DAY).date()
     while day <= until.date():
         found.extend(r for r in runs_on(job, day) if since < r.start <= until)
@@ -277,6 +278,8 @@ def kept_points(job: Job, now: datetime) -> list[tuple[Vm, TaskRun]]:
     day, oldest = now.date(), now.date() - timedelta(days=max(62, job.retention * 2))
     while day >= oldest and any(wanted.values()):
         for run in reversed(runs_on(job, day)):
+            if job.created is not None and run.start < job.created:
+                continue
             for task in reversed(run.tasks):
                 if task.point_id is not None and task.end <= now and wanted.get(task.vm.name, 0) > 0:
                     wanted[task.vm.name] -= 1

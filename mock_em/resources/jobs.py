@@ -33,6 +33,7 @@ from mock_em.model.usage import RESOURCE_KIND
 from mock_em.model.world import World
 from mock_em.resources.backup_servers import server_fields, up_to_server
 from mock_em.resources.family import Down, Family, SubCollection, generation_part
+from mock_em.resources.job_edits import edits
 from mock_em.wire.links import Hrefs, Link
 
 if TYPE_CHECKING:
@@ -199,7 +200,7 @@ KIND = Kind(
     keys=(ON_SERVER, ForeignKey("repository_id", "Repository")),
     readers=PORTAL,
     fixture=records(
-        "Id Name BackupServerId RepositoryId JobType Platform Description Schedule Vms Retention RunEdits",
+        "Id Name BackupServerId RepositoryId JobType Platform Description Schedule Vms Retention RunEdits Created",
         check=valid_schedule,
     ),
     query=query,
@@ -225,6 +226,7 @@ FAMILY = Family(
     ups=up_to_server,
     entity_downs=entity_downs,
     subs=(SESSIONS,),
+    edits=edits(lambda job: KIND.section.dump(job)),
     down=Down("LogonSession", 1),  # after backup servers, before repositories, as EM's LogonSession links them
     generates=generation_part(generate_jobs),
 )
