@@ -38,6 +38,8 @@ from mock_em.store.clock import ReplicatedClock, pinned
 from mock_em.store.sessions import RedisSessionStore
 from mock_em.tls import TlsFiles, default_hosts, make_self_signed
 
+DEMO_JOB_FAILURE_RATE = 0.1  # demo mode: one VM task in ten fails, so runs fail and retry to watch
+
 
 def world_size(settings: Settings) -> WorldSize:
     """The generator's size knobs from settings."""
@@ -86,6 +88,8 @@ def build_em(settings: Settings, clock: Clock | None = None) -> EnterpriseManage
     )
     em.live = settings.demo
     em.unusual_state_rate = settings.unusual_state_rate if settings.demo else 0.0
+    if settings.demo:
+        em.fail_jobs_often(DEMO_JOB_FAILURE_RATE)
     return em
 
 

@@ -57,6 +57,7 @@ class EnterpriseManager:
     rng: random.Random = field(default=None)  # type: ignore[assignment]  # ids of objects made by edits
     live: bool = False  # demo mode: the world follows the clock on every request
     unusual_state_rate: float = 0.0  # share of new points that end in a state other than Ready
+    job_failure_rate: float | None = None  # demo mode: every job's tasks fail this often (None: as the world says)
 
     def __post_init__(self) -> None:
         self.initial_seed = self.seed  # what a reset returns to after a regenerate with another seed
@@ -101,6 +102,18 @@ class EnterpriseManager:
         self.world_time = now
         return changes
 
+    def fail_jobs_often(self, rate: float) -> None:
+        """Demo mode: every job's tasks fail at `rate` (then retried as failures are), in this world
+        and in every world the EM takes later, so that a demo shows failures and retries."""
+        self.job_failure_rate = rate
+        self._set_failure_rate()
+        refresh_jobs(self.world, self.world_time, taken_over=True)
+
+    def _set_failure_rate(self) -> None:
+        if self.job_failure_rate is not None:
+            for job in self.world.all("Job").values():
+                job.failure_rate = self.job_failure_rate
+
     def _maybe_unusual(self, point: CloudVmReplicaPoint) -> None:
         """Some runs end a point in another state (a failover test, a broken chain): drawn from
         the point's own id, so the same seed and clock give the same states."""
@@ -113,6 +126,7 @@ class EnterpriseManager:
         world.version = self.world.version + 1  # anything cached for the old world is stale
         self.world = world
         self.world_time = self.clock.now()
+        self._set_failure_rate()
         refresh_jobs(world, self.world_time, taken_over=True)
         if seed is not None:
             self.seed = seed

@@ -440,6 +440,7 @@ class Job:
     retention: int = 14  # restore points its backup keeps per VM
     run_edits: list[RunEdit] = field(default_factory=list)
     created: datetime | None = None  # when the control plane added it (None: it always existed): no run before
+    failure_rate: float = 0.02  # the chance that a VM's task fails (demo mode raises it)
     next_run: datetime | None = field(default=None, compare=False)  # derived from the schedule: not state
     backup_bytes: int = field(default=0, compare=False)  # what its backup holds, as last applied to the repository
 

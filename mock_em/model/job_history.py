@@ -7,7 +7,8 @@ the answer never depends on the order of calls.
 
 A run is one job session and one task per VM (em-api-monitoring.md §2.5 and §8): it starts 2 to
 20 seconds after its scheduled minute, processes two VMs at a time, and ends when the last task
-has ended and the job has tidied up. Most tasks succeed, 5 % end with a warning and 2 % fail; a
+has ended and the job has tidied up. Most tasks succeed, 5 % end with a warning and 2 % fail (the
+job's `failure_rate`, which demo mode raises); a
 run with a failed task is retried 5 to 10 minutes after it ends, for the failed VMs only, at most
 three times. A task that succeeds (or warns) leaves one VM restore point of `point_bytes` in the
 job's backup: a synthetic full on Sundays (half the VM's used data), an increment of 1 to 5 % of
@@ -35,8 +36,7 @@ DAY = timedelta(days=1)
 GIB = 1024**3
 SLOTS = 2  # tasks a run processes at once
 MAX_RETRIES = 3
-FAILED_ODDS = 0.02  # a task fails ...
-WARNING_ODDS = 0.05  # ... or ends with a warning; the rest succeed
+WARNING_ODDS = 0.05  # a task ends with a warning (and fails as often as its job's `failure_rate` says)
 RETRY_FAILED_ODDS = 0.25  # a retried task fails again
 LONGEST_RUN = timedelta(hours=12)  # no run lasts longer: how far back a run can still be going
 
@@ -135,7 +135,15 @@ def _job_key(job: Job) -> tuple:
     s = job.schedule
     vms = tuple((vm.name, vm.display_name) for vm in job.vms)
     edits = tuple((e.action, e.at, e.session_id) for e in job.run_edits)
-    return (job.id, job.job_type, job.created, (s.configured, s.enabled, s.hour, s.minute, s.every_hours), vms, edits)
+    return (
+        job.id,
+        job.job_type,
+        job.created,
+        job.failure_rate,
+        (s.configured, s.enabled, s.hour, s.minute, s.every_hours),
+        vms,
+        edits,
+    )
 
 
 def runs_on(job: Job, day: date) -> tuple[Run, ...]:
@@ -199,7 +207,7 @@ def _run(job: Job, rng: DayRandom, start: datetime, vms: list[Vm], is_retry: boo
         seconds = rng.randint(120, 900) if replica else rng.randint(20, 600) * (3 if full else 1)
         draw, share = rng.random(), rng.uniform(0.01, 0.05)
         task_id, point_id = guid(rng), guid(rng)
-        result, reason = _outcome(vm, draw, is_retry, forced, rng)
+        result, reason = _outcome(vm, draw, job.failure_rate, is_retry, forced, rng)
         provisioned, used = vm_sizes(job.id, vm.name)
         if result is SessionResult.Failed:
             seconds = max(5, seconds // 5)
@@ -216,17 +224,17 @@ def _run(job: Job, rng: DayRandom, start: datetime, vms: list[Vm], is_retry: boo
 
 
 def _outcome(
-    vm: Vm, draw: float, is_retry: bool, forced: RunAction | None, rng: DayRandom
+    vm: Vm, draw: float, failure_rate: float, is_retry: bool, forced: RunAction | None, rng: DayRandom
 ) -> tuple[SessionResult, str]:
     """A task's result and `Reason` (`Processing <vm> Error: <text>`, as captured; "" on success)."""
     if forced is RunAction.Fail:
         return SessionResult.Failed, f"Processing {vm.display_name} Error: {FORCED_FAILURE}"
     if forced is RunAction.Warn:
         return SessionResult.Warning, f"Processing {vm.display_name} Error: {FORCED_WARNING}"
-    if draw < (RETRY_FAILED_ODDS if is_retry else FAILED_ODDS):
+    if draw < (RETRY_FAILED_ODDS if is_retry else failure_rate):
         text = rng.choice(ERRORS).replace("{vm}", vm.name)
         return SessionResult.Failed, f"Processing {vm.display_name} Error: {text}"
-    if draw < FAILED_ODDS + WARNING_ODDS and not is_retry:
+    if draw < failure_rate + WARNING_ODDS and not is_retry:
         return SessionResult.Warning, f"Processing {vm.display_name} Error: {rng.choice(WARNINGS)}"
     return SessionResult.Success, ""
 

@@ -200,7 +200,8 @@ KIND = Kind(
     keys=(ON_SERVER, ForeignKey("repository_id", "Repository")),
     readers=PORTAL,
     fixture=records(
-        "Id Name BackupServerId RepositoryId JobType Platform Description Schedule Vms Retention RunEdits Created",
+        "Id Name BackupServerId RepositoryId JobType Platform Description Schedule Vms Retention RunEdits Created"
+        " FailureRate",
         check=valid_schedule,
     ),
     query=query,

@@ -41,10 +41,10 @@ def world(client: TestClient) -> dict[str, Any]:
 
 
 def test_the_edited_families_in_registry_order() -> None:
-    """Backup servers come with the world; tenants, replicas, points, public IP addresses and
-    repositories are edited."""
+    """Backup servers come with the world and sessions from the jobs; tenants, replicas, points,
+    public IP addresses, repositories and jobs are edited."""
     segments = [f.edits.segment for f in edited_families() if f.edits]
-    assert segments == ["tenants", "replicas", "points", "publicIpAddresses", "repositories"]
+    assert segments == ["tenants", "replicas", "points", "publicIpAddresses", "repositories", "jobs"]
 
 
 @pytest.mark.parametrize("family", edited_families(), ids=lambda f: f.name)

@@ -201,3 +201,23 @@ def test_running_the_clock_equals_a_fresh_generation() -> None:
     finally:
         ran.close()
         fresh.close()
+
+
+def test_demo_mode_fails_more_runs_and_retries_them() -> None:
+    """Demo mode makes one VM task in ten fail (against one in fifty), each failed run retried,
+    so a demo shows failures and retries; the same world without it fails far less."""
+    failed = {}
+    for demo in (False, True):
+        client = make_client(Settings(user=USERS, seed=3, backup_servers=4, tenants=4, demo=demo))
+        try:
+            tasks = sessions(client, family("BackupTaskSession")) + sessions(client, family("ReplicaTaskSession"))
+            first = {s.id for s in sessions(client, FAMILY) + sessions(client, family("ReplicaJobSession"))
+                     if not s.is_retry}  # fmt: skip
+            firsts = [t for t in tasks if t.session_id in first]
+            failed[demo] = sum(t.result is SessionResult.Failed for t in firsts) / len(firsts)
+            if demo:
+                assert all(j.failure_rate == 0.1 for j in client.em.world.all("Job").values())
+                assert any(s.is_retry for s in sessions(client, FAMILY))
+        finally:
+            client.close()
+    assert failed[False] < 0.05 < failed[True] < 0.2
