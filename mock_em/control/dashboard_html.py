@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
+from mock_em.control.dashboard_jobs_html import render_jobs, render_repositories
 from mock_em.control.dashboard_markup import NOTHING, Html, assets, escaped, fill, join, more, number, plural, when
 
 POLL_MS = 2000  # how often the page's script asks for fresh sections
@@ -42,6 +43,8 @@ def render_summary(d: dict[str, Any]) -> Html:
         points=number(w["points"]),
         not_ready=fill("not_ready", count=number(w["notReady"])) if w["notReady"] else NOTHING,
         sessions=number(d["sessions"]["total"]),
+        jobs=number(d["jobs"]["total"]),
+        running=fill("jobs_running", count=number(d["jobs"]["running"])) if d["jobs"]["running"] else NOTHING,
     )
 
 
@@ -172,10 +175,12 @@ def render_requests(d: dict[str, Any]) -> Html:
 
 
 def sections(d: dict[str, Any]) -> dict[str, Html]:
-    """The page's four live sections, by element id, rendered."""
+    """The page's live sections, by element id, rendered."""
     return {
         "summary": render_summary(d),
+        "jobs": render_jobs(d),
         "tenants": render_tenants(d),
+        "repositories": render_repositories(d),
         "sessions": render_sessions(d),
         "requests": render_requests(d),
     }

@@ -20,7 +20,7 @@ from html import escape
 from importlib import resources
 from string import Template
 
-FRAGMENT_FILES = ("dashboard_fragments.html",)
+FRAGMENT_FILES = ("dashboard_fragments.html", "dashboard_jobs_fragments.html")
 
 FRAGMENT = re.compile(r"^<!-- fragment (\w+): [^\n]* -->\n", re.MULTILINE)
 LINE_BREAK = re.compile(r"\n\s*")  # with the indentation after it: for reading the fragments only
@@ -104,12 +104,12 @@ def number(value: int) -> str:
     return f"{value:,}"
 
 
-def plural(count: int, word: str) -> str:
-    """`1 VM`, `3 VMs`."""
-    return f"{number(count)} {word}{'' if count == 1 else 's'}"
+def plural(count: int, word: str, many: str | None = None) -> str:
+    """`1 VM`, `3 VMs`; `many` where the word's plural is not the word and an s (`repositories`)."""
+    return f"{number(count)} {word if count == 1 else many or word + 's'}"
 
 
-def more(count: int, word: str, why: Html = NOTHING) -> Html:
+def more(count: int, word: str, why: Html = NOTHING, many: str | None = None) -> Html:
     """`and 5 more tenants` where the caps left some out; nothing where they did not."""
-    what = f"{word}{'' if count == 1 else 's'}"
+    what = word if count == 1 else many or word + "s"
     return fill("more", count=number(count), what=what, why=why) if count > 0 else NOTHING
