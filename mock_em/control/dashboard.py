@@ -68,9 +68,10 @@ async def dashboard_json(
     request: Request,
     html: bool = Query(default=False, description="the page's sections rendered, instead of the item lists"),
 ) -> Response:
-    """What the page shows, as JSON: header, tenants with their timelines, requests, sessions.
+    """What the page shows, as JSON: header, jobs with their sessions, tenants with their timelines,
+    repositories, requests, sessions.
 
-    With `?html=1` (what the page polls) the answer is the four rendered sections with the header's
+    With `?html=1` (what the page polls) the answer is the rendered sections with the header's
     values (`clock`, `world`, `newestPoint`), not the item lists they were rendered from."""
     data = dashboard_data(request)
     if html:

@@ -7,16 +7,17 @@ the page and a script reading the data can never disagree. It holds:
   and world counts;
 * tenants with their replication jobs and VMs, one timeline row per VM with a mark per restore
   point, placed by `CreationTimeUTC` over the retention window;
+* the backup servers' jobs with their sessions, and their repositories (`dashboard_jobs`);
 * the newest requests of the journal and the live sessions.
 
 Big worlds stay cheap: the page shows at most `MAX_TENANTS` tenants, `MAX_REPLICAS` jobs per tenant,
 `MAX_VMS` VMs per job, `MAX_ROWS` VM rows in all and the newest `MAX_MARKS` points per VM, and says
-how many more there are. The one pass over all points is cached per world version.
+how many more there are (`dashboard_jobs` has the caps of the jobs and repositories). The one
+pass over all points is cached per world version.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import islice
@@ -27,6 +28,9 @@ from fastapi import Request
 
 from mock_em import __version__
 from mock_em.control.common import clock_state, em, world_summary
+from mock_em.control.dashboard_jobs import MAX_JOBS, MAX_REPOSITORIES, jobs_data, repositories_data
+from mock_em.control.dashboard_jobs import MAX_SESSIONS as MAX_JOB_SESSIONS
+from mock_em.control.dashboard_window import Window
 from mock_em.control.journal import journal
 from mock_em.control.sessions import session_json
 from mock_em.model.entities import CloudReplica, CloudTenant, CloudVmReplicaPoint, PointState
@@ -116,32 +120,6 @@ def cached_view(request: Request, world: World) -> WorldView:
         view = world_view(world)
         request.app.state.dashboard_view = view
     return view
-
-
-@dataclass(frozen=True, slots=True)
-class Window:
-    """The stretch of time the timelines span; `x` places an instant on it in percent."""
-
-    start: datetime
-    end: datetime
-
-    def x(self, when: datetime) -> float:
-        """0 at the start, 100 at the end; instants outside are pinned to an edge."""
-        share = (when - self.start) / (self.end - self.start)
-        return round(min(max(share, 0.0), 1.0) * 100, 2)
-
-    def ticks(self) -> list[dict[str, Any]]:
-        """A grid line at each midnight (UTC), labelled often enough to read, never crowded."""
-        days = (self.end - self.start).days
-        step = 1 if days <= 31 else 7
-        first = self.start.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
-        stamps = [first + timedelta(days=i) for i in range(0, days + 1, step)]
-        stamps = [s for s in stamps if s < self.end]
-        every = max(1, math.ceil(len(stamps) / 8))
-        return [
-            {"x": self.x(s), "time": format_time(s), "label": f"{s:%b} {s.day}" if i % every == 0 else ""}
-            for i, s in enumerate(stamps)
-        ]
 
 
 def window(view: WorldView, now: datetime) -> tuple[Window, bool]:
@@ -294,6 +272,8 @@ def dashboard_data(request: Request) -> dict[str, Any]:
             "more": len(manager.world.tenants) - len(tenants),
             "items": tenants,
         },
+        "jobs": jobs_data(request, manager.world, now),
+        "repositories": repositories_data(manager.world),
         "sessions": {"total": len(live), "more": len(live) - len(sessions), "items": sessions},
         "requests": {
             "kept": requests.count(),
@@ -305,5 +285,8 @@ def dashboard_data(request: Request) -> dict[str, Any]:
             "vms": MAX_VMS,
             "rows": MAX_ROWS,
             "marks": MAX_MARKS,
+            "jobs": MAX_JOBS,
+            "jobSessions": MAX_JOB_SESSIONS,
+            "repositories": MAX_REPOSITORIES,
         },
     }

@@ -1,9 +1,9 @@
-"""The dashboard's HTML, rendered from its JSON (`dashboard_data`): the page and its four live sections.
+"""The dashboard's HTML, rendered from its JSON (`dashboard_data`): the page and its live sections.
 
-The markup lives in `static/`: `dashboard.html` is the page, `dashboard_fragments.html` the pieces its
-sections are made of, both `string.Template`s. `fill` escapes every value it puts into one unless the
-value is `Html` (what `fill` itself returns), so a name from a fixture or a world edit can only ever
-reach the page as text: escaping happens in this one place, and nothing here builds markup by hand.
+The markup lives in `static/` and is filled by `dashboard_markup.fill`, which escapes every value:
+nothing here builds markup by hand. This module renders the header, the tenants, the logon sessions
+and the requests, and puts the page together; `dashboard_jobs_html` renders the jobs and the
+repositories.
 
 The page reads without JavaScript; its script (`static/dashboard.js`) polls `/mock/dashboard/data?html=1`
 and swaps in the sections that changed, rendered here from the same JSON as the first page.
@@ -11,101 +11,12 @@ and swaps in the sections that changed, rendered here from the same JSON as the 
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import re
-from collections.abc import Iterable
-from dataclasses import dataclass
-from functools import cache
-from html import escape
-from importlib import resources
-from string import Template
 from typing import Any, NamedTuple
 
+from mock_em.control.dashboard_jobs_html import render_jobs, render_repositories
+from mock_em.control.dashboard_markup import NOTHING, Html, assets, escaped, fill, join, more, number, plural, when
+
 POLL_MS = 2000  # how often the page's script asks for fresh sections
-
-FRAGMENT = re.compile(r"^<!-- fragment (\w+): [^\n]* -->\n", re.MULTILINE)
-LINE_BREAK = re.compile(r"\n\s*")  # with the indentation after it: for reading the fragments only
-
-
-class Html(str):
-    """Markup rendered by `fill` from escaped values: goes into a template as it is."""
-
-    __slots__ = ()
-
-
-NOTHING = Html("")
-
-
-@dataclass(frozen=True, slots=True)
-class Assets:
-    """The page template, the fragments of its sections, its stylesheet and script (inlined) and a
-    content security policy allowing just those two."""
-
-    page: Template
-    fragments: dict[str, Template]
-    css: str
-    js: str
-    csp: str
-
-
-def _sha(text: str) -> str:
-    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii") + "'"
-
-
-def parse_fragments(text: str) -> dict[str, Template]:
-    """Each `<!-- fragment NAME: … -->` line starts a fragment running to the next one; line breaks
-    and indentation are dropped so the fragments can be laid out for reading."""
-    _, *pieces = FRAGMENT.split(text)
-    return {name: Template(LINE_BREAK.sub("", body)) for name, body in zip(pieces[::2], pieces[1::2], strict=True)}
-
-
-@cache
-def assets() -> Assets:
-    """The files of `static/`, read once."""
-    folder = resources.files("mock_em.control") / "static"
-    css, js = (folder / "dashboard.css").read_text("utf-8"), (folder / "dashboard.js").read_text("utf-8")
-    csp = (
-        f"default-src 'none'; style-src {_sha(css)}; script-src {_sha(js)}; connect-src 'self'; img-src data:; "
-        "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
-    )
-    page = Template((folder / "dashboard.html").read_text("utf-8"))
-    return Assets(page, parse_fragments((folder / "dashboard_fragments.html").read_text("utf-8")), css, js, csp)
-
-
-def _escaped(values: dict[str, object]) -> dict[str, str]:
-    return {key: value if isinstance(value, Html) else escape(str(value), quote=True) for key, value in values.items()}
-
-
-def fill(fragment: str, **values: object) -> Html:
-    """A fragment with its `$holes` filled: values escaped, `Html` as it is."""
-    return Html(assets().fragments[fragment].substitute(_escaped(values)))
-
-
-def join(parts: Iterable[Html]) -> Html:
-    """Rendered pieces one after another."""
-    return Html("".join(parts))
-
-
-# -- how values read on the page -------------------------------------------------------------
-
-
-def when(iso: str | None) -> str:
-    """`2026-01-05T12:00:00Z` as `2026-01-05 12:00:00` (the page says UTC once)."""
-    return iso.replace("T", " ").removesuffix("Z").split(".")[0] if iso else "—"
-
-
-def _n(value: int) -> str:
-    return f"{value:,}"
-
-
-def _plural(count: int, word: str) -> str:
-    return f"{_n(count)} {word}{'' if count == 1 else 's'}"
-
-
-def _more(count: int, word: str, why: Html = NOTHING) -> Html:
-    what = f"{word}{'' if count == 1 else 's'}"
-    return fill("more", count=_n(count), what=what, why=why) if count > 0 else NOTHING
 
 
 def _mark_class(state: str) -> str:
@@ -126,12 +37,14 @@ def render_summary(d: dict[str, Any]) -> Html:
         demo=fill("demo") if d["demo"] else NOTHING,
         now=when(clock["now"]),
         clock=clock["label"],
-        tenants=_n(w["tenants"]),
-        replicas=_n(w["replicas"]),
-        vms=_n(w["vms"]),
-        points=_n(w["points"]),
-        not_ready=fill("not_ready", count=_n(w["notReady"])) if w["notReady"] else NOTHING,
-        sessions=_n(d["sessions"]["total"]),
+        tenants=number(w["tenants"]),
+        replicas=number(w["replicas"]),
+        vms=number(w["vms"]),
+        points=number(w["points"]),
+        not_ready=fill("not_ready", count=number(w["notReady"])) if w["notReady"] else NOTHING,
+        sessions=number(d["sessions"]["total"]),
+        jobs=number(d["jobs"]["total"]),
+        running=fill("jobs_running", count=number(d["jobs"]["running"])) if d["jobs"]["running"] else NOTHING,
     )
 
 
@@ -144,10 +57,10 @@ class Timeline(NamedTuple):
 
 
 def _vm(vm: dict[str, Any], timeline: Timeline) -> Html:
-    label = f"{vm['name']}: {_plural(vm['pointCount'], 'restore point')}, newest {when(vm['newest'])}"
-    count: str = _n(vm["pointCount"])
+    label = f"{vm['name']}: {plural(vm['pointCount'], 'restore point')}, newest {when(vm['newest'])}"
+    count: str = number(vm["pointCount"])
     if vm["notReady"]:
-        count = fill("warned_count", not_ready=_n(vm["notReady"]), count=count)
+        count = fill("warned_count", not_ready=number(vm["notReady"]), count=count)
     marks = join(fill("point", css=_mark_class(p["state"]), **p) for p in vm["points"])  # name, time, state, type, x
     return fill("vm", name=vm["name"], label=label, grid=timeline.grid, marks=marks, count=count)
 
@@ -159,10 +72,10 @@ def _replica(r: dict[str, Any], timeline: Timeline) -> Html:
         "replica",
         name=r["name"],
         platform=r["platform"],
-        retention=_n(r["retention"]),
-        vms=_plural(r["vmsTotal"], "VM"),
+        retention=number(r["retention"]),
+        vms=plural(r["vmsTotal"], "VM"),
         table=fill("vms", axis=timeline.axis, rows=rows) if r["vms"] else NOTHING,
-        more=_more(r["vmsMore"], "VM", capped),
+        more=more(r["vmsMore"], "VM", capped),
     )
 
 
@@ -175,7 +88,7 @@ def _quota(quota_mb: int | None, used_mb: int | None) -> Html:
         "quota",
         used=f"{used_mb / 1024:,.1f}",
         quota=f"{quota_mb / 1024:,.1f}",
-        share=_n(share),
+        share=number(share),
         over=fill("over_quota") if used_mb > quota_mb else NOTHING,
     )
 
@@ -188,9 +101,9 @@ def _tenant(t: dict[str, Any], timeline: Timeline) -> Html:
         disabled=NOTHING if t["enabled"] else fill("disabled"),
         server=t["backupServer"] or "—",
         quota=_quota(t["quotaMb"], t["usedQuotaMb"]),
-        jobs=_plural(t["replicasTotal"], "replication job"),
+        jobs=plural(t["replicasTotal"], "replication job"),
         replicas=join(_replica(r, timeline) for r in t["replicas"]),
-        more=_more(t["replicasMore"], "replication job"),
+        more=more(t["replicasMore"], "replication job"),
     )
 
 
@@ -204,12 +117,12 @@ def render_tenants(d: dict[str, Any]) -> Html:
     timeline = Timeline(join(grid), axis, d["limits"]["rows"])
     return fill(
         "tenants",
-        total=_n(tenants["total"]),
+        total=number(tenants["total"]),
         start=when(window["start"]),
         end=when(window["end"]),
         stale=fill("stale") if window["stale"] else NOTHING,
         items=join(_tenant(t, timeline) for t in tenants["items"]),
-        more=_more(tenants["more"], "tenant") if tenants["items"] else fill("no_tenants"),
+        more=more(tenants["more"], "tenant") if tenants["items"] else fill("no_tenants"),
     )
 
 
@@ -228,7 +141,7 @@ def render_sessions(d: dict[str, Any]) -> Html:
         for x in s["items"]
     ]
     table = fill("sessions_table", rows=join(rows)) if rows else fill("no_sessions")
-    return fill("sessions", total=_n(s["total"]), table=table, more=_more(s["more"], "session"))
+    return fill("sessions", total=number(s["total"]), table=table, more=more(s["more"], "session"))
 
 
 def _request(r: dict[str, Any]) -> Html:
@@ -254,7 +167,7 @@ def render_requests(d: dict[str, Any]) -> Html:
     rows = [_request(r) for r in q["items"]]
     if not rows:
         return fill("requests", count="0", table=fill("no_requests"))
-    count = f"latest {len(rows)} of {_n(q['kept'])}"
+    count = f"latest {len(rows)} of {number(q['kept'])}"
     return fill("requests", count=count, table=fill("requests_table", rows=join(rows)))
 
 
@@ -262,10 +175,12 @@ def render_requests(d: dict[str, Any]) -> Html:
 
 
 def sections(d: dict[str, Any]) -> dict[str, Html]:
-    """The page's four live sections, by element id, rendered."""
+    """The page's live sections, by element id, rendered."""
     return {
         "summary": render_summary(d),
+        "jobs": render_jobs(d),
         "tenants": render_tenants(d),
+        "repositories": render_repositories(d),
         "sessions": render_sessions(d),
         "requests": render_requests(d),
     }
@@ -284,7 +199,7 @@ def render_page(d: dict[str, Any], data_path: str) -> str:
         "points": d["world"]["points"],
         **sections(d),
     }
-    return page.page.substitute(_escaped(values))
+    return page.page.substitute(escaped(values))
 
 
 def unauthorized_page(page_path: str) -> str:

@@ -8,10 +8,12 @@ must pass the token on to every poll. Install the browser with
 
 from __future__ import annotations
 
+import json
 import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -20,9 +22,12 @@ from selenium.common.exceptions import NoAlertPresentException
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support.ui import WebDriverWait
 
 from mock_em.testing import MockEmClient, MockEmServer
+
+SEED_FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "seed-sample.json"
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
@@ -164,4 +169,133 @@ def test_hostile_tenant_name_stays_text(server: MockEmServer, control: MockEmCli
     assert not browser.find_elements(By.CSS_SELECTOR, "#tenants img, #tenants script")
     with pytest.raises(NoAlertPresentException):
         browser.switch_to.alert.text  # noqa: B018 - reading it is what raises when there is none
+    assert console_errors(browser) == []
+
+
+# -- the jobs and the repositories ---------------------------------------------------------------
+
+RUNS_AT = "2026-01-05T17:03:00Z"  # the seed sample's DB Backup runs daily at 17:00 UTC: it is running
+
+
+def seed_with_edits(**edits: list[dict[str, str]]) -> dict[str, Any]:
+    """The seed sample, its jobs given run edits by name (`DB_Backup=[…]`)."""
+    fixture = json.loads(SEED_FIXTURE.read_text())
+    for job in fixture["Jobs"]:
+        job["RunEdits"] = edits.get(job["Name"].replace(" ", "_"), [])
+    return fixture
+
+
+def sessions_of(control: MockEmClient, token: str, job_name: str) -> list[dict[str, Any]]:
+    """A job's sessions as `/api/backupSessions` and `/api/replicaSessions` serve them, oldest first."""
+    found = [
+        *control.get_json("/backupSessions", token, format="Entity")["BackupJobSessions"],
+        *control.get_json("/replicaSessions", token, format="Entity")["ReplicaJobSessions"],
+    ]
+    return sorted((s for s in found if s["JobName"] == job_name), key=lambda s: s["CreationTimeUTC"])
+
+
+def job_row(browser: webdriver.Chrome, job: dict[str, Any]) -> WebElement:
+    """A job's row of the jobs panel."""
+    return browser.find_element(By.CSS_SELECTOR, f'#jobs tr[data-job="{job["UID"].rsplit(":", 1)[1]}"]')
+
+
+def test_jobs_panel_shows_a_running_job_and_follows_it_to_its_end(
+    server: MockEmServer, control: MockEmClient, browser: webdriver.Chrome, tmp_path: Path
+) -> None:
+    """The seed sample frozen at 17:03 while DB Backup runs (its run of yesterday forced to fail,
+    then retried; SQL Replication to DR's forced to warn): the page shows DB Backup's progress bar
+    at the session's `Progress`, the warning and the failure in their colours, the repository's
+    share used as `/api/repositories` gives it; five minutes later (clock advanced over the control
+    plane) the row shows the run ended, as the API does, without a reload."""
+    control.load_world(
+        seed_with_edits(
+            DB_Backup=[{"Action": "Fail", "At": "2026-01-04T17:00:00Z"}],
+            SQL_Replication_to_DR=[{"Action": "Warn", "At": "2026-01-04T18:00:00Z"}],
+        )
+    )
+    control.set_clock(RUNS_AT)
+    token = control.logon()
+    backup, replica = control.get_json("/jobs", token, format="Entity")["Jobs"]
+    assert (backup["Name"], replica["Name"]) == ("DB Backup", "SQL Replication to DR")
+    (going,) = [s for s in sessions_of(control, token, "DB Backup") if s["State"] != "Stopped"]
+    progress = going["Progress"]
+    assert 0 < progress < 100
+
+    open_dashboard(browser, server)
+    row = job_row(browser, backup)
+    assert row.get_attribute("data-running") == "true"
+    bar = row.find_element(By.CSS_SELECTOR, "[role=progressbar]")
+    assert bar.get_attribute("aria-valuenow") == str(progress)
+    assert row.find_element(By.CSS_SELECTOR, ".pct").text == f"{progress}%"
+    done = bar.find_element(By.CSS_SELECTOR, "rect.done")
+    track = bar.find_element(By.CSS_SELECTOR, "rect.track")
+    share = done.rect["width"] / track.rect["width"]
+    assert abs(share - progress / 100) < 0.02, share  # the bar is drawn as long as the percent says
+
+    failed = row.find_elements(By.CSS_SELECTOR, "rect.ses.r-failed")
+    retries = row.find_elements(By.CSS_SELECTOR, "rect.ses.retry")
+    assert len(failed) == 1 and len(retries) == 1
+    success = row.find_element(By.CSS_SELECTOR, "rect.ses.r-success:not(.retry)")
+    assert failed[0].value_of_css_property("fill") != success.value_of_css_property("fill")
+    last_replica = [s for s in sessions_of(control, token, replica["Name"]) if s["EndTimeUTC"]][-1]
+    assert last_replica["Result"] == "Warning"
+    result = job_row(browser, replica).find_element(By.CSS_SELECTOR, ".last .result")
+    assert result.text == "Warning" and result.get_attribute("class") == "result r-warning"
+    assert "Processing sqlsrv03 Error: " in result.get_attribute("title")
+    ok = row.find_element(By.CSS_SELECTOR, ".last .result")
+    assert ok.get_attribute("class") == "result r-success"
+    assert result.value_of_css_property("color") != ok.value_of_css_property("color")
+
+    repositories = control.get_json("/repositories", token, format="Entity")["Repositories"]
+    assert repositories
+    for repository in repositories:
+        capacity, free = repository["Capacity"], repository["FreeSpace"]
+        own_id = repository["UID"].rsplit(":", 1)[1]
+        line = browser.find_element(By.CSS_SELECTOR, f'#repositories tr[data-repository="{own_id}"]')
+        assert repository["Name"] in line.text
+        assert line.find_element(By.CSS_SELECTOR, ".pct").text == f"{round(100 * (capacity - free) / capacity, 1):.1f}%"
+    browser.execute_script("window.sameDocument = true")
+
+    control.advance("5m")
+    (ended,) = [s for s in sessions_of(control, token, "DB Backup") if s["Name"] == going["Name"]]
+    assert ended["State"] == "Stopped" and ended["EndTimeUTC"] is not None
+    WebDriverWait(browser, WAIT).until(lambda d: job_row(d, backup).get_attribute("data-running") == "false")
+    row = job_row(browser, backup)
+    assert browser.execute_script("return window.sameDocument") is True, "the page reloaded"
+    assert not row.find_elements(By.CSS_SELECTOR, "[role=progressbar]")
+    assert row.find_element(By.CSS_SELECTOR, ".run").text == "idle"
+    last = row.find_element(By.CSS_SELECTOR, ".last")
+    assert last.find_element(By.CSS_SELECTOR, ".result").text == ended["Result"]
+    assert f"ended {ended['EndTimeUTC'].replace('T', ' ').removesuffix('Z')}" in last.text
+    assert browser.find_element(By.ID, "now").text == "2026-01-05 17:08:00"
+    assert console_errors(browser) == []
+
+    screenshot = tmp_path / "mock-em-dashboard-jobs.png"
+    assert browser.save_screenshot(str(screenshot))
+    print(f"\nscreenshot: {screenshot}")
+
+
+def test_hostile_job_and_repository_names_stay_text(
+    server: MockEmServer, control: MockEmClient, browser: webdriver.Chrome
+) -> None:
+    """A job, its VM and a repository named like markup show as their names, before and after the
+    script swaps the sections in, and nothing in them runs."""
+    fixture = seed_with_edits(DB_Backup=[{"Action": "Fail", "At": "2026-01-05T11:00:00Z"}])
+    job = fixture["Jobs"][0]
+    job["Name"], job["Vms"][0]["DisplayName"] = f"job{HOSTILE}", f"vm{HOSTILE}"
+    job["Schedule"]["Hour"] = 11
+    fixture["Repositories"][0]["Name"] = f"repo{HOSTILE}"
+    control.load_world(fixture)
+    open_dashboard(browser, server)
+    control.advance("1h")  # the failed run of 11:00 is on the timeline; the sections are swapped in
+    WebDriverWait(browser, WAIT).until(lambda d: d.find_element(By.ID, "now").text == "2026-01-05 13:00:00")
+    names = [e.text for e in browser.find_elements(By.CSS_SELECTOR, "#jobs .job-name")]
+    assert f"job{HOSTILE}" in names
+    assert f"repo{HOSTILE}" in [e.text for e in browser.find_elements(By.CSS_SELECTOR, "#repositories .repo-name")]
+    titles = browser.execute_script(
+        "return [...document.querySelectorAll('#jobs rect.ses.r-failed title')].map(t => t.textContent)"
+    )
+    assert any(f"Processing vm{HOSTILE} Error: " in t for t in titles), titles
+    assert browser.execute_script("return window.pwned") is None
+    assert not browser.find_elements(By.CSS_SELECTOR, "#jobs img, #repositories img, #jobs script")
     assert console_errors(browser) == []

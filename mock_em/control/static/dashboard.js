@@ -8,7 +8,7 @@
   const interval = Number(body.dataset.interval) || 2000;
   const token = new URLSearchParams(window.location.search).get("token");
   const status = document.getElementById("status");
-  const sections = ["summary", "tenants", "sessions", "requests"];
+  const sections = ["summary", "jobs", "tenants", "repositories", "sessions", "requests"];
   const shown = {};
   let failures = 0;
   let timer = null;
