@@ -36,14 +36,16 @@ from mock_em.model.world import World
 from mock_em.resources.backup_servers import server_fields, up_to_server
 from mock_em.resources.family import Down, Family, SubCollection
 from mock_em.wire.links import Hrefs, Link, uid
+from mock_em.wire.template import EMPTY
 
 JOBS = "/jobs"
 NEVER = datetime.max.replace(tzinfo=UTC)
 
 
 def session_values(h: Hrefs, world: World, session: BackupJobSession, access: Access) -> dict[str, Any]:
-    """The entity's fields in the schema's order; `FailureMessage` empty (EM writes null in JSON,
-    and the schema requires it in XML: em-api-monitoring.md §9); no `EndTimeUTC` while it runs."""
+    """The entity's fields in the schema's order; `FailureMessage` empty in XML (the schema requires
+    it) and null in JSON, as every capture shows it, failed runs too (em-api-monitoring.md §2.2,
+    §9): a failure's text is in its tasks' `Reason`; no `EndTimeUTC` while it runs."""
     return {
         "JobUid": uid("Job", session.job_id),
         "JobName": session.job_name,
@@ -53,7 +55,7 @@ def session_values(h: Hrefs, world: World, session: BackupJobSession, access: Ac
         "State": session.state.value,
         "Result": session.result.value,
         "Progress": session.progress,
-        "FailureMessage": "",
+        "FailureMessage": EMPTY,
         "IsRetry": session.is_retry,
     }
 

@@ -6,7 +6,8 @@ schema's. Holes:
 
 * an attribute value `{Key}`: set from `values[Key]`; the attribute is left out when the value is None;
 * an element's whole text `{Key}`: the text; the element is left out of XML (and is `null` in JSON)
-  when the value is None;
+  when the value is None, and empty in XML but `null` in JSON when it is `EMPTY` (an element the
+  schema requires that EM's JSON shows as null: a job session's `FailureMessage`);
 * an element's whole text `{*Key}`: replaced by the child documents in `values[Key]` (Nodes); a
   nested list is left out of XML (and is `null` in JSON) when the value is None.
 
@@ -80,8 +81,22 @@ def _shown(match: re.Match[str]) -> str:
     return f"\\x{ord(match.group()):02x}"
 
 
+class _Empty:
+    """The type of `EMPTY`: no text in XML, `null` in JSON."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "EMPTY"
+
+
+EMPTY = _Empty()
+
+
 def xml_text(value: Any) -> str:
     """A native value as XML text."""
+    if value is EMPTY:
+        return ""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, datetime):
@@ -93,6 +108,8 @@ def json_value(value: Any) -> Any:
     """A native value as JSON data (bools and numbers stay native)."""
     if value is None or isinstance(value, bool | int | float):
         return value
+    if value is EMPTY:
+        return None
     if isinstance(value, datetime):
         return format_time(value)
     return _NOT_UTF8.sub(_shown, str(value))

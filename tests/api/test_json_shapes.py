@@ -199,8 +199,15 @@ def _ordered(name: str, props: dict[str, Any]) -> dict[str, Any]:
     return {k: props[k] for k in order}
 
 
+# Elements the schema requires that EM's JSON writes as null when empty (a job session's
+# `FailureMessage`: null in the 9.5 U4, v12 and v13 captures, em-api-monitoring.md §2.2).
+NULL_WHEN_EMPTY = frozenset({"FailureMessage"})
+
+
 def _child(child: etree._Element) -> Any:
     name = local(child)
+    if name in NULL_WHEN_EMPTY and not child.text and not len(child):
+        return None
     if name == "Links":
         return [expected_json(link) for link in child]
     if name in CHOICES:

@@ -51,13 +51,14 @@ def test_entity_fields_and_links(roles: EmClient, seed: EmClient) -> None:
 
 def test_json_member_order_is_the_captures(seed: EmClient) -> None:
     """JSON puts `IsRetry` first, then the schema's fields, then Name, UID, Links, Href, Type, as
-    the 9.5 U4, v12 and v13 captures do; `FailureMessage` is empty."""
+    the 9.5 U4, v12 and v13 captures do; `FailureMessage` is null (empty in XML)."""
     token, _ = logon(seed)
     data = seed.get_as(token, "/api/backupSessions?format=Entity", headers=JSON).json()["BackupJobSessions"]
     first = data[0]
     assert list(first) == ["IsRetry", "JobUid", "JobName", "JobType", "CreationTimeUTC", "EndTimeUTC", "State",
                            "Result", "Progress", "FailureMessage", "Name", "UID", "Links", "Href", "Type"]  # fmt: skip
     assert first["Links"][0]["Type"] == "BackupServerReference" and isinstance(first["Progress"], int)
+    assert first["FailureMessage"] is None
 
 
 def test_readers_and_tenants(roles: EmClient) -> None:
