@@ -222,3 +222,20 @@ def test_demo_mode_fails_more_runs_and_retries_them() -> None:
         finally:
             client.close()
     assert failed[False] < 0.05 < failed[True] < 0.2
+
+
+def test_a_cookie_only_client_reads_sessions(seed: EmClient) -> None:
+    """As the Zabbix template does: `POST /api/sessionMngr` (no slash, no `?v=`, empty body), then
+    only the cookie its HTTP object keeps: the last day's sessions and the task sessions."""
+    seed.cookies.clear()
+    try:
+        assert seed.post("/api/sessionMngr", auth=("Administrator", "P@ssw0rd"), content=b"").status_code == 201
+        params = {"type": "BackupJobSession", "format": "Entities", "filter": 'CreationTime>="2026-01-04T12:00:00"'}
+        data = seed.get("/api/query", params=params, headers=JSON)
+        assert data.status_code == 200, data.text
+        day = data.json()["Entities"]["BackupJobSessions"]["BackupJobSessions"]
+        assert [s["Name"] for s in day] == ["DB Backup@2026-01-04 17:00:17"]
+        tasks = seed.get("/api/backupTaskSessions", headers=JSON)
+        assert tasks.status_code == 200 and len(tasks.json()["Refs"]) == 8
+    finally:
+        seed.cookies.clear()
