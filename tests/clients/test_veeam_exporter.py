@@ -21,11 +21,9 @@ mock-em's frozen instant: the exporter reads "the last day" from its own clock. 
 are its own, listed in its config in an order where the per-VM file follows the per-job file it
 reads from (the package's default glob leaves that order to the file system).
 
-Each expectation is worked out from mock-em's own API by another road than the exporter's: the
-query service (`/api/query`, filtered by `CreationTime`) for sessions and tasks, the reports'
-frames cross-checked against the sessions and jobs. The world is generated (seed 1, four backup
-servers) at an instant where a job is running and the newest sessions include a Failed and a
-Warning one, a job ran more than once that day, and repositories share names across servers.
+Each expectation is worked out from mock-em's own API by another road than the exporter's
+(`em_world.py`): the query service, filtered by `CreationTime`, for sessions and tasks; the
+reports' frames cross-checked against the sessions and jobs.
 
 The report tests need mock-em's `/api/reports/summary` frames; until mock-em serves those routes
 (checked on the app's routes when this module loads) they are skipped, and run once it does.
@@ -37,21 +35,28 @@ import re
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 
-from clients.exporter_process import HOST, Exporter, running_exporter
+from clients.em_world import (
+    CLOCK,
+    DAY_AGO,
+    WORLD,
+    Em,
+    api,
+    lasted,
+    query,
+    server_names,
+    server_of,
+    since_day_ago,
+    stamp,
+)
+from clients.exporter_process import Exporter, running_exporter
 from clients.prometheus_text import Labels, labeled, parse_metrics
 from clients.routes import serves
-from mock_em.model.fixture import parse_time
-from mock_em.testing import MockEmClient, MockEmServer
+from mock_em.testing import MockEmServer
 
-CLOCK = "2026-01-05T14:10:00Z"
-NOW = parse_time(CLOCK)
-DAY_AGO = NOW - timedelta(days=1)
-WORLD = {"seed": 1, "backup_servers": 4}
 # The exporter's codes, as its metrics' help texts state them.
 JOB_STATES = {"Success": 1, "Warning": 2, "Failed": 3, "Idle": 4, "Working": 5}
 VM_STATES = {"Success": 1, "Warning": 2, "Failed": 3, "Pending": 4, "InProgress": 5}
@@ -60,20 +65,6 @@ REPORTS_SERVED = all(serves(f"/api/reports/summary/{frame}") for frame in REPORT
 needs_reports = pytest.mark.skipif(
     not REPORTS_SERVED, reason="mock-em does not serve /api/reports/summary/{overview,vms_overview,job_statistics} yet"
 )
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[MockEmServer]:
-    """mock-em over the generated world, frozen at CLOCK, on a free port."""
-    with MockEmServer(clock=CLOCK, host=HOST, port=0, **WORLD) as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def em(server: MockEmServer) -> Iterator[tuple[MockEmClient, str]]:
-    """The test's own client of mock-em and its session token (JSON reads, control plane)."""
-    with server.client() as client:
-        yield client, client.logon()
 
 
 @pytest.fixture(scope="module")
@@ -97,7 +88,7 @@ class Scrape:
 
 
 @pytest.fixture(scope="module")
-def scrape(exporter: Exporter, em: tuple[MockEmClient, str]) -> Scrape:
+def scrape(exporter: Exporter, em: Em) -> Scrape:
     """The first scrape, and the requests it made (the journal's entries sent by `requests`)."""
     client, _ = em
     client.clear_journal()
@@ -110,52 +101,7 @@ def scrape(exporter: Exporter, em: tuple[MockEmClient, str]) -> Scrape:
     return Scrape(text, parse_metrics(text), requests)
 
 
-def api(em: tuple[MockEmClient, str], path: str, **params: Any) -> Any:
-    """GET a vendor path as JSON with the test's own session."""
-    client, token = em
-    return client.get_json(path, token, **params)
-
-
-def query(em: tuple[MockEmClient, str], kind: str, filter_text: str | None = None) -> list[dict[str, Any]]:
-    """Every entity of a query type (matching the filter, if any), from the query service."""
-    plural = "Repositories" if kind == "Repository" else f"{kind}s"
-    params = {"type": kind, "format": "Entities", "pageSize": 100_000} | (
-        {"filter": filter_text} if filter_text else {}
-    )
-    data = api(em, "/query", **params)
-    assert data["PagingInfo"]["PagesCount"] == 1
-    return data["Entities"][plural][plural]
-
-
-def stamp(text: str) -> int:
-    """A UTC time of the API as the exporter turns it into a Unix time (whole seconds)."""
-    return int(datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp())
-
-
-def lasted(item: dict[str, Any]) -> int:
-    """Seconds from creation to the end, or to the clock while it runs (as the exporter times it)."""
-    end = stamp(item["EndTimeUTC"]) if item.get("EndTimeUTC") else int(NOW.timestamp())
-    return end - stamp(item["CreationTimeUTC"])
-
-
-def server_names(em: tuple[MockEmClient, str]) -> dict[str, str]:
-    """Backup server names by the Href of their references."""
-    servers = api(em, "/backupServers", format="Entity")["BackupServers"]
-    return {s["Href"].partition("?")[0]: s["Name"] for s in servers}
-
-
-def server_of(item: dict[str, Any], names: dict[str, str]) -> str:
-    """The name of the backup server an item's BackupServerReference link leads to."""
-    (href,) = [li["Href"] for li in item["Links"] if li["Type"] == "BackupServerReference"]
-    return names[href]
-
-
-def since_day_ago(em: tuple[MockEmClient, str], kind: str) -> list[dict[str, Any]]:
-    """The sessions of a kind created in the day before the clock, by the query service."""
-    return query(em, kind, f'CreationTime>"{DAY_AGO:%Y-%m-%dT%H:%M:%SZ}"')
-
-
-def newest_by_job(em: tuple[MockEmClient, str]) -> dict[tuple[str, str, str], tuple[dict[str, Any], int]]:
+def newest_by_job(em: Em) -> dict[tuple[str, str, str], tuple[dict[str, Any], int]]:
     """Each job's newest backup session of the last day and how many it had, by server, job and type."""
     names = server_names(em)
     by_job: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
@@ -189,7 +135,7 @@ def test_every_request_is_answered(scrape: Scrape) -> None:
     assert paths["/api/backupSessions"] == 1
 
 
-def test_backup_servers(scrape: Scrape, em: tuple[MockEmClient, str]) -> None:
+def test_backup_servers(scrape: Scrape, em: Em) -> None:
     """One `config` series per backup server: its name, description, port and version."""
     servers = api(em, "/backupServers", format="Entity")["BackupServers"]
     samples = labeled(scrape.metrics["veeam_em_backup_servers_config"], "name", "description", "port", "full_version")
@@ -197,7 +143,7 @@ def test_backup_servers(scrape: Scrape, em: tuple[MockEmClient, str]) -> None:
     assert len(servers) == WORLD["backup_servers"]
 
 
-def test_repositories_capacity_and_free_space(scrape: Scrape, em: tuple[MockEmClient, str]) -> None:
+def test_repositories_capacity_and_free_space(scrape: Scrape, em: Em) -> None:
     """Capacity and free space per repository name and kind; -1 where the capacity is unknown.
     The exporter labels by name and kind only, so of the repositories of several servers that
     share both, the last one listed is the one shown (as with a real EM)."""
@@ -212,7 +158,7 @@ def test_repositories_capacity_and_free_space(scrape: Scrape, em: tuple[MockEmCl
     assert queried == {r["UID"]: (r["Capacity"], r["FreeSpace"]) for r in listed}
 
 
-def first_listed(em: tuple[MockEmClient, str]) -> dict[tuple[str, str, str], str]:
+def first_listed(em: Em) -> dict[tuple[str, str, str], str]:
     """Each job's first session of the last day in `/backupSessions?format=Entity`'s order: the
     exporter names a job's series after it (meeting a newer one, it updates every field but the
     name)."""
@@ -224,7 +170,7 @@ def first_listed(em: tuple[MockEmClient, str]) -> dict[tuple[str, str, str], str
     return first
 
 
-def test_job_sessions_of_the_last_day(scrape: Scrape, em: tuple[MockEmClient, str]) -> None:
+def test_job_sessions_of_the_last_day(scrape: Scrape, em: Em) -> None:
     """Per job that ran in the day before the clock: its newest session's state code, its
     duration (to the clock while it runs) and the count of its other sessions that day."""
     newest = newest_by_job(em)
@@ -247,7 +193,7 @@ def test_job_sessions_of_the_last_day(scrape: Scrape, em: tuple[MockEmClient, st
     assert len({key[0] for key in expected_state}) >= 3
 
 
-def test_vm_task_sessions_of_each_newest_session(scrape: Scrape, em: tuple[MockEmClient, str]) -> None:
+def test_vm_task_sessions_of_each_newest_session(scrape: Scrape, em: Em) -> None:
     """Per VM of each job's newest session: the task's state code, duration, size and no retries;
     an `errors` series with the task's `Reason` for each Warning or Failed VM."""
     newest = {session["UID"]: key for key, (session, _) in newest_by_job(em).items()}
@@ -281,14 +227,14 @@ def test_a_second_scrape_says_the_same(scrape: Scrape, exporter: Exporter) -> No
 # -- the summary report's frames -------------------------------------------------------------------
 
 
-def finished_runs(em: tuple[MockEmClient, str]) -> list[dict[str, Any]]:
+def finished_runs(em: Em) -> list[dict[str, Any]]:
     """Backup and replica sessions created in the day before the clock and ended by it."""
     runs = since_day_ago(em, "BackupJobSession") + since_day_ago(em, "ReplicaJobSession")
     return [s for s in runs if s["State"] == "Stopped"]
 
 
 @needs_reports
-def test_overview_frame(scrape: Scrape, em: tuple[MockEmClient, str]) -> None:
+def test_overview_frame(scrape: Scrape, em: Em) -> None:
     """`veeam_em_overview_element_count` is the overview frame; the frame counts the backup
     servers and repositories the API lists, and the scheduled jobs as job_statistics does."""
     frame = api(em, "/reports/summary/overview")
@@ -306,7 +252,7 @@ def test_overview_frame(scrape: Scrape, em: tuple[MockEmClient, str]) -> None:
 
 
 @needs_reports
-def test_vms_overview_frame(scrape: Scrape, em: tuple[MockEmClient, str]) -> None:
+def test_vms_overview_frame(scrape: Scrape, em: Em) -> None:
     """`veeam_em_overview_vms_*` are the vms_overview frame's counts, sizes and success percent."""
     frame = api(em, "/reports/summary/vms_overview")
     counts = {"protected": "ProtectedVms", "backedup": "BackedUpVms", "replicated": "ReplicatedVms",
@@ -325,7 +271,7 @@ def test_vms_overview_frame(scrape: Scrape, em: tuple[MockEmClient, str]) -> Non
 
 
 @needs_reports
-def test_job_statistics_frame(scrape: Scrape, em: tuple[MockEmClient, str]) -> None:
+def test_job_statistics_frame(scrape: Scrape, em: Em) -> None:
     """`veeam_em_overview_jobs_*` are the job_statistics frame, and the frame is the sessions of
     the day before the clock: finished runs by result, the longest backup and replica run, the
     jobs scheduled and the jobs running (em-api-monitoring.md §1.3)."""
