@@ -4,10 +4,10 @@
 
 For each world (the seed's 6 points, its jobs, their sessions and its repository; 1,000 and 10,000
 generated points) it starts mock-em and the reference (`bench/servers.py`) with uvicorn (uvloop,
-httptools, no access log, one worker) pinned to one core, logs on, fetches each scenario's bytes from mock-em and gives them to the reference,
-then runs wrk (2 threads, 32 connections, pinned to the other core) against each scenario,
-alternating the two servers round by round, and prints medians: requests/s, p50, p99, and
-mock-em's requests/s as a share of the reference's.
+httptools, no access log, one worker) pinned to one core, logs on, fetches each scenario's bytes
+from mock-em and gives them to the reference, then runs wrk (2 threads, 32 connections, pinned to
+the other core) against each scenario, alternating the two servers round by round, and prints
+medians: requests/s, p50, p99, and mock-em's requests/s as a share of the reference's.
 """
 
 from __future__ import annotations
