@@ -2,12 +2,12 @@
 
     python bench/load.py [--rounds 4] [--seconds 5] [--only list-6]
 
-For each world (the seed's 6 points, 1,000 and 10,000 generated points) it starts mock-em and the
-reference (`bench/servers.py`) with uvicorn (uvloop, httptools, no access log, one worker) pinned
-to one core, logs on, fetches each scenario's bytes from mock-em and gives them to the reference,
-then runs wrk (2 threads, 32 connections, pinned to the other core) against each scenario,
-alternating the two servers round by round, and prints medians: requests/s, p50, p99, and
-mock-em's requests/s as a share of the reference's.
+For each world (the seed's 6 points, its jobs, their sessions and its repository; 1,000 and 10,000
+generated points) it starts mock-em and the reference (`bench/servers.py`) with uvicorn (uvloop,
+httptools, no access log, one worker) pinned to one core, logs on, fetches each scenario's bytes
+from mock-em and gives them to the reference, then runs wrk (2 threads, 32 connections, pinned to
+the other core) against each scenario, alternating the two servers round by round, and prints
+medians: requests/s, p50, p99, and mock-em's requests/s as a share of the reference's.
 """
 
 from __future__ import annotations
@@ -25,7 +25,8 @@ from _common import ROOT, WrkResult, fetch, logon, machine, measured, median, ta
 
 FROZEN = "2026-01-05T12:00:00Z"  # generated worlds at a fixed instant: the same bytes on every run
 WORLDS = {
-    "seed": {"MOCK_EM_FIXTURE": str(ROOT / "fixtures" / "seed-sample.json")},
+    # Frozen too: the seed's points are fixed, but its jobs' sessions are drawn up to the clock.
+    "seed": {"MOCK_EM_FIXTURE": str(ROOT / "fixtures" / "seed-sample.json"), "MOCK_EM_CLOCK": FROZEN},
     "1k": {"MOCK_EM_TENANTS": "10", "MOCK_EM_REPLICAS_PER_TENANT": "5", "MOCK_EM_VMS_PER_REPLICA": "4"},
     "10k": {"MOCK_EM_TENANTS": "20", "MOCK_EM_REPLICAS_PER_TENANT": "10", "MOCK_EM_VMS_PER_REPLICA": "10"},
 }
@@ -49,6 +50,16 @@ SCENARIOS = [
     Scenario("list-6", "list, 6 points (seed)", "seed", POINTS, target=0.75),
     Scenario("list-6-json", "list, 6 points, JSON", "seed", POINTS, json=True),
     Scenario("entity", "one point, entity form", "seed", POINTS + "/{point}?format=Entity"),
+    *(
+        Scenario(f"{key}{suffix}", f"{title}{form}", "seed", path + query, target=0.6)
+        for key, title, path in (
+            ("sessions", "backup job sessions", "/api/backupSessions"),
+            ("tasks", "backup task sessions", "/api/backupTaskSessions"),
+            ("jobs", "jobs", "/api/jobs"),
+            ("repositories", "repositories", "/api/repositories"),
+        )
+        for suffix, form, query in (("", " (seed)", ""), ("-entity", ", entities", "?format=Entity"))
+    ),
     Scenario("list-1k", "list, 1,000 points", "1k", POINTS, target=0.85),
     Scenario("list-1k-json", "list, 1,000 points, JSON", "1k", POINTS, json=True),
     Scenario("query", "query page, 100 of 10,000 sorted", "10k", QUERY),

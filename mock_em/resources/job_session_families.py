@@ -8,6 +8,12 @@ Links as EM 9.5 U4, 12 and 13 show them (em-api-monitoring.md §2.2, §2.4): the
 backup server first (exporters label by `Links[0].Name`), then Up to the job (a task: to its
 session), Alternate, and a session's Down link to its task sessions. EM's `Stop` action and the
 `Related` restore points are not linked: mock-em serves no actions, and no restore points yet.
+
+Their lists keep each item's bytes (`Family.fragments`): monitoring clients read thousands of
+sessions a page (`pageSize=2000`), and as the clock moves only the running sessions change, so a
+page after a change is joined from kept items. What a session's documents show is its own fields,
+its job's and its backup server's (a task's: its job session's and server's), which are exactly
+the objects its kind's foreign keys reach, as the fragments' content keys require.
 """
 
 from __future__ import annotations
@@ -158,7 +164,14 @@ def job_sessions(model: type, path: str, tasks: SubCollection, position: int, qu
         query_order=query_order,
     )
     family = Family(
-        kind, path, session_values, ups=job_up, downs=downs, subs=(tasks,), down=Down("LogonSession", position)
+        kind,
+        path,
+        session_values,
+        ups=job_up,
+        downs=downs,
+        subs=(tasks,),
+        down=Down("LogonSession", position),
+        fragments=True,
     )
     return kind, family
 
@@ -180,4 +193,4 @@ def task_sessions(model: type, path: str, sessions_path: str, position: int, que
         query=task_query,
         query_order=query_order,
     )
-    return kind, Family(kind, path, task_values, ups=ups, down=Down("LogonSession", position))
+    return kind, Family(kind, path, task_values, ups=ups, down=Down("LogonSession", position), fragments=True)
