@@ -127,29 +127,19 @@ def _problem(task: BackupTaskSession) -> dict[str, Any]:
 
 
 def _session(session: BackupJobSession, view: JobsView, span: Window, now: datetime) -> dict[str, Any]:
-    troubled = view.problems.get(session.id, [])
+    """One session on the timeline: its brief, where it starts and how wide it is drawn."""
     x = span.x(session.creation_time)
     until = session.end_time or max(now, session.creation_time)
-    return {
-        "id": str(session.id),
-        "name": session.name,
-        "start": format_time(session.creation_time),
-        "end": format_time(session.end_time) if session.end_time else None,
-        "state": session.state.value,
-        "result": session.result.value,
-        "progress": session.progress,
-        "retry": session.is_retry,
-        "x": x,
-        "w": round(max(span.x(until) - x, 0.0), 2),
-        "problems": [_problem(t) for t in troubled[:MAX_PROBLEMS]],
-        "problemsMore": max(len(troubled) - MAX_PROBLEMS, 0),
-    }
+    return {"id": str(session.id), **_described(session, view), "x": x, "w": round(max(span.x(until) - x, 0.0), 2)}
 
 
 def _brief(session: BackupJobSession | None, view: JobsView) -> dict[str, Any] | None:
     """The last or the running session, with the VMs that failed or warned in it so far."""
-    if session is None:
-        return None
+    return None if session is None else _described(session, view)
+
+
+def _described(session: BackupJobSession, view: JobsView) -> dict[str, Any]:
+    """What the page shows of any session: name, times, state, result, progress, retry, troubles."""
     troubled = view.problems.get(session.id, [])
     return {
         "name": session.name,

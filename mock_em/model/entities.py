@@ -372,17 +372,17 @@ class SessionResult(enum.Enum):
     """`Result` of a job or task session: `None` while it runs."""
 
     Success = "Success"
-    Warning = "Warning"
-    Failed = "Failed"
-    None_ = "None"
+    Warning = "Warning"  # it ended, with a VM that warned
+    Failed = "Failed"  # a VM failed, or the run was stopped
+    None_ = "None"  # still running
 
 
 class TaskState(enum.Enum):
     """`State` of a task session (one VM of a run)."""
 
-    Pending = "Pending"
-    InProgress = "InProgress"
-    Completed = "Completed"
+    Pending = "Pending"  # not begun (mock-em shows a task once it begins)
+    InProgress = "InProgress"  # working on its VM: reads Success, as EM shows it
+    Completed = "Completed"  # ended, with its result
 
 
 class RunAction(enum.Enum):
@@ -445,54 +445,53 @@ class Job:
     backup_bytes: int = field(default=0, compare=False)  # what its backup holds, as last applied to the repository
 
 
-@dataclass(slots=True)
-class BackupJobSession:
-    """A run of a backup job as EM shows it at the world's time (`Exchange Daily Backup@2026-03-02
-    22:00:14`): derived from the job's schedule (`mock_em.model.job_sessions`), never stored in
-    fixtures. `restore_point_id` is the restore point the run left, if any VM succeeded."""
+@dataclass(slots=True, kw_only=True)
+class JobRunRecord:
+    """What a job session and a task session share: each is a record of one job's run (or of one
+    VM in it), named with its start, shown at the world's time; derived from the job's schedule
+    (`mock_em.model.job_sessions`), never stored in fixtures."""
 
     id: UUID
     name: str
     job_id: UUID
     backup_server_id: UUID
     job_name: str
-    job_type: JobType
     creation_time: datetime
-    end_time: datetime | None
-    state: SessionState
+    end_time: datetime | None  # None while it runs
     result: SessionResult
-    progress: int
-    is_retry: bool
+
+
+@dataclass(slots=True, kw_only=True)
+class BackupJobSession(JobRunRecord):
+    """A run of a backup job (`Exchange Daily Backup@2026-03-02 22:00:14`). `restore_point_id` is
+    the restore point the run left, if any VM succeeded."""
+
+    job_type: JobType
+    state: SessionState
+    progress: int  # 0 to 100, 100 once it has ended
+    is_retry: bool  # an automatic retry of a run with failed VMs
     restore_point_id: UUID | None = None
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, kw_only=True)
 class ReplicaJobSession(BackupJobSession):
     """A run of a replication job: a backup job session's fields, its own kind and routes."""
 
 
-@dataclass(slots=True)
-class BackupTaskSession:
+@dataclass(slots=True, kw_only=True)
+class BackupTaskSession(JobRunRecord):
     """One VM's task in a backup job session (`exch01@2026-03-02 22:00:41`). `point_id` is the VM
     restore point it left (None while running or when it failed)."""
 
-    id: UUID
-    name: str
     session_id: UUID
-    job_id: UUID
-    backup_server_id: UUID
-    job_name: str
     vm_name: str
     vm_display_name: str
-    creation_time: datetime
-    end_time: datetime | None
     state: TaskState
-    result: SessionResult
     reason: str
     total_size: int
     point_id: UUID | None = None
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, kw_only=True)
 class ReplicaTaskSession(BackupTaskSession):
     """One VM's task in a replica job session."""

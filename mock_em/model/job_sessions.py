@@ -57,8 +57,9 @@ def session_of(job: Job, server_name: str | None, run: Run, now: datetime) -> Ba
         result, end = SessionResult.None_, None
     point = run.restore_point_id if end is not None else None
     return model(
-        run.id, name, job.id, job.backup_server_id, job.name, job.job_type,
-        run.start, end, state, result, progress, run.is_retry, point,
+        id=run.id, name=name, job_id=job.id, backup_server_id=job.backup_server_id, job_name=job.name,
+        creation_time=run.start, end_time=end, result=result,
+        job_type=job.job_type, state=state, progress=progress, is_retry=run.is_retry, restore_point_id=point,
     )  # fmt: skip
 
 
@@ -73,8 +74,10 @@ def task_of(job: Job, run: Run, task: TaskRun, now: datetime) -> BackupTaskSessi
         state, result, end, reason, point = TaskState.InProgress, SessionResult.Success, None, "", None
         size = task.total_size or 0
     return model(
-        task.id, name, run.id, job.id, job.backup_server_id, job.name, task.vm.name, task.vm.display_name,
-        task.start, end, state, result, reason, size, point,
+        id=task.id, name=name, job_id=job.id, backup_server_id=job.backup_server_id, job_name=job.name,
+        creation_time=task.start, end_time=end, result=result,
+        session_id=run.id, vm_name=task.vm.name, vm_display_name=task.vm.display_name,
+        state=state, reason=reason, total_size=size, point_id=point,
     )  # fmt: skip
 
 
