@@ -11,8 +11,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from mock_em.api.context import Ask, get
-from mock_em.model.enterprise_manager import NotFound
+from mock_em.api.context import Ask, Body, get
 from mock_em.model.reports import ReportCache, Summary, require_reader
 from mock_em.wire import reports as doc
 from mock_em.wire.cache import Doc, Whole
@@ -35,11 +34,16 @@ def summary_report(ask: Ask) -> Doc:
     return Whole(doc.summary_report(ask.h))
 
 
-@get(router, "/api/reports/summary/{frame}", timed=True, query=())
-def report_frame(ask: Ask, frame: str) -> Doc:
-    """One frame of the summary report, counted from the world at the EM's world time."""
-    require_reader(ask.who.access)
-    found = doc.BY_SEGMENT.get(frame)
-    if found is None:
-        raise NotFound(f"Report frame {frame} was not found")
-    return Whole(doc.frame_document(ask.h, found, summary_of(ask)))
+def _frame(frame: doc.Frame) -> Body:
+    def body(ask: Ask) -> Doc:
+        require_reader(ask.who.access)
+        return Whole(doc.frame_document(ask.h, frame, summary_of(ask)))
+
+    body.__name__ = f"report_{frame.segment}"
+    body.__doc__ = f"The summary report's `{frame.element}`, counted from the world at the EM's world time."
+    return body
+
+
+# One route per frame: any other name under the report is no route (404), as any unknown path.
+for _frame_of in doc.FRAMES:
+    get(router, f"/api/reports/summary/{_frame_of.segment}", timed=True, query=())(_frame(_frame_of))
