@@ -14,7 +14,7 @@ from starlette.middleware.errors import ServerErrorMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mock_em import __version__, registry
-from mock_em.api import errors, members, query, resources, root, sessions, tenant_resources
+from mock_em.api import errors, members, query, reports, resources, root, sessions, tenant_resources
 from mock_em.api.fastpath import FastPath
 from mock_em.api.recorder import Recorder
 from mock_em.control import PREFIX
@@ -23,6 +23,7 @@ from mock_em.model.enterprise_manager import EnterpriseManager
 from mock_em.model.faults import FaultRules
 from mock_em.model.journal import Journal
 from mock_em.model.query import QueryCache
+from mock_em.model.reports import ReportCache
 from mock_em.settings import Settings
 from mock_em.wire.cache import ResponseCache
 
@@ -117,10 +118,11 @@ def create_app(em: EnterpriseManager, settings: Settings | None = None) -> FastA
     # Rendered answers and query orders, kept per world version (see wire/cache.py, model/query.py).
     app.state.response_cache = ResponseCache()
     app.state.query_cache = QueryCache()
+    app.state.report_cache = ReportCache()  # the summary report's counts, per world version and world time
     app.state.fast_path = True  # False: every request goes through FastAPI (tests compare the two)
-    app.state.reset_hooks += [app.state.response_cache.clear, app.state.query_cache.clear]
+    app.state.reset_hooks += [app.state.response_cache.clear, app.state.query_cache.clear, app.state.report_cache.clear]
     errors.install(app)
-    for module in (root, sessions, resources, tenant_resources, members, query):
+    for module in (root, sessions, resources, tenant_resources, members, query, reports):
         app.include_router(module.router)
     app.include_router(control_router())
     return app  # the middleware (Recorder, CanonicalPaths, FastPath) is placed by EmApp

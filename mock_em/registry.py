@@ -75,8 +75,11 @@ _MEMBER_PATHS = tuple(path for _, *paths in MEMBER_ROUTES for path in paths)
 
 
 def canonical_segments() -> dict[str, str]:
-    """Every known path segment by its casefolded form (`backupservers` → `backupServers`)."""
-    segments = list(PROTOCOL_SEGMENTS)
+    """Every known path segment by its casefolded form (`backupservers` → `backupServers`), the
+    summary report's (`Vms_Overview` → `vms_overview`) among them."""
+    from mock_em.wire.reports import SEGMENTS  # the wire layer loads the families' templates: import it late
+
+    segments = [*PROTOCOL_SEGMENTS, *SEGMENTS]
     for path in (*(route.path for route in ROUTES), *NESTED_ROUTES, *_MEMBER_PATHS):
         segments += [s for s in path.split("/") if s and not s.startswith("{")]
     return {s.casefold(): s for s in segments}

@@ -14,6 +14,7 @@ import inspect
 import re
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Annotated, Any, NamedTuple
 from uuid import UUID
 
@@ -152,23 +153,31 @@ class ApiRoute:
     """A GET route answered by `body`: what the fast path needs to serve it without FastAPI.
 
     `session_bound` routes show the caller's own SessionId, so their answers are kept per session
-    rather than per scope.
+    rather than per scope; `timed` routes count from the world's time (the summary report's last
+    24 hours), so their answers are kept per world time too, which moves without a new world
+    version when nothing in the world changed.
     """
 
     path: str
     body: Body
     params: tuple[str, ...]
     session_bound: bool = False
+    timed: bool = False
 
 
-def cache_key(route: ApiRoute, asgi: AsgiScope, json: bool, h: Hrefs, session: LogonSession) -> Hashable:
+def cache_key(
+    route: ApiRoute, asgi: AsgiScope, json: bool, h: Hrefs, session: LogonSession, world_time: datetime
+) -> Hashable:
     """What a kept answer of `route` is found by: everything the body reads from the request.
 
     The canonical path (ids as sent), the raw query string (paging links repeat it verbatim), the
     notation, the Hrefs root, and the caller's role and tenant (what links and visibility depend
-    on: its `Access`), or the session itself where the answer names it."""
+    on: its `Access`), or the session itself where the answer names it; and the world's time for
+    a `timed` route."""
     account = session.account
     viewer: Hashable = session.session_id if route.session_bound else (account.role._value_, account.tenant_id)
+    if route.timed:
+        return (asgi["path"], asgi.get("query_string", b""), json, h.api, viewer, world_time)
     return (asgi["path"], asgi.get("query_string", b""), json, h.api, viewer)
 
 
@@ -184,7 +193,7 @@ def answer(
     changed since they were rendered, else rendered now (splicing kept list fragments) and kept."""
     if cache is None or not cache.enabled:
         return render_doc(route.body(ask, *args), ask.json)
-    key = cache_key(route, ask.asgi, ask.json, ask.h, session)
+    key = cache_key(route, ask.asgi, ask.json, ask.h, session, ask.em.world_time)
     body = cache.get(ask.em.world, key)
     return body if body is not None else fresh(route, ask, args, cache, key)
 
@@ -244,7 +253,12 @@ def vendor_operation(query: tuple[str, ...] = ("format",)) -> dict[str, Any]:
 
 
 def get(
-    router: APIRouter, path: str, *, session_bound: bool = False, query: tuple[str, ...] = ("format",)
+    router: APIRouter,
+    path: str,
+    *,
+    session_bound: bool = False,
+    timed: bool = False,
+    query: tuple[str, ...] = ("format",),
 ) -> Callable[[Body], Body]:
     """Register the decorated body as `GET path` on `router`; the fast path serves it too.
 
@@ -253,7 +267,7 @@ def get(
 
     def register(body: Body) -> Body:
         params = tuple(_PATH_PARAM.findall(path))
-        route = ApiRoute(path, body, params, session_bound)
+        route = ApiRoute(path, body, params, session_bound, timed)
 
         async def endpoint(request: Request, who: Caller, **ids: str) -> Response:
             cache = response_cache(request)

@@ -129,7 +129,7 @@ class FastPath:
         cache = values.get("response_cache")
         try:
             if cache is not None and cache.enabled:
-                key = cache_key(route, scope, json, h, session)
+                key = cache_key(route, scope, json, h, session, manager.world_time)
                 body = cache.get(manager.world, key)
                 if body is None:
                     body = fresh(

@@ -61,7 +61,9 @@ class TaskRun:
     """One VM's task in a run, as it ends. `point_id` is the VM restore point it leaves (None when
     it failed), `point_bytes` what that point adds to the backup on the repository (0 for a
     replica job's: its points are on the DR host), `full` whether it is a full (Sunday's
-    synthetic full) or an increment."""
+    synthetic full) or an increment, `replica_bytes` what a replica job's point holds on its DR
+    host (the blocks the run changed: 1 to 5 % of the VM's used data, the share a backup increment
+    takes; 0 for a backup job's task and for one that failed)."""
 
     id: UUID
     vm: Vm
@@ -73,6 +75,7 @@ class TaskRun:
     point_id: UUID | None
     point_bytes: int
     full: bool = False
+    replica_bytes: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,8 +218,9 @@ def _run(job: Job, rng: DayRandom, start: datetime, vms: list[Vm], is_retry: boo
         slots[slot] = end
         kept = result is not SessionResult.Failed
         size = (used // 2 if full else int(used * share)) if kept and not replica else 0
+        changed = int(used * share) if kept and replica else 0
         total, point = (provisioned, point_id) if kept else (0, None)
-        tasks.append(TaskRun(task_id, vm, begin, end, result, reason, total, point, size, full))
+        tasks.append(TaskRun(task_id, vm, begin, end, result, reason, total, point, size, full, changed))
     end = max(slots) + timedelta(seconds=rng.randint(10, 60))
     point = guid(rng)
     leaves = any(t.point_id is not None for t in tasks)

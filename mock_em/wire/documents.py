@@ -14,6 +14,7 @@ from uuid import UUID
 from mock_em import registry
 from mock_em.model.access import Access
 from mock_em.model.entities import LogonSession
+from mock_em.model.reports import READERS as REPORT_READERS
 from mock_em.model.world import World
 from mock_em.resources.family import Family
 from mock_em.wire import links
@@ -75,6 +76,8 @@ def logon_session_links(h: links.Hrefs, session_id: UUID, access: Access) -> lis
     found.append(links.Link("Down", "CloudConnectService", h.cloud))
     if not access.is_tenant:
         found.append(links.Link("Down", "QueryService", h.query_svc))
+        if access.role in REPORT_READERS:  # right after the query service, as EM 12's session links it
+            found.append(links.Link("Down", "Report", h.summary_report, "Summary"))
         found.append(links.Link("Down", "LogonSessionList", h.logon_sessions))
     # The vendor's tenant sessions type their Delete link; its administrator sessions do not.
     found.append(links.Link("Delete", "LogonSession" if access.is_tenant else None, h.logon_session(session_id)))

@@ -31,7 +31,7 @@ class Hrefs:
     """Every URL mock-em hands out, under one base (`http://host:9399`). A family's collection and
     items are found from its path (`/cloud/replicas`), so a new family needs no method here."""
 
-    __slots__ = ("api", "cloud", "logon_sessions", "query_svc", "root")
+    __slots__ = ("api", "cloud", "logon_sessions", "query_svc", "root", "summary_report")
 
     def __init__(self, base: str) -> None:
         self.api = base.rstrip("/") + "/api"
@@ -40,12 +40,17 @@ class Hrefs:
         self.logon_sessions = self.api + "/logonSessions"
         self.cloud = self.api + "/cloud"
         self.query_svc = self.api + "/querySvc"
+        self.summary_report = self.api + "/reports/summary"
 
     def logon(self, version: str) -> str:
         return f"{self.api}/sessionMngr/?v={version}"
 
     def logon_session(self, session_id: UUID) -> str:
         return f"{self.api}/logonSessions/{session_id}"
+
+    def report_frame(self, segment: str) -> str:
+        """One frame of the summary report (`/reports/summary/vms_overview`)."""
+        return f"{self.summary_report}/{segment}"
 
     def collection(self, path: str, entity: bool = False) -> str:
         """A family's collection (`/cloud/replicas`), in reference or entity form."""

@@ -9,7 +9,8 @@ schema's. Holes:
   when the value is None, and empty in XML but `null` in JSON when it is `EMPTY` (an element the
   schema requires that EM's JSON shows as null: a job session's `FailureMessage`);
 * an element's whole text `{*Key}`: replaced by the child documents in `values[Key]` (Nodes); a
-  nested list is left out of XML (and is `null` in JSON) when the value is None.
+  nested list is left out of XML (and is `null` in JSON) when the value is None. A root element
+  with attributes keeps them, and JSON lists its children under `JSON_INLINE_LISTS`'s key.
 
 Values are native: `bool` renders `true`/`false`, `int` a number, `datetime` the vendor's UTC form.
 
@@ -48,6 +49,10 @@ JSON_LIST_KEYS = {
     "ComputeResources": "CloudTenantComputeResources",
     "Includes": "CloudFailoveredVms",
 }
+# Elements with attributes whose children are a repeated choice with no wrapper element (a
+# report frame's `<Period>`s, `<Day>`s): JSON lists them under this key, before the attributes
+# (em-api-monitoring.md §1.2).
+JSON_INLINE_LISTS = {"RepositoryReportFrame": "Periods", "ProcessedVmsReportFrame": "Days"}
 # Elements that hold one child of a choice: JSON keys the child by its element name (a query's
 # `<Entities><CloudVmReplicaPoints>…` is `{"Entities": {"CloudVmReplicaPoints": {…}}}`).
 JSON_CHOICE_ELEMENTS = frozenset({"Entities", "HardwarePlanDetails"})
@@ -196,6 +201,10 @@ def _plan(element: etree._Element, holes: dict[etree._Element, tuple[bool, str]]
         # The whole element is a list: {"Refs": […]} (a root list or a nested one).
         return (("", "wrapped", (JSON_LIST_KEYS.get(name, name), hole[1])),)
     children: list[tuple[str, str, Any]] = []
+    if hole and hole[0]:  # the children are the list itself, beside the element's attributes
+        if name not in JSON_INLINE_LISTS:
+            raise ValueError(f"template {name}: a list with attributes needs its key in JSON_INLINE_LISTS")
+        children.append((JSON_INLINE_LISTS[name], "array", hole[1]))
     for child in element:
         child_name = _local(child.tag)
         hole = holes.get(child)

@@ -315,9 +315,11 @@ ID_KINDS |= {f"/api{n.item_path}": n.name for n in NESTED}
 ID_KINDS |= {f"/api{path}": f.name for f, *paths in registry.MEMBER_ROUTES for path in paths}
 KINDS = (*registry.BY_NAME, *(n.name for n in NESTED))
 NESTED_PATHS = {f"/api{p}" for n in NESTED for p in (n.list_path, n.item_path)}
-# Routes of families a tenant's role may not read at all: tenants get 403 there (em-api.md §3.1).
-PROVIDER_ONLY = tuple(
-    f"/api{f.path}" for f in registry.BY_NAME.values() if not Access(Role.CloudTenant, uuid4()).reads(f.kind)
+# Routes of families a tenant's role may not read at all, and the summary report (docs/reports.md):
+# tenants get 403 there (em-api.md §3.1).
+PROVIDER_ONLY = (
+    *(f"/api{f.path}" for f in registry.BY_NAME.values() if not Access(Role.CloudTenant, uuid4()).reads(f.kind)),
+    "/api/reports",
 )
 
 
