@@ -9,6 +9,7 @@ requires of a resource, which real servers leave out (§9); none has `Links` (re
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -29,54 +30,27 @@ def day_timestamp(midnight: datetime) -> str:
     return midnight.isoformat(timespec="seconds")
 
 
+def vendor_fields(frame: object, **links: str) -> dict[str, object]:
+    """A frame's fields under the vendor's names, in the model's order (the schema's): each in
+    Pascal case, `…VmLastestStates` misspelt as the vendor spells it; then its report links."""
+    names = (f.name for f in dataclasses.fields(frame))  # type: ignore[arg-type]
+    return {_vendor(name): getattr(frame, name) for name in names} | links
+
+
+def _vendor(name: str) -> str:
+    return "".join(word.capitalize() for word in name.split("_")).replace("VmLatest", "VmLastest")
+
+
 def overview(summary: Summary) -> dict[str, object]:
-    frame = summary.overview
-    return {
-        "BackupServers": frame.backup_servers,
-        "ProxyServers": frame.proxy_servers,
-        "RepositoryServers": frame.repository_servers,
-        "RunningJobs": frame.running_jobs,
-        "ScheduledJobs": frame.scheduled_jobs,
-        "SuccessfulVmLastestStates": frame.successful_vm_latest_states,
-        "WarningVmLastestStates": frame.warning_vm_latest_states,
-        "FailedVmLastestStates": frame.failed_vm_latest_states,
-    }
+    return vendor_fields(summary.overview)
 
 
 def vms_overview(summary: Summary) -> dict[str, object]:
-    frame = summary.vms_overview
-    return {
-        "ProtectedVms": frame.protected_vms,
-        "BackedUpVms": frame.backed_up_vms,
-        "ReplicatedVms": frame.replicated_vms,
-        "RestorePoints": frame.restore_points,
-        "FullBackupPointsSize": frame.full_backup_points_size,
-        "IncrementalBackupPointsSize": frame.incremental_backup_points_size,
-        "ReplicaRestorePointsSize": frame.replica_restore_points_size,
-        "SourceVmsSize": frame.source_vms_size,
-        "SuccessBackupPercents": frame.success_backup_percents,
-        "ProtectedVmsReportLink": PROTECTED_VMS_REPORT,
-    }
+    return vendor_fields(summary.vms_overview, ProtectedVmsReportLink=PROTECTED_VMS_REPORT)
 
 
 def job_statistics(summary: Summary) -> dict[str, object]:
-    frame = summary.job_statistics
-    return {
-        "RunningJobs": frame.running_jobs,
-        "ScheduledJobs": frame.scheduled_jobs,
-        "ScheduledBackupJobs": frame.scheduled_backup_jobs,
-        "ScheduledReplicaJobs": frame.scheduled_replica_jobs,
-        "TotalJobRuns": frame.total_job_runs,
-        "SuccessfulJobRuns": frame.successful_job_runs,
-        "WarningsJobRuns": frame.warnings_job_runs,
-        "FailedJobRuns": frame.failed_job_runs,
-        "MaxJobDuration": frame.max_job_duration,
-        "MaxBackupJobDuration": frame.max_backup_job_duration,
-        "MaxReplicaJobDuration": frame.max_replica_job_duration,
-        "MaxDurationBackupJobName": frame.max_duration_backup_job_name,
-        "MaxDurationReplicaJobName": frame.max_duration_replica_job_name,
-        "BackupJobStatusReportLink": JOB_STATUS_REPORT,
-    }
+    return vendor_fields(summary.job_statistics, BackupJobStatusReportLink=JOB_STATUS_REPORT)
 
 
 def processed_vms(summary: Summary) -> dict[str, object]:
@@ -93,12 +67,7 @@ def processed_vms(summary: Summary) -> dict[str, object]:
 
 
 def repository(summary: Summary) -> dict[str, object]:
-    periods = [
-        TEMPLATES.node(
-            "ReportPeriod", Name=p.name, Capacity=p.capacity, FreeSpace=p.free_space, BackupSize=p.backup_size
-        )
-        for p in summary.repositories
-    ]
+    periods = [TEMPLATES.node("ReportPeriod", **vendor_fields(period)) for period in summary.repositories]
     return {"Periods": periods, "CapacityPlanningReportLink": CAPACITY_PLANNING_REPORT}
 
 
