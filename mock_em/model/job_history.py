@@ -8,11 +8,11 @@ the answer never depends on the order of calls.
 A run is one job session and one task per VM (em-api-monitoring.md §2.5 and §8): it starts 2 to
 20 seconds after its scheduled minute, processes two VMs at a time, and ends when the last task
 has ended and the job has tidied up. Most tasks succeed, 5 % end with a warning and 2 % fail (the
-job's `failure_rate`, which demo mode raises); a
-run with a failed task is retried 5 to 10 minutes after it ends, for the failed VMs only, at most
-three times. A task that succeeds (or warns) leaves one VM restore point of `point_bytes` in the
-job's backup: a synthetic full on Sundays (half the VM's used data), an increment of 1 to 5 % of
-it on other days; a failed task leaves none and reads `TotalSize` 0.
+job's `failure_rate`, which demo mode raises); a run with a failed task is retried 5 to 10
+minutes after it ends, for the failed VMs only, at most three times. A task that succeeds (or
+warns) leaves one VM restore point of `point_bytes` in the job's backup: a synthetic full on
+Sundays (half the VM's used data), an increment of 1 to 5 % of it on other days; a failed task
+leaves none and reads `TotalSize` 0.
 
 The control plane's edits of a job (`RunEdit`) are part of the job, so they replay alike: a
 forced result for the run at a scheduled start, a run started by hand at an instant, a run
@@ -28,7 +28,7 @@ from functools import lru_cache
 from uuid import UUID
 
 from mock_em.model.day_random import DayRandom
-from mock_em.model.entities import Job, JobSchedule, JobType, RunAction, RunEdit, SessionResult, Vm
+from mock_em.model.entities import Job, JobSchedule, JobType, RunAction, SessionResult, Vm
 from mock_em.model.ids import guid
 
 HISTORY = timedelta(days=8)  # sessions EM keeps to show: processed_vms's week and a day (§8)
@@ -101,7 +101,7 @@ class Run:
 
 
 def worst(results: Iterator[SessionResult] | tuple[SessionResult, ...]) -> SessionResult:
-    """Failed over Warning over Success (a run with no task succeeded)."""
+    """Failed over Warning over Success (a run without tasks counts as a success)."""
     found = set(results)
     for result in (SessionResult.Failed, SessionResult.Warning):
         if result in found:
@@ -303,11 +303,3 @@ def kept_points(job: Job, now: datetime) -> list[tuple[Vm, TaskRun]]:
 def backup_bytes(job: Job, now: datetime) -> int:
     """What a job's backup holds on its repository at `now`."""
     return sum(task.point_bytes for _, task in kept_points(job, now))
-
-
-def is_running(job: Job, now: datetime) -> bool:
-    """Whether a run of the job is going at `now` (a start by hand is refused then)."""
-    return any(r.start <= now < r.end for r in runs_between(job, now - LONGEST_RUN, now))
-
-
-__all__ = ["HISTORY", "Run", "RunEdit", "TaskRun", "backup_bytes", "history", "is_running", "kept_points", "runs_on"]

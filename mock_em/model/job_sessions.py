@@ -27,7 +27,7 @@ from mock_em.model.entities import (
     SessionState,
     TaskState,
 )
-from mock_em.model.job_history import Run, TaskRun, backup_bytes, history
+from mock_em.model.job_history import Run, TaskRun, backup_bytes, history, vm_sizes
 from mock_em.model.job_runs import JOB_KIND, refresh_next_runs
 from mock_em.model.world import World
 
@@ -43,14 +43,15 @@ def at_time(when: datetime) -> str:
     return when.strftime("%Y-%m-%d %H:%M:%S")
 
 
-def session_of(job: Job, server_name: str | None, run: Run, now: datetime) -> BackupJobSession:
+def session_of(job: Job, run: Run, now: datetime) -> BackupJobSession:
     """The run as its job session shows it at `now`."""
     model = MODELS[job.job_type][0]
     name = f"{job.name}@{at_time(run.start)}"
     if now >= run.end:
         state, result, progress, end = SessionState.Stopped, run.result, 100, run.end
     else:
-        first, last = min(t.start for t in run.tasks), max(t.end for t in run.tasks)
+        first = min((t.start for t in run.tasks), default=run.start)  # a job may have no VMs
+        last = max((t.end for t in run.tasks), default=run.start)
         state = SessionState.Starting if now < first else SessionState.Stopping if now >= last else SessionState.Working
         span = (run.end - run.start).total_seconds()
         progress = min(99, int(100 * (now - run.start).total_seconds() / span))
@@ -72,7 +73,7 @@ def task_of(job: Job, run: Run, task: TaskRun, now: datetime) -> BackupTaskSessi
         size = task.total_size
     else:
         state, result, end, reason, point = TaskState.InProgress, SessionResult.Success, None, "", None
-        size = task.total_size or 0
+        size = vm_sizes(job.id, task.vm.name)[0]  # the VM's size until the task ends (0 only if it fails)
     return model(
         id=task.id, name=name, job_id=job.id, backup_server_id=job.backup_server_id, job_name=job.name,
         creation_time=task.start, end_time=end, result=result,
@@ -87,7 +88,7 @@ def sessions_at(world: World, now: datetime) -> dict[str, dict[UUID, Any]]:
     for job in world.all(JOB_KIND).values():
         session_kind, task_kind = SESSION_KINDS[job.job_type]
         for run in history(job, now):
-            found[session_kind].append(session_of(job, None, run, now))
+            found[session_kind].append(session_of(job, run, now))
             found[task_kind].extend(task_of(job, run, t, now) for t in run.tasks if t.start <= now)
     by_kind = {}
     for name, objects in found.items():

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any
+from uuid import UUID
 
 import httpx
 import pytest
@@ -13,6 +14,7 @@ from conftest import SEED_FIXTURE, START, EmClient, make_client
 from xmlutil import assert_error, logon
 
 from mock_em.model.clock import Clock
+from mock_em.model.job_history import runs_on
 from mock_em.settings import Settings
 
 JSON = {"Accept": "application/json"}
@@ -144,3 +146,25 @@ def test_edits_survive_a_world_export_and_load(seed: EmClient) -> None:
         assert last["Result"] == "Warning" and last["CreationTimeUTC"].startswith("2026-01-05T18:00:")
     finally:
         other.close()
+
+
+def test_a_job_without_vms_runs_empty(seed: EmClient) -> None:
+    """A job with no VMs still runs by its schedule: a session with no task sessions, `Stopping`
+    (nothing left to process) until it ends, then `Stopped` with `Success`."""
+    world = seed.em.world
+    server, repository = next(iter(world.backup_servers)), next(iter(world.all("Repository")))
+    body = {"Name": "Empty Backup", "BackupServerId": str(server), "RepositoryId": str(repository),
+            "Schedule": {"Hour": 12, "Minute": 5}}  # fmt: skip
+    added = seed.control("POST", "/mock/world/jobs", json=body)
+    assert added.status_code == 201
+    (run,) = runs_on(world.all("Job")[UUID(added.json()["Id"])], START.date())
+    assert run.tasks == ()
+    middle = (run.start + (run.end - run.start) / 2 - START).total_seconds()
+    assert seed.control("POST", "/mock/clock/advance", json={"seconds": middle}).status_code == 200
+    mine = [s for s in listed(seed, "/api/backupSessions") if s["JobName"] == "Empty Backup"]
+    assert [(s["State"], s["Result"], s["EndTimeUTC"]) for s in mine] == [("Stopping", "None", None)]
+    advance(seed, "10m")
+    mine = [s for s in listed(seed, "/api/backupSessions") if s["JobName"] == "Empty Backup"]
+    assert [(s["State"], s["Result"], s["Progress"]) for s in mine] == [("Stopped", "Success", 100)]
+    tasks = [t for t in listed(seed, "/api/backupTaskSessions") if t["JobSessionUid"].endswith(mine[0]["UID"][-36:])]
+    assert tasks == []
