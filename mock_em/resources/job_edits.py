@@ -78,6 +78,8 @@ def build(manager: EnterpriseManager, body: NewJob) -> Job:
     job = Job(guid(manager.rng), body.Name, server_id, repository_id, job_type, platform, body.Description, schedule,
               vms, retention=body.Retention, created=manager.world_time)  # fmt: skip
     job.next_run = next_run(schedule, manager.world_time)
+    if manager.job_failure_rate is not None:  # demo mode fails new jobs as often as the others
+        job.failure_rate = manager.job_failure_rate
     return job
 
 
