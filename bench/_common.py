@@ -12,7 +12,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +24,19 @@ PYTHON = sys.executable
 ADMIN = ("Administrator", "P@ssw0rd")
 SERVER_CPU = os.environ.get("BENCH_SERVER_CPU", "0")
 CLIENT_CPU = os.environ.get("BENCH_CLIENT_CPU", "1")
+
+
+def median_ms(ask: Callable[[], object], before: Callable[[], None], rounds: int) -> tuple[float, float]:
+    """Median wall and CPU milliseconds of `ask` over `rounds` asks, each preceded by `before` (not
+    timed): CPU time barely moves with the load of a shared machine, wall time does."""
+    wall, cpu = [], []
+    for _ in range(rounds):
+        before()
+        t, c = time.perf_counter(), time.process_time()
+        ask()
+        wall.append(time.perf_counter() - t)
+        cpu.append(time.process_time() - c)
+    return statistics.median(wall) * 1000, statistics.median(cpu) * 1000
 
 
 def free_port() -> int:

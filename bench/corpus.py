@@ -215,9 +215,7 @@ def capture(path: str) -> None:
             method, _, url = probe.partition(" ")
             corpus.keep(f"{world_name}/nobody {probe}", client.request(method, url))
             dead = base64.b64encode(NIL.encode()).decode()
-            corpus.keep(
-                f"{world_name}/dead {probe}", client.request(method, url, headers={"X-RestSvcSessionId": dead})
-            )
+            corpus.keep(f"{world_name}/dead {probe}", client.request(method, url, headers={"X-RestSvcSessionId": dead}))
     Path(path).write_text(json.dumps(corpus.answers, indent=0, sort_keys=True))
     print(f"{len(corpus.answers)} answers captured into {path}")
 
@@ -237,8 +235,10 @@ def compare(before: str, after: str) -> int:
             if a[k][part] != b[k][part]:
                 print(f"   {part}: {str(a[k][part])[:300]}\n   -> {str(b[k][part])[:300]}")
     same = len(a.keys() & b.keys()) - len(changed)
-    print(f"{len(a)} before, {len(b)} after: {same} identical, {len(changed)} changed, "
-          f"{len(missing)} missing, {len(added)} added")
+    print(
+        f"{len(a)} before, {len(b)} after: {same} identical, {len(changed)} changed, "
+        f"{len(missing)} missing, {len(added)} added"
+    )
     return 0 if not (missing or added or changed) else 1
 
 

@@ -16,9 +16,7 @@ world.
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -27,6 +25,7 @@ from urllib.parse import urlencode
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import ROOT, machine, table
+from _common import median_ms as timed
 
 TARGET_MS = 500
 
@@ -70,14 +69,7 @@ def measure(world: Any, app: Any, client: Any, headers: dict[str, str], rounds: 
         app.state.response_cache.clear()
 
     def median_ms(ask: Callable[[], object], before: Callable[[], None] = cold) -> tuple[float, float]:
-        wall, cpu = [], []
-        for _ in range(rounds):
-            before()
-            t, c = time.perf_counter(), time.process_time()
-            ask()
-            wall.append(time.perf_counter() - t)
-            cpu.append(time.process_time() - c)
-        return statistics.median(wall) * 1000, statistics.median(cpu) * 1000
+        return timed(ask, before, rounds)
 
     def get(params: dict[str, str]) -> None:
         r = client.get("/api/query?" + urlencode(params), headers=headers)

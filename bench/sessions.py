@@ -24,18 +24,16 @@ machine). The target (50 ms per page once warm) is judged on the CPU time after 
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 import time
 import warnings
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import ROOT, machine, table
+from _common import ROOT, machine, median_ms, table
 
 TARGET_MS = 50
 NOW = datetime(2026, 1, 5, 12, tzinfo=UTC)
@@ -67,18 +65,6 @@ def build(servers: int) -> tuple[Any, Any, dict[str, str], dict[str, int]]:
     kinds = ("Job", "BackupJobSession", "BackupTaskSession", "ReplicaJobSession", "ReplicaTaskSession")
     counts = {kind: len(em.world.all(kind)) for kind in kinds}
     return app, client, {"X-RestSvcSessionId": token}, counts
-
-
-def median_ms(ask: Callable[[], object], before: Callable[[], None], rounds: int) -> tuple[float, float]:
-    """Median wall and CPU milliseconds of `ask`, each preceded by `before` (not timed)."""
-    wall, cpu = [], []
-    for _ in range(rounds):
-        before()
-        t, c = time.perf_counter(), time.process_time()
-        ask()
-        wall.append(time.perf_counter() - t)
-        cpu.append(time.process_time() - c)
-    return statistics.median(wall) * 1000, statistics.median(cpu) * 1000
 
 
 def measure(app: Any, client: Any, headers: dict[str, str], rounds: int) -> list[list[Any]]:

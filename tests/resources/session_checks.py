@@ -10,10 +10,10 @@ from typing import Any
 from conftest import EmClient
 from xmlutil import API, Link, links
 
-from mock_em.model.entities import Job
+from mock_em.model.entities import Job, Role
 from mock_em.model.job_history import Run, history
 from mock_em.resources.family import Family
-from resources.family_checks import entity_of, own_fields
+from resources.family_checks import check_path_case, check_readers, check_tenants_see_their_own, entity_of, own_fields
 
 # The schema's order of a job session's and a task session's own elements.
 SESSION_FIELDS = ["JobUid", "JobName", "JobType", "CreationTimeUTC", "EndTimeUTC", "State", "Result", "Progress"]
@@ -88,3 +88,24 @@ def inside(run: Run) -> datetime:
     """An instant while the run's first task works."""
     task = run.tasks[0]
     return task.start + (task.end - task.start) / 2 if task.end - task.start > timedelta(seconds=2) else task.start
+
+
+def check_every_entity(clients: tuple[EmClient, ...], family: Family, sessions_path: str | None = None) -> None:
+    """Every object of a session family (a task family: with its sessions' path) in each world,
+    checked as `check_session_entity` or `check_task_entity` says."""
+    for client in clients:
+        found = sessions(client, family)
+        assert found, f"{family.name}: the world shows none"
+        for obj in found:
+            if sessions_path is None:
+                check_session_entity(client, family, obj)
+            else:
+                check_task_entity(client, family, sessions_path, obj)
+
+
+def check_provider_only(client: EmClient, family: Family) -> None:
+    """Portal administrators and users read the family, Restore Operators and tenants get a 403
+    (and no link), and its paths answer in any case."""
+    check_readers(client, family, forbidden={Role.RestoreOperator})
+    check_tenants_see_their_own(client, family, readable=False)
+    check_path_case(client, family)

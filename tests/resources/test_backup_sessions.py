@@ -14,20 +14,17 @@ from conftest import SEED_FIXTURE, START, EmClient, make_client
 from xmlutil import body, logon, q
 
 from mock_em.model.clock import Clock
-from mock_em.model.entities import Role, SessionResult, SessionState
+from mock_em.model.entities import SessionResult, SessionState
 from mock_em.model.job_history import HISTORY
 from mock_em.registry import family
 from mock_em.settings import Settings
 from resources.family_checks import (
     JSON,
     USERS,
-    check_path_case,
-    check_readers,
-    check_tenants_see_their_own,
     query_uids,
     uid,
 )
-from resources.session_checks import a_run, check_session_entity, inside, sessions, wire_time
+from resources.session_checks import a_run, check_provider_only, check_session_entity, inside, sessions, wire_time
 
 FAMILY = family("BackupJobSession")
 
@@ -61,14 +58,9 @@ def test_json_member_order_is_the_captures(seed: EmClient) -> None:
     assert first["FailureMessage"] is None
 
 
-def test_readers_and_tenants(roles: EmClient) -> None:
-    """Portal administrators and users read sessions; Restore Operators and tenants get a 403."""
-    check_readers(roles, FAMILY, forbidden={Role.RestoreOperator})
-    check_tenants_see_their_own(roles, FAMILY, readable=False)
-
-
-def test_path_segments_in_any_case(roles: EmClient) -> None:
-    check_path_case(roles, FAMILY)
+def test_readers_tenants_and_paths(roles: EmClient) -> None:
+    """Portal administrators and users read them; Restore Operators and tenants get a 403."""
+    check_provider_only(roles, FAMILY)
 
 
 def test_history_proportions_and_retries(many: EmClient) -> None:

@@ -7,22 +7,18 @@ import pytest
 from conftest import EmClient
 from xmlutil import logon
 
-from mock_em.model.entities import Role, SessionResult, TaskState
+from mock_em.model.entities import SessionResult, TaskState
 from mock_em.model.job_history import GIB, vm_sizes
 from mock_em.registry import family
-from resources.family_checks import check_path_case, check_readers, check_tenants_see_their_own, query_uids, uid
-from resources.session_checks import check_task_entity, sessions
+from resources.family_checks import query_uids, uid
+from resources.session_checks import check_every_entity, check_provider_only, sessions
 
 FAMILY = family("BackupTaskSession")
 SESSIONS = family("BackupJobSession")
 
 
 def test_entity_fields_and_links(roles: EmClient, seed: EmClient) -> None:
-    for client in (roles, seed):
-        found = sessions(client, FAMILY)
-        assert found
-        for task in found:
-            check_task_entity(client, FAMILY, SESSIONS.path, task)
+    check_every_entity((roles, seed), FAMILY, SESSIONS.path)
 
 
 def test_sizes_reasons_and_results_agree_with_the_session(roles: EmClient) -> None:
@@ -48,13 +44,9 @@ def test_sizes_reasons_and_results_agree_with_the_session(roles: EmClient) -> No
     assert world.all("Job")
 
 
-def test_readers_and_tenants(roles: EmClient) -> None:
-    check_readers(roles, FAMILY, forbidden={Role.RestoreOperator})
-    check_tenants_see_their_own(roles, FAMILY, readable=False)
-
-
-def test_path_segments_in_any_case(roles: EmClient) -> None:
-    check_path_case(roles, FAMILY)
+def test_readers_tenants_and_paths(roles: EmClient) -> None:
+    """Portal administrators and users read them; Restore Operators and tenants get a 403."""
+    check_provider_only(roles, FAMILY)
 
 
 @pytest.mark.parametrize("field", ["JobSessionUid", "jobsessionuid"])

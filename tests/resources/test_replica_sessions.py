@@ -6,10 +6,10 @@ from __future__ import annotations
 from conftest import EmClient
 from xmlutil import body, logon
 
-from mock_em.model.entities import JobType, Role
+from mock_em.model.entities import JobType
 from mock_em.registry import family
-from resources.family_checks import check_path_case, check_readers, check_tenants_see_their_own, query_uids, uid
-from resources.session_checks import check_session_entity, sessions
+from resources.family_checks import query_uids, uid
+from resources.session_checks import check_provider_only, check_session_entity, sessions
 
 FAMILY = family("ReplicaJobSession")
 
@@ -35,13 +35,9 @@ def test_only_replication_jobs_and_their_task_sessions(seed: EmClient) -> None:
         assert len(body(seed.get_as(token, f"/api/jobs/{session.job_id}/backupSessions"), 200)) == 0
 
 
-def test_readers_and_tenants(roles: EmClient) -> None:
-    check_readers(roles, FAMILY, forbidden={Role.RestoreOperator})
-    check_tenants_see_their_own(roles, FAMILY, readable=False)
-
-
-def test_path_segments_in_any_case(roles: EmClient) -> None:
-    check_path_case(roles, FAMILY)
+def test_readers_tenants_and_paths(roles: EmClient) -> None:
+    """Portal administrators and users read them; Restore Operators and tenants get a 403."""
+    check_provider_only(roles, FAMILY)
 
 
 def test_query_newest_first(roles: EmClient) -> None:

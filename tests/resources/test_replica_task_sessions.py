@@ -6,21 +6,16 @@ from __future__ import annotations
 from conftest import EmClient
 from xmlutil import logon
 
-from mock_em.model.entities import Role
 from mock_em.registry import family
-from resources.family_checks import check_path_case, check_readers, check_tenants_see_their_own, query_uids, uid
-from resources.session_checks import check_task_entity, sessions
+from resources.family_checks import query_uids, uid
+from resources.session_checks import check_every_entity, check_provider_only, sessions
 
 FAMILY = family("ReplicaTaskSession")
 SESSIONS = family("ReplicaJobSession")
 
 
 def test_entity_fields_and_links(roles: EmClient, seed: EmClient) -> None:
-    for client in (roles, seed):
-        found = sessions(client, FAMILY)
-        assert found
-        for task in found:
-            check_task_entity(client, FAMILY, SESSIONS.path, task)
+    check_every_entity((roles, seed), FAMILY, SESSIONS.path)
 
 
 def test_replicas_hold_no_backup_space(roles: EmClient) -> None:
@@ -30,13 +25,9 @@ def test_replicas_hold_no_backup_space(roles: EmClient) -> None:
     assert jobs and all(roles.em.world.all("Job")[j].backup_bytes == 0 for j in jobs)
 
 
-def test_readers_and_tenants(roles: EmClient) -> None:
-    check_readers(roles, FAMILY, forbidden={Role.RestoreOperator})
-    check_tenants_see_their_own(roles, FAMILY, readable=False)
-
-
-def test_path_segments_in_any_case(roles: EmClient) -> None:
-    check_path_case(roles, FAMILY)
+def test_readers_tenants_and_paths(roles: EmClient) -> None:
+    """Portal administrators and users read them; Restore Operators and tenants get a 403."""
+    check_provider_only(roles, FAMILY)
 
 
 def test_query_by_result(roles: EmClient) -> None:
