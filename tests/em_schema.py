@@ -4,11 +4,15 @@ docs/cloud-connect-billing.md for public IP addresses).
 The schema ships with Enterprise Manager and is not part of mock-em: tests find it through
 `VEEAM_EM_XSD`. Where real servers differ from the 9.5-era schema, it is relaxed here, in one place:
 
-1. `CloudReplicaEntityType`'s `<Ref>` child becomes optional (no real server sends it);
+1. the `<Ref>` child of `CloudReplicaEntityType`, `BackupEntityType` and
+   `RestorePointEntityType` becomes optional (no real server sends it; em-api-monitoring.md §9);
 2. a query's `<Entities>` may also hold `CloudVmReplicaPoints`, `CloudReplicas`,
    `CloudFailoverPlans` (later EM versions return them; the vendor's CloudFailoverPlan query
    page shows the last) and `CloudPublicIpAddresses`;
-3. `RepositoryEntityType` may end with a `<Kind>` (string) after `<FreeSpace>`, as later EM
+3. `HierarchyObjRefType` takes any text: the vendor's own form of a VM's reference
+   (`urn:VMware:Vm:<vCenter guid>.vm-1401`, "Constructing HierarchyObjRefType"; em-api-monitoring.md
+   §2.4) has a `.` the 9.5 `UrnType` pattern refuses;
+4. `RepositoryEntityType` may end with a `<Kind>` (string) after `<FreeSpace>`, as later EM
    versions send it (em-api-monitoring.md §9).
 """
 
@@ -26,9 +30,10 @@ ENV = "VEEAM_EM_XSD"
 
 def _relax(doc: etree._ElementTree) -> None:
     ns = {"xs": XS}
-    refs = doc.xpath("//xs:complexType[@name='CloudReplicaEntityType']//xs:element[@name='Ref']", namespaces=ns)
-    assert len(refs) == 1, "schema changed: CloudReplicaEntityType/Ref not found"
-    refs[0].set("minOccurs", "0")
+    for type_name in ("CloudReplicaEntityType", "BackupEntityType", "RestorePointEntityType"):
+        refs = doc.xpath(f"//xs:complexType[@name='{type_name}']//xs:element[@name='Ref']", namespaces=ns)
+        assert len(refs) == 1, f"schema changed: {type_name}/Ref not found"
+        refs[0].set("minOccurs", "0")
     choices = doc.xpath("//xs:complexType[@name='EntitiesType']/xs:choice", namespaces=ns)
     assert len(choices) == 1, "schema changed: EntitiesType choice not found"
     for name, type_name in (
@@ -40,6 +45,9 @@ def _relax(doc: etree._ElementTree) -> None:
         element = etree.SubElement(choices[0], f"{{{XS}}}element")
         element.set("name", name)
         element.set("type", type_name)
+    refs = doc.xpath("//xs:simpleType[@name='HierarchyObjRefType']/xs:restriction", namespaces=ns)
+    assert len(refs) == 1, "schema changed: HierarchyObjRefType not found"
+    refs[0].set("base", "string")
     sequences = doc.xpath("//xs:complexType[@name='RepositoryEntityType']//xs:sequence", namespaces=ns)
     assert len(sequences) == 1, "schema changed: RepositoryEntityType's sequence not found"
     kind = etree.SubElement(sequences[0], f"{{{XS}}}element")

@@ -495,3 +495,54 @@ class BackupTaskSession(JobRunRecord):
 @dataclass(slots=True, kw_only=True)
 class ReplicaTaskSession(BackupTaskSession):
     """One VM's task in a replica job session."""
+
+
+@dataclass(slots=True, kw_only=True)
+class Backup:
+    """A backup job's backup on its repository (named as the job), holding the job's restore
+    points; derived from the job (`mock_em.model.catalogue`), never stored in fixtures."""
+
+    id: UUID
+    name: str
+    backup_server_id: UUID
+    job_id: UUID
+    repository_id: UUID
+    platform: Platform
+
+
+@dataclass(slots=True, kw_only=True)
+class RestorePoint:
+    """What one backup job run left in its backup (`Mar  2 2026 10:00PM`): kept while any of its
+    VM restore points is kept by the job's retention."""
+
+    id: UUID
+    name: str
+    backup_server_id: UUID
+    backup_id: UUID
+    backup_date: datetime
+
+
+@dataclass(slots=True, kw_only=True)
+class VmRestorePoint:
+    """One VM's point in a restore point (`exch01@2026-03-02 22:00:41`): a synthetic full on
+    Sundays, else an increment; `hierarchy_obj_ref` is the VM as its host names it."""
+
+    id: UUID
+    name: str
+    backup_server_id: UUID
+    restore_point_id: UUID
+    creation_time: datetime
+    vm_name: str
+    vm_display_name: str
+    full: bool
+    hierarchy_obj_ref: str
+
+    @property
+    def algorithm(self) -> str:
+        """How the point was made: Sunday's synthetic full, else an incremental run."""
+        return "SyntheticFull" if self.full else "Incremental"
+
+    @property
+    def point_type(self) -> str:
+        """What the point's file is: a full or an increment."""
+        return "Full" if self.full else "Increment"

@@ -283,10 +283,16 @@ def history(job: Job, now: datetime) -> list[Run]:
 def kept_points(job: Job, now: datetime) -> list[tuple[Vm, TaskRun]]:
     """The VM restore points a backup job's backup holds at `now`: each VM's newest `retention`
     points of tasks that ended by then (a replica job's points are on its hosts, not here)."""
+    return [(task.vm, task) for _, task in kept_tasks(job, now)]
+
+
+def kept_tasks(job: Job, now: datetime) -> list[tuple[Run, TaskRun]]:
+    """`kept_points` with the run each point belongs to (the catalogue's restore point), newest
+    first."""
     if job.job_type is not JobType.Backup or job.retention <= 0:
         return []
     wanted = {vm.name: job.retention for vm in job.vms}
-    kept: list[tuple[Vm, TaskRun]] = []
+    kept: list[tuple[Run, TaskRun]] = []
     day, oldest = now.date(), now.date() - timedelta(days=max(62, job.retention * 2))
     while day >= oldest and any(wanted.values()):
         for run in reversed(runs_on(job, day)):
@@ -295,7 +301,7 @@ def kept_points(job: Job, now: datetime) -> list[tuple[Vm, TaskRun]]:
             for task in reversed(run.tasks):
                 if task.point_id is not None and task.end <= now and wanted.get(task.vm.name, 0) > 0:
                     wanted[task.vm.name] -= 1
-                    kept.append((task.vm, task))
+                    kept.append((run, task))
         day -= DAY
     return kept
 

@@ -27,7 +27,8 @@ from mock_em.model.entities import (
     SessionState,
     TaskState,
 )
-from mock_em.model.job_history import Run, TaskRun, backup_bytes, history, vm_sizes
+from mock_em.model.catalogue import catalogue_at
+from mock_em.model.job_history import Run, TaskRun, history, kept_tasks, vm_sizes
 from mock_em.model.job_runs import JOB_KIND, refresh_next_runs
 from mock_em.model.world import World
 
@@ -43,8 +44,9 @@ def at_time(when: datetime) -> str:
     return when.strftime("%Y-%m-%d %H:%M:%S")
 
 
-def session_of(job: Job, run: Run, now: datetime) -> BackupJobSession:
-    """The run as its job session shows it at `now`."""
+def session_of(job: Job, run: Run, now: datetime, kept: frozenset[UUID] = frozenset()) -> BackupJobSession:
+    """The run as its job session shows it at `now`; once it has ended, it names the restore
+    point it left while that point is `kept` (its `Related` link must resolve)."""
     model = MODELS[job.job_type][0]
     name = f"{job.name}@{at_time(run.start)}"
     if now >= run.end:
@@ -56,7 +58,7 @@ def session_of(job: Job, run: Run, now: datetime) -> BackupJobSession:
         span = (run.end - run.start).total_seconds()
         progress = min(99, int(100 * (now - run.start).total_seconds() / span))
         result, end = SessionResult.None_, None
-    point = run.restore_point_id if end is not None else None
+    point = run.restore_point_id if end is not None and run.restore_point_id in kept else None
     return model(
         id=run.id, name=name, job_id=job.id, backup_server_id=job.backup_server_id, job_name=job.name,
         creation_time=run.start, end_time=end, result=result,
@@ -82,13 +84,14 @@ def task_of(job: Job, run: Run, task: TaskRun, now: datetime) -> BackupTaskSessi
     )  # fmt: skip
 
 
-def sessions_at(world: World, now: datetime) -> dict[str, dict[UUID, Any]]:
-    """Every job's sessions and task sessions at `now`, by kind, each kind by creation time."""
+def sessions_at(world: World, now: datetime, kept: frozenset[UUID] = frozenset()) -> dict[str, dict[UUID, Any]]:
+    """Every job's sessions and task sessions at `now`, by kind, each kind by creation time;
+    `kept` are the restore points the catalogue holds."""
     found: dict[str, list[Any]] = {name: [] for pair in SESSION_KINDS.values() for name in pair}
     for job in world.all(JOB_KIND).values():
         session_kind, task_kind = SESSION_KINDS[job.job_type]
         for run in history(job, now):
-            found[session_kind].append(session_of(job, run, now))
+            found[session_kind].append(session_of(job, run, now, kept))
             found[task_kind].extend(task_of(job, run, t, now) for t in run.tasks if t.start <= now)
     by_kind = {}
     for name, objects in found.items():
@@ -98,19 +101,23 @@ def sessions_at(world: World, now: datetime) -> dict[str, dict[UUID, Any]]:
 
 
 def refresh_jobs(world: World, at: datetime, *, taken_over: bool = False) -> bool:
-    """Bring the jobs to `at`: their `NextRun`, their sessions, and what their backups hold on
+    """Bring the jobs to `at`: their `NextRun`, their sessions, their backup catalogue, and what their backups hold on
     their repositories (each repository's free space moves by what a job's backup grew or shrank
     by since last applied). When the EM has just `taken_over` a world (a fixture, a snapshot), its
     free space is taken as current: the backups' sizes are noted, not applied, and the world
     does not count as changed. Returns whether anything changed."""
     changed = refresh_next_runs(world, at, taken_over=True) > 0
-    for name, objects in sessions_at(world, at).items():
+    jobs = list(world.all(JOB_KIND).values())
+    kept = {job.id: kept_tasks(job, at) for job in jobs}
+    derived = catalogue_at(jobs, kept)
+    derived.update(sessions_at(world, at, frozenset(derived["RestorePoint"])))
+    for name, objects in derived.items():
         if list(world.store[name].items()) != list(objects.items()):
             world.store[name] = objects
             changed = True
     repositories = world.all(REPOSITORY_KIND)
-    for job in world.all(JOB_KIND).values():
-        held = backup_bytes(job, at)
+    for job in jobs:
+        held = sum(task.point_bytes for _, task in kept[job.id])
         if held != job.backup_bytes:
             repository = repositories.get(job.repository_id)
             if not taken_over and repository is not None and repository.free_space != -1:

@@ -23,6 +23,7 @@ ACRONYMS = {"Vm": "VM", "Ip": "IP"}  # words the vendor spells in capitals insid
 
 PORTAL = frozenset({Role.PortalAdministrator, Role.PortalUser})  # provider staff: no restore operators
 PORTAL_AND_TENANTS = PORTAL | {Role.CloudTenant}  # and each tenant, for what is its own
+PORTAL_AND_RESTORE = PORTAL | {Role.RestoreOperator}  # and restore operators: the backup catalogue
 
 if TYPE_CHECKING:
     from mock_em.model.query_fields import QueryType

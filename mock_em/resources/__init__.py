@@ -10,6 +10,7 @@ from __future__ import annotations
 from mock_em.resources import (
     backup_servers,
     backup_sessions,
+    backups,
     backup_task_sessions,
     cloud_failover_plans,
     cloud_gateways,
@@ -22,6 +23,8 @@ from mock_em.resources import (
     replica_sessions,
     replica_task_sessions,
     repositories,
+    restore_points,
+    vm_restore_points,
 )
 from mock_em.resources.family import Family
 from mock_em.resources.tenant import NESTED
@@ -37,6 +40,9 @@ FAMILIES: tuple[Family, ...] = (
     cloud_failover_plans.FAMILY,
     repositories.FAMILY,
     jobs.FAMILY,
+    backups.FAMILY,
+    restore_points.FAMILY,
+    vm_restore_points.FAMILY,
     backup_sessions.FAMILY,
     replica_sessions.FAMILY,
     backup_task_sessions.FAMILY,

@@ -110,7 +110,7 @@ KIND = Kind(
         defaults={"Description": ""},
     ),
     query=query,
-    query_order=10,
+    query_order=13,
 )
 FAMILY = Family(
     KIND,

@@ -12,4 +12,4 @@ from mock_em.resources.job_session_families import job_sessions
 PATH = "/backupSessions"
 TASKS = SubCollection("taskSessions", "BackupTaskSession", "session_id")
 
-KIND, FAMILY = job_sessions(BackupJobSession, PATH, TASKS, position=3, query_order=6)
+KIND, FAMILY = job_sessions(BackupJobSession, PATH, TASKS, position=6, query_order=9)

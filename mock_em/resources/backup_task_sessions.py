@@ -10,4 +10,4 @@ from mock_em.resources.job_session_families import task_sessions
 
 PATH = "/backupTaskSessions"
 
-KIND, FAMILY = task_sessions(BackupTaskSession, PATH, backup_sessions.PATH, position=5, query_order=9)
+KIND, FAMILY = task_sessions(BackupTaskSession, PATH, backup_sessions.PATH, position=8, query_order=12)

@@ -149,7 +149,7 @@ KIND = Kind(
         codecs={"Includes": many(CloudFailoveredVm, "FailoverPlanVMId=id ReplicaId Name=vm_name")},
     ),
     query=query,
-    query_order=12,
+    query_order=15,
 )
 
 FAMILY = Family(

@@ -6,8 +6,9 @@
 
 Links as EM 9.5 U4, 12 and 13 show them (em-api-monitoring.md §2.2, §2.4): the Up link to the
 backup server first (exporters label by `Links[0].Name`), then Up to the job (a task: to its
-session), Alternate, and a session's Down link to its task sessions. EM's `Stop` action and the
-`Related` restore points are not linked: mock-em serves no actions, and no restore points yet.
+session), Alternate, and a session's Down link to its task sessions. A backup session ends with a
+`Related` link to the restore point it left, while that point is kept; EM's `Stop` action is not
+linked: mock-em serves no actions.
 
 Their lists keep each item's bytes (`Family.fragments`): monitoring clients read thousands of
 sessions a page (`pageSize=2000`), and as the clock moves only the running sessions change, so a
@@ -23,6 +24,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from mock_em.model.access import Access
+from mock_em.model.catalogue import sql_time
 from mock_em.model.entities import BackupJobSession, BackupTaskSession, SessionResult, SessionState, TaskState
 from mock_em.model.kinds import ON_SERVER, PORTAL, ForeignKey, Kind
 from mock_em.model.query_columns import (
@@ -45,6 +47,8 @@ from mock_em.wire.links import Hrefs, Link, uid
 from mock_em.wire.template import EMPTY
 
 JOBS = "/jobs"
+RESTORE_POINTS = "/restorePoints"
+RESTORE_POINT = "RestorePoint"
 NEVER = datetime.max.replace(tzinfo=UTC)
 
 
@@ -141,6 +145,16 @@ def task_query(kind: Kind) -> QueryType:
     )
 
 
+def related_point(h: Hrefs, session: BackupJobSession, access: Access) -> list[Link]:
+    """The `Related` link to the restore point the run left, named as the point (SQL-style, from
+    the run's start): only while the catalogue keeps it (`restore_point_id` is set then alone),
+    so it always resolves (em-api-monitoring.md §2.2: three captures say Related)."""
+    if session.restore_point_id is None or not access.reads(RESTORE_POINT):
+        return []
+    href = h.item(RESTORE_POINTS, session.restore_point_id)
+    return [Link("Related", "RestorePointReference", href, sql_time(session.creation_time))]
+
+
 def job_up(h: Hrefs, world: World, session: BackupJobSession, access: Access) -> list[Link]:
     """Up to the backup server, then to the job."""
     job = world.all("Job")[session.job_id]
@@ -153,7 +167,8 @@ def job_sessions(model: type, path: str, tasks: SubCollection, position: int, qu
     def downs(h: Hrefs, world: World, session: BackupJobSession, access: Access) -> list[Link]:
         if not access.reads(tasks.family):
             return []
-        return [Link("Down", f"{tasks.family}ReferenceList", h.sub(path, session.id, tasks.segment))]
+        found = [Link("Down", f"{tasks.family}ReferenceList", h.sub(path, session.id, tasks.segment))]
+        return [*found, *related_point(h, session, access)]
 
     kind = Kind(
         model,

@@ -11,4 +11,4 @@ from mock_em.resources.job_session_families import job_sessions
 PATH = "/replicaSessions"
 TASKS = SubCollection("replicaTaskSessions", "ReplicaTaskSession", "session_id")
 
-KIND, FAMILY = job_sessions(ReplicaJobSession, PATH, TASKS, position=4, query_order=7)
+KIND, FAMILY = job_sessions(ReplicaJobSession, PATH, TASKS, position=7, query_order=10)

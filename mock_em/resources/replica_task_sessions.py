@@ -9,4 +9,4 @@ from mock_em.resources.job_session_families import task_sessions
 
 PATH = "/replicaTaskSessions"
 
-KIND, FAMILY = task_sessions(ReplicaTaskSession, PATH, replica_sessions.PATH, position=6, query_order=8)
+KIND, FAMILY = task_sessions(ReplicaTaskSession, PATH, replica_sessions.PATH, position=9, query_order=11)

@@ -212,7 +212,7 @@ KIND = Kind(
     readers=PORTAL,
     fixture=records("Id Name BackupServerId Kind Capacity FreeSpace", check=never_zero),
     query=query,
-    query_order=5,  # after jobs and before backup servers, as the vendor's query entities list them
+    query_order=6,  # after jobs and before backup servers, as the vendor's query entities list them
 )
 
 FAMILY = Family(

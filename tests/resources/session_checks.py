@@ -10,6 +10,7 @@ from typing import Any
 from conftest import EmClient
 from xmlutil import API, Link, links
 
+from mock_em.model.catalogue import sql_time
 from mock_em.model.entities import Job, Role
 from mock_em.model.job_history import Run, history
 from mock_em.resources.family import Family
@@ -53,7 +54,19 @@ def check_session_entity(client: EmClient, family: Family, session: Any) -> None
         Link("Up", "JobReference", f"{API}/jobs/{job.id}", job.name),
         Link("Alternate", f"{family.name}Reference", f"{API}{family.path}/{session.id}", entity.get("Name")),
         Link("Down", f"{tasks.family}ReferenceList", f"{API}{family.path}/{session.id}/{tasks.segment}"),
+        *related_point(client, session),
     ]
+
+
+def related_point(client: EmClient, session: Any) -> list[Link]:
+    """A backup session's `Related` link to the restore point it left, while the catalogue keeps
+    it, named as the point (SQL-style time of the run's start)."""
+    point_id = session.restore_point_id
+    if point_id is None:
+        return []
+    point = client.em.world.all("RestorePoint")[point_id]
+    assert point.name == sql_time(session.creation_time)
+    return [Link("Related", "RestorePointReference", f"{API}/restorePoints/{point_id}", point.name)]
 
 
 def check_task_entity(client: EmClient, family: Family, sessions_path: str, task: Any) -> None:

@@ -1,0 +1,79 @@
+"""`/api/backups`: each backup job's backup on its repository, named as the job, with its restore
+points at `/api/backups/{id}/restorePoints`. Derived from the jobs at the world's time
+(`mock_em.model.catalogue`), never stored in fixtures; see `docs/catalogue.md`.
+
+Links as the vendor's entity shows them (em-api-monitoring.md §5): Up to the repository, Up to
+the backup server, Alternate, Down to the restore points. A Restore Operator reads backups but
+not repositories or backup servers, and is offered neither link.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mock_em.model.access import Access
+from mock_em.model.entities import Backup
+from mock_em.model.kinds import ON_SERVER, PORTAL_AND_RESTORE, ForeignKey, Kind
+from mock_em.model.query_columns import own_uid_field, query_for, reference_fields, string_field, uid_field
+from mock_em.model.query_columns import text as text_column
+from mock_em.model.query_fields import QueryType
+from mock_em.model.world import World
+from mock_em.resources import repositories
+from mock_em.resources.backup_servers import server_fields, up_to_server
+from mock_em.resources.family import Down, Family, SubCollection
+from mock_em.wire.links import Hrefs, Link
+
+PATH = "/backups"
+POINTS = SubCollection("restorePoints", "RestorePoint", "backup_id")
+
+
+def values(h: Hrefs, world: World, backup: Backup, access: Access) -> dict[str, Any]:
+    """The entity's own field: the platform of the job's VMs."""
+    return {"Platform": backup.platform.value}
+
+
+def query(kind: Kind) -> QueryType:
+    """The query type: the vendor's table of Backup fields (get_query_backup)."""
+    return query_for(
+        kind,
+        own_uid_field("Backup", lambda world: world.all("Backup")),
+        string_field("Name", text_column("name")),
+        *reference_fields("Job", "job_id", lambda world: world.all("Job")),
+        uid_field("RepositoryUid", "repository_id.int", "Repository"),
+        *server_fields(),
+    )
+
+
+def ups(h: Hrefs, world: World, backup: Backup, access: Access) -> list[Link]:
+    """Up to the repository, then to the backup server, as the vendor's entity orders them."""
+    found = []
+    if access.reads(repositories.KIND):
+        repository = world.all("Repository")[backup.repository_id]
+        found.append(Link("Up", "RepositoryReference", h.item(repositories.PATH, repository.id), repository.name))
+    return [*found, *up_to_server(h, world, backup, access)]
+
+
+def downs(h: Hrefs, world: World, backup: Backup, access: Access) -> list[Link]:
+    """Down to its restore points."""
+    return [Link("Down", "RestorePointReferenceList", h.sub(PATH, backup.id, POINTS.segment))]
+
+
+KIND = Kind(
+    Backup,
+    noun="backup",
+    keys=(ON_SERVER, ForeignKey("job_id", "Job"), ForeignKey("repository_id", "Repository")),
+    readers=PORTAL_AND_RESTORE,
+    query=query,
+    query_order=5,  # after Jobs (and FailoverPlans), before Replicas and Repositories: EntitiesType's order
+)
+
+FAMILY = Family(
+    KIND,
+    PATH,
+    values,
+    ups=ups,
+    downs=downs,
+    subs=(POINTS,),
+    down=Down("LogonSession", 3),  # after repositories, as em12's LogonSession links it
+)
+

@@ -1,0 +1,79 @@
+"""`/api/restorePoints`: what each backup job run left in its job's backup, kept while any of its
+VM restore points is (`/api/restorePoints/{id}/vmRestorePoints`); a backup's own at
+`/api/backups/{id}/restorePoints`. Derived from the job runs at the world's time
+(`mock_em.model.catalogue`), never stored in fixtures; see `docs/catalogue.md`.
+
+Named as SQL Server writes a datetime, space-padded, in UTC (`Mar  2 2026 10:00PM`, the form EM
+12 and older send; em-api-monitoring.md §2.2, §5). Links as the vendor's docs show them: Up to the
+backup server, Up to the backup, Alternate, Down to the VM restore points.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mock_em.model.access import Access
+from mock_em.model.entities import RestorePoint
+from mock_em.model.kinds import ON_SERVER, PORTAL_AND_RESTORE, ForeignKey, Kind
+from mock_em.model.query_columns import own_uid_field, plain, query_for, reference_fields, string_field
+from mock_em.model.query_columns import text as text_column
+from mock_em.model.query_fields import Field as QueryField
+from mock_em.model.query_fields import Kind as FieldKind
+from mock_em.model.query_fields import QueryType
+from mock_em.model.world import World
+from mock_em.resources import backups
+from mock_em.resources.backup_servers import server_fields, up_to_server
+from mock_em.resources.family import Down, Family, SubCollection
+from mock_em.wire.links import Hrefs, Link
+
+PATH = "/restorePoints"
+VM_POINTS = SubCollection("vmRestorePoints", "VmRestorePoint", "restore_point_id")
+
+
+def values(h: Hrefs, world: World, point: RestorePoint, access: Access) -> dict[str, Any]:
+    """The entity's own field: when the run that made it started."""
+    return {"BackupDateUTC": point.backup_date}
+
+
+def query(kind: Kind) -> QueryType:
+    """The query type: the vendor's table of RestorePoint fields (get_query_restorepoint)."""
+    return query_for(
+        kind,
+        own_uid_field("RestorePoint", lambda world: world.all("RestorePoint")),
+        string_field("Name", text_column("name")),
+        QueryField("CreationTime", FieldKind.DATETIME, plain("backup_date")),
+        *reference_fields("Backup", "backup_id", lambda world: world.all("Backup")),
+        *server_fields(),
+    )
+
+
+def ups(h: Hrefs, world: World, point: RestorePoint, access: Access) -> list[Link]:
+    """Up to the backup server, then to the backup."""
+    backup = world.all("Backup")[point.backup_id]
+    return [*up_to_server(h, world, point, access), Link("Up", "BackupReference", h.item(backups.PATH, backup.id), backup.name)]
+
+
+def downs(h: Hrefs, world: World, point: RestorePoint, access: Access) -> list[Link]:
+    """Down to its VM restore points."""
+    return [Link("Down", "VmRestorePointReferenceList", h.sub(PATH, point.id, VM_POINTS.segment))]
+
+
+KIND = Kind(
+    RestorePoint,
+    noun="restore point",
+    keys=(ON_SERVER, ForeignKey("backup_id", "Backup")),
+    readers=PORTAL_AND_RESTORE,
+    query=query,
+    query_order=7,  # after Repositories: EntitiesType's order
+)
+
+FAMILY = Family(
+    KIND,
+    PATH,
+    values,
+    ups=ups,
+    downs=downs,
+    subs=(VM_POINTS,),
+    down=Down("LogonSession", 4),  # after backups, as em12's LogonSession links it
+    fragments=True,
+)

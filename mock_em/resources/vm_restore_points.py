@@ -1,0 +1,77 @@
+"""`/api/vmRestorePoints`: each VM's point in a kept restore point, one per successful (or
+warning) task of a backup job run, until the job's retention drops it; a restore point's own at
+`/api/restorePoints/{id}/vmRestorePoints`. Derived from the job runs at the world's time
+(`mock_em.model.catalogue`), never stored in fixtures; see `docs/catalogue.md`.
+
+Named `vm@yyyy-MM-dd HH:mm:ss` (UTC) of the task's start, as the vendor's example
+(`sql01-hv@2013-08-24 05:03:25`). Sunday's points are synthetic fulls (`Algorithm`
+`SyntheticFull`, `PointType` `Full`), the others increments (`Incremental`, `Increment`).
+`HierarchyObjRef` names the VM as its host does: `urn:VMware:Vm:<backup server id>.vm-<n>`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mock_em.model.access import Access
+from mock_em.model.entities import VmRestorePoint
+from mock_em.model.kinds import ON_SERVER, PORTAL_AND_RESTORE, ForeignKey, Kind
+from mock_em.model.query_columns import own_uid_field, plain, query_for, string_field, uid_field
+from mock_em.model.query_columns import text as text_column
+from mock_em.model.query_fields import Field as QueryField
+from mock_em.model.query_fields import Kind as FieldKind
+from mock_em.model.query_fields import QueryType
+from mock_em.model.world import World
+from mock_em.resources import restore_points
+from mock_em.resources.backup_servers import server_fields, up_to_server
+from mock_em.resources.family import Down, Family
+from mock_em.wire.links import Hrefs, Link
+
+PATH = "/vmRestorePoints"
+
+
+def values(h: Hrefs, world: World, point: VmRestorePoint, access: Access) -> dict[str, Any]:
+    """The entity's own fields in the schema's order, the VM's display name as an attribute."""
+    return {
+        "CreationTimeUTC": point.creation_time,
+        "VmName": point.vm_name,
+        "Algorithm": point.algorithm,
+        "PointType": point.point_type,
+        "HierarchyObjRef": point.hierarchy_obj_ref,
+        "VmDisplayName": point.vm_display_name,
+    }
+
+
+def query(kind: Kind) -> QueryType:
+    """The query type: the vendor's table of VmRestorePoint fields (get_query_vmrestorepoint);
+    `Type` is the point's `PointType`."""
+    return query_for(
+        kind,
+        own_uid_field("VmRestorePoint", lambda world: world.all("VmRestorePoint")),
+        string_field("Name", text_column("name")),
+        QueryField("CreationTime", FieldKind.DATETIME, plain("creation_time")),
+        string_field("Type", text_column("point_type")),
+        string_field("Algorithm", text_column("algorithm")),
+        string_field("VmName", text_column("vm_name")),
+        uid_field("RestorePointUid", "restore_point_id.int", "RestorePoint"),
+        *server_fields(),
+    )
+
+
+def ups(h: Hrefs, world: World, point: VmRestorePoint, access: Access) -> list[Link]:
+    """Up to the backup server, then to the restore point."""
+    parent = world.all("RestorePoint")[point.restore_point_id]
+    up = Link("Up", "RestorePointReference", h.item(restore_points.PATH, parent.id), parent.name)
+    return [*up_to_server(h, world, point, access), up]
+
+
+KIND = Kind(
+    VmRestorePoint,
+    noun="VM restore point",
+    keys=(ON_SERVER, ForeignKey("restore_point_id", "RestorePoint")),
+    readers=PORTAL_AND_RESTORE,
+    query=query,
+    query_order=8,  # after RestorePoints: EntitiesType's order
+)
+
+FAMILY = Family(KIND, PATH, values, ups=ups, down=Down("LogonSession", 5), fragments=True)
