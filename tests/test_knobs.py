@@ -8,6 +8,7 @@ from dataclasses import fields
 from mock_em.cli import parser
 from mock_em.control.world import Regenerate
 from mock_em.generator import KNOBS, WorldSize
+from mock_em.model.catalogue import CATALOGUE_KINDS
 from mock_em.model.job_sessions import SESSION_KINDS
 from mock_em.registry import FAMILIES
 from mock_em.settings import Settings
@@ -44,7 +45,7 @@ def test_settings_give_the_generator_its_size() -> None:
 def test_every_family_draws_its_own_objects_parents_first() -> None:
     """Each family declares its generator part; a part drawn per parent names a family before it."""
     order = [f.name for f in FAMILIES]
-    derived = {name for pair in SESSION_KINDS.values() for name in pair}  # shown from the jobs, never drawn
+    derived = {*CATALOGUE_KINDS, *(name for pair in SESSION_KINDS.values() for name in pair)}  # from the jobs
     for family in FAMILIES:
         assert (family.generates is None) == (family.name in derived), family.name
         if family.generates is None:

@@ -111,6 +111,9 @@ LIST_KEYS = {
     "CloudFailoveredVms": "CloudFailoveredVms",
     "Repositories": "Repositories",
     "Jobs": "Jobs",
+    "Backups": "Backups",
+    "RestorePoints": "RestorePoints",
+    "VmRestorePoints": "VmRestorePoints",
 }
 CHOICES = frozenset({"Entities", "HardwarePlanDetails"})  # JSON keys its one child by the child's element name
 LINK_ORDER = ("Rel", "Href", "Name", "Type")

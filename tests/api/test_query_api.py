@@ -31,7 +31,10 @@ TYPES = (
     "CloudGateway",
     "CloudTenant",
     "Job",
+    "Backup",
     "Repository",
+    "RestorePoint",
+    "VmRestorePoint",
     "BackupJobSession",
     "ReplicaJobSession",
     "ReplicaTaskSession",
@@ -40,6 +43,7 @@ TYPES = (
     "CloudPublicIpAddress",
     "CloudFailoverPlan",
 )
+CATALOGUE = ("Backup", "RestorePoint", "VmRestorePoint")
 SESSIONS = ("BackupJobSession", "ReplicaJobSession", "BackupTaskSession", "ReplicaTaskSession")
 ENTITY_LISTS = {
     "CloudVmReplicaPoint": "CloudVmReplicaPoints",
@@ -51,7 +55,7 @@ ENTITY_LISTS = {
     "CloudFailoverPlan": "CloudFailoverPlans",
     "Repository": "Repositories",
     "Job": "Jobs",
-    **{name: name + "s" for name in SESSIONS},
+    **{name: name + "s" for name in (*CATALOGUE, *SESSIONS)},
 }
 # The element name of each entity inside its list (the schema names a point `CloudReplica`, §4).
 ENTITY_ELEMENTS = {
@@ -64,7 +68,7 @@ ENTITY_ELEMENTS = {
     "CloudFailoverPlan": "CloudFailoverPlan",
     "Repository": "Repository",
     "Job": "Job",
-    **{name: name for name in SESSIONS},
+    **{name: name for name in (*CATALOGUE, *SESSIONS)},
 }
 SEED_COUNTS = {
     "CloudVmReplicaPoint": 6,
@@ -76,6 +80,9 @@ SEED_COUNTS = {
     "CloudFailoverPlan": 1,
     "Repository": 1,
     "Job": 2,
+    "Backup": 1,  # the backup job's
+    "RestorePoint": 14,  # its one VM's 14 kept points (Retention), one per run
+    "VmRestorePoint": 14,
     **dict.fromkeys(SESSIONS, 8),  # the two jobs' runs of the eight days before START
 }
 BIG = {"tenants": 3, "replicas_per_tenant": 2, "vms_per_replica": 4, "points_per_vm": 7}
@@ -182,7 +189,7 @@ def names_matching(seed: EmClient, token: str, filter_text: str, type_name: str 
     ("user", "types"),
     [
         (("Administrator", "P@ssw0rd"), TYPES),
-        (("ro", "pw"), ("CloudVmReplicaPoint", "CloudReplica", "CloudFailoverPlan")),
+        (("ro", "pw"), ("CloudVmReplicaPoint", "CloudReplica", "Backup", "RestorePoint", "VmRestorePoint", "CloudFailoverPlan")),
     ],
 )
 def test_query_service_links(seed: EmClient, user: tuple[str, str], types: tuple[str, ...]) -> None:

@@ -161,6 +161,19 @@ def test_query_types_and_their_fields() -> None:
             "BackupServerUid",
             "BackupServerName",
         ],
+        "Backup": ["UID", "Name", "JobUid", "JobName", "RepositoryUid", "BackupServerUid", "BackupServerName"],
+        "RestorePoint": ["UID", "Name", "CreationTime", "BackupUid", "BackupName", "BackupServerUid", "BackupServerName"],
+        "VmRestorePoint": [
+            "UID",
+            "Name",
+            "CreationTime",
+            "Type",
+            "Algorithm",
+            "VmName",
+            "RestorePointUid",
+            "BackupServerUid",
+            "BackupServerName",
+        ],
         "BackupJobSession": SESSION_FIELDS,
         "ReplicaJobSession": SESSION_FIELDS,
         "BackupTaskSession": TASK_FIELDS,
@@ -201,9 +214,9 @@ def test_unknown_type_lists_the_supported_ones(name: str) -> None:
         run_query(WORLD, ADMIN, name)
     message = str(caught.value)
     assert "Unknown query type" in message
-    supported = "BackupJobSession, BackupServer, BackupTaskSession, CloudFailoverPlan, CloudGateway"
+    supported = "Backup, BackupJobSession, BackupServer, BackupTaskSession, CloudFailoverPlan, CloudGateway"
     assert f"{supported}, CloudPublicIpAddress, CloudReplica, CloudTenant, CloudVmReplicaPoint" in message
-    assert message.endswith(", Job, ReplicaJobSession, ReplicaTaskSession, Repository")
+    assert message.endswith(", Job, ReplicaJobSession, ReplicaTaskSession, Repository, RestorePoint, VmRestorePoint")
     assert len(message) < 400  # the unknown name is cut short; the supported types are listed
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 from conftest import EmClient
 
+from mock_em.model.catalogue import CATALOGUE_KINDS
 from mock_em.model.job_sessions import SESSION_KINDS
 from mock_em.registry import FAMILIES
 from mock_em.resources.family import Family
@@ -20,7 +21,7 @@ def test_collection_in_both_forms_and_notations(client: EmClient, seed: EmClient
     check_collection(seed, family)
 
 
-SESSION_KINDS_DERIVED = [name for pair in SESSION_KINDS.values() for name in pair]
+SESSION_KINDS_DERIVED = [*CATALOGUE_KINDS, *(name for pair in SESSION_KINDS.values() for name in pair)]
 STORED = [f for f in FAMILIES if f.kind.section is not None]
 
 
