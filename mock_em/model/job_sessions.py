@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from mock_em.model.catalogue import catalogue_at
 from mock_em.model.entities import (
     BackupJobSession,
     BackupTaskSession,
@@ -27,7 +28,6 @@ from mock_em.model.entities import (
     SessionState,
     TaskState,
 )
-from mock_em.model.catalogue import catalogue_at
 from mock_em.model.job_history import Run, TaskRun, history, kept_tasks, vm_sizes
 from mock_em.model.job_runs import JOB_KIND, refresh_next_runs
 from mock_em.model.world import World

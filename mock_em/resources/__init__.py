@@ -10,8 +10,8 @@ from __future__ import annotations
 from mock_em.resources import (
     backup_servers,
     backup_sessions,
-    backups,
     backup_task_sessions,
+    backups,
     cloud_failover_plans,
     cloud_gateways,
     cloud_hardware_plans,

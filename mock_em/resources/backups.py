@@ -76,4 +76,3 @@ FAMILY = Family(
     subs=(POINTS,),
     down=Down("LogonSession", 3),  # after repositories, as em12's LogonSession links it
 )
-

@@ -50,7 +50,10 @@ def query(kind: Kind) -> QueryType:
 def ups(h: Hrefs, world: World, point: RestorePoint, access: Access) -> list[Link]:
     """Up to the backup server, then to the backup."""
     backup = world.all("Backup")[point.backup_id]
-    return [*up_to_server(h, world, point, access), Link("Up", "BackupReference", h.item(backups.PATH, backup.id), backup.name)]
+    return [
+        *up_to_server(h, world, point, access),
+        Link("Up", "BackupReference", h.item(backups.PATH, backup.id), backup.name),
+    ]
 
 
 def downs(h: Hrefs, world: World, point: RestorePoint, access: Access) -> list[Link]:

@@ -6,7 +6,8 @@ warning) task of a backup job run, until the job's retention drops it; a restore
 Named `vm@yyyy-MM-dd HH:mm:ss` (UTC) of the task's start, as the vendor's example
 (`sql01-hv@2013-08-24 05:03:25`). Sunday's points are synthetic fulls (`Algorithm`
 `SyntheticFull`, `PointType` `Full`), the others increments (`Incremental`, `Increment`).
-`HierarchyObjRef` names the VM as its host does: `urn:VMware:Vm:<backup server id>.vm-<n>`.
+`HierarchyObjRef` names the VM as its host does: `urn:VMware:Vm:<backup server id>.vm-<n>`
+(`urn:HyperV:Vm:<backup server id>.<VM guid>` for Hyper-V; `mock_em.model.catalogue`).
 """
 
 from __future__ import annotations

@@ -189,7 +189,10 @@ def names_matching(seed: EmClient, token: str, filter_text: str, type_name: str 
     ("user", "types"),
     [
         (("Administrator", "P@ssw0rd"), TYPES),
-        (("ro", "pw"), ("CloudVmReplicaPoint", "CloudReplica", "Backup", "RestorePoint", "VmRestorePoint", "CloudFailoverPlan")),
+        (
+            ("ro", "pw"),
+            ("CloudVmReplicaPoint", "CloudReplica", "Backup", "RestorePoint", "VmRestorePoint", "CloudFailoverPlan"),
+        ),
     ],
 )
 def test_query_service_links(seed: EmClient, user: tuple[str, str], types: tuple[str, ...]) -> None:

@@ -162,7 +162,15 @@ def test_query_types_and_their_fields() -> None:
             "BackupServerName",
         ],
         "Backup": ["UID", "Name", "JobUid", "JobName", "RepositoryUid", "BackupServerUid", "BackupServerName"],
-        "RestorePoint": ["UID", "Name", "CreationTime", "BackupUid", "BackupName", "BackupServerUid", "BackupServerName"],
+        "RestorePoint": [
+            "UID",
+            "Name",
+            "CreationTime",
+            "BackupUid",
+            "BackupName",
+            "BackupServerUid",
+            "BackupServerName",
+        ],
         "VmRestorePoint": [
             "UID",
             "Name",

@@ -24,4 +24,3 @@ def restore_operator_links(client: EmClient, family: Family) -> list[tuple[str, 
     token, _ = logon(client, "ro", "pw")
     entity = body(client.get_as(token, f"/api{family.path}/{some_id}?format=Entity"), 200, family.name)
     return [(li.Rel, li.Type) for li in links(entity)]
-

@@ -37,7 +37,10 @@ def test_entity_fields_and_links(roles: EmClient) -> None:
     for backup in world.all("Backup").values():
         entity = entity_of(roles, FAMILY, backup.id)
         assert own_fields(entity) == {"Platform": backup.platform.value}
-        repository, server = world.all("Repository")[backup.repository_id], world.backup_servers[backup.backup_server_id]
+        repository, server = (
+            world.all("Repository")[backup.repository_id],
+            world.backup_servers[backup.backup_server_id],
+        )
         assert links(entity) == [
             Link("Up", "RepositoryReference", f"{API}/repositories/{repository.id}", repository.name),
             Link("Up", "BackupServerReference", f"{API}/backupServers/{server.id}", server.name),
@@ -64,6 +67,8 @@ def test_query_by_job_and_repository(roles: EmClient) -> None:
     backup = next(iter(roles.em.world.all("Backup").values()))
     found = query_uids(roles, token, FAMILY, filter=f'JobName=="{backup.name}"')
     assert found == [uid(FAMILY, backup.id)]
-    on_repository = query_uids(roles, token, FAMILY, filter=f"RepositoryUid==urn:veeam:Repository:{backup.repository_id}")
+    on_repository = query_uids(
+        roles, token, FAMILY, filter=f"RepositoryUid==urn:veeam:Repository:{backup.repository_id}"
+    )
     mine = [b for b in roles.em.world.all("Backup").values() if b.repository_id == backup.repository_id]
     assert on_repository == [uid(FAMILY, b.id) for b in mine]

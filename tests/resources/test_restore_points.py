@@ -88,7 +88,9 @@ def test_query_by_time_and_backup(roles: EmClient) -> None:
     token, _ = logon(roles)
     points = list(roles.em.world.all("RestorePoint").values())
     since = START - timedelta(days=3)
-    found = query_uids(roles, token, FAMILY, filter=f'CreationTime>"{since:%Y-%m-%dT%H:%M:%S}Z"', sortAsc="CreationTime")
+    found = query_uids(
+        roles, token, FAMILY, filter=f'CreationTime>"{since:%Y-%m-%dT%H:%M:%S}Z"', sortAsc="CreationTime"
+    )
     assert found == [uid(FAMILY, p.id) for p in points if p.backup_date > since] and found
     backup = roles.em.world.all("Backup")[points[0].backup_id]
     mine = query_uids(roles, token, FAMILY, filter=f'BackupName=="{backup.name}"')
