@@ -203,6 +203,13 @@ def string_field(name: str, column: Column) -> Field:
     return Field(name, Kind.STRING, column)
 
 
+def identity_fields(vendor_type: str, store: Callable[[World], dict[UUID, Any]] | None = None) -> tuple[Field, Field]:
+    """`UID` and `Name`, the two fields every type's table starts with; `store` is where the world
+    keeps the type's objects (by default its own store, `world.all(vendor_type)`)."""
+    where = store or (lambda world: world.all(vendor_type))
+    return own_uid_field(vendor_type, where), string_field("Name", text("name"))
+
+
 def enum_field(name: str, column: Column, values: Iterable[str]) -> Field:
     """An enum field whose column gives each object's index in `values` (the vendor's order)."""
     return Field(name, Kind.ENUM, column, values=tuple(values))

@@ -11,7 +11,7 @@ from mock_em.model.entities import BackupServer
 from mock_em.model.fixture_records import records
 from mock_em.model.ids import guid
 from mock_em.model.kinds import PORTAL, Kind
-from mock_em.model.query_columns import own_uid_field, plain, query_for, reference_fields, string_field
+from mock_em.model.query_columns import identity_fields, plain, query_for, reference_fields, string_field
 from mock_em.model.query_columns import text as text_column
 from mock_em.model.query_fields import Field as QueryField
 from mock_em.model.query_fields import Kind as FieldKind
@@ -92,8 +92,7 @@ def query(kind: Kind) -> QueryType:
     Name: EM names a server by the address it was added with."""
     return query_for(
         kind,
-        own_uid_field("BackupServer", attrgetter("backup_servers")),
-        string_field("Name", text_column("name")),
+        *identity_fields("BackupServer", attrgetter("backup_servers")),
         string_field("Description", text_column("description")),
         string_field("IpOrDnsName", text_column("name")),
         QueryField("Port", FieldKind.INT, plain("port")),

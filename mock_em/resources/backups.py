@@ -13,14 +13,19 @@ from typing import Any
 
 from mock_em.model.access import Access
 from mock_em.model.entities import Backup
-from mock_em.model.kinds import ON_SERVER, PORTAL_AND_RESTORE, ForeignKey, Kind
-from mock_em.model.query_columns import own_uid_field, query_for, reference_fields, string_field, uid_field
-from mock_em.model.query_columns import text as text_column
+from mock_em.model.kinds import ForeignKey, Kind
+from mock_em.model.query_columns import (
+    identity_fields,
+    query_for,
+    reference_fields,
+    uid_field,
+)
 from mock_em.model.query_fields import QueryType
 from mock_em.model.world import World
 from mock_em.resources import repositories
 from mock_em.resources.backup_servers import server_fields, up_to_server
-from mock_em.resources.family import Down, Family, SubCollection
+from mock_em.resources.catalogue_families import catalogue_family, catalogue_kind
+from mock_em.resources.family import SubCollection
 from mock_em.wire.links import Hrefs, Link
 
 PATH = "/backups"
@@ -36,8 +41,7 @@ def query(kind: Kind) -> QueryType:
     """The query type: the vendor's table of Backup fields (get_query_backup)."""
     return query_for(
         kind,
-        own_uid_field("Backup", lambda world: world.all("Backup")),
-        string_field("Name", text_column("name")),
+        *identity_fields("Backup"),
         *reference_fields("Job", "job_id", lambda world: world.all("Job")),
         uid_field("RepositoryUid", "repository_id.int", "Repository"),
         *server_fields(),
@@ -58,21 +62,9 @@ def downs(h: Hrefs, world: World, backup: Backup, access: Access) -> list[Link]:
     return [Link("Down", "RestorePointReferenceList", h.sub(PATH, backup.id, POINTS.segment))]
 
 
-KIND = Kind(
-    Backup,
-    noun="backup",
-    keys=(ON_SERVER, ForeignKey("job_id", "Job"), ForeignKey("repository_id", "Repository")),
-    readers=PORTAL_AND_RESTORE,
-    query=query,
-    query_order=5,  # after Jobs (and FailoverPlans), before Replicas and Repositories: EntitiesType's order
+# after Jobs (and FailoverPlans), before Replicas and Repositories: EntitiesType's order
+KIND = catalogue_kind(
+    Backup, "backup", (ForeignKey("job_id", "Job"), ForeignKey("repository_id", "Repository")), query, 5
 )
-
-FAMILY = Family(
-    KIND,
-    PATH,
-    values,
-    ups=ups,
-    downs=downs,
-    subs=(POINTS,),
-    down=Down("LogonSession", 3),  # after repositories, as em12's LogonSession links it
-)
+# LogonSession: after repositories, as em12's LogonSession links it
+FAMILY = catalogue_family(KIND, PATH, values, ups=ups, downs=downs, subs=(POINTS,), position=3, fragments=False)

@@ -30,7 +30,7 @@ from mock_em.model.entities import CloudFailoveredVm, CloudFailoverPlan, CloudRe
 from mock_em.model.fixture_records import many, records
 from mock_em.model.ids import guid
 from mock_em.model.kinds import OF_TENANT, ON_SERVER, Held, Kind
-from mock_em.model.query_columns import own_uid_field, query_for, string_field
+from mock_em.model.query_columns import identity_fields, query_for, string_field
 from mock_em.model.query_columns import text as text_column
 from mock_em.model.query_fields import QueryType
 from mock_em.model.world import World
@@ -128,8 +128,7 @@ def query(kind: Kind) -> QueryType:
     CloudFailoverPlan`), the tenant's and backup server's by their UIDs and names."""
     return query_for(
         kind,
-        own_uid_field("CloudFailoverPlan", lambda world: world.all("CloudFailoverPlan")),
-        string_field("Name", text_column("name")),
+        *identity_fields("CloudFailoverPlan"),
         string_field("Description", text_column("description")),
         *tenant_fields(),
         *server_fields(),

@@ -9,7 +9,7 @@ from mock_em.model.access import Access
 from mock_em.model.entities import CloudGateway
 from mock_em.model.fixture_records import one_of, records
 from mock_em.model.kinds import ON_SERVER, PORTAL, Kind
-from mock_em.model.query_columns import own_uid_field, plain, query_for, string_field
+from mock_em.model.query_columns import identity_fields, plain, query_for, string_field
 from mock_em.model.query_columns import text as text_column
 from mock_em.model.query_fields import Field as QueryField
 from mock_em.model.query_fields import Kind as FieldKind
@@ -37,8 +37,7 @@ def query(kind: Kind) -> QueryType:
     """The query type: the vendor's table of CloudGateway fields (get_query_cloudgateway)."""
     return query_for(
         kind,
-        own_uid_field("CloudGateway", lambda world: world.all("CloudGateway")),
-        string_field("Name", text_column("name")),
+        *identity_fields("CloudGateway"),
         QueryField("Enabled", FieldKind.BOOL, plain("enabled")),
         string_field("Description", text_column("description")),
         *server_fields(),

@@ -13,8 +13,7 @@ from mock_em.model.entities import CloudReplica, CloudTenant, Platform, ReplicaS
 from mock_em.model.fixture_records import records
 from mock_em.model.ids import guid
 from mock_em.model.kinds import OF_TENANT, ON_SERVER, Kind
-from mock_em.model.query_columns import enum_field, own_uid_field, query_for, ranked, string_field
-from mock_em.model.query_columns import text as text_column
+from mock_em.model.query_columns import enum_field, identity_fields, query_for, ranked
 from mock_em.model.query_fields import QueryType
 from mock_em.model.world import World
 from mock_em.resources.backup_servers import up_to_server
@@ -199,8 +198,7 @@ def query(kind: Kind) -> QueryType:
     """The query type: the vendor's table of CloudReplica fields."""
     return query_for(
         kind,
-        own_uid_field("CloudReplica", attrgetter("replicas")),
-        string_field("Name", text_column("name")),
+        *identity_fields("CloudReplica", attrgetter("replicas")),
         enum_field("Platform", ranked("platform", Platform), (p.value for p in Platform)),
     )
 

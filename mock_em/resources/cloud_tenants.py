@@ -19,13 +19,11 @@ from mock_em.model.kinds import ON_SERVER, PORTAL, Kind
 from mock_em.model.query_columns import (
     constant,
     enum_field,
-    own_uid_field,
+    identity_fields,
     plain,
     query_for,
     reference_fields,
-    string_field,
 )
-from mock_em.model.query_columns import text as text_column
 from mock_em.model.query_fields import Field as QueryField
 from mock_em.model.query_fields import Kind as FieldKind
 from mock_em.model.query_fields import QueryType
@@ -237,8 +235,7 @@ def query(kind: Kind) -> QueryType:
     tenant, and `OrganizationReference` (vCD tenants only) is left out."""
     return query_for(
         kind,
-        own_uid_field("CloudTenant", attrgetter("tenants")),
-        string_field("Name", text_column("name")),
+        *identity_fields("CloudTenant", attrgetter("tenants")),
         QueryField("Enabled", FieldKind.BOOL, plain("enabled")),
         *server_fields(),
         enum_field("Type", constant(TENANT_TYPES.index("Standalone")), TENANT_TYPES),

@@ -29,7 +29,7 @@ from mock_em.model.entities import BackupJobSession, BackupTaskSession, SessionR
 from mock_em.model.kinds import ON_SERVER, PORTAL, ForeignKey, Kind
 from mock_em.model.query_columns import (
     enum_field,
-    own_uid_field,
+    identity_fields,
     plain,
     query_for,
     ranked,
@@ -114,8 +114,7 @@ def session_query(kind: Kind) -> QueryType:
     """The vendor's table of BackupJobSession (ReplicaJobSession) fields."""
     return query_for(
         kind,
-        own_uid_field(kind.name, lambda world: world.all(kind.name)),
-        string_field("Name", text_column("name")),
+        *identity_fields(kind.name),
         string_field("JobType", text_column("job_type._value_")),
         *_job_fields(),
         *_time_fields(),
@@ -131,8 +130,7 @@ def task_query(kind: Kind) -> QueryType:
     session_kind = kind.name.replace("TaskSession", "JobSession")
     return query_for(
         kind,
-        own_uid_field(kind.name, lambda world: world.all(kind.name)),
-        string_field("Name", text_column("name")),
+        *identity_fields(kind.name),
         *_time_fields(),
         enum_field("State", ranked("state", TaskState), (s.value for s in TaskState)),
         _result_field(),

@@ -24,7 +24,7 @@ from mock_em.model.ids import guid
 from mock_em.model.job_history import backup_bytes
 from mock_em.model.job_runs import next_run
 from mock_em.model.kinds import ON_SERVER, PORTAL, ForeignKey, Kind
-from mock_em.model.query_columns import enum_field, own_uid_field, plain, query_for, ranked, string_field
+from mock_em.model.query_columns import enum_field, identity_fields, plain, query_for, ranked, string_field
 from mock_em.model.query_columns import text as text_column
 from mock_em.model.query_fields import Field as QueryField
 from mock_em.model.query_fields import Kind as FieldKind
@@ -80,8 +80,7 @@ def query(kind: Kind) -> QueryType:
     """The query type: the vendor's table of Job fields (get_query_job)."""
     return query_for(
         kind,
-        own_uid_field("Job", lambda world: world.all("Job")),
-        string_field("Name", text_column("name")),
+        *identity_fields("Job"),
         string_field("Description", text_column("description")),
         QueryField("NextRun", FieldKind.DATETIME, next_run_column),
         enum_field("JobType", ranked("job_type", JobType), (t.value for t in JobType)),

@@ -22,8 +22,7 @@ from mock_em.model.entities import UNKNOWN_SIZE, CloudTenantResource, Repository
 from mock_em.model.fixture_records import records
 from mock_em.model.ids import guid
 from mock_em.model.kinds import ON_SERVER, PORTAL, Kind
-from mock_em.model.query_columns import own_uid_field, plain, query_for, string_field
-from mock_em.model.query_columns import text as text_column
+from mock_em.model.query_columns import identity_fields, plain, query_for
 from mock_em.model.query_fields import Field as QueryField
 from mock_em.model.query_fields import Kind as FieldKind
 from mock_em.model.query_fields import QueryType
@@ -51,8 +50,7 @@ def query(kind: Kind) -> QueryType:
     Int64 in bytes, compared as numbers (`FreeSpace<107374182400`, the vendor's example)."""
     return query_for(
         kind,
-        own_uid_field("Repository", lambda world: world.all("Repository")),
-        string_field("Name", text_column("name")),
+        *identity_fields("Repository"),
         QueryField("FreeSpace", FieldKind.INT, plain("free_space")),
         QueryField("Capacity", FieldKind.INT, plain("capacity")),
         *server_fields(),

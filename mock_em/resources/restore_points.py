@@ -14,16 +14,16 @@ from typing import Any
 
 from mock_em.model.access import Access
 from mock_em.model.entities import RestorePoint
-from mock_em.model.kinds import ON_SERVER, PORTAL_AND_RESTORE, ForeignKey, Kind
-from mock_em.model.query_columns import own_uid_field, plain, query_for, reference_fields, string_field
-from mock_em.model.query_columns import text as text_column
+from mock_em.model.kinds import ForeignKey, Kind
+from mock_em.model.query_columns import identity_fields, plain, query_for, reference_fields
 from mock_em.model.query_fields import Field as QueryField
 from mock_em.model.query_fields import Kind as FieldKind
 from mock_em.model.query_fields import QueryType
 from mock_em.model.world import World
 from mock_em.resources import backups
 from mock_em.resources.backup_servers import server_fields, up_to_server
-from mock_em.resources.family import Down, Family, SubCollection
+from mock_em.resources.catalogue_families import catalogue_family, catalogue_kind
+from mock_em.resources.family import SubCollection
 from mock_em.wire.links import Hrefs, Link
 
 PATH = "/restorePoints"
@@ -39,8 +39,7 @@ def query(kind: Kind) -> QueryType:
     """The query type: the vendor's table of RestorePoint fields (get_query_restorepoint)."""
     return query_for(
         kind,
-        own_uid_field("RestorePoint", lambda world: world.all("RestorePoint")),
-        string_field("Name", text_column("name")),
+        *identity_fields("RestorePoint"),
         QueryField("CreationTime", FieldKind.DATETIME, plain("backup_date")),
         *reference_fields("Backup", "backup_id", lambda world: world.all("Backup")),
         *server_fields(),
@@ -61,22 +60,7 @@ def downs(h: Hrefs, world: World, point: RestorePoint, access: Access) -> list[L
     return [Link("Down", "VmRestorePointReferenceList", h.sub(PATH, point.id, VM_POINTS.segment))]
 
 
-KIND = Kind(
-    RestorePoint,
-    noun="restore point",
-    keys=(ON_SERVER, ForeignKey("backup_id", "Backup")),
-    readers=PORTAL_AND_RESTORE,
-    query=query,
-    query_order=7,  # after Repositories: EntitiesType's order
-)
-
-FAMILY = Family(
-    KIND,
-    PATH,
-    values,
-    ups=ups,
-    downs=downs,
-    subs=(VM_POINTS,),
-    down=Down("LogonSession", 4),  # after backups, as em12's LogonSession links it
-    fragments=True,
-)
+# after Repositories: EntitiesType's order
+KIND = catalogue_kind(RestorePoint, "restore point", (ForeignKey("backup_id", "Backup"),), query, 7)
+# LogonSession: after backups, as em12's LogonSession links it
+FAMILY = catalogue_family(KIND, PATH, values, ups=ups, downs=downs, subs=(VM_POINTS,), position=4)

@@ -16,8 +16,8 @@ from typing import Any
 
 from mock_em.model.access import Access
 from mock_em.model.entities import VmRestorePoint
-from mock_em.model.kinds import ON_SERVER, PORTAL_AND_RESTORE, ForeignKey, Kind
-from mock_em.model.query_columns import own_uid_field, plain, query_for, string_field, uid_field
+from mock_em.model.kinds import ForeignKey, Kind
+from mock_em.model.query_columns import identity_fields, plain, query_for, string_field, uid_field
 from mock_em.model.query_columns import text as text_column
 from mock_em.model.query_fields import Field as QueryField
 from mock_em.model.query_fields import Kind as FieldKind
@@ -25,7 +25,7 @@ from mock_em.model.query_fields import QueryType
 from mock_em.model.world import World
 from mock_em.resources import restore_points
 from mock_em.resources.backup_servers import server_fields, up_to_server
-from mock_em.resources.family import Down, Family
+from mock_em.resources.catalogue_families import catalogue_family, catalogue_kind
 from mock_em.wire.links import Hrefs, Link
 
 PATH = "/vmRestorePoints"
@@ -48,8 +48,7 @@ def query(kind: Kind) -> QueryType:
     `Type` is the point's `PointType`."""
     return query_for(
         kind,
-        own_uid_field("VmRestorePoint", lambda world: world.all("VmRestorePoint")),
-        string_field("Name", text_column("name")),
+        *identity_fields("VmRestorePoint"),
         QueryField("CreationTime", FieldKind.DATETIME, plain("creation_time")),
         string_field("Type", text_column("point_type")),
         string_field("Algorithm", text_column("algorithm")),
@@ -66,13 +65,6 @@ def ups(h: Hrefs, world: World, point: VmRestorePoint, access: Access) -> list[L
     return [*up_to_server(h, world, point, access), up]
 
 
-KIND = Kind(
-    VmRestorePoint,
-    noun="VM restore point",
-    keys=(ON_SERVER, ForeignKey("restore_point_id", "RestorePoint")),
-    readers=PORTAL_AND_RESTORE,
-    query=query,
-    query_order=8,  # after RestorePoints: EntitiesType's order
-)
-
-FAMILY = Family(KIND, PATH, values, ups=ups, down=Down("LogonSession", 5), fragments=True)
+# after RestorePoints: EntitiesType's order
+KIND = catalogue_kind(VmRestorePoint, "VM restore point", (ForeignKey("restore_point_id", "RestorePoint"),), query, 8)
+FAMILY = catalogue_family(KIND, PATH, values, ups=ups, position=5)  # after restore points, as em12 links it

@@ -22,7 +22,13 @@ from mock_em.resources.family import Family
 from mock_em.wire.links import Hrefs
 from mock_em.wire.template import TEMPLATES
 
-NOT_FAMILIES = {"family", "job_session_families", "job_edits", "__init__"}  # what several families share
+NOT_FAMILIES = {
+    "family",
+    "job_session_families",
+    "catalogue_families",
+    "job_edits",
+    "__init__",
+}  # what several families share
 FAMILY_MODULES = sorted(
     m.name for m in pkgutil.iter_modules(mock_em.resources.__path__) if m.name not in NOT_FAMILIES and not m.ispkg
 )

@@ -1,0 +1,40 @@
+"""What the catalogue's families share (`backups.py`, `restore_points.py`,
+`vm_restore_points.py`): each is derived from the backup jobs' kept points
+(`mock_em.model.catalogue`) and never written to fixtures; each is made on a backup server and
+belongs to a parent (a backup to its job and repository, a point to its backup or restore point);
+Portal Administrators, Portal Users and Restore Operators read them; and the LogonSession links
+each at its place in em12's order. See `docs/catalogue.md`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from mock_em.model.kinds import ON_SERVER, PORTAL_AND_RESTORE, ForeignKey, Kind
+from mock_em.model.query_fields import QueryType
+from mock_em.resources.family import Down, Family, LinkSet, SubCollection, Values, no_links
+
+
+def catalogue_kind(
+    model: type, noun: str, parents: tuple[ForeignKey, ...], query: Callable[[Kind], QueryType], query_order: int
+) -> Kind:
+    """A catalogue kind: on a backup server, under its `parents`, read by the restore roles too."""
+    return Kind(
+        model, noun=noun, keys=(ON_SERVER, *parents), readers=PORTAL_AND_RESTORE, query=query, query_order=query_order
+    )
+
+
+def catalogue_family(
+    kind: Kind,
+    path: str,
+    values: Values,
+    *,
+    ups: LinkSet,
+    position: int,
+    downs: LinkSet = no_links,
+    subs: tuple[SubCollection, ...] = (),
+    fragments: bool = True,
+) -> Family:
+    """A catalogue family, linked from the LogonSession at `position`; big lists keep their
+    items' bytes (`fragments`) unless told otherwise."""
+    return Family(kind, path, values, ups=ups, downs=downs, subs=subs, down=Down("LogonSession", position),
+                  fragments=fragments)  # fmt: skip
