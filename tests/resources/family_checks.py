@@ -159,3 +159,11 @@ def query_uids(client: EmClient, token: str, family: Family, **params: str) -> l
     data = client.get_as(token, "/api/query", params=query, headers=JSON)
     assert data.status_code == 200, data.text
     return [e["UID"] for e in data.json()["Entities"][family.list_name][family.list_name]]
+
+
+def check_provider_only(client: EmClient, family: Family) -> None:
+    """Portal administrators and users read the family, Restore Operators and tenants get a 403
+    (and no link), and its paths answer in any case."""
+    check_readers(client, family, forbidden={Role.RestoreOperator})
+    check_tenants_see_their_own(client, family, readable=False)
+    check_path_case(client, family)

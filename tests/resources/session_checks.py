@@ -7,14 +7,16 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from conftest import EmClient
-from xmlutil import API, Link, links
+from conftest import START, EmClient, make_client
+from xmlutil import API, Link, links, logon
 
 from mock_em.model.catalogue import sql_time
-from mock_em.model.entities import Job, Role
+from mock_em.model.clock import Clock
+from mock_em.model.entities import Job
 from mock_em.model.job_history import Run, history
 from mock_em.resources.family import Family
-from resources.family_checks import check_path_case, check_readers, check_tenants_see_their_own, entity_of, own_fields
+from mock_em.settings import Settings
+from resources.family_checks import USERS, entity_of, own_fields
 
 # The schema's order of a job session's and a task session's own elements.
 SESSION_FIELDS = ["JobUid", "JobName", "JobType", "CreationTimeUTC", "EndTimeUTC", "State", "Result", "Progress"]
@@ -116,9 +118,19 @@ def check_every_entity(clients: tuple[EmClient, ...], family: Family, sessions_p
                 check_task_entity(client, family, sessions_path, obj)
 
 
-def check_provider_only(client: EmClient, family: Family) -> None:
-    """Portal administrators and users read the family, Restore Operators and tenants get a 403
-    (and no link), and its paths answer in any case."""
-    check_readers(client, family, forbidden={Role.RestoreOperator})
-    check_tenants_see_their_own(client, family, readable=False)
-    check_path_case(client, family)
+def check_clock_run_equals_fresh(by: timedelta, paths: tuple[str, ...]) -> None:
+    """A world generated at START and run on by `by` answers each of `paths` (entity form) with
+    the bytes a world generated at START + `by` answers."""
+    ran = make_client(Settings(user=USERS, seed=5, backup_servers=2), Clock(START, frozen=True))
+    fresh = make_client(Settings(user=USERS, seed=5, backup_servers=2), Clock(START + by, frozen=True))
+    try:
+        assert ran.control("POST", "/mock/clock/advance", json={"seconds": by.total_seconds()}).status_code == 200
+        for path in paths:
+            answers = []
+            for client in (ran, fresh):
+                token, _ = logon(client)
+                answers.append(client.get_as(token, f"{path}?format=Entity").content)
+            assert answers[0] == answers[1], path
+    finally:
+        ran.close()
+        fresh.close()

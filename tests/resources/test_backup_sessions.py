@@ -21,10 +21,18 @@ from mock_em.settings import Settings
 from resources.family_checks import (
     JSON,
     USERS,
+    check_provider_only,
     query_uids,
     uid,
 )
-from resources.session_checks import a_run, check_provider_only, check_session_entity, inside, sessions, wire_time
+from resources.session_checks import (
+    a_run,
+    check_clock_run_equals_fresh,
+    check_session_entity,
+    inside,
+    sessions,
+    wire_time,
+)
 
 FAMILY = family("BackupJobSession")
 
@@ -177,23 +185,11 @@ def test_job_name_and_results_in_parentheses(many: EmClient) -> None:
 def test_running_the_clock_equals_a_fresh_generation() -> None:
     """A world generated at T0 and run on to T1 shows the sessions, jobs and repositories a world
     generated at T1 shows, byte for byte."""
-    t0, t1 = START, START + timedelta(hours=30, minutes=17)
-    ran = make_client(Settings(user=USERS, seed=5, backup_servers=2), Clock(t0, frozen=True))
-    fresh = make_client(Settings(user=USERS, seed=5, backup_servers=2), Clock(t1, frozen=True))
-    try:
-        assert (
-            ran.control("POST", "/mock/clock/advance", json={"seconds": (t1 - t0).total_seconds()}).status_code == 200
-        )
-        for path in ("/api/backupSessions", "/api/replicaSessions", "/api/backupTaskSessions", "/api/jobs",
-                     "/api/replicaTaskSessions", "/api/repositories"):  # fmt: skip
-            answers = []
-            for client in (ran, fresh):
-                token, _ = logon(client)
-                answers.append(client.get_as(token, f"{path}?format=Entity").content)
-            assert answers[0] == answers[1], path
-    finally:
-        ran.close()
-        fresh.close()
+    check_clock_run_equals_fresh(
+        timedelta(hours=30, minutes=17),
+        ("/api/backupSessions", "/api/replicaSessions", "/api/backupTaskSessions", "/api/jobs",
+         "/api/replicaTaskSessions", "/api/repositories"),
+    )  # fmt: skip
 
 
 def test_demo_mode_fails_more_runs_and_retries_them() -> None:

@@ -10,8 +10,8 @@ from xmlutil import logon
 from mock_em.model.entities import SessionResult, TaskState
 from mock_em.model.job_history import GIB, vm_sizes
 from mock_em.registry import family
-from resources.family_checks import query_uids, uid
-from resources.session_checks import check_every_entity, check_provider_only, sessions
+from resources.family_checks import check_provider_only, query_uids, uid
+from resources.session_checks import check_every_entity, sessions
 
 FAMILY = family("BackupTaskSession")
 SESSIONS = family("BackupJobSession")

@@ -8,8 +8,8 @@ from xmlutil import body, logon
 
 from mock_em.model.entities import JobType
 from mock_em.registry import family
-from resources.family_checks import query_uids, uid
-from resources.session_checks import check_provider_only, check_session_entity, sessions
+from resources.family_checks import check_provider_only, query_uids, uid
+from resources.session_checks import check_session_entity, sessions
 
 FAMILY = family("ReplicaJobSession")
 

@@ -7,8 +7,8 @@ from conftest import EmClient
 from xmlutil import logon
 
 from mock_em.registry import family
-from resources.family_checks import query_uids, uid
-from resources.session_checks import check_every_entity, check_provider_only, sessions
+from resources.family_checks import check_provider_only, query_uids, uid
+from resources.session_checks import check_every_entity, sessions
 
 FAMILY = family("ReplicaTaskSession")
 SESSIONS = family("ReplicaJobSession")
