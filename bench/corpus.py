@@ -52,7 +52,7 @@ WORLDS = {
     "seed-sample": Settings(user=USERS, fixture=str(FIXTURE)),
 }
 _GUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
-MAX_PER_CALLER = 1500
+MAX_PER_CALLER = 4000
 
 
 def login_spec(username: str, password: str) -> bytes:
