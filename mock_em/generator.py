@@ -14,7 +14,6 @@ The size's knobs are declared here once (`KNOBS`).
 
 from __future__ import annotations
 
-import gc
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
@@ -25,6 +24,7 @@ from uuid import UUID
 
 from faker import Faker
 
+from mock_em.model.collector import collector_paused
 from mock_em.model.kinds import kind_of, kinds
 from mock_em.model.world import World
 
@@ -74,6 +74,10 @@ class WorldSize:
     replicas_per_tenant: int = knob(2, "replication jobs per tenant", 1000)
     vms_per_replica: int = knob(3, "VMs per replication job", 10_000)
     points_per_vm: int = knob(7, "restore points kept per VM", 10_000)
+    jobs_per_server: int = knob(0, "backup and replication jobs per backup server (0: 3 to 8, drawn)", 10_000)
+    vms_per_job: int = knob(0, "VMs per backup or replication job (0: 1 to 6, drawn)", 10_000)
+    job_retention: int = knob(0, "restore points a backup job keeps per VM (0: 14 to 30, drawn)", 10_000)
+    replica_jobs_percent: int = knob(20, "share of the jobs that are replication jobs, in percent", 100)
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -82,6 +86,8 @@ class WorldSize:
                 raise ValueError(f"WorldSize.{f.name} must be an integer, got {value!r}")
             if value < 0:
                 raise ValueError(f"WorldSize.{f.name} must be >= 0, got {value}")
+        if self.replica_jobs_percent > 100:
+            raise ValueError(f"WorldSize.replica_jobs_percent must be <= 100, got {self.replica_jobs_percent}")
         if self.tenants > 0 and self.backup_servers < 1:
             raise ValueError("WorldSize.backup_servers must be >= 1 when there are tenants (each tenant lives on one)")
 
@@ -107,20 +113,12 @@ KNOBS: tuple[Knob, ...] = tuple(
 
 
 def generate_world(seed: int, size: WorldSize, now: datetime) -> World:
-    """A provider with `size` objects whose points are the schedule's newest as of `now`.
-
-    The cyclic garbage collector is paused meanwhile: a million points are a few million new
-    objects, each batch of which made it rescan the growing heap (a third of the time, for
-    objects that hold no cycles and are all still wanted); it runs again, as it was, afterwards."""
+    """A provider with `size` objects whose points are the schedule's newest as of `now`, built
+    with the cyclic collector paused (`mock_em.model.collector`)."""
     if now.tzinfo is None:
         raise ValueError("generate_world needs a timezone-aware `now`")
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
+    with collector_paused():
         return _generate(seed, size, now.astimezone(UTC))
-    finally:
-        if collecting:
-            gc.enable()
 
 
 @dataclass(slots=True)

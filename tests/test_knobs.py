@@ -33,7 +33,10 @@ def test_settings_flags_plugin_and_regenerate_spell_every_knob() -> None:
         assert flags[knob.flag] == f"{knob.help} ({knob.env}, default {knob.default})"
     assert ("seed", *(k.name for k in KNOBS)) == WORLD_KNOBS
     assert list(Regenerate.model_fields) == ["seed", *(k.camel for k in KNOBS)]
-    assert [k.camel for k in KNOBS] == ["backupServers", "tenants", "replicasPerTenant", "vmsPerReplica", "pointsPerVm"]
+    assert [k.camel for k in KNOBS] == [
+        "backupServers", "tenants", "replicasPerTenant", "vmsPerReplica", "pointsPerVm",
+        "jobsPerServer", "vmsPerJob", "jobRetention", "replicaJobsPercent",
+    ]  # fmt: skip
 
 
 def test_settings_give_the_generator_its_size() -> None:

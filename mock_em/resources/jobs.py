@@ -119,14 +119,15 @@ def generate_jobs(g: Generation) -> None:
         owners = [t.name for t in tenants if t.backup_server_id == server_id]
         taken: set[str] = set()
         hosts: dict[str, int] = {}
-        for _ in range(rng.randint(3, 8)):
+        size = g.size
+        for _ in range(_or_drawn(size.jobs_per_server, rng.randint(3, 8))):
             workload, host = rng.choice(WORKLOADS)
-            job_type = JobType.Replica if rng.random() < 0.2 else JobType.Backup
+            job_type = JobType.Replica if rng.random() < size.replica_jobs_percent / 100 else JobType.Backup
             schedule = _schedule(rng)
             owner = rng.choice(owners) if owners and rng.random() < 0.6 else None
             name = _unique(_name(job_type, workload, owner, schedule.every_hours), taken)
             vms = []
-            for _ in range(rng.randint(1, 6)):
+            for _ in range(_or_drawn(size.vms_per_job, rng.randint(1, 6))):
                 hosts[host] = hosts.get(host, 0) + 1
                 vms.append(Vm(f"{host}{hosts[host]:02d}"))
             job = Job(
@@ -139,11 +140,17 @@ def generate_jobs(g: Generation) -> None:
                 f"{'Backup' if job_type is JobType.Backup else 'Replication'} of the {workload} VMs",
                 schedule,
                 vms,
-                retention=rng.randint(14, 30),
+                retention=_or_drawn(size.job_retention, rng.randint(14, 30)),
             )
             job.next_run = next_run(job.schedule, g.now)
             g.add(job)
             _store_backup(g, job)
+
+
+def _or_drawn(knob: int, drawn: int) -> int:
+    """A world-size knob's count, or where it is 0 the count drawn as a provider's EM has it. The
+    draw is made either way, so setting one knob moves no other draw."""
+    return knob or drawn
 
 
 def _store_backup(g: Generation, job: Job) -> None:
