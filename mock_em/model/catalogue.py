@@ -13,6 +13,7 @@ run on to T1 shows the catalogue of a world generated at T1.
 from __future__ import annotations
 
 from datetime import datetime
+from operator import attrgetter
 from typing import Any
 from uuid import UUID, uuid5
 
@@ -34,12 +35,6 @@ def sql_time(when: datetime) -> str:
     (`Jul  2 2019  1:50AM`; em-api-monitoring.md §2.2)."""
     hour = when.hour % 12 or 12
     return f"{when:%b} {when.day:2d} {when.year} {hour:2d}:{when:%M}{'AM' if when.hour < 12 else 'PM'}"
-
-
-def point_time(when: datetime) -> str:
-    """A VM restore point's name's time: `yyyy-MM-dd HH:mm:ss`, UTC, as the vendor's example
-    (`sql01-hv@2013-08-24 05:03:25`)."""
-    return when.strftime("%Y-%m-%d %H:%M:%S")
 
 
 def hierarchy_obj_ref(job: Job, vm: Vm) -> str:
@@ -66,6 +61,8 @@ def catalogue_of(job: Job, kept: list[tuple[Run, TaskRun]]) -> tuple[list[Restor
     points: dict[UUID, RestorePoint] = {}
     vm_points: list[VmRestorePoint] = []
     backup = backup_id(job.id)
+    refs = {vm.name: hierarchy_obj_ref(job, vm) for vm in job.vms}  # each VM's, once
+    server = job.backup_server_id
     for run, task in kept:
         if run.restore_point_id is None or task.point_id is None:
             continue
@@ -74,10 +71,11 @@ def catalogue_of(job: Job, kept: list[tuple[Run, TaskRun]]) -> tuple[list[Restor
                 id=run.restore_point_id, name=sql_time(run.start), backup_server_id=job.backup_server_id,
                 backup_id=backup, backup_date=run.start,
             )  # fmt: skip
+        vm = task.vm
+        # in field order: id, backup_server_id, restore_point_id, creation_time, vm_name,
+        # vm_display_name, full, hierarchy_obj_ref
         vm_points.append(VmRestorePoint(
-            id=task.point_id, name=f"{task.vm.name}@{point_time(task.start)}", backup_server_id=job.backup_server_id,
-            restore_point_id=run.restore_point_id, creation_time=task.start, vm_name=task.vm.name,
-            vm_display_name=task.vm.display_name, full=task.full, hierarchy_obj_ref=hierarchy_obj_ref(job, task.vm),
+            task.point_id, server, run.restore_point_id, task.start, vm.name, vm.display_name, task.full, refs[vm.name]
         ))  # fmt: skip
     return list(points.values()), vm_points
 
@@ -95,8 +93,8 @@ def catalogue_at(jobs: list[Job], kept: dict[UUID, list[tuple[Run, TaskRun]]]) -
         found, vms = catalogue_of(job, kept.get(job.id, []))
         points.extend(found)
         vm_points.extend(vms)
-    points.sort(key=lambda p: (p.backup_date, p.id))
-    vm_points.sort(key=lambda p: (p.creation_time, p.id))
+    points.sort(key=attrgetter("backup_date", "id"))
+    vm_points.sort(key=attrgetter("creation_time", "id"))
     return {
         "Backup": {b.id: b for b in backups},
         "RestorePoint": {p.id: p for p in points},

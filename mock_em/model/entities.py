@@ -445,11 +445,12 @@ class Job:
     backup_bytes: int = field(default=0, compare=False)  # what its backup holds, as last applied to the repository
 
 
-@dataclass(slots=True, kw_only=True)
+@dataclass(slots=True)
 class JobRunRecord:
     """What a job session and a task session share: each is a record of one job's run (or of one
     VM in it), named with its start, shown at the world's time; derived from the job's schedule
-    (`mock_em.model.job_sessions`), never stored in fixtures."""
+    (`mock_em.model.job_sessions`), never stored in fixtures. Its kinds may be made positionally,
+    in field order, as `job_sessions` makes the hundreds of thousands of a big world's."""
 
     id: UUID
     name: str
@@ -461,7 +462,7 @@ class JobRunRecord:
     result: SessionResult
 
 
-@dataclass(slots=True, kw_only=True)
+@dataclass(slots=True)
 class BackupJobSession(JobRunRecord):
     """A run of a backup job (`Exchange Daily Backup@2026-03-02 22:00:14`). `restore_point_id` is
     the restore point the run left, if any VM succeeded."""
@@ -473,12 +474,12 @@ class BackupJobSession(JobRunRecord):
     restore_point_id: UUID | None = None
 
 
-@dataclass(slots=True, kw_only=True)
+@dataclass(slots=True)
 class ReplicaJobSession(BackupJobSession):
     """A run of a replication job: a backup job session's fields, its own kind and routes."""
 
 
-@dataclass(slots=True, kw_only=True)
+@dataclass(slots=True)
 class BackupTaskSession(JobRunRecord):
     """One VM's task in a backup job session (`exch01@2026-03-02 22:00:41`). `point_id` is the VM
     restore point it left (None while running or when it failed)."""
@@ -492,7 +493,7 @@ class BackupTaskSession(JobRunRecord):
     point_id: UUID | None = None
 
 
-@dataclass(slots=True, kw_only=True)
+@dataclass(slots=True)
 class ReplicaTaskSession(BackupTaskSession):
     """One VM's task in a replica job session."""
 
@@ -522,13 +523,14 @@ class RestorePoint:
     backup_date: datetime
 
 
-@dataclass(slots=True, kw_only=True)
+@dataclass(slots=True)
 class VmRestorePoint:
     """One VM's point in a restore point (`exch01@2026-03-02 22:00:41`): a synthetic full on
-    Sundays, else an increment; `hierarchy_obj_ref` is the VM as its host names it."""
+    Sundays, else an increment; `hierarchy_obj_ref` is the VM as its host names it. Its name is
+    worked out when read, not kept: a world may hold a million points, most never shown (and,
+    for the same reason, the catalogue makes them positionally, the fastest way)."""
 
     id: UUID
-    name: str
     backup_server_id: UUID
     restore_point_id: UUID
     creation_time: datetime
@@ -536,6 +538,12 @@ class VmRestorePoint:
     vm_display_name: str
     full: bool
     hierarchy_obj_ref: str
+
+    @property
+    def name(self) -> str:
+        """`vm@yyyy-MM-dd HH:mm:ss`, the time the VM's task began, in UTC (the vendor's example:
+        `sql01-hv@2013-08-24 05:03:25`)."""
+        return f"{self.vm_name}@{str(self.creation_time)[:19]}"
 
     @property
     def algorithm(self) -> str:

@@ -25,11 +25,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
+from typing import Any, NamedTuple
 from uuid import UUID
 
 from mock_em.model.day_random import DayRandom
 from mock_em.model.entities import Job, JobSchedule, JobType, RunAction, SessionResult, Vm
-from mock_em.model.ids import guid
+from mock_em.model.ids import guid, guid_of
 
 HISTORY = timedelta(days=8)  # sessions EM keeps to show: processed_vms's week and a day (§8)
 DAY = timedelta(days=1)
@@ -51,19 +52,24 @@ WARNINGS = (
     "Failed to truncate transaction logs for SQL instances: MSSQLSERVER. Possible reasons: lack of permissions.",
     "Virtual machine is running low on disk space: C:\\ has 4 % free.",
 )
+# A task's block (`DayRandom.side_bits`): bits 0-127 its id, 128-255 its point's id, 256-266 its
+# start's offset, 267-319 and 331-383 the draws of its result and its increment's share, 384-415
+# its duration, 416-447 the text of its warning or error.
+TASK_BYTES = 56
+MASK_53, MASK_128, TWO_TO_MINUS_53 = (1 << 53) - 1, (1 << 128) - 1, 2.0**-53
 STOPPED = "Job has been stopped by user"
 FORCED_FAILURE = "Cannot connect to the backup repository: the network path was not found."
 FORCED_WARNING = "Changed block tracking cannot be enabled: one or more snapshots present."
 
 
-@dataclass(frozen=True, slots=True)
-class TaskRun:
+class TaskRun(NamedTuple):
     """One VM's task in a run, as it ends. `point_id` is the VM restore point it leaves (None when
     it failed), `point_bytes` what that point adds to the backup on the repository (0 for a
     replica job's: its points are on the DR host), `full` whether it is a full (Sunday's
     synthetic full) or an increment, `replica_bytes` what a replica job's point holds on its DR
     host (the blocks the run changed: 1 to 5 % of the VM's used data, the share a backup increment
-    takes; 0 for a backup job's task and for one that failed)."""
+    takes; 0 for a backup job's task and for one that failed). A named tuple, not a dataclass:
+    a world of a million VM restore points makes a million of these, and a tuple is made fastest."""
 
     id: UUID
     vm: Vm
@@ -149,10 +155,10 @@ def _job_key(job: Job) -> tuple:
     )
 
 
-def runs_on(job: Job, day: date) -> tuple[Run, ...]:
+def runs_on(job: Job, day: date, job_key: tuple | None = None) -> tuple[Run, ...]:
     """The runs that started (or, by the schedule, will start) on `day`, with their retries,
-    ordered by start."""
-    key = (_job_key(job), day)
+    ordered by start. A caller reading many days passes the job's `_job_key`, worked out once."""
+    key = (job_key or _job_key(job), day)
     runs = _DAYS.get(key)
     if runs is None:
         if len(_DAYS) >= _DAYS_KEPT:
@@ -198,28 +204,32 @@ def _with_retries(job: Job, run: Run, stops: dict[UUID | None, datetime]) -> lis
 
 
 def _run(job: Job, rng: DayRandom, start: datetime, vms: list[Vm], is_retry: bool, forced: RunAction | None) -> Run:
-    """One run's draws: its id, then each VM's task in the job's order, then its restore point."""
+    """One run's draws: its id and its first slot, then each VM's task from a block of its own
+    (`_task`), then its end and its restore point."""
     run_id = guid(rng)
     replica = job.job_type is JobType.Replica
     full = start.weekday() == 6  # Sunday: the weekly synthetic full
     slots = [start + timedelta(seconds=rng.randint(10, 40))] * SLOTS
     tasks = []
-    for vm in vms:
+    shortest, longest = (120, 900) if replica else (20, 600)
+    span, slower = longest - shortest + 1, 3 if full and not replica else 1
+    for index, vm in enumerate(vms):
+        bits = rng.side_bits(index, TASK_BYTES)
         slot = min(range(SLOTS), key=slots.__getitem__)
-        begin = slots[slot] + timedelta(seconds=rng.randint(1, 5))
-        seconds = rng.randint(120, 900) if replica else rng.randint(20, 600) * (3 if full else 1)
-        draw, share = rng.random(), rng.uniform(0.01, 0.05)
-        task_id, point_id = guid(rng), guid(rng)
-        result, reason = _outcome(vm, draw, job.failure_rate, is_retry, forced, rng)
+        begin = slots[slot] + timedelta(seconds=1 + (bits >> 256 & 0x7FF) % 5)
+        seconds = (shortest + (bits >> 384 & 0xFFFFFFFF) % span) * slower
+        draw, share = (bits >> 267 & MASK_53) * TWO_TO_MINUS_53, 0.01 + 0.04 * (bits >> 331 & MASK_53) * TWO_TO_MINUS_53
+        result, reason = _outcome(vm, draw, job.failure_rate, is_retry, forced, bits >> 416)
         provisioned, used = vm_sizes(job.id, vm.name)
-        if result is SessionResult.Failed:
+        kept = result is not SessionResult.Failed
+        if not kept:
             seconds = max(5, seconds // 5)
         end = begin + timedelta(seconds=seconds)
         slots[slot] = end
-        kept = result is not SessionResult.Failed
         size = (used // 2 if full else int(used * share)) if kept and not replica else 0
         changed = int(used * share) if kept and replica else 0
-        total, point = (provisioned, point_id) if kept else (0, None)
+        total, point = (provisioned, guid_of(bits >> 128 & MASK_128)) if kept else (0, None)
+        task_id = guid_of(bits & MASK_128)
         tasks.append(TaskRun(task_id, vm, begin, end, result, reason, total, point, size, full, changed))
     end = max(slots) + timedelta(seconds=rng.randint(10, 60))
     point = guid(rng)
@@ -228,18 +238,19 @@ def _run(job: Job, rng: DayRandom, start: datetime, vms: list[Vm], is_retry: boo
 
 
 def _outcome(
-    vm: Vm, draw: float, failure_rate: float, is_retry: bool, forced: RunAction | None, rng: DayRandom
+    vm: Vm, draw: float, failure_rate: float, is_retry: bool, forced: RunAction | None, pick: int
 ) -> tuple[SessionResult, str]:
-    """A task's result and `Reason` (`Processing <vm> Error: <text>`, as captured; "" on success)."""
+    """A task's result and `Reason` (`Processing <vm> Error: <text>`, as captured; "" on success);
+    `pick` chooses the text."""
     if forced is RunAction.Fail:
         return SessionResult.Failed, f"Processing {vm.display_name} Error: {FORCED_FAILURE}"
     if forced is RunAction.Warn:
         return SessionResult.Warning, f"Processing {vm.display_name} Error: {FORCED_WARNING}"
     if draw < (RETRY_FAILED_ODDS if is_retry else failure_rate):
-        text = rng.choice(ERRORS).replace("{vm}", vm.name)
+        text = ERRORS[pick % len(ERRORS)].replace("{vm}", vm.name)
         return SessionResult.Failed, f"Processing {vm.display_name} Error: {text}"
     if draw < failure_rate + WARNING_ODDS and not is_retry:
-        return SessionResult.Warning, f"Processing {vm.display_name} Error: {rng.choice(WARNINGS)}"
+        return SessionResult.Warning, f"Processing {vm.display_name} Error: {WARNINGS[pick % len(WARNINGS)]}"
     return SessionResult.Success, ""
 
 
@@ -267,9 +278,9 @@ def runs_between(job: Job, since: datetime, until: datetime) -> list[Run]:
     found: list[Run] = []
     if job.created is not None:
         since = max(since, job.created)
-    day = (since - DAY).date()
+    day, job_key = (since - DAY).date(), _job_key(job)
     while day <= until.date():
-        found.extend(r for r in runs_on(job, day) if since < r.start <= until)
+        found.extend(r for r in runs_on(job, day, job_key) if since < r.start <= until)
         day += DAY
     found.sort(key=lambda r: r.start)
     return found
@@ -288,14 +299,31 @@ def kept_points(job: Job, now: datetime) -> list[tuple[Vm, TaskRun]]:
 
 def kept_tasks(job: Job, now: datetime) -> list[tuple[Run, TaskRun]]:
     """`kept_points` with the run each point belongs to (the catalogue's restore point), newest
-    first."""
+    first; the caller must not change the list. The answers at the last instant asked are
+    kept: the generator and the EM taking its world ask for the same ones."""
     if job.job_type is not JobType.Backup or job.retention <= 0:
         return []
+    if _KEPT.get(None) != now:
+        _KEPT.clear()
+        _KEPT[None] = now
+    job_key = _job_key(job)
+    known = _KEPT.get(job.id)
+    if known is not None and known[0] == (job_key, job.retention):
+        return known[1]
+    kept = _kept(job, now, job_key)
+    _KEPT[job.id] = ((job_key, job.retention), kept)
+    return kept
+
+
+_KEPT: dict[UUID | None, Any] = {}  # None: the instant; a job's id: (what its points depend on, its points)
+
+
+def _kept(job: Job, now: datetime, job_key: tuple) -> list[tuple[Run, TaskRun]]:
     wanted = {vm.name: job.retention for vm in job.vms}
     kept: list[tuple[Run, TaskRun]] = []
     day, oldest = now.date(), now.date() - timedelta(days=max(62, job.retention * 2))
     while day >= oldest and any(wanted.values()):
-        for run in reversed(runs_on(job, day)):
+        for run in reversed(runs_on(job, day, job_key)):
             if job.created is not None and run.start < job.created:
                 continue
             for task in reversed(run.tasks):
