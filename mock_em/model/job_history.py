@@ -235,7 +235,7 @@ def _run(job: Job, rng: DayRandom, start: datetime, vms: list[Vm], is_retry: boo
         begin = slots[slot] + SECONDS[1 + (bits >> 256 & 0x7FF) % 5]
         seconds = (shortest + (bits >> 384 & 0xFFFFFFFF) % span) * slower
         draw, share = (bits >> 267 & MASK_53) * TWO_TO_MINUS_53, 0.01 + 0.04 * (bits >> 331 & MASK_53) * TWO_TO_MINUS_53
-        if forced is None and failure_rate + WARNING_ODDS <= draw and (not is_retry or RETRY_FAILED_ODDS <= draw):
+        if forced is None and failure_rate + WARNING_ODDS <= draw and (not is_retry or draw >= RETRY_FAILED_ODDS):
             result, reason = SessionResult.Success, ""  # most tasks: what `_outcome` says, without the call
         else:
             result, reason = _outcome(vm, draw, failure_rate, is_retry, forced, bits >> 416)

@@ -12,9 +12,11 @@ and what their backups hold on their repositories.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 from uuid import UUID
+from weakref import ref
 
 from mock_em.model.catalogue import catalogue_at
 from mock_em.model.collector import collector_paused
@@ -29,6 +31,7 @@ from mock_em.model.entities import (
     SessionState,
     TaskState,
 )
+from mock_em.model.job_events import quiet_until
 from mock_em.model.job_history import Run, TaskRun, history, kept_tasks, vm_sizes
 from mock_em.model.job_runs import JOB_KIND, refresh_next_runs
 from mock_em.model.world import World
@@ -102,15 +105,33 @@ def sessions_at(world: World, now: datetime, kept: frozenset[UUID] = frozenset()
     return by_kind
 
 
-def refresh_jobs(world: World, at: datetime, *, taken_over: bool = False) -> bool:
+def refresh_jobs(world: World, at: datetime, *, taken_over: bool = False, if_due: bool = False) -> bool:
     """Bring the jobs to `at`: their `NextRun`, their sessions, their backup catalogue, and what their backups hold on
     their repositories (each repository's free space moves by what a job's backup grew or shrank
     by since last applied). When the EM has just `taken_over` a world (a fixture, a snapshot), its
     free space is taken as current: the backups' sizes are noted, not applied, and the world
     does not count as changed. Returns whether anything changed. (The collector is paused
-    meanwhile: a big world's catalogue is millions of new objects.)"""
+    meanwhile: a big world's catalogue is millions of new objects.)
+
+    `if_due` (the clock running the world on): skip the work when nothing can have changed since
+    the last refresh of this world (`job_events.quiet_until`) and its jobs are the same ones.
+    Every other caller has just changed the jobs or the world, and refreshes in full."""
+    jobs = world.all(JOB_KIND)
+    known = _QUIET.get(id(world))
+    same_jobs = known is not None and known[0]() is world and known[1:3] == (id(jobs), len(jobs))
+    if if_due and same_jobs and known[3] <= at < known[4]:  # type: ignore[index]
+        return False
     with collector_paused():
-        return _refresh(world, at, taken_over)
+        changed = _refresh(world, at, taken_over)
+    if len(_QUIET) >= 64:
+        _QUIET.clear()  # worlds come and go (regenerations, tests): a bound, not a register
+    _QUIET[id(world)] = (ref(world), id(jobs), len(jobs), at, quiet_until(jobs.values(), at))
+    return changed
+
+
+# by the world's id: the world, its jobs (by identity and count), when last refreshed and until
+# when nothing changes
+_QUIET: dict[int, tuple[Callable[[], World | None], int, int, datetime, datetime]] = {}
 
 
 def _refresh(world: World, at: datetime, taken_over: bool) -> bool:

@@ -316,5 +316,5 @@ def run_world(
     if added or removed:
         world.changed()
     refresh_usage(world, until)  # the tenants' cloud backups ran too: their repositories' use follows
-    refresh_jobs(world, until)  # and the backup servers' jobs run: their sessions, backups and next start
+    refresh_jobs(world, until, if_due=True)  # and the backup servers' jobs run: sessions, backups, next start
     return len(added), removed
