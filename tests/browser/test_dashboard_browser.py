@@ -260,11 +260,11 @@ def test_jobs_panel_shows_a_running_job_and_follows_it_to_its_end(
         assert line.find_element(By.CSS_SELECTOR, ".pct").text == f"{round(100 * (capacity - free) / capacity, 1):.1f}%"
     browser.execute_script("window.sameDocument = true")
 
-    for minutes in range(5, 65, 5):  # a run of one VM lasts minutes: five at a time until it ends
+    minutes, ended = 0, going
+    while ended["State"] != "Stopped" and minutes < 60:  # a run of one VM lasts minutes: five at a time
         control.advance("5m")
+        minutes += 5
         (ended,) = [s for s in sessions_of(control, token, "DB Backup") if s["Name"] == going["Name"]]
-        if ended["State"] == "Stopped":
-            break
     assert ended["State"] == "Stopped" and ended["EndTimeUTC"] is not None
     WebDriverWait(browser, WAIT).until(lambda d: job_row(d, backup).get_attribute("data-running") == "false")
     row = job_row(browser, backup)

@@ -223,7 +223,8 @@ def test_a_cookie_only_client_reads_sessions(seed: EmClient) -> None:
         assert data.status_code == 200, data.text
         day = data.json()["Entities"]["BackupJobSessions"]["BackupJobSessions"]
         since = datetime(2026, 1, 4, 12, tzinfo=UTC)
-        runs = sorted((s.id, s.name) for s in seed.em.world.all("BackupJobSession").values() if s.creation_time >= since)
+        held = seed.em.world.all("BackupJobSession").values()
+        runs = sorted((s.id, s.name) for s in held if s.creation_time >= since)
         assert sorted((s["UID"].rsplit(":", 1)[1], s["Name"]) for s in day) == [(str(i), n) for i, n in runs]
         assert [name.split("@")[0] for _, name in runs] == ["DB Backup"]  # the seed sample's one daily job
         tasks = seed.get("/api/backupTaskSessions", headers=JSON)
