@@ -1,6 +1,6 @@
 """The world the client tests run against, and reads of it through mock-em's own API.
 
-A generated world (seed 1, four backup servers) frozen at an instant where a job is running and
+A generated world (seed 4, six backup servers) frozen at an instant (by night) where a job is running and
 the jobs' newest sessions of the last day include a Success, a Warning and a Failed one, a job ran
 more than once that day (with a retry), and repositories of several servers share a name. Each
 test works out what a client should show from these reads, by another road than the client's
@@ -15,10 +15,10 @@ from typing import Any
 from mock_em.model.fixture import parse_time
 from mock_em.testing import MockEmClient
 
-CLOCK = "2026-01-05T14:10:00Z"
+CLOCK = "2026-01-05T22:10:00Z"
 NOW = parse_time(CLOCK)
 DAY_AGO = NOW - timedelta(days=1)
-WORLD = {"seed": 1, "backup_servers": 4}
+WORLD = {"seed": 4, "backup_servers": 6}
 HOST = "127.0.0.1"
 Em = tuple[MockEmClient, str]  # the test's own client of mock-em and its session token
 

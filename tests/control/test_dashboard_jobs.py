@@ -75,11 +75,14 @@ def job_sessions(client: EmClient) -> dict[str, list[dict[str, Any]]]:
     return found
 
 
-def seed_fixture(**edits: list[dict[str, str]]) -> dict[str, Any]:
-    """The seed sample with run edits on its jobs, by job name."""
+def seed_fixture(failure_rate: float | None = None, **edits: list[dict[str, str]]) -> dict[str, Any]:
+    """The seed sample with run edits on its jobs, by job name (and, if given, their tasks'
+    `FailureRate`: 0 leaves only the failures the edits force)."""
     fixture = json.loads(SEED_FIXTURE.read_text())
     for job in fixture["Jobs"]:
         job["RunEdits"] = edits.get(job["Name"].replace(" ", "_"), [])
+        if failure_rate is not None:
+            job["FailureRate"] = failure_rate
     return fixture
 
 
@@ -208,8 +211,9 @@ def test_page_draws_jobs_progress_results_and_repositories() -> None:
         (going,) = [i for i in d["jobs"]["items"] if i["running"]]
         assert row.get("data-job") == going["id"]
         (bar,) = row.xpath(".//*[@role='progressbar']")
-        assert bar.get("aria-valuenow") == str(going["running"]["progress"]) == "26"
-        assert row.xpath("string(.//span[@class='pct'])") == "26%"
+        assert bar.get("aria-valuenow") == str(going["running"]["progress"])
+        assert 0 < going["running"]["progress"] < 100
+        assert row.xpath("string(.//span[@class='pct'])") == f"{going['running']['progress']}%"
         for item in d["jobs"]["items"]:
             (tr,) = doc.xpath("//tr[@data-job=$id]", id=item["id"])
             (result,) = tr.xpath(".//span[starts-with(@class, 'result ')]")
@@ -289,6 +293,7 @@ def test_a_seed_job_forced_to_fail_and_warn() -> None:
     """The seed sample with yesterday's DB Backup run failed (its retry then succeeds) and SQL
     Replication to DR warned: colours, the retry and the failed VM's reason as the API has them."""
     fixture = seed_fixture(
+        0,
         DB_Backup=[{"Action": "Fail", "At": "2026-01-04T17:00:00Z"}],
         SQL_Replication_to_DR=[{"Action": "Warn", "At": "2026-01-04T18:00:00Z"}],
     )
@@ -298,7 +303,8 @@ def test_a_seed_job_forced_to_fail_and_warn() -> None:
         backup, replica = d["items"]
         assert (backup["name"], replica["name"]) == ("DB Backup", "SQL Replication to DR")
         assert backup["schedule"] == "daily at 17:00" and replica["schedule"] == "daily at 18:00"
-        assert backup["running"]["progress"] == job_sessions(client)[backup["id"]][-1]["Progress"] == 47
+        assert backup["running"]["progress"] == job_sessions(client)[backup["id"]][-1]["Progress"]
+        assert 0 < backup["running"]["progress"] < 100
         failed = [s for s in backup["sessions"] if s["result"] == "Failed"]
         assert len(failed) == 1 and not failed[0]["retry"]
         (problem,) = failed[0]["problems"]
