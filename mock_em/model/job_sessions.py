@@ -28,6 +28,7 @@ from mock_em.model.entities import (
     SessionState,
     TaskState,
 )
+from mock_em.model.inventory import roots_bound
 from mock_em.model.job_history import Run, TaskRun, history, kept_tasks, vm_sizes
 from mock_em.model.job_runs import JOB_KIND, refresh_next_runs
 from mock_em.model.world import World
@@ -109,7 +110,8 @@ def refresh_jobs(world: World, at: datetime, *, taken_over: bool = False) -> boo
     changed = refresh_next_runs(world, at, taken_over=True) > 0
     jobs = list(world.all(JOB_KIND).values())
     kept = {job.id: kept_tasks(job, at) for job in jobs}
-    derived = catalogue_at(jobs, kept)
+    with roots_bound(world):  # VMs are named on their backup server's hierarchy roots
+        derived = catalogue_at(jobs, kept)
     derived.update(sessions_at(world, at, frozenset(derived["RestorePoint"])))
     for name, objects in derived.items():
         if list(world.store[name].items()) != list(objects.items()):
