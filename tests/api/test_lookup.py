@@ -78,9 +78,8 @@ def test_a_wildcard_lists_the_vms_on_a_root(em: EmClient) -> None:
     jobs = list(world.all("Job").values())
     for root in world.all("HierarchyRoot").values():
         mine = [j for j in jobs if j.backup_server_id == root.backup_server_id and j.platform is root.platform]
-        first = next(
-            (r for r in world.all("HierarchyRoot").values() if (r.backup_server_id, r.platform) == (root.backup_server_id, root.platform))
-        )
+        key = (root.backup_server_id, root.platform)
+        first = next(r for r in world.all("HierarchyRoot").values() if (r.backup_server_id, r.platform) == key)
         expected = list(dict.fromkeys(vm.name for j in mine for vm in j.vms)) if first is root else []
         host = f"host={ROOT_UID}{root.id}"
         names = [a[2] for a in items(em, token, f"{host}&name=*&type=Vm")]

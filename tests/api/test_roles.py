@@ -31,7 +31,9 @@ OPERATOR = Access(Role.RestoreOperator)
 PROVIDER_LINKS = [
     ("Up", "EnterpriseManager"),
     ("Down", "BackupServerReferenceList"),
+    ("Down", "ManagedServerReferenceList"),
     ("Down", "JobReferenceList"),
+    ("Down", "HierarchyRootReferenceList"),
     ("Down", "RepositoryReferenceList"),
     ("Down", "BackupReferenceList"),
     ("Down", "RestorePointReferenceList"),
@@ -123,6 +125,7 @@ def session_links(client: EmClient, user: tuple[str, str]) -> tuple[str, list[tu
             RESTORE_OPERATOR,
             [
                 ("Up", "EnterpriseManager"),
+                ("Down", "HierarchyRootReferenceList"),
                 ("Down", "BackupReferenceList"),
                 ("Down", "RestorePointReferenceList"),
                 ("Down", "VmRestorePointReferenceList"),

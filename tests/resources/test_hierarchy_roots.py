@@ -16,7 +16,15 @@ from mock_em.model.entities import Platform
 from mock_em.model.inventory import HOST_PLATFORM, ROOT_TYPES, HostType
 from mock_em.registry import family
 from resources.catalogue_checks import check_catalogue_readers, restore_operator_links
-from resources.family_checks import JSON, check_collection, check_fixture_round_trip, entity_of, own_fields, query_uids, uid
+from resources.family_checks import (
+    JSON,
+    check_collection,
+    check_fixture_round_trip,
+    entity_of,
+    own_fields,
+    query_uids,
+    uid,
+)
 
 FAMILY = family("HierarchyRoot")
 SERVERS = family("ManagedServer")
@@ -76,11 +84,10 @@ def test_query_by_host_type_and_backup_server(roles: EmClient) -> None:
     token, _ = logon(roles)
     world = roles.em.world
     owner = next(iter(world.backup_servers.values()))
-    found = query_uids(
-        roles, token, FAMILY, filter=f'HostType==VC;BackupServerName=="{owner.name}"', sortAsc="Name"
-    )
+    found = query_uids(roles, token, FAMILY, filter=f'HostType==VC;BackupServerName=="{owner.name}"', sortAsc="Name")
     roots = world.all(FAMILY.name).values()
-    vcs = sorted((r for r in roots if r.host_type is HostType.VC and r.backup_server_id == owner.id), key=lambda r: r.name)
+    vcs = [r for r in roots if r.host_type is HostType.VC and r.backup_server_id == owner.id]
+    vcs.sort(key=lambda r: r.name)
     assert found == [uid(FAMILY, r.id) for r in vcs] != []
     some = next(iter(roots))
     assert query_uids(roles, token, FAMILY, filter=f'UniqueId=="{some.unique_id}"') == [uid(FAMILY, some.id)]

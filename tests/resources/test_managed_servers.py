@@ -73,7 +73,8 @@ def test_each_backup_server_lists_itself_a_vcenter_and_its_hyper_v_hosts(roles: 
         kinds = Counter(s.managed_server_type for s in mine)
         assert [s.name for s in mine if s.managed_server_type is ManagedServerType.Local] == [owner.name]
         assert kinds[ManagedServerType.VC] == 1 and kinds[ManagedServerType.ESXi] <= 1
-        hyper_v = any(j.platform is Platform.HyperV for j in world.all("Job").values() if j.backup_server_id == owner.id)
+        jobs = [j for j in world.all("Job").values() if j.backup_server_id == owner.id]
+        hyper_v = any(j.platform is Platform.HyperV for j in jobs)
         assert kinds[ManagedServerType.HvServer] + kinds[ManagedServerType.HvCluster] == int(hyper_v)
         assert 1 <= kinds[ManagedServerType.Windows] <= 3 and kinds[ManagedServerType.Linux] <= 2
         for server in mine:
