@@ -3,18 +3,21 @@ virtualization hosts among the managed servers, and the VMs of the jobs named on
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, datetime
+from pathlib import Path
 from uuid import UUID
 
 import pytest
-from conftest import EmClient
+from conftest import SEED_FIXTURE, EmClient, make_client
 from xmlutil import API, Link, body, links, logon
 
 from mock_em.generator import WorldSize, generate_world
 from mock_em.model.entities import Platform
 from mock_em.model.inventory import HOST_PLATFORM, ROOT_TYPES, HostType
 from mock_em.registry import family
+from mock_em.settings import Settings
 from resources.catalogue_checks import check_catalogue_readers, restore_operator_links
 from resources.family_checks import (
     JSON,
@@ -132,3 +135,23 @@ def test_seed_sample_root(seed: EmClient) -> None:
     assert [(r.name, r.host_type, r.unique_id) for r in roots] == [("172.17.53.50", HostType.HvServer, "172.17.53.50")]
     refs = {p.hierarchy_obj_ref for p in seed.em.world.all("VmRestorePoint").values()}
     assert refs and all(ref.startswith(f"urn:HyperV:Vm:{roots[0].id}.") for ref in refs)
+
+
+def test_a_fixture_without_an_inventory_names_vms_on_the_backup_server(tmp_path: Path) -> None:
+    """A fixture older than the inventory loads with no managed servers or roots, and its VMs are
+    named on their backup server's id, as before; the lookup finds nothing there."""
+    data = json.loads(SEED_FIXTURE.read_text(encoding="utf-8"))
+    del data["ManagedServers"], data["HierarchyRoots"]
+    path = tmp_path / "old.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    client = make_client(Settings(fixture=str(path)))
+    try:
+        world = client.em.world
+        assert not world.all(FAMILY.name) and not world.all(SERVERS.name)
+        server = next(iter(world.backup_servers))
+        refs = {p.hierarchy_obj_ref for p in world.all("VmRestorePoint").values()}
+        assert refs and all(ref.startswith(f"urn:HyperV:Vm:{server}.") for ref in refs)
+        token, _ = logon(client)
+        assert body(client.get_as(token, "/api/hierarchyRoots"), 200, "EntityReferences").find("*") is None
+    finally:
+        client.close()
