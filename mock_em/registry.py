@@ -15,7 +15,7 @@ from mock_em.resources.family import Family, SubCollection
 
 # The protocol's own path segments (entry point, logon, sessions, the Cloud Connect service and
 # the query service, the lookup); the families add theirs.
-PROTOCOL_SEGMENTS = ("api", "sessionMngr", "logonSessions", "cloud", "querySvc", "query", "lookup")
+PROTOCOL_SEGMENTS = ("api", "sessionMngr", "logonSessions", "cloud", "querySvc", "query", "lookupSvc", "lookup")
 PROTOCOL_ID_COLLECTIONS = ("logonSessions",)
 
 BY_NAME: dict[str, Family] = {f.name: f for f in FAMILIES}

@@ -12,8 +12,9 @@ inventory, or a job added later) names its VMs by the backup server's id instead
 did before it had an inventory.
 
 The catalogue names a VM up to a million times per world (once per VM restore point) without the
-world at hand, so `roots_bound(world)` lends it the world's roots while it is derived, and each
-VM's reference is built once per (root, platform, name).
+world at hand, so `roots_bound(world)` lends it the world's roots while it is derived; a VM's
+reference is looked up once per (backup server, platform, VM) in a derivation, and built once per
+(root, platform, VM) across them.
 """
 
 from __future__ import annotations
@@ -131,8 +132,29 @@ URN_PLATFORMS = {"vmware": Platform.VMware, "hyperv": Platform.HyperV, "vcloud":
 # -- which root a VM lives on ---------------------------------------------------------------------
 
 RootIndex = Mapping[tuple[UUID, Platform], UUID]
-NO_ROOTS: RootIndex = MappingProxyType({})
-_BOUND: ContextVar[RootIndex] = ContextVar("hierarchy_roots", default=NO_ROOTS)
+
+
+class BoundRoots:
+    """The roots lent to the catalogue while it is derived, and the references built so far, by
+    (backup server id's int, platform value, VM name): keys that hash in C, where a UUID or an
+    enum member hashes in Python, as this is asked up to a million times per derivation."""
+
+    __slots__ = ("index", "memo")
+
+    def __init__(self, index: RootIndex) -> None:
+        self.index = index
+        self.memo: dict[tuple[int, str, str], str] = {}
+
+    def ref(self, backup_server_id: UUID, platform: Platform, vm_name: str) -> str:
+        key = (backup_server_id.int, platform._value_, vm_name)
+        found = self.memo.get(key)
+        if found is None:
+            root = self.index.get((backup_server_id, platform), backup_server_id)
+            found = self.memo[key] = ref_on(root, platform, vm_name)
+        return found
+
+
+_BOUND: ContextVar[BoundRoots | None] = ContextVar("hierarchy_roots", default=None)
 
 
 def root_index(roots: Mapping[UUID, HierarchyRoot]) -> dict[tuple[UUID, Platform], UUID]:
@@ -151,7 +173,7 @@ def roots_of(world: Any) -> dict[tuple[UUID, Platform], UUID]:
 @contextmanager
 def roots_bound(world: Any) -> Iterator[None]:
     """Name VMs by the world's roots while the catalogue is derived (`vm_ref` reads them)."""
-    token = _BOUND.set(roots_of(world))
+    token = _BOUND.set(BoundRoots(roots_of(world)))
     try:
         yield
     finally:
@@ -161,8 +183,15 @@ def roots_bound(world: Any) -> Iterator[None]:
 def vm_ref(backup_server_id: UUID, platform: Platform, vm_name: str, index: RootIndex | None = None) -> str:
     """The `HierarchyObjRef` of a VM of a backup server's jobs of one platform: on the root the
     `index` (by default the bound world's) gives, else on the backup server itself."""
-    roots = _BOUND.get() if index is None else index
-    return ref_on(roots.get((backup_server_id, platform), backup_server_id), platform, vm_name)
+    if index is None:
+        bound = _BOUND.get()
+        if bound is not None:
+            return bound.ref(backup_server_id, platform, vm_name)
+        index = NO_ROOTS
+    return ref_on(index.get((backup_server_id, platform), backup_server_id), platform, vm_name)
+
+
+NO_ROOTS: RootIndex = MappingProxyType({})
 
 
 @lru_cache(maxsize=1 << 17)

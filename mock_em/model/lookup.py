@@ -44,6 +44,11 @@ class HierarchyItem:
     object_name: str
 
 
+def roots(world: World) -> list[HierarchyRoot]:
+    """The roots a lookup may name, in store order (the lookup service links each)."""
+    return list(world.all(ROOT_KIND).values())
+
+
 def root_id_of(host: str) -> UUID:
     """A root's id from `host`: its UID (`urn:veeam:HierarchyRoot:<guid>`, the prefix in any case)
     or the bare GUID."""

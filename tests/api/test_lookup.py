@@ -10,7 +10,7 @@ from urllib.parse import quote
 
 import pytest
 from conftest import EmClient, make_client
-from xmlutil import API, assert_error, body, child_names, logon, text
+from xmlutil import API, assert_error, body, child_names, links, logon, text
 
 from mock_em.model.entities import Platform
 from mock_em.settings import Settings
@@ -145,5 +145,33 @@ def test_readers(em: EmClient) -> None:
     em.cookies.clear()
     response = em.post("/api/sessionMngr/?v=latest", content=spec, headers={"Content-Type": "application/json"})
     em.cookies.clear()
-    assert_error(em.get_as(response.headers["X-RestSvcSessionId"], url), 403, "Forbidden")
+    tenant_token = response.headers["X-RestSvcSessionId"]
+    assert_error(em.get_as(tenant_token, url), 403, "Forbidden")
+    assert_error(em.get_as(tenant_token, "/api/lookupSvc"), 403, "Forbidden")
+    assert b"/api/lookupSvc" not in em.get_as(tenant_token, "/api/logonSessions").content
     assert em.get(url).status_code == 401
+
+
+def test_the_lookup_service_links_each_roots_vms(em: EmClient) -> None:
+    """`/api/lookupSvc`: Up to the caller's session, Down to `name=\\*&type=Vm` on each root, as
+    EM's example; each link answers the root's VMs. The LogonSession links it after the query
+    service, for the roles that look up."""
+    token, session_id = logon(em)
+    root = body(em.get_as(token, "/api/lookupSvc"), 200, "LookupSvc")
+    assert (root.get("Type"), root.get("Href")) == ("LookupService", f"{API}/lookupSvc")
+    found = links(root)
+    assert (found[0].Rel, found[0].Type, found[0].Href) == ("Up", "LogonSession", f"{API}/logonSessions/{session_id}")
+    roots = list(em.em.world.all("HierarchyRoot").values())
+    assert [(li.Rel, li.Type) for li in found[1:]] == [("Down", "HierarchyItemList")] * len(roots)
+    for down, hierarchy_root in zip(found[1:], roots, strict=True):
+        assert down.Href == f"{API}/lookup?host={quote(ROOT_UID + str(hierarchy_root.id), safe='')}&name=\\*&type=Vm"
+        assert items(em, token, down.Href.removeprefix(f"{API}/lookup?")) == items(
+            em, token, f"host={hierarchy_root.id}&name=*&type=Vm"
+        )
+    data = em.get_as(token, "/api/lookupSvc", headers=JSON).json()
+    assert [li["Href"] for li in data["Links"]] == [li.Href for li in found]
+    session = body(em.get_as(token, f"/api/logonSessions/{session_id}"), 200, "LogonSession")
+    types = [li.Type for li in links(session)]
+    assert types[types.index("QueryService") + 1] == "LookupService"
+    operator, _ = logon(em, "ro", "pw")
+    assert em.get_as(operator, "/api/lookupSvc").status_code == 200
