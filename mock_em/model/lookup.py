@@ -108,11 +108,15 @@ def lookup_on_host(world: World, host: str | None, name: str | None, object_type
 def lookup_ref(world: World, reference: str) -> list[HierarchyItem]:
     """The object a hierarchy reference names, where it is on a root of the world."""
     parsed = REF.fullmatch(reference.strip())
-    if parsed is None or parsed["platform"].casefold() not in URN_PLATFORMS:
+    try:
+        if parsed is None or parsed["platform"].casefold() not in URN_PLATFORMS:
+            raise ValueError(reference)
+        root_id = UUID(parsed["root"])
+    except ValueError:
         raise LookupQueryError(
             f"Invalid hierarchyRef '{reference}': expected urn:<Platform>:<Type>:<HierarchyRootId>.<ObjectRef>"
-        )
-    root = world.all(ROOT_KIND).get(UUID(parsed["root"]))
+        ) from None
+    root = world.all(ROOT_KIND).get(root_id)
     if root is None or parsed["type"].casefold() != VM_TYPE.casefold():
         return []
     wanted = reference.strip().casefold()

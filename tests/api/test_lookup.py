@@ -120,6 +120,8 @@ def test_other_object_types_and_unknown_hosts_find_nothing(em: EmClient) -> None
         "hierarchyRef=vm-1234",
         "hierarchyRef=urn:Xen:Vm:{id}.vm-1",
         "hierachyRef=urn:VMware:Vm:not-a-guid.vm-1",
+        "hierarchyRef=urn:VMware:Vm:------------------------------------.vm-1",
+        "host=urn:veeam:HierarchyRoot:&name=*&type=Vm",
     ],
 )
 def test_bad_or_missing_parameters_are_400(em: EmClient, query: str) -> None:
