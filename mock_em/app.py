@@ -14,7 +14,7 @@ from starlette.middleware.errors import ServerErrorMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mock_em import __version__, registry
-from mock_em.api import errors, members, query, reports, resources, root, sessions, tenant_resources
+from mock_em.api import errors, lookup, members, query, reports, resources, root, sessions, tenant_resources
 from mock_em.api.fastpath import FastPath
 from mock_em.api.recorder import Recorder
 from mock_em.control import PREFIX
@@ -122,7 +122,7 @@ def create_app(em: EnterpriseManager, settings: Settings | None = None) -> FastA
     app.state.fast_path = True  # False: every request goes through FastAPI (tests compare the two)
     app.state.reset_hooks += [app.state.response_cache.clear, app.state.query_cache.clear, app.state.report_cache.clear]
     errors.install(app)
-    for module in (root, sessions, resources, tenant_resources, members, query, reports):
+    for module in (root, sessions, resources, tenant_resources, members, query, reports, lookup):
         app.include_router(module.router)
     app.include_router(control_router())
     return app  # the middleware (Recorder, CanonicalPaths, FastPath) is placed by EmApp

@@ -14,8 +14,8 @@ from mock_em.resources import FAMILIES, NESTED
 from mock_em.resources.family import Family, SubCollection
 
 # The protocol's own path segments (entry point, logon, sessions, the Cloud Connect service and
-# the query service); the families add theirs.
-PROTOCOL_SEGMENTS = ("api", "sessionMngr", "logonSessions", "cloud", "querySvc", "query")
+# the query service, the lookup); the families add theirs.
+PROTOCOL_SEGMENTS = ("api", "sessionMngr", "logonSessions", "cloud", "querySvc", "query", "lookupSvc", "lookup")
 PROTOCOL_ID_COLLECTIONS = ("logonSessions",)
 
 BY_NAME: dict[str, Family] = {f.name: f for f in FAMILIES}

@@ -17,9 +17,8 @@ from operator import attrgetter
 from typing import Any
 from uuid import UUID, uuid5
 
-from mock_em.model.day_random import DayRandom
-from mock_em.model.entities import Backup, Job, JobType, Platform, RestorePoint, Vm, VmRestorePoint
-from mock_em.model.ids import guid
+from mock_em.model.entities import Backup, Job, JobType, RestorePoint, Vm, VmRestorePoint
+from mock_em.model.inventory import vm_ref
 from mock_em.model.job_history import Run, TaskRun
 
 CATALOGUE_KINDS = ("Backup", "RestorePoint", "VmRestorePoint")
@@ -38,14 +37,10 @@ def sql_time(when: datetime) -> str:
 
 
 def hierarchy_obj_ref(job: Job, vm: Vm) -> str:
-    """The VM as its host names it, in the vendor's forms ("Constructing HierarchyObjRefType"):
-    `urn:VMware:Vm:<backup server id>.vm-<n>` (a vSphere managed object id), a Hyper-V VM
-    `urn:HyperV:Vm:<backup server id>.<VM guid>`. The number or guid is drawn from the server and
-    the VM's name alone, so every job and point of one VM names it alike."""
-    rng = DayRandom(f"{job.backup_server_id}:{vm.name}:moref")
-    if job.platform is Platform.HyperV:
-        return f"urn:HyperV:Vm:{job.backup_server_id}.{guid(rng)}"
-    return f"urn:{job.platform.value}:Vm:{job.backup_server_id}.vm-{rng.randint(100, 99_999)}"
+    """The VM as its host names it, in the vendor's form ("Constructing HierarchyObjRefType"):
+    `urn:VMware:Vm:<hierarchy root id>.vm-<n>`, `urn:HyperV:Vm:<hierarchy root id>.<VM guid>`, on
+    the root of the job's backup server and platform (`mock_em.model.inventory`)."""
+    return vm_ref(job.backup_server_id, job.platform, vm.name)
 
 
 def backup_of(job: Job) -> Backup:

@@ -31,6 +31,7 @@ from mock_em.model.entities import (
     SessionState,
     TaskState,
 )
+from mock_em.model.inventory import roots_bound
 from mock_em.model.job_events import quiet_until
 from mock_em.model.job_history import Run, TaskRun, history, kept_tasks, vm_sizes
 from mock_em.model.job_runs import JOB_KIND, refresh_next_runs
@@ -138,7 +139,8 @@ def _refresh(world: World, at: datetime, taken_over: bool) -> bool:
     changed = refresh_next_runs(world, at, taken_over=True) > 0
     jobs = list(world.all(JOB_KIND).values())
     kept = {job.id: kept_tasks(job, at) for job in jobs}
-    derived = catalogue_at(jobs, kept)
+    with roots_bound(world):  # VMs are named on their backup server's hierarchy roots
+        derived = catalogue_at(jobs, kept)
     derived.update(sessions_at(world, at, frozenset(derived["RestorePoint"])))
     for name, objects in derived.items():
         if list(world.store[name].items()) != list(objects.items()):

@@ -19,7 +19,9 @@ from mock_em.resources import (
     cloud_replicas,
     cloud_tenants,
     cloud_vm_replica_points,
+    hierarchy_roots,
     jobs,
+    managed_servers,
     replica_sessions,
     replica_task_sessions,
     repositories,
@@ -47,6 +49,8 @@ FAMILIES: tuple[Family, ...] = (
     replica_sessions.FAMILY,
     backup_task_sessions.FAMILY,
     replica_task_sessions.FAMILY,
+    managed_servers.FAMILY,
+    hierarchy_roots.FAMILY,
 )
 
 __all__ = ["FAMILIES", "NESTED"]

@@ -81,12 +81,13 @@ class Members:
 @dataclass(frozen=True, slots=True)
 class Down:
     """Where a family's collections are linked from: `LogonSession` or `CloudConnectService`
-    (`/api/cloud`), at which position among that document's family links; `tenants`: whether a
+    (`/api/cloud`), at which position among that document's family links (a sort key: a family
+    placed between two others takes a fraction, so theirs need not move); `tenants`: whether a
     tenant's session is offered the link where it may read the family (EM's tenant `/cloud`
     links only its replicas, their points and its failover plans)."""
 
     document: str
-    position: int
+    position: float
     tenants: bool = True
 
 

@@ -14,11 +14,14 @@ from uuid import UUID
 from mock_em import registry
 from mock_em.model.access import Access
 from mock_em.model.entities import LogonSession
+from mock_em.model.inventory import ROOT_KIND as LOOKUP_READERS  # who may read hierarchy roots may look up
 from mock_em.model.reports import READERS as REPORT_READERS
 from mock_em.model.world import World
 from mock_em.resources.family import Family
 from mock_em.wire import links
 from mock_em.wire.template import TEMPLATES, Node
+
+LOOKUP_SERVICE_SEGMENT = "lookupSvc"  # the lookup service (`mock_em.wire.lookup`)
 
 
 def link_elements(items: Iterable[links.Link]) -> list[Node]:
@@ -76,7 +79,9 @@ def logon_session_links(h: links.Hrefs, session_id: UUID, access: Access) -> lis
     found.append(links.Link("Down", "CloudConnectService", h.cloud))
     if not access.is_tenant:
         found.append(links.Link("Down", "QueryService", h.query_svc))
-        if access.role in REPORT_READERS:  # right after the query service, as EM 12's session links it
+        if access.reads(LOOKUP_READERS):  # then the lookup service, as EM 12's session links it
+            found.append(links.Link("Down", "LookupService", f"{h.api}/{LOOKUP_SERVICE_SEGMENT}"))
+        if access.role in REPORT_READERS:  # after the query and lookup services, as EM 12's session links it
             found.append(links.Link("Down", "Report", h.summary_report, "Summary"))
         found.append(links.Link("Down", "LogonSessionList", h.logon_sessions))
     # The vendor's tenant sessions type their Delete link; its administrator sessions do not.

@@ -114,6 +114,9 @@ LIST_KEYS = {
     "Backups": "Backups",
     "RestorePoints": "RestorePoints",
     "VmRestorePoints": "VmRestorePoints",
+    "ManagedServers": "ManagedServers",
+    "HierarchyRoots": "HierarchyRoots",
+    "HierarchyItems": "HierarchyItems",
 }
 CHOICES = frozenset({"Entities", "HardwarePlanDetails"})  # JSON keys its one child by the child's element name
 LINK_ORDER = ("Rel", "Href", "Name", "Type")
@@ -128,6 +131,9 @@ SCHEMA_CHILDREN: dict[str, tuple[str, ...]] = {
     "CloudVmReplicaPoint": ("Links", "CreationTimeUTC", "VmName", "PointType", "State"),
     "CloudReplica": ("Links", "Platform"),
     "BackupServer": ("Links", "Description", "Port", "Version"),
+    "ManagedServer": ("Links", "Description", "ManagedServerType"),
+    "HierarchyRoot": ("Links", "HierarchyRootId", "UniqueId", "HostType"),
+    "HierarchyItem": ("Links", "ObjectRef", "ObjectType", "ObjectName"),
     "CloudTenantResource": ("Links", "RepositoryQuota"),
     "CloudFailoveredVm": ("Links", "FailoverPlanVMId", "Name", "Order"),
     "CloudTenantComputeResource": (

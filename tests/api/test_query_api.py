@@ -38,8 +38,10 @@ TYPES = (
     "BackupJobSession",
     "ReplicaJobSession",
     "ReplicaTaskSession",
+    "HierarchyRoot",
     "BackupTaskSession",
     "BackupServer",
+    "ManagedServer",
     "CloudPublicIpAddress",
     "CloudFailoverPlan",
 )
@@ -55,6 +57,8 @@ ENTITY_LISTS = {
     "CloudFailoverPlan": "CloudFailoverPlans",
     "Repository": "Repositories",
     "Job": "Jobs",
+    "ManagedServer": "ManagedServers",
+    "HierarchyRoot": "HierarchyRoots",
     **{name: name + "s" for name in (*CATALOGUE, *SESSIONS)},
 }
 # The element name of each entity inside its list (the schema names a point `CloudReplica`, §4).
@@ -68,6 +72,8 @@ ENTITY_ELEMENTS = {
     "CloudFailoverPlan": "CloudFailoverPlan",
     "Repository": "Repository",
     "Job": "Job",
+    "ManagedServer": "ManagedServer",
+    "HierarchyRoot": "HierarchyRoot",
     **{name: name for name in (*CATALOGUE, *SESSIONS)},
 }
 SEED_COUNTS = {
@@ -83,6 +89,8 @@ SEED_COUNTS = {
     "Backup": 1,  # the backup job's
     "RestorePoint": 14,  # its one VM's 14 kept points (Retention), one per run
     "VmRestorePoint": 14,
+    "ManagedServer": 3,  # the backup server itself, its Hyper-V host and a proxy
+    "HierarchyRoot": 1,  # the Hyper-V host
     **dict.fromkeys(SESSIONS, 8),  # the two jobs' runs of the eight days before START, and any retries
 }
 BIG = {"tenants": 3, "replicas_per_tenant": 2, "vms_per_replica": 4, "points_per_vm": 7}
@@ -191,7 +199,15 @@ def names_matching(seed: EmClient, token: str, filter_text: str, type_name: str 
         (("Administrator", "P@ssw0rd"), TYPES),
         (
             ("ro", "pw"),
-            ("CloudVmReplicaPoint", "CloudReplica", "Backup", "RestorePoint", "VmRestorePoint", "CloudFailoverPlan"),
+            (
+                "CloudVmReplicaPoint",
+                "CloudReplica",
+                "Backup",
+                "RestorePoint",
+                "VmRestorePoint",
+                "HierarchyRoot",
+                "CloudFailoverPlan",
+            ),
         ),
     ],
 )

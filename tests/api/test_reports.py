@@ -267,12 +267,12 @@ def session_links(client: EmClient, user: str, password: str) -> tuple[str, list
 
 @pytest.mark.parametrize(("user", "password"), [("Administrator", "P@ssw0rd"), ("pu", "pw")])
 def test_portal_roles_are_linked_to_the_report_and_read_it(seed: EmClient, user: str, password: str) -> None:
-    """The LogonSession links the report right after the query service, as EM 12's does; every
-    URL of the report answers."""
+    """The LogonSession links the report right after the query and lookup services, as EM 12's
+    does; every URL of the report answers."""
     token, found = session_links(seed, user, password)
     report = Link("Down", "Report", f"{API}/reports/summary", "Summary")
     assert found.count(report) == 1
-    assert found[found.index(report) - 1].Type == "QueryService"
+    assert [li.Type for li in found[found.index(report) - 2 : found.index(report)]] == ["QueryService", "LookupService"]
     for url in URLS:
         assert seed.get_as(token, url).status_code == 200
 

@@ -195,6 +195,8 @@ def test_query_types_and_their_fields() -> None:
             "BackupServerUid",
             "BackupServerName",
         ],
+        "ManagedServer": ["UID", "Name", "Description", "ManagedServerType"],
+        "HierarchyRoot": ["UID", "Name", "UniqueId", "HostType", "BackupServerUid", "BackupServerName"],
     }
     for qtype in QUERY_TYPES.values():
         assert QUERY_TYPES[qtype.name.casefold()] is qtype
@@ -224,7 +226,10 @@ def test_unknown_type_lists_the_supported_ones(name: str) -> None:
     assert "Unknown query type" in message
     supported = "Backup, BackupJobSession, BackupServer, BackupTaskSession, CloudFailoverPlan, CloudGateway"
     assert f"{supported}, CloudPublicIpAddress, CloudReplica, CloudTenant, CloudVmReplicaPoint" in message
-    assert message.endswith(", Job, ReplicaJobSession, ReplicaTaskSession, Repository, RestorePoint, VmRestorePoint")
+    assert message.endswith(
+        ", HierarchyRoot, Job, ManagedServer, ReplicaJobSession, ReplicaTaskSession, Repository, RestorePoint,"
+        " VmRestorePoint"
+    )
     assert len(message) < 400  # the unknown name is cut short; the supported types are listed
 
 

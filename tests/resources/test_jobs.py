@@ -127,11 +127,11 @@ def test_readers_and_tenants(roles: EmClient) -> None:
 
 
 def test_linked_from_the_logon_session_after_backup_servers(client: EmClient) -> None:
-    """The LogonSession links the jobs right after the backup servers, as EM 12's does."""
+    """The LogonSession links the jobs after the backup servers and their managed servers, as EM 12's does."""
     token, session_id = logon(client)
     session = body(client.get_as(token, f"/api/logonSessions/{session_id}"), 200, "LogonSession")
     downs = [(li.Type, li.Href) for li in links(session) if li.Rel == "Down"]
-    assert downs[1] == ("JobReferenceList", f"{API}/jobs")
+    assert downs[2] == ("JobReferenceList", f"{API}/jobs")
 
 
 def test_a_backup_servers_jobs(roles: EmClient) -> None:

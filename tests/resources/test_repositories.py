@@ -92,14 +92,16 @@ def test_readers_and_tenants(roles: EmClient) -> None:
 
 
 def test_linked_from_the_logon_session_after_backup_servers_and_jobs(client: EmClient) -> None:
-    """The LogonSession links the repositories after the backup servers and the jobs, as EM 12's
-    does (its managed servers, failover plans and hierarchy roots between them are not served)."""
+    """The LogonSession links the repositories after the backup servers, managed servers, jobs
+    and hierarchy roots, as EM 12's does (its failover plans, before the roots, are not served)."""
     token, session_id = logon(client)
     session = body(client.get_as(token, f"/api/logonSessions/{session_id}"), 200, "LogonSession")
     downs = [li for li in links(session) if li.Rel == "Down"]
-    assert [(li.Type, li.Href) for li in downs[:3]] == [
+    assert [(li.Type, li.Href) for li in downs[:5]] == [
         ("BackupServerReferenceList", f"{API}/backupServers"),
+        ("ManagedServerReferenceList", f"{API}/managedServers"),
         ("JobReferenceList", f"{API}/jobs"),
+        ("HierarchyRootReferenceList", f"{API}/hierarchyRoots"),
         ("RepositoryReferenceList", f"{API}/repositories"),
     ]
 

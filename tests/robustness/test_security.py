@@ -320,6 +320,7 @@ NESTED_PATHS = {f"/api{p}" for n in NESTED for p in (n.list_path, n.item_path)}
 PROVIDER_ONLY = (
     *(f"/api{f.path}" for f in registry.BY_NAME.values() if not Access(Role.CloudTenant, uuid4()).reads(f.kind)),
     "/api/reports",
+    "/api/lookup",  # and `/api/lookupSvc`: the provider's virtual infrastructure
 )
 
 
