@@ -1,6 +1,6 @@
 """The backup catalogue as EM shows it at the world's time: each backup job's backup, the
-restore points its runs left and each VM's point in them (`/api/backups`, `/api/restorePoints`,
-`/api/vmRestorePoints`).
+restore points its runs left, each VM's point in them and the file holding each restore point
+(`/api/backups`, `/api/restorePoints`, `/api/vmRestorePoints`, `/api/backupFiles`).
 
 Like the sessions, the catalogue is derived, never stored in fixtures: a backup job's backup
 holds each VM's newest `Retention` points (`job_history.kept_tasks`), a restore point is kept
@@ -16,12 +16,24 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid5
 
+from mock_em.model.backup_files import FileSums, backup_file, backup_file_id
 from mock_em.model.day_random import DayRandom
-from mock_em.model.entities import Backup, Job, JobType, Platform, RestorePoint, Vm, VmRestorePoint
+from mock_em.model.entities import (
+    Backup,
+    BackupFile,
+    Job,
+    JobType,
+    Platform,
+    Repository,
+    RepositoryKind,
+    RestorePoint,
+    Vm,
+    VmRestorePoint,
+)
 from mock_em.model.ids import guid
-from mock_em.model.job_history import Run, TaskRun
+from mock_em.model.job_history import Run, TaskRun, vm_sizes
 
-CATALOGUE_KINDS = ("Backup", "RestorePoint", "VmRestorePoint")
+CATALOGUE_KINDS = ("Backup", "RestorePoint", "VmRestorePoint", "BackupFile")
 
 
 def backup_id(job_id: UUID) -> UUID:
@@ -61,44 +73,65 @@ def backup_of(job: Job) -> Backup:
     )  # fmt: skip
 
 
-def catalogue_of(job: Job, kept: list[tuple[Run, TaskRun]]) -> tuple[list[RestorePoint], list[VmRestorePoint]]:
-    """The restore points and VM restore points of a job's `kept` points (`kept_tasks`)."""
+def catalogue_of(
+    job: Job, kept: list[tuple[Run, TaskRun]], kind: RepositoryKind | None = None
+) -> tuple[list[RestorePoint], list[VmRestorePoint], list[BackupFile]]:
+    """The restore points, VM restore points and backup files of a job's `kept` points
+    (`kept_tasks`); `kind` is the job's repository's (the files' paths)."""
     points: dict[UUID, RestorePoint] = {}
+    sums: dict[UUID, FileSums] = {}
     vm_points: list[VmRestorePoint] = []
     backup = backup_id(job.id)
     for run, task in kept:
         if run.restore_point_id is None or task.point_id is None:
             continue
-        if run.restore_point_id not in points:
-            points[run.restore_point_id] = RestorePoint(
+        point = points.get(run.restore_point_id)
+        if point is None:
+            point = points[run.restore_point_id] = RestorePoint(
                 id=run.restore_point_id, name=sql_time(run.start), backup_server_id=job.backup_server_id,
-                backup_id=backup, backup_date=run.start,
+                backup_id=backup, backup_date=run.start, backup_file_id=backup_file_id(run.restore_point_id),
             )  # fmt: skip
+            sums[point.id] = FileSums(full=task.full)
+        found = sums[point.id]
+        found.backup_size += task.point_bytes
+        found.data_size += vm_sizes(job.id, task.vm.name)[1] if task.full else 2 * task.point_bytes
         vm_points.append(VmRestorePoint(
             id=task.point_id, name=f"{task.vm.name}@{point_time(task.start)}", backup_server_id=job.backup_server_id,
             restore_point_id=run.restore_point_id, creation_time=task.start, vm_name=task.vm.name,
             vm_display_name=task.vm.display_name, full=task.full, hierarchy_obj_ref=hierarchy_obj_ref(job, task.vm),
+            backup_file_id=point.backup_file_id,
         ))  # fmt: skip
-    return list(points.values()), vm_points
+    files = [
+        backup_file(p.id, backup, job.backup_server_id, job.name, p.backup_date, kind, sums[p.id])
+        for p in points.values()
+    ]
+    return list(points.values()), vm_points, files
 
 
-def catalogue_at(jobs: list[Job], kept: dict[UUID, list[tuple[Run, TaskRun]]]) -> dict[str, dict[UUID, Any]]:
-    """Every backup job's backup, restore points and VM restore points, by kind: backups in the
-    jobs' order, points by time (then id, for ties)."""
+def catalogue_at(
+    jobs: list[Job], kept: dict[UUID, list[tuple[Run, TaskRun]]], repositories: dict[UUID, Repository] | None = None
+) -> dict[str, dict[UUID, Any]]:
+    """Every backup job's backup, restore points, VM restore points and backup files, by kind:
+    backups in the jobs' order, points and files by time (then id, for ties)."""
     backups: list[Backup] = []
     points: list[RestorePoint] = []
     vm_points: list[VmRestorePoint] = []
+    files: list[BackupFile] = []
     for job in jobs:
         if job.job_type is not JobType.Backup:
             continue
         backups.append(backup_of(job))
-        found, vms = catalogue_of(job, kept.get(job.id, []))
+        repository = (repositories or {}).get(job.repository_id)
+        found, vms, written = catalogue_of(job, kept.get(job.id, []), repository.kind if repository else None)
         points.extend(found)
         vm_points.extend(vms)
+        files.extend(written)
     points.sort(key=lambda p: (p.backup_date, p.id))
     vm_points.sort(key=lambda p: (p.creation_time, p.id))
+    files.sort(key=lambda f: (f.creation_time, f.id))
     return {
         "Backup": {b.id: b for b in backups},
         "RestorePoint": {p.id: p for p in points},
         "VmRestorePoint": {p.id: p for p in vm_points},
+        "BackupFile": {f.id: f for f in files},
     }

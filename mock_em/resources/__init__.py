@@ -8,6 +8,7 @@ tenant's entity holds (backup and compute resources), stored after every family.
 from __future__ import annotations
 
 from mock_em.resources import (
+    backup_files,
     backup_servers,
     backup_sessions,
     backup_task_sessions,
@@ -43,6 +44,7 @@ FAMILIES: tuple[Family, ...] = (
     backups.FAMILY,
     restore_points.FAMILY,
     vm_restore_points.FAMILY,
+    backup_files.FAMILY,
     backup_sessions.FAMILY,
     replica_sessions.FAMILY,
     backup_task_sessions.FAMILY,

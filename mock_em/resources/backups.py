@@ -30,6 +30,8 @@ from mock_em.wire.links import Hrefs, Link
 
 PATH = "/backups"
 POINTS = SubCollection("restorePoints", "RestorePoint", "backup_id")
+# v10+ links a backup Down to its files; served in every profile, linked in none (backup_files.py)
+FILES = SubCollection("backupFiles", "BackupFile", "backup_id")
 
 
 def values(h: Hrefs, world: World, backup: Backup, access: Access) -> dict[str, Any]:
@@ -67,4 +69,4 @@ KIND = catalogue_kind(
     Backup, "backup", (ForeignKey("job_id", "Job"), ForeignKey("repository_id", "Repository")), query, 5
 )
 # LogonSession: after repositories, as em12's LogonSession links it
-FAMILY = catalogue_family(KIND, PATH, values, ups=ups, downs=downs, subs=(POINTS,), position=3, fragments=False)
+FAMILY = catalogue_family(KIND, PATH, values, ups=ups, downs=downs, subs=(POINTS, FILES), position=3, fragments=False)
