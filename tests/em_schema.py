@@ -53,7 +53,9 @@ _BACKUP_FILE_TYPES = f"""
   </xs:complexType>
   <xs:complexType name="BackupFileEntityListType">
     <xs:complexContent><xs:extension base="ListType">
-      <xs:choice minOccurs="0" maxOccurs="unbounded"><xs:element name="BackupFile" type="BackupFileEntityType"/></xs:choice>
+      <xs:choice minOccurs="0" maxOccurs="unbounded">
+        <xs:element name="BackupFile" type="BackupFileEntityType"/>
+      </xs:choice>
     </xs:extension></xs:complexContent>
   </xs:complexType>
 </xs:schema>

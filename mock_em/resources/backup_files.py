@@ -33,7 +33,10 @@ from mock_em.resources.family import SubCollection
 from mock_em.wire.links import Hrefs, Link
 
 PATH = "/backupFiles"
-POINTS = SubCollection("restorePoints", "RestorePoint", "backup_file_id")
+# a file's restore points: those its VM points belong to (one, as mock-em writes files)
+POINTS = SubCollection(
+    "restorePoints", "RestorePoint", "backup_file_id", through=("VmRestorePoint", "restore_point_id")
+)
 VM_POINTS = SubCollection("vmRestorePoints", "VmRestorePoint", "backup_file_id")
 
 
@@ -81,6 +84,12 @@ def downs(h: Hrefs, world: World, file: BackupFile, access: Access) -> list[Link
 
 
 # after BackupServers, before CloudPublicIps: EntitiesType's order
-KIND = catalogue_kind(BackupFile, "backup file", (ForeignKey("backup_id", "Backup"),), query, 14)
+KIND = catalogue_kind(
+    BackupFile,
+    "backup file",
+    (ForeignKey("backup_id", "Backup"), ForeignKey("restore_point_id", "RestorePoint")),
+    query,
+    14,
+)
 # LogonSession: after the task sessions, as em12's LogonSession links it
 FAMILY = catalogue_family(KIND, PATH, values, ups=ups, downs=downs, subs=(POINTS, VM_POINTS), position=10)

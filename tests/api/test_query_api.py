@@ -40,10 +40,11 @@ TYPES = (
     "ReplicaTaskSession",
     "BackupTaskSession",
     "BackupServer",
+    "BackupFile",
     "CloudPublicIpAddress",
     "CloudFailoverPlan",
 )
-CATALOGUE = ("Backup", "RestorePoint", "VmRestorePoint")
+CATALOGUE = ("Backup", "RestorePoint", "VmRestorePoint", "BackupFile")
 SESSIONS = ("BackupJobSession", "ReplicaJobSession", "BackupTaskSession", "ReplicaTaskSession")
 ENTITY_LISTS = {
     "CloudVmReplicaPoint": "CloudVmReplicaPoints",
@@ -83,6 +84,7 @@ SEED_COUNTS = {
     "Backup": 1,  # the backup job's
     "RestorePoint": 14,  # its one VM's 14 kept points (Retention), one per run
     "VmRestorePoint": 14,
+    "BackupFile": 14,  # one per restore point
     **dict.fromkeys(SESSIONS, 8),  # the two jobs' runs of the eight days before START
 }
 BIG = {"tenants": 3, "replicas_per_tenant": 2, "vms_per_replica": 4, "points_per_vm": 7}
@@ -191,7 +193,15 @@ def names_matching(seed: EmClient, token: str, filter_text: str, type_name: str 
         (("Administrator", "P@ssw0rd"), TYPES),
         (
             ("ro", "pw"),
-            ("CloudVmReplicaPoint", "CloudReplica", "Backup", "RestorePoint", "VmRestorePoint", "CloudFailoverPlan"),
+            (
+                "CloudVmReplicaPoint",
+                "CloudReplica",
+                "Backup",
+                "RestorePoint",
+                "VmRestorePoint",
+                "BackupFile",
+                "CloudFailoverPlan",
+            ),
         ),
     ],
 )
