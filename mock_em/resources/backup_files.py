@@ -9,8 +9,8 @@ The type is absent from the 9.5 schema but documented for 9.5 (em-api-monitoring
 fields and links follow the vendor's example entity, in its order: Up to the backup, Up to the
 backup server, Alternate, `Related` to the restore points (typed `BackupFileReferenceList`, as the
 example types it), Down to the VM restore points. Backups and restore points link Down to their
-files from v10 on; the 9.5 U4 profile mock-em serves by default has no such links, so neither
-carries one, and their files are served at those paths in every profile.
+files from v10 on; mock-em links them so in every profile, the 9.5 U4 default included (a 9.5
+client picks links by type and meets an extra one; each resolves).
 """
 
 from __future__ import annotations

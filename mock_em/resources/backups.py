@@ -30,7 +30,7 @@ from mock_em.wire.links import Hrefs, Link
 
 PATH = "/backups"
 POINTS = SubCollection("restorePoints", "RestorePoint", "backup_id")
-# v10+ links a backup Down to its files; served in every profile, linked in none (backup_files.py)
+# v10+ links a backup Down to its files; mock-em does in every profile (backup_files.py)
 FILES = SubCollection("backupFiles", "BackupFile", "backup_id")
 
 
@@ -60,8 +60,11 @@ def ups(h: Hrefs, world: World, backup: Backup, access: Access) -> list[Link]:
 
 
 def downs(h: Hrefs, world: World, backup: Backup, access: Access) -> list[Link]:
-    """Down to its restore points."""
-    return [Link("Down", "RestorePointReferenceList", h.sub(PATH, backup.id, POINTS.segment))]
+    """Down to its restore points, then to its files (as v10+ links them; mock-em in every profile)."""
+    return [
+        Link("Down", "RestorePointReferenceList", h.sub(PATH, backup.id, POINTS.segment)),
+        Link("Down", "BackupFileReferenceList", h.sub(PATH, backup.id, FILES.segment)),
+    ]
 
 
 # after Jobs (and FailoverPlans), before Replicas and Repositories: EntitiesType's order

@@ -113,7 +113,7 @@ def test_links_resolve(seed: EmClient) -> None:
 
 def test_a_backups_and_a_restore_points_files(seed: EmClient) -> None:
     """`/backups/{id}/backupFiles` lists the backup's files by time, `/restorePoints/{id}/backupFiles`
-    the point's one; neither is linked from the 9.5 entities (v10+ links them)."""
+    the point's one; each entity links Down to its list last, as v10+ does (in every profile)."""
     world = seed.em.world
     token, _ = logon(seed)
     for backup in world.all("Backup").values():
@@ -121,10 +121,13 @@ def test_a_backups_and_a_restore_points_files(seed: EmClient) -> None:
         mine = [f for f in world.all("BackupFile").values() if f.backup_id == backup.id]
         assert [r.get("UID") for r in listed] == [uid(FAMILY, f.id) for f in mine] and mine
         entity = body(seed.get_as(token, f"/api/backups/{backup.id}?format=Entity"), 200, "Backup")
-        assert "BackupFileReferenceList" not in {li.Type for li in links(entity)}
+        assert links(entity)[-1] == Link("Down", "BackupFileReferenceList", f"{API}/backups/{backup.id}/backupFiles")
     for point in world.all("RestorePoint").values():
         listed = body(seed.get_as(token, f"/api/restorePoints/{point.id}/backupFiles"), 200, "EntityReferences")
         assert [r.get("UID") for r in listed] == [uid(FAMILY, point.backup_file_id)]
+        entity = body(seed.get_as(token, f"/api/restorePoints/{point.id}?format=Entity"), 200, "RestorePoint")
+        href = f"{API}/restorePoints/{point.id}/backupFiles"
+        assert links(entity)[-1] == Link("Down", "BackupFileReferenceList", href)
 
 
 def test_collection_and_json_parity(seed: EmClient) -> None:
