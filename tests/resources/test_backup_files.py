@@ -22,7 +22,7 @@ from mock_em.registry import family
 from mock_em.settings import Settings
 from resources.catalogue_checks import check_catalogue_readers, restore_operator_links
 from resources.family_checks import USERS, check_collection, entity_of, own_fields, query_uids, uid
-from resources.session_checks import wire_time
+from resources.session_checks import check_clock_run_equals_fresh, wire_time
 
 FAMILY = family("BackupFile")
 JSON = {"Accept": "application/json"}
@@ -183,6 +183,12 @@ def test_query_filters_sorts_and_pages(roles: EmClient) -> None:
     assert page == [uid(FAMILY, f.id) for f in files[3:6]]
     bad = roles.get_as(token, "/api/query", params={"type": "BackupFile", "filter": "CompressRatio>high"})
     assert_error(bad, 400, "BadRequest")
+
+
+def test_running_the_clock_equals_a_fresh_generation() -> None:
+    """A world generated at T0 and run on to T1 shows the files (and the backups' and restore
+    points' links to them) a world generated at T1 shows, byte for byte."""
+    check_clock_run_equals_fresh(timedelta(days=9, hours=3), ("/api/backupFiles", "/api/backups", "/api/restorePoints"))
 
 
 # -- deletion ------------------------------------------------------------------------------------
