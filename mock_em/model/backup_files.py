@@ -5,11 +5,11 @@ start (`Webserver BackupD2025-09-21T180331.vib`; mock-em's times are UTC).
 
 A file's `BackupSize` is the bytes its kept VM points take (`TaskRun.point_bytes`), so a backup's
 files add up to what its job holds on the repository (`Job.backup_bytes`, in the repository's
-`Capacity − FreeSpace`). Its `DataSize` is the source data read into it: a full reads the VMs'
-used data, an increment the changed blocks before the 2:1 reduction a full shows. The reduction
-splits into `DeduplicationRatio` × `CompressRatio` (= `DataSize / BackupSize`), the share drawn
-from the file's id alone. Everything is worked out once per restore point, from sums the
-catalogue already makes, so a million VM points cost no more than their restore points.
+`Capacity − FreeSpace`). Its `DataSize` is the source data read into it, before the 2:1 reduction
+the model's points take (a synthetic full keeps half its VMs' used data): twice `BackupSize`. The
+reduction splits into `DeduplicationRatio` × `CompressRatio`, the share drawn from the file's id
+alone. A VM point adds its bytes to one sum; the rest is worked out once per restore point, so a
+million VM points cost no more than their restore points (no VM's sizes are drawn again).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from uuid import UUID, uuid5
 from mock_em.model.entities import BackupFile, RepositoryKind
 
 VBK, VIB = "vbk", "vib"
+REDUCTION = 2  # source data over bytes kept: a synthetic full keeps half its VMs' used data
 # Repositories whose files have Windows paths (a scale-out repository's extents, here Windows
 # servers; an SMB share by its UNC path); the others are Linux servers or appliances.
 WINDOWS_ROOTS = {
@@ -54,7 +55,6 @@ class FileSums:
     """What a restore point's kept VM points add up to, gathered as the catalogue walks them."""
 
     backup_size: int = 0
-    data_size: int = 0
     full: bool = False
 
 
@@ -65,11 +65,11 @@ def backup_file(
     """The file of one restore point, from its VM points' sums."""
     file_id = backup_file_id(point_id)
     name = file_name(job_name, start, sums.full)
-    reduction = sums.data_size / sums.backup_size if sums.backup_size else 1.0
     dedup = 1.0 + (file_id.int % 4096) / 8192  # 1.0 to 1.5: the share of the reduction deduplication takes
     return BackupFile(
         id=file_id, name=name, backup_server_id=server_id, backup_id=backup_id, restore_point_id=point_id,
-        file_path=file_path(kind, job_name, name), backup_size=sums.backup_size, data_size=sums.data_size,
-        deduplication_ratio=round(dedup, 2), compress_ratio=round(reduction / dedup, 2), creation_time=start,
+        file_path=file_path(kind, job_name, name), backup_size=sums.backup_size,
+        data_size=REDUCTION * sums.backup_size, deduplication_ratio=round(dedup, 2),
+        compress_ratio=round(REDUCTION / dedup, 2), creation_time=start,
         file_type=VBK if sums.full else VIB,
     )  # fmt: skip

@@ -31,7 +31,7 @@ from mock_em.model.entities import (
     VmRestorePoint,
 )
 from mock_em.model.ids import guid
-from mock_em.model.job_history import Run, TaskRun, vm_sizes
+from mock_em.model.job_history import Run, TaskRun
 
 CATALOGUE_KINDS = ("Backup", "RestorePoint", "VmRestorePoint", "BackupFile")
 
@@ -92,9 +92,7 @@ def catalogue_of(
                 backup_id=backup, backup_date=run.start, backup_file_id=backup_file_id(run.restore_point_id),
             )  # fmt: skip
             sums[point.id] = FileSums(full=task.full)
-        found = sums[point.id]
-        found.backup_size += task.point_bytes
-        found.data_size += vm_sizes(job.id, task.vm.name)[1] if task.full else 2 * task.point_bytes
+        sums[point.id].backup_size += task.point_bytes
         vm_points.append(VmRestorePoint(
             id=task.point_id, name=f"{task.vm.name}@{point_time(task.start)}", backup_server_id=job.backup_server_id,
             restore_point_id=run.restore_point_id, creation_time=task.start, vm_name=task.vm.name,
