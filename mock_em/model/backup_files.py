@@ -14,13 +14,14 @@ million VM points cost no more than their restore points (no VM's sizes are draw
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from uuid import UUID, uuid5
 
 from mock_em.model.entities import BackupFile, RepositoryKind
 
 VBK, VIB = "vbk", "vib"
+KEPT = 1 << 19  # files (and their ids) kept made: more than the restore points of a million VM points
 REDUCTION = 2  # source data over bytes kept: a synthetic full keeps half its VMs' used data
 # Repositories whose files have Windows paths (a scale-out repository's extents, here Windows
 # servers; an SMB share by its UNC path); the others are Linux servers or appliances.
@@ -32,8 +33,10 @@ WINDOWS_ROOTS = {
 LINUX_ROOT = "/mnt/backups"
 
 
+@lru_cache(maxsize=KEPT)
 def backup_file_id(restore_point_id: UUID) -> UUID:
-    """The file holding a restore point: one per point, never moving."""
+    """The file holding a restore point: one per point, never moving (kept: a point is shown on
+    every refresh of its retention's weeks, and a name-based UUID is dear to make)."""
     return uuid5(restore_point_id, "BackupFile")
 
 
@@ -50,26 +53,21 @@ def file_path(kind: RepositoryKind | None, job_name: str, name: str) -> str:
     return f"{LINUX_ROOT}/{job_name}/{name}"
 
 
-@dataclass(slots=True)
-class FileSums:
-    """What a restore point's kept VM points add up to, gathered as the catalogue walks them."""
-
-    backup_size: int = 0
-    full: bool = False
-
-
+@lru_cache(maxsize=KEPT)
 def backup_file(
     point_id: UUID, backup_id: UUID, server_id: UUID, job_name: str, start: datetime,
-    kind: RepositoryKind | None, sums: FileSums,
+    kind: RepositoryKind | None, backup_size: int, full: bool,
 ) -> BackupFile:  # fmt: skip
-    """The file of one restore point, from its VM points' sums."""
+    """The file of one restore point holding `backup_size` bytes of VM points. Kept made: the
+    same point shows the same file on every refresh until retention or a deletion changes what
+    it holds (the catalogue treats its objects as read-only)."""
     file_id = backup_file_id(point_id)
-    name = file_name(job_name, start, sums.full)
+    name = file_name(job_name, start, full)
     dedup = 1.0 + (file_id.int % 4096) / 8192  # 1.0 to 1.5: the share of the reduction deduplication takes
     return BackupFile(
         id=file_id, name=name, backup_server_id=server_id, backup_id=backup_id, restore_point_id=point_id,
-        file_path=file_path(kind, job_name, name), backup_size=sums.backup_size,
-        data_size=REDUCTION * sums.backup_size, deduplication_ratio=round(dedup, 2),
+        file_path=file_path(kind, job_name, name), backup_size=backup_size,
+        data_size=REDUCTION * backup_size, deduplication_ratio=round(dedup, 2),
         compress_ratio=round(REDUCTION / dedup, 2), creation_time=start,
-        file_type=VBK if sums.full else VIB,
+        file_type=VBK if full else VIB,
     )  # fmt: skip

@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid5
 
-from mock_em.model.backup_files import FileSums, backup_file, backup_file_id
+from mock_em.model.backup_files import backup_file, backup_file_id
 from mock_em.model.day_random import DayRandom
 from mock_em.model.entities import (
     Backup,
@@ -65,6 +65,12 @@ def hierarchy_obj_ref(job: Job, vm: Vm) -> str:
     return f"urn:{job.platform.value}:Vm:{job.backup_server_id}.vm-{rng.randint(100, 99_999)}"
 
 
+def is_full(point: RestorePoint) -> bool:
+    """Whether a run's points are fulls: the weekly synthetic full runs on Sundays
+    (`job_history._run`), so its restore point's day says it."""
+    return point.backup_date.weekday() == 6
+
+
 def backup_of(job: Job) -> Backup:
     """A backup job's backup, named as the job, on the job's repository."""
     return Backup(
@@ -79,7 +85,7 @@ def catalogue_of(
     """The restore points, VM restore points and backup files of a job's `kept` points
     (`kept_tasks`); `kind` is the job's repository's (the files' paths)."""
     points: dict[UUID, RestorePoint] = {}
-    sums: dict[UUID, FileSums] = {}
+    sizes: dict[UUID, int] = {}  # what each restore point's kept VM points take: its file's size
     vm_points: list[VmRestorePoint] = []
     backup = backup_id(job.id)
     for run, task in kept:
@@ -91,16 +97,16 @@ def catalogue_of(
                 id=run.restore_point_id, name=sql_time(run.start), backup_server_id=job.backup_server_id,
                 backup_id=backup, backup_date=run.start, backup_file_id=backup_file_id(run.restore_point_id),
             )  # fmt: skip
-            sums[point.id] = FileSums(full=task.full)
-        sums[point.id].backup_size += task.point_bytes
+            sizes[point.id] = 0
+        sizes[point.id] += task.point_bytes
         vm_points.append(VmRestorePoint(
             id=task.point_id, name=f"{task.vm.name}@{point_time(task.start)}", backup_server_id=job.backup_server_id,
             restore_point_id=run.restore_point_id, creation_time=task.start, vm_name=task.vm.name,
             vm_display_name=task.vm.display_name, full=task.full, hierarchy_obj_ref=hierarchy_obj_ref(job, task.vm),
             backup_file_id=point.backup_file_id,
         ))  # fmt: skip
-    files = [
-        backup_file(p.id, backup, job.backup_server_id, job.name, p.backup_date, kind, sums[p.id])
+    files = [  # a run's tasks are all fulls or all increments (Sunday's or not)
+        backup_file(p.id, backup, job.backup_server_id, job.name, p.backup_date, kind, sizes[p.id], is_full(p))
         for p in points.values()
     ]
     return list(points.values()), vm_points, files
@@ -110,11 +116,12 @@ def catalogue_at(
     jobs: list[Job], kept: dict[UUID, list[tuple[Run, TaskRun]]], repositories: dict[UUID, Repository] | None = None
 ) -> dict[str, dict[UUID, Any]]:
     """Every backup job's backup, restore points, VM restore points and backup files, by kind:
-    backups in the jobs' order, points and files by time (then id, for ties)."""
+    backups in the jobs' order, points by time (then id, for ties), files in their restore
+    points' order (no sort of their own: a file's time is its restore point's)."""
     backups: list[Backup] = []
     points: list[RestorePoint] = []
     vm_points: list[VmRestorePoint] = []
-    files: list[BackupFile] = []
+    files: dict[UUID, BackupFile] = {}  # by restore point
     for job in jobs:
         if job.job_type is not JobType.Backup:
             continue
@@ -123,13 +130,12 @@ def catalogue_at(
         found, vms, written = catalogue_of(job, kept.get(job.id, []), repository.kind if repository else None)
         points.extend(found)
         vm_points.extend(vms)
-        files.extend(written)
+        files.update((f.restore_point_id, f) for f in written)
     points.sort(key=lambda p: (p.backup_date, p.id))
     vm_points.sort(key=lambda p: (p.creation_time, p.id))
-    files.sort(key=lambda f: (f.creation_time, f.id))
     return {
         "Backup": {b.id: b for b in backups},
         "RestorePoint": {p.id: p for p in points},
         "VmRestorePoint": {p.id: p for p in vm_points},
-        "BackupFile": {f.id: f for f in files},
+        "BackupFile": {p.backup_file_id: files[p.id] for p in points},
     }

@@ -551,7 +551,7 @@ class VmRestorePoint:
         return "Full" if self.full else "Increment"
 
 
-@dataclass(slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class BackupFile:
     """One file of a backup job's backup on its repository (`Exchange Daily BackupD2026-03-01T220000.vbk`):
     the file a job run wrote, holding its restore point. Sunday's synthetic full is a `vbk`, the
