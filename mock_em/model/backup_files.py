@@ -8,8 +8,8 @@ files add up to what its job holds on the repository (`Job.backup_bytes`, in the
 `Capacity − FreeSpace`). Its `DataSize` is the source data read into it, before the 2:1 reduction
 the model's points take (a synthetic full keeps half its VMs' used data): twice `BackupSize`. The
 reduction splits into `DeduplicationRatio` × `CompressRatio`, the share drawn from the file's id
-alone. A VM point adds its bytes to one sum; the rest is worked out once per restore point, so a
-million VM points cost no more than their restore points (no VM's sizes are drawn again).
+alone. A VM point adds its bytes to one sum; a file is made once per restore point and kept
+while what it holds stays, so a million VM points cost little more than without files.
 """
 
 from __future__ import annotations
