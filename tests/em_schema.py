@@ -13,7 +13,13 @@ The schema ships with Enterprise Manager and is not part of mock-em: tests find 
    (`urn:VMware:Vm:<vCenter guid>.vm-1401`, "Constructing HierarchyObjRefType"; em-api-monitoring.md
    §2.4) has a `.` the 9.5 `UrnType` pattern refuses;
 4. `RepositoryEntityType` may end with a `<Kind>` (string) after `<FreeSpace>`, as later EM
-   versions send it (em-api-monitoring.md §9).
+   versions send it (em-api-monitoring.md §9);
+5. `BackupFile` and `BackupFiles`, absent from this schema though documented for 9.5
+   (em-api-monitoring.md §5, §9), are declared from the vendor's field table and example entity
+   (`GET /backupFiles/{ID}`): `FilePath`, `BackupSize`, `DataSize`, `DeduplicationRatio`,
+   `CompressRatio`, `CreationTimeUtc`, `FileType`, in that order; a query's `<Entities>` may hold
+   `BackupFiles` (em12's `EntitiesType` has it). tests/resources/test_backup_files.py checks the
+   entity against the same list.
 """
 
 from __future__ import annotations
@@ -26,6 +32,34 @@ from lxml import etree
 
 XS = "http://www.w3.org/2001/XMLSchema"
 ENV = "VEEAM_EM_XSD"
+# The vendor's documented BackupFile fields and their schema types, in its example's order.
+BACKUP_FILE_FIELDS = (
+    ("FilePath", "string"),
+    ("BackupSize", "long"),
+    ("DataSize", "long"),
+    ("DeduplicationRatio", "xs:double"),
+    ("CompressRatio", "xs:double"),
+    ("CreationTimeUtc", "DateTime"),
+    ("FileType", "string"),
+)
+_BACKUP_FILE_TYPES = f"""
+<xs:schema xmlns:xs="{XS}">
+  <xs:element name="BackupFile" type="BackupFileEntityType"/>
+  <xs:element name="BackupFiles" type="BackupFileEntityListType"/>
+  <xs:complexType name="BackupFileEntityType">
+    <xs:complexContent><xs:extension base="EntityType"><xs:sequence>
+      {"".join(f'<xs:element name="{name}" type="{kind}"/>' for name, kind in BACKUP_FILE_FIELDS)}
+    </xs:sequence></xs:extension></xs:complexContent>
+  </xs:complexType>
+  <xs:complexType name="BackupFileEntityListType">
+    <xs:complexContent><xs:extension base="ListType">
+      <xs:choice minOccurs="0" maxOccurs="unbounded">
+        <xs:element name="BackupFile" type="BackupFileEntityType"/>
+      </xs:choice>
+    </xs:extension></xs:complexContent>
+  </xs:complexType>
+</xs:schema>
+"""
 
 
 def _relax(doc: etree._ElementTree) -> None:
@@ -41,6 +75,7 @@ def _relax(doc: etree._ElementTree) -> None:
         ("CloudReplicas", "CloudReplicaEntityListType"),
         ("CloudFailoverPlans", "CloudFailoverPlanEntityListType"),
         ("CloudPublicIpAddresses", "CloudPublicIpAddressEntityListType"),
+        ("BackupFiles", "BackupFileEntityListType"),
     ):
         element = etree.SubElement(choices[0], f"{{{XS}}}element")
         element.set("name", name)
@@ -54,6 +89,10 @@ def _relax(doc: etree._ElementTree) -> None:
     kind.set("name", "Kind")
     kind.set("type", "string")
     kind.set("minOccurs", "0")
+    assert not doc.xpath("//xs:element[@name='BackupFile']", namespaces=ns), "schema changed: it has BackupFile"
+    root = doc.getroot()
+    for declaration in etree.fromstring(_BACKUP_FILE_TYPES):
+        root.append(declaration)
 
 
 @cache

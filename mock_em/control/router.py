@@ -5,7 +5,19 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends
 
-from mock_em.control import PREFIX, billing, clock, dashboard, edits, faults, journal, sessions, status, world
+from mock_em.control import (
+    PREFIX,
+    billing,
+    clock,
+    dashboard,
+    edits,
+    faults,
+    journal,
+    point_deletions,
+    sessions,
+    status,
+    world,
+)
 from mock_em.control.auth import control_token
 
 
@@ -21,6 +33,7 @@ def control_router() -> APIRouter:
         status.router,
         world.router,
         edits.router,
+        point_deletions.router,
         world.snapshots,
         clock.router,
         sessions.router,

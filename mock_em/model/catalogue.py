@@ -1,6 +1,6 @@
 """The backup catalogue as EM shows it at the world's time: each backup job's backup, the
-restore points its runs left and each VM's point in them (`/api/backups`, `/api/restorePoints`,
-`/api/vmRestorePoints`).
+restore points its runs left, each VM's point in them and the file holding each restore point
+(`/api/backups`, `/api/restorePoints`, `/api/vmRestorePoints`, `/api/backupFiles`).
 
 Like the sessions, the catalogue is derived, never stored in fixtures: a backup job's backup
 holds each VM's newest `Retention` points (`job_history.kept_tasks`), a restore point is kept
@@ -17,11 +17,22 @@ from operator import attrgetter
 from typing import Any
 from uuid import UUID, uuid5
 
-from mock_em.model.entities import Backup, Job, JobType, RestorePoint, Vm, VmRestorePoint
+from mock_em.model.backup_files import backup_file, backup_file_id
+from mock_em.model.entities import (
+    Backup,
+    BackupFile,
+    Job,
+    JobType,
+    Repository,
+    RepositoryKind,
+    RestorePoint,
+    Vm,
+    VmRestorePoint,
+)
 from mock_em.model.inventory import vm_ref
 from mock_em.model.job_history import Run, TaskRun
 
-CATALOGUE_KINDS = ("Backup", "RestorePoint", "VmRestorePoint")
+CATALOGUE_KINDS = ("Backup", "RestorePoint", "VmRestorePoint", "BackupFile")
 
 
 def backup_id(job_id: UUID) -> UUID:
@@ -43,6 +54,12 @@ def hierarchy_obj_ref(job: Job, vm: Vm) -> str:
     return vm_ref(job.backup_server_id, job.platform, vm.name)
 
 
+def is_full(point: RestorePoint) -> bool:
+    """Whether a run's points are fulls: the weekly synthetic full runs on Sundays
+    (`job_history._run`), so its restore point's day says it."""
+    return point.backup_date.weekday() == 6
+
+
 def backup_of(job: Job) -> Backup:
     """A backup job's backup, named as the job, on the job's repository."""
     return Backup(
@@ -51,9 +68,13 @@ def backup_of(job: Job) -> Backup:
     )  # fmt: skip
 
 
-def catalogue_of(job: Job, kept: list[tuple[Run, TaskRun]]) -> tuple[list[RestorePoint], list[VmRestorePoint]]:
-    """The restore points and VM restore points of a job's `kept` points (`kept_tasks`)."""
+def catalogue_of(
+    job: Job, kept: list[tuple[Run, TaskRun]], kind: RepositoryKind | None = None
+) -> tuple[list[RestorePoint], list[VmRestorePoint], list[BackupFile]]:
+    """The restore points, VM restore points and backup files of a job's `kept` points
+    (`kept_tasks`); `kind` is the job's repository's (the files' paths)."""
     points: dict[UUID, RestorePoint] = {}
+    sizes: dict[UUID, int] = {}  # what each restore point's kept VM points take: its file's size
     vm_points: list[VmRestorePoint] = []
     backup = backup_id(job.id)
     refs = {vm.name: hierarchy_obj_ref(job, vm) for vm in job.vms}  # each VM's, once
@@ -61,37 +82,52 @@ def catalogue_of(job: Job, kept: list[tuple[Run, TaskRun]]) -> tuple[list[Restor
     for run, task in kept:
         if run.restore_point_id is None or task.point_id is None:
             continue
-        if run.restore_point_id not in points:
-            points[run.restore_point_id] = RestorePoint(
+        point = points.get(run.restore_point_id)
+        if point is None:
+            point = points[run.restore_point_id] = RestorePoint(
                 id=run.restore_point_id, name=sql_time(run.start), backup_server_id=job.backup_server_id,
-                backup_id=backup, backup_date=run.start,
+                backup_id=backup, backup_date=run.start, backup_file_id=backup_file_id(run.restore_point_id),
             )  # fmt: skip
+            sizes[point.id] = 0
+        sizes[point.id] += task.point_bytes
         vm = task.vm
         # in field order: id, backup_server_id, restore_point_id, creation_time, vm_name,
-        # vm_display_name, full, hierarchy_obj_ref
+        # vm_display_name, full, hierarchy_obj_ref, backup_file_id
         vm_points.append(VmRestorePoint(
-            task.point_id, server, run.restore_point_id, task.start, vm.name, vm.display_name, task.full, refs[vm.name]
+            task.point_id, server, run.restore_point_id, task.start, vm.name, vm.display_name, task.full, refs[vm.name],
+            point.backup_file_id,
         ))  # fmt: skip
-    return list(points.values()), vm_points
+    files = [  # a run's tasks are all fulls or all increments (Sunday's or not)
+        backup_file(p.id, backup, job.backup_server_id, job.name, p.backup_date, kind, sizes[p.id], is_full(p))
+        for p in points.values()
+    ]
+    return list(points.values()), vm_points, files
 
 
-def catalogue_at(jobs: list[Job], kept: dict[UUID, list[tuple[Run, TaskRun]]]) -> dict[str, dict[UUID, Any]]:
-    """Every backup job's backup, restore points and VM restore points, by kind: backups in the
-    jobs' order, points by time (then id, for ties)."""
+def catalogue_at(
+    jobs: list[Job], kept: dict[UUID, list[tuple[Run, TaskRun]]], repositories: dict[UUID, Repository] | None = None
+) -> dict[str, dict[UUID, Any]]:
+    """Every backup job's backup, restore points, VM restore points and backup files, by kind:
+    backups in the jobs' order, points by time (then id, for ties), files in their restore
+    points' order (no sort of their own: a file's time is its restore point's)."""
     backups: list[Backup] = []
     points: list[RestorePoint] = []
     vm_points: list[VmRestorePoint] = []
+    files: dict[UUID, BackupFile] = {}  # by restore point
     for job in jobs:
         if job.job_type is not JobType.Backup:
             continue
         backups.append(backup_of(job))
-        found, vms = catalogue_of(job, kept.get(job.id, []))
+        repository = (repositories or {}).get(job.repository_id)
+        found, vms, written = catalogue_of(job, kept.get(job.id, []), repository.kind if repository else None)
         points.extend(found)
         vm_points.extend(vms)
+        files.update((f.restore_point_id, f) for f in written)
     points.sort(key=attrgetter("backup_date", "id"))
     vm_points.sort(key=attrgetter("creation_time", "id"))
     return {
         "Backup": {b.id: b for b in backups},
         "RestorePoint": {p.id: p for p in points},
         "VmRestorePoint": {p.id: p for p in vm_points},
+        "BackupFile": {p.backup_file_id: files[p.id] for p in points},
     }

@@ -441,6 +441,7 @@ class Job:
     run_edits: list[RunEdit] = field(default_factory=list)
     created: datetime | None = None  # when the control plane added it (None: it always existed): no run before
     failure_rate: float = 0.02  # the chance that a VM's task fails (demo mode raises it)
+    deleted_points: list[UUID] = field(default_factory=list)  # restore points the control plane deleted
     next_run: datetime | None = field(default=None, compare=False)  # derived from the schedule: not state
     backup_bytes: int = field(default=0, compare=False)  # what its backup holds, as last applied to the repository
 
@@ -521,6 +522,7 @@ class RestorePoint:
     backup_server_id: UUID
     backup_id: UUID
     backup_date: datetime
+    backup_file_id: UUID | None = None  # the file that holds it (`BackupFile`)
 
 
 @dataclass(slots=True)
@@ -538,6 +540,7 @@ class VmRestorePoint:
     vm_display_name: str
     full: bool
     hierarchy_obj_ref: str
+    backup_file_id: UUID | None = None  # the file that holds it (`BackupFile`)
 
     @property
     def name(self) -> str:
@@ -554,3 +557,25 @@ class VmRestorePoint:
     def point_type(self) -> str:
         """What the point's file is: a full or an increment."""
         return "Full" if self.full else "Increment"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BackupFile:
+    """One file of a backup job's backup on its repository (`Exchange Daily BackupD2026-03-01T220000.vbk`):
+    the file a job run wrote, holding its restore point. Sunday's synthetic full is a `vbk`, the
+    other runs' increments `vib` (the vendor's `FileType`); `backup_size` is what it takes on the
+    repository, `data_size` the source data read into it. Derived with the catalogue
+    (`mock_em.model.backup_files`), never stored in fixtures."""
+
+    id: UUID
+    name: str
+    backup_server_id: UUID
+    backup_id: UUID
+    restore_point_id: UUID
+    file_path: str
+    backup_size: int
+    data_size: int
+    deduplication_ratio: float
+    compress_ratio: float
+    creation_time: datetime
+    file_type: str

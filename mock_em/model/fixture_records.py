@@ -84,13 +84,16 @@ def one_of(*allowed: str) -> Codec:
 
 def codec_for(hint: Any) -> Codec:
     """The codec of an attribute's type: simple values, enumerations by their vendor value (an
-    unknown one says `'Xen' is not a valid Platform`), `X | None`, dataclasses and lists of them."""
+    unknown one says `'Xen' is not a valid Platform`), `X | None`, dataclasses and lists of them
+    or of simple values."""
     if hint in SIMPLE:
         return SIMPLE[hint]
     args = typing.get_args(hint)
     if isinstance(hint, types.UnionType) and type(None) in args:
         (inner,) = (a for a in args if a is not type(None))
         return codec_for(inner).optional
+    if typing.get_origin(hint) is list and args[0] in SIMPLE:
+        return _values(SIMPLE[args[0]])
     if typing.get_origin(hint) is list:
         return listed(record_of(args[0]))
     if isinstance(hint, type) and issubclass(hint, Enum):
@@ -165,6 +168,14 @@ def listed(record: Record) -> Codec:
     return Codec(
         lambda objs: [record.dump(o) for o in objs],
         lambda value, key: [record.load(typed(v, dict, f"an object ({key})")) for v in typed(value, list, key)],
+    )
+
+
+def _values(codec: Codec) -> Codec:
+    """A JSON list of simple values (a job's `DeletedPoints`, GUIDs)."""
+    return Codec(
+        lambda values: [codec.dump(v) for v in values],
+        lambda value, key: [codec.load(v, key) for v in typed(value, list, key)],
     )
 
 

@@ -35,6 +35,7 @@ from mock_em.model.inventory import roots_bound
 from mock_em.model.job_events import quiet_until
 from mock_em.model.job_history import Run, TaskRun, history, kept_tasks, vm_sizes
 from mock_em.model.job_runs import JOB_KIND, refresh_next_runs
+from mock_em.model.point_deletion import without_deleted
 from mock_em.model.world import World
 
 SESSION_KINDS = {JobType.Backup: ("BackupJobSession", "BackupTaskSession"),
@@ -109,7 +110,8 @@ def sessions_at(world: World, now: datetime, kept: frozenset[UUID] = frozenset()
 def refresh_jobs(world: World, at: datetime, *, taken_over: bool = False, if_due: bool = False) -> bool:
     """Bring the jobs to `at`: their `NextRun`, their sessions, their backup catalogue, and what their backups hold on
     their repositories (each repository's free space moves by what a job's backup grew or shrank
-    by since last applied). When the EM has just `taken_over` a world (a fixture, a snapshot), its
+    by since last applied). Restore points the control plane deleted are left out of what the
+    job's retention keeps (`point_deletion`). When the EM has just `taken_over` a world (a fixture, a snapshot), its
     free space is taken as current: the backups' sizes are noted, not applied, and the world
     does not count as changed. Returns whether anything changed. (The collector is paused
     meanwhile: a big world's catalogue is millions of new objects.)
@@ -138,15 +140,15 @@ _QUIET: dict[int, tuple[Callable[[], World | None], int, int, datetime, datetime
 def _refresh(world: World, at: datetime, taken_over: bool) -> bool:
     changed = refresh_next_runs(world, at, taken_over=True) > 0
     jobs = list(world.all(JOB_KIND).values())
-    kept = {job.id: kept_tasks(job, at) for job in jobs}
+    kept = {job.id: without_deleted(job, kept_tasks(job, at)) for job in jobs}
+    repositories = world.all(REPOSITORY_KIND)
     with roots_bound(world):  # VMs are named on their backup server's hierarchy roots
-        derived = catalogue_at(jobs, kept)
+        derived = catalogue_at(jobs, kept, repositories)
     derived.update(sessions_at(world, at, frozenset(derived["RestorePoint"])))
     for name, objects in derived.items():
         if list(world.store[name].items()) != list(objects.items()):
             world.store[name] = objects
             changed = True
-    repositories = world.all(REPOSITORY_KIND)
     for job in jobs:
         held = sum(task.point_bytes for _, task in kept[job.id])
         if held != job.backup_bytes:

@@ -9,6 +9,7 @@ column helpers (`query_columns`), not the machinery that runs them.
 from __future__ import annotations
 
 import enum
+import math
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ class Kind(enum.Enum):
     UID = "UidType"  # `urn:veeam:<Type>:<guid>`, case-insensitive
     DATETIME = "DateTime"  # UTC instants; a date alone is midnight UTC
     INT = "Int64"
+    DOUBLE = "Double"  # a finite number, whole or not (a backup file's `CompressRatio`)
     BOOL = "Boolean"  # true / false in any case
     ENUM = "Enum"  # compared by the value's index in the vendor's enum
 
@@ -173,6 +175,15 @@ def _int(field: Field, text: str) -> int:
     raise ValueError(f"{field.name} needs a whole number, found '{excerpt(text)}'")
 
 
+_NUMBER = re.compile(r"[+-]?(?:[0-9]{1,19}(?:\.[0-9]{0,17})?|\.[0-9]{1,17})(?:[eE][+-]?[0-9]{1,3})?")
+
+
+def _double(field: Field, text: str) -> float:
+    if _NUMBER.fullmatch(text) and math.isfinite(float(text)):
+        return float(text)
+    raise ValueError(f"{field.name} needs a number such as 1.5, found '{excerpt(text)}'")
+
+
 def _bool(field: Field, text: str) -> bool:
     folded = text.casefold()
     if folded in ("true", "false"):
@@ -191,6 +202,7 @@ def _enum(field: Field, text: str) -> int:
 _LITERALS: dict[Kind, Callable[[Field, str], Any]] = {
     Kind.DATETIME: _datetime,
     Kind.INT: _int,
+    Kind.DOUBLE: _double,
     Kind.BOOL: _bool,
     Kind.ENUM: _enum,
 }

@@ -117,7 +117,9 @@ class PointsMade:
 
 def points_made(jobs: Iterable[Job], at: datetime, period: timedelta, days: int) -> PointsMade:
     """The points whose tasks ended in (`at` − `period`, `at`], and the VMs that got one on each of
-    the `days` UTC days up to `at`'s (today first), from the runs EM shows at `at`."""
+    the `days` UTC days up to `at`'s (today first), from the runs EM shows at `at`; a restore point
+    deleted from its backup (`Job.deleted_points`) counts no more, as the backup files no longer
+    hold it."""
     days_shown = [at.date() - DAY * i for i in range(days)]
     made = PointsMade(backed_up_by_day={d: set() for d in days_shown}, replicated_by_day={d: set() for d in days_shown})
     since = at - period
@@ -125,7 +127,10 @@ def points_made(jobs: Iterable[Job], at: datetime, period: timedelta, days: int)
     for job in jobs:
         replica = job.job_type is JobType.Replica
         by_day = made.replicated_by_day if replica else made.backed_up_by_day
+        deleted = set(job.deleted_points)
         for run in history(job, at):
+            if deleted and run.restore_point_id in deleted:
+                continue  # the control plane deleted it from the backup: no point to count
             for task in run.tasks:
                 if task.point_id is None or task.end > at:
                     continue

@@ -8,6 +8,7 @@ tenant's entity holds (backup and compute resources), stored after every family.
 from __future__ import annotations
 
 from mock_em.resources import (
+    backup_files,
     backup_servers,
     backup_sessions,
     backup_task_sessions,
@@ -44,6 +45,7 @@ FAMILIES: tuple[Family, ...] = (
     jobs.FAMILY,
     backups.FAMILY,
     restore_points.FAMILY,
+    backup_files.FAMILY,
     vm_restore_points.FAMILY,
     backup_sessions.FAMILY,
     replica_sessions.FAMILY,

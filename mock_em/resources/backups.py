@@ -30,6 +30,8 @@ from mock_em.wire.links import Hrefs, Link
 
 PATH = "/backups"
 POINTS = SubCollection("restorePoints", "RestorePoint", "backup_id")
+# v10+ links a backup Down to its files; mock-em does in every profile (backup_files.py)
+FILES = SubCollection("backupFiles", "BackupFile", "backup_id")
 
 
 def values(h: Hrefs, world: World, backup: Backup, access: Access) -> dict[str, Any]:
@@ -58,8 +60,11 @@ def ups(h: Hrefs, world: World, backup: Backup, access: Access) -> list[Link]:
 
 
 def downs(h: Hrefs, world: World, backup: Backup, access: Access) -> list[Link]:
-    """Down to its restore points."""
-    return [Link("Down", "RestorePointReferenceList", h.sub(PATH, backup.id, POINTS.segment))]
+    """Down to its restore points, then to its files (as v10+ links them; mock-em in every profile)."""
+    return [
+        Link("Down", "RestorePointReferenceList", h.sub(PATH, backup.id, POINTS.segment)),
+        Link("Down", "BackupFileReferenceList", h.sub(PATH, backup.id, FILES.segment)),
+    ]
 
 
 # after Jobs (and FailoverPlans), before Replicas and Repositories: EntitiesType's order
@@ -67,4 +72,4 @@ KIND = catalogue_kind(
     Backup, "backup", (ForeignKey("job_id", "Job"), ForeignKey("repository_id", "Repository")), query, 5
 )
 # LogonSession: after repositories, as em12's LogonSession links it
-FAMILY = catalogue_family(KIND, PATH, values, ups=ups, downs=downs, subs=(POINTS,), position=3, fragments=False)
+FAMILY = catalogue_family(KIND, PATH, values, ups=ups, downs=downs, subs=(POINTS, FILES), position=3, fragments=False)

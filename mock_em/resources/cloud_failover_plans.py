@@ -148,7 +148,7 @@ KIND = Kind(
         codecs={"Includes": many(CloudFailoveredVm, "FailoverPlanVMId=id ReplicaId Name=vm_name")},
     ),
     query=query,
-    query_order=15,
+    query_order=16,
 )
 
 FAMILY = Family(

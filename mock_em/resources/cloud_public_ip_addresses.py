@@ -149,7 +149,7 @@ KIND = Kind(
     tenant_key="tenant_id",
     fixture=records("Id IpAddress TenantId BackupServerId"),
     query=query,
-    query_order=14,  # after CloudTenant, CloudReplica and BackupServer, as querysvc.md lists it
+    query_order=15,  # after CloudTenant, CloudReplica and BackupServer, as querysvc.md lists it
 )
 
 FAMILY = Family(

@@ -207,7 +207,7 @@ KIND = Kind(
     readers=PORTAL,
     fixture=records(
         "Id Name BackupServerId RepositoryId JobType Platform Description Schedule Vms Retention RunEdits Created"
-        " FailureRate",
+        " FailureRate DeletedPoints",
         check=valid_schedule,
     ),
     query=query,

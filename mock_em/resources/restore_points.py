@@ -28,6 +28,8 @@ from mock_em.wire.links import Hrefs, Link
 
 PATH = "/restorePoints"
 VM_POINTS = SubCollection("vmRestorePoints", "VmRestorePoint", "restore_point_id")
+# v10+ links a restore point Down to its file; mock-em does in every profile (backup_files.py)
+FILES = SubCollection("backupFiles", "BackupFile", "restore_point_id")
 
 
 def values(h: Hrefs, world: World, point: RestorePoint, access: Access) -> dict[str, Any]:
@@ -56,11 +58,14 @@ def ups(h: Hrefs, world: World, point: RestorePoint, access: Access) -> list[Lin
 
 
 def downs(h: Hrefs, world: World, point: RestorePoint, access: Access) -> list[Link]:
-    """Down to its VM restore points."""
-    return [Link("Down", "VmRestorePointReferenceList", h.sub(PATH, point.id, VM_POINTS.segment))]
+    """Down to its VM restore points, then to its file (as v10+ links it; mock-em in every profile)."""
+    return [
+        Link("Down", "VmRestorePointReferenceList", h.sub(PATH, point.id, VM_POINTS.segment)),
+        Link("Down", "BackupFileReferenceList", h.sub(PATH, point.id, FILES.segment)),
+    ]
 
 
 # after Repositories: EntitiesType's order
 KIND = catalogue_kind(RestorePoint, "restore point", (ForeignKey("backup_id", "Backup"),), query, 7)
 # LogonSession: after backups, as em12's LogonSession links it
-FAMILY = catalogue_family(KIND, PATH, values, ups=ups, downs=downs, subs=(VM_POINTS,), position=4)
+FAMILY = catalogue_family(KIND, PATH, values, ups=ups, downs=downs, subs=(VM_POINTS, FILES), position=4)

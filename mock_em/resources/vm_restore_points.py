@@ -66,5 +66,6 @@ def ups(h: Hrefs, world: World, point: VmRestorePoint, access: Access) -> list[L
 
 
 # after RestorePoints: EntitiesType's order
-KIND = catalogue_kind(VmRestorePoint, "VM restore point", (ForeignKey("restore_point_id", "RestorePoint"),), query, 8)
+PARENTS = (ForeignKey("restore_point_id", "RestorePoint"), ForeignKey("backup_file_id", "BackupFile"))
+KIND = catalogue_kind(VmRestorePoint, "VM restore point", PARENTS, query, 8)
 FAMILY = catalogue_family(KIND, PATH, values, ups=ups, position=5)  # after restore points, as em12 links it

@@ -66,8 +66,11 @@ NUMBERS = frozenset(
         "FullPeriod",
         "Progress",
         "TotalSize",
+        "BackupSize",
+        "DataSize",
     }
 )
+DOUBLES = frozenset({"DeduplicationRatio", "CompressRatio"})  # a backup file's ratios
 BOOLEANS = frozenset(
     {
         "Enabled",
@@ -117,6 +120,7 @@ LIST_KEYS = {
     "ManagedServers": "ManagedServers",
     "HierarchyRoots": "HierarchyRoots",
     "HierarchyItems": "HierarchyItems",
+    "BackupFiles": "BackupFiles",
 }
 CHOICES = frozenset({"Entities", "HardwarePlanDetails"})  # JSON keys its one child by the child's element name
 LINK_ORDER = ("Rel", "Href", "Name", "Type")
@@ -185,6 +189,8 @@ def scalar(name: str, text: str) -> Any:
     if name in BOOLEANS:
         assert text in ("true", "false"), f"{name}={text!r} is not a boolean"
         return text == "true"
+    if name in DOUBLES:
+        return float(text)
     return text
 
 

@@ -42,10 +42,11 @@ TYPES = (
     "BackupTaskSession",
     "BackupServer",
     "ManagedServer",
+    "BackupFile",
     "CloudPublicIpAddress",
     "CloudFailoverPlan",
 )
-CATALOGUE = ("Backup", "RestorePoint", "VmRestorePoint")
+CATALOGUE = ("Backup", "RestorePoint", "VmRestorePoint", "BackupFile")
 SESSIONS = ("BackupJobSession", "ReplicaJobSession", "BackupTaskSession", "ReplicaTaskSession")
 ENTITY_LISTS = {
     "CloudVmReplicaPoint": "CloudVmReplicaPoints",
@@ -91,6 +92,7 @@ SEED_COUNTS = {
     "VmRestorePoint": 14,
     "ManagedServer": 3,  # the backup server itself, its Hyper-V host and a proxy
     "HierarchyRoot": 1,  # the Hyper-V host
+    "BackupFile": 14,  # one per restore point
     **dict.fromkeys(SESSIONS, 8),  # the two jobs' runs of the eight days before START, and any retries
 }
 BIG = {"tenants": 3, "replicas_per_tenant": 2, "vms_per_replica": 4, "points_per_vm": 7}
@@ -206,6 +208,7 @@ def names_matching(seed: EmClient, token: str, filter_text: str, type_name: str 
                 "RestorePoint",
                 "VmRestorePoint",
                 "HierarchyRoot",
+                "BackupFile",
                 "CloudFailoverPlan",
             ),
         ),

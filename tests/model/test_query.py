@@ -182,6 +182,19 @@ def test_query_types_and_their_fields() -> None:
             "BackupServerUid",
             "BackupServerName",
         ],
+        "BackupFile": [
+            "UID",
+            "Name",
+            "CreationTimeUTC",
+            "BackupSize",
+            "DataSize",
+            "CompressRatio",
+            "FileType",
+            "BackupUid",
+            "BackupName",
+            "BackupServerUid",
+            "BackupServerName",
+        ],
         "BackupJobSession": SESSION_FIELDS,
         "ReplicaJobSession": SESSION_FIELDS,
         "BackupTaskSession": TASK_FIELDS,
@@ -210,6 +223,7 @@ def test_query_types_and_their_fields() -> None:
     assert QUERY_TYPES["cloudreplica"].fields["platform"].values == ("VMware", "HyperV", "vCloud")
     assert QUERY_TYPES["cloudtenant"].fields["enabled"].kind is Kind.BOOL
     assert QUERY_TYPES["backupserver"].fields["port"].kind is Kind.INT
+    assert QUERY_TYPES["backupfile"].fields["compressratio"].kind is Kind.DOUBLE
 
 
 @pytest.mark.parametrize("name", ["CloudVmReplicaPoint", "cloudvmreplicapoint", "CLOUDVMREPLICAPOINT"])
@@ -224,7 +238,7 @@ def test_unknown_type_lists_the_supported_ones(name: str) -> None:
         run_query(WORLD, ADMIN, name)
     message = str(caught.value)
     assert "Unknown query type" in message
-    supported = "Backup, BackupJobSession, BackupServer, BackupTaskSession, CloudFailoverPlan, CloudGateway"
+    supported = "Backup, BackupFile, BackupJobSession, BackupServer, BackupTaskSession, CloudFailoverPlan, CloudGateway"
     assert f"{supported}, CloudPublicIpAddress, CloudReplica, CloudTenant, CloudVmReplicaPoint" in message
     assert message.endswith(
         ", HierarchyRoot, Job, ManagedServer, ReplicaJobSession, ReplicaTaskSession, Repository, RestorePoint,"

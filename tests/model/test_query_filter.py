@@ -275,6 +275,11 @@ INVALID_FILTERS: list[tuple[str, str, list[str]]] = [
     ("BackupServer", "Port==abc", ["position 7", "Port needs a whole number"]),
     ("BackupServer", "Port==1.5", ["Port needs a whole number"]),
     ("BackupServer", "Port==99999999999999999999", ["Port needs a whole number"]),
+    ("BackupFile", "CompressRatio==abc", ["position 16", "CompressRatio needs a number", "'abc'"]),
+    ("BackupFile", "CompressRatio>1.2.3", ["CompressRatio needs a number"]),
+    ("BackupFile", "CompressRatio<1e999", ["CompressRatio needs a number"]),
+    ("BackupFile", "CompressRatio<nan", ["CompressRatio needs a number"]),
+    ("BackupFile", "CompressRatio>=1.5;CompressRatio<2;CompressRatio!=.5;CompressRatio>1e-2", []),
     ("CloudVmReplicaPoint", "(" * (MAX_DEPTH + 1) + "Name==x" + ")" * (MAX_DEPTH + 1), ["position 65", "deeper"]),
     ("CloudVmReplicaPoint", "Name==" + "x" * MAX_FILTER_LENGTH, [f"position {MAX_FILTER_LENGTH + 1}", "at most"]),
 ]

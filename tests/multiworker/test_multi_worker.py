@@ -212,6 +212,28 @@ def test_a_late_process_catches_up_from_the_log(processes: Callable[..., TestCli
     assert late.get("/mock/clock").json() == one.get("/mock/clock").json()
 
 
+def test_a_deleted_backup_file_stays_deleted_in_every_process(processes: Callable[..., TestClient]) -> None:
+    """A backup file deleted through one process is gone from every process, after the clock
+    runs on and in a process that starts later; they all show the same catalogue."""
+    one, two = processes(backup_servers=1), processes(backup_servers=1)
+    token, _ = logon(one)
+    one.cookies.clear()
+    files = one.get("/api/backupFiles", headers={SESSION: token, "Accept": "application/json"}).json()["Refs"]
+    doomed = files[-1]["UID"].rsplit(":", 1)[-1]
+    deleted = two.delete(f"/mock/world/backupFiles/{doomed}")
+    assert deleted.status_code == 200 and deleted.json()["backupFilesRemoved"] >= 1, deleted.text
+    assert one.post("/mock/clock/advance", json={"by": "1d"}).status_code == 200
+    late = processes(backup_servers=1)
+    token, _ = logon(one)  # a day on, the first session has expired
+    urls = ("/api/backupFiles?format=Entity", "/api/restorePoints", "/api/repositories?format=Entity")
+    for url in urls:
+        first = get_as(one, token, url)
+        assert first.status_code == 200
+        assert first.content == get_as(two, token, url).content == get_as(late, token, url).content, url
+    for client in (one, two, late):
+        assert get_as(client, token, f"/api/backupFiles/{doomed}").status_code == 404
+
+
 def test_control_token_guards_the_log(processes: Callable[..., TestClient], redis_url: str) -> None:
     """A change the control token refuses is refused without being logged; an accepted one is
     applied by the other process with that process's own token (none is stored)."""

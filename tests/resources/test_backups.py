@@ -46,6 +46,7 @@ def test_entity_fields_and_links(roles: EmClient) -> None:
             Link("Up", "BackupServerReference", f"{API}/backupServers/{server.id}", server.name),
             Link("Alternate", "BackupReference", f"{API}/backups/{backup.id}", backup.name),
             Link("Down", "RestorePointReferenceList", f"{API}/backups/{backup.id}/restorePoints"),
+            Link("Down", "BackupFileReferenceList", f"{API}/backups/{backup.id}/backupFiles"),
         ]
         listed = body(roles.get_as(token, f"/api/backups/{backup.id}/restorePoints"), 200, "EntityReferences")
         mine = [p for p in world.all("RestorePoint").values() if p.backup_id == backup.id]
@@ -58,6 +59,7 @@ def test_readers(roles: EmClient) -> None:
     assert restore_operator_links(roles, FAMILY) == [
         ("Alternate", "BackupReference"),
         ("Down", "RestorePointReferenceList"),
+        ("Down", "BackupFileReferenceList"),
     ]
 
 

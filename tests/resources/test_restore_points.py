@@ -52,6 +52,7 @@ def test_entity_fields_and_links(seed: EmClient) -> None:
             Link("Up", "BackupReference", f"{API}/backups/{backup.id}", backup.name),
             Link("Alternate", "RestorePointReference", f"{API}/restorePoints/{point.id}", point.name),
             Link("Down", "VmRestorePointReferenceList", f"{API}/restorePoints/{point.id}/vmRestorePoints"),
+            Link("Down", "BackupFileReferenceList", f"{API}/restorePoints/{point.id}/backupFiles"),
         ]
         listed = body(seed.get_as(token, f"/api/restorePoints/{point.id}/vmRestorePoints"), 200, "EntityReferences")
         mine = [p for p in world.all("VmRestorePoint").values() if p.restore_point_id == point.id]
@@ -80,6 +81,7 @@ def test_readers(roles: EmClient) -> None:
         ("Up", "BackupReference"),
         ("Alternate", "RestorePointReference"),
         ("Down", "VmRestorePointReferenceList"),
+        ("Down", "BackupFileReferenceList"),
     ]
 
 
