@@ -3,7 +3,8 @@ restore points its runs left, each VM's point in them and the file holding each 
 (`/api/backups`, `/api/restorePoints`, `/api/vmRestorePoints`, `/api/backupFiles`).
 
 Like the sessions, the catalogue is derived, never stored in fixtures: a backup job's backup
-holds each VM's newest `Retention` points (`job_history.kept_tasks`), a restore point is kept
+holds each VM's newest `Retention` points and the rest of their chain back to its full
+(`job_history.kept_tasks`), a restore point is kept
 while any of its VM points is, and a backup exists for every backup job (empty until its first
 run ends). Ids come from the runs' draws (`Run.restore_point_id`, `TaskRun.point_id`) and the
 backup's from the job's id, so nothing moves as the clock runs on; a world generated at T0 and

@@ -312,7 +312,8 @@ def history(job: Job, now: datetime) -> list[Run]:
 
 def kept_points(job: Job, now: datetime) -> list[tuple[Vm, TaskRun]]:
     """The VM restore points a backup job's backup holds at `now`: each VM's newest `retention`
-    points of tasks that ended by then (a replica job's points are on its hosts, not here)."""
+    points of tasks that ended by then, and the rest of their chain back to its full (`_kept`; a
+    replica job's points are on its hosts, not here)."""
     return [(task.vm, task) for _, task in kept_tasks(job, now)]
 
 
@@ -338,17 +339,32 @@ _KEPT: dict[UUID | None, Any] = {}  # None: the instant; a job's id: (what its p
 
 
 def _kept(job: Job, now: datetime, job_key: tuple) -> list[tuple[Run, TaskRun]]:
+    """Each VM's newest `retention` points and, where the oldest of them is an increment, the
+    older points of its chain back to the full it builds on: forward-incremental retention
+    removes a chain only when every point of it is beyond the limit, so a backup's oldest point
+    is always a full (a `vbk`)."""
     wanted = {vm.name: job.retention for vm in job.vms}
+    open_chains: set[str] = set()  # VMs kept to the limit whose oldest kept point is an increment
     kept: list[tuple[Run, TaskRun]] = []
     day, oldest = now.date(), now.date() - timedelta(days=max(62, job.retention * 2))
-    while day >= oldest and any(wanted.values()):
+    while day >= oldest and (open_chains or any(wanted.values())):
         for run in reversed(runs_on(job, day, job_key)):
             if job.created is not None and run.start < job.created:
                 continue
             for task in reversed(run.tasks):
-                if task.point_id is not None and task.end <= now and wanted.get(task.vm.name, 0) > 0:
-                    wanted[task.vm.name] -= 1
+                if task.point_id is None or task.end > now:
+                    continue
+                name = task.vm.name
+                left = wanted.get(name, 0)
+                if left > 0:
+                    wanted[name] = left - 1
                     kept.append((run, task))
+                    if left == 1 and not task.full:
+                        open_chains.add(name)
+                elif name in open_chains:
+                    kept.append((run, task))
+                    if task.full:
+                        open_chains.discard(name)
         day -= DAY
     return kept
 

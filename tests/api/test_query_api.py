@@ -88,11 +88,11 @@ SEED_COUNTS = {
     "Repository": 1,
     "Job": 2,
     "Backup": 1,  # the backup job's
-    "RestorePoint": 14,  # its one VM's 14 kept points (Retention), one per run
-    "VmRestorePoint": 14,
+    "RestorePoint": 15,  # its one VM's 14 kept points (Retention), one per run, and Sunday's full they build on
+    "VmRestorePoint": 15,
     "ManagedServer": 3,  # the backup server itself, its Hyper-V host and a proxy
     "HierarchyRoot": 1,  # the Hyper-V host
-    "BackupFile": 14,  # one per restore point
+    "BackupFile": 15,  # one per restore point
     **dict.fromkeys(SESSIONS, 8),  # the two jobs' runs of the eight days before START, and any retries
 }
 BIG = {"tenants": 3, "replicas_per_tenant": 2, "vms_per_replica": 4, "points_per_vm": 7}

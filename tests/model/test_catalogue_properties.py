@@ -94,23 +94,26 @@ def check_sums(world: World, at: datetime) -> None:
 
 
 def check_retention(world: World, at: datetime) -> None:
-    """Each VM of each backup job keeps its newest `Retention` points (by its runs, newest last),
-    and a restore point is kept while any of its VM points is, its file with it."""
+    """Each VM of each backup job keeps its newest `Retention` points (by its runs, newest last)
+    and, where the oldest of them is an increment, the older points of its chain back to the full
+    it builds on; a restore point is kept while any of its VM points is, its file with it."""
     kept = defaultdict(set)
     for vm_point in world.all("VmRestorePoint").values():
         kept[vm_point.restore_point_id].add(vm_point.id)
     for job in world.all("Job").values():
         if job.job_type is not JobType.Backup:
             continue
-        made: dict[str, list[UUID]] = defaultdict(list)
+        made: dict[str, list[tuple[UUID, bool]]] = defaultdict(list)
         for run in runs_between(job, at - LOOKBACK, at):
             for task in run.tasks:
                 if task.point_id is not None and task.end <= at:
-                    made[task.vm.name].append(task.point_id)
+                    made[task.vm.name].append((task.point_id, task.full))
         shown = {p.id for p in world.all("VmRestorePoint").values()}
         for name, ids in made.items():
-            newest = set(ids[-job.retention :])
-            assert {i for i in ids if i in shown} == newest, name
+            cut = max(0, len(ids) - job.retention)
+            while cut > 0 and not ids[cut][1]:  # the oldest kept is an increment: back to its full
+                cut -= 1
+            assert {i for i, _ in ids if i in shown} == {i for i, _ in ids[cut:]}, name
     assert set(world.all("RestorePoint")) == set(kept)
     assert {f.restore_point_id for f in world.all("BackupFile").values()} == set(kept)
 

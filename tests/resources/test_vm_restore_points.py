@@ -4,15 +4,15 @@ one per kept successful task, and retention as the clock moves on."""
 from __future__ import annotations
 
 import re
-from collections import Counter
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from conftest import SEED_FIXTURE, START, EmClient, make_client
 from xmlutil import API, Link, assert_error, links, logon
 
 from mock_em.model.clock import Clock
-from mock_em.model.job_history import kept_tasks
+from mock_em.model.entities import Job
+from mock_em.model.job_history import TaskRun, kept_tasks
 from mock_em.registry import family
 from mock_em.settings import Settings
 from resources.catalogue_checks import check_catalogue_readers, restore_operator_links
@@ -23,16 +23,27 @@ FAMILY = family("VmRestorePoint")
 REF = re.compile(r"urn:(VMware|vCloud):Vm:[0-9a-f-]{36}\.vm-\d+|urn:HyperV:Vm:[0-9a-f-]{36}\.[0-9a-f-]{36}")
 
 
+def check_chains(job: Job, now: datetime) -> None:
+    """Each VM keeps `Retention` points, or more only to reach back to the full the oldest builds
+    on (and no further)."""
+    by_vm: dict[str, list[TaskRun]] = {}
+    for _, task in kept_tasks(job, now):
+        by_vm.setdefault(task.vm.name, []).append(task)
+    for tasks in by_vm.values():  # newest first
+        extra = tasks[job.retention :]
+        assert not extra or (extra[-1].full and not any(t.full for t in extra[:-1])), tasks
+
+
 def test_one_point_per_kept_task(roles: EmClient) -> None:
-    """Each kept successful task leaves one VM point (its `point_id`), at most `Retention` per VM
-    of a job; each names the VM alike in every point (`HierarchyObjRef`)."""
+    """Each kept successful task leaves one VM point (its `point_id`), `Retention` per VM of a job
+    or more only to reach back to the full the oldest builds on; each names the VM alike in every
+    point (`HierarchyObjRef`)."""
     world = roles.em.world
     kept = {task.point_id: task for job in world.all("Job").values() for _, task in kept_tasks(job, START)}
     points = world.all("VmRestorePoint")
     assert set(points) == set(kept) and points
     for job in world.all("Job").values():
-        mine = [t for _, t in kept_tasks(job, START)]
-        assert max(Counter(t.vm.name for t in mine).values(), default=0) <= job.retention
+        check_chains(job, START)
     refs: dict[str, set[str]] = {}
     for point in points.values():
         task = kept[point.id]
@@ -90,7 +101,8 @@ def test_query_by_vm_and_type(roles: EmClient) -> None:
 
 @pytest.mark.parametrize("days", [3, 20])
 def test_retention_as_the_clock_moves(days: int) -> None:
-    """Days on, each VM keeps its newest `Retention` points: older ones are gone (404), a restore
+    """Days on, each VM keeps its newest `Retention` points and their chain back to its full: older
+    ones are gone (404), a restore
     point goes with its last VM point, and a session links only kept points."""
     client = make_client(Settings(fixture=str(SEED_FIXTURE), user=USERS), Clock(START, frozen=True))
     try:
@@ -102,9 +114,10 @@ def test_retention_as_the_clock_moves(days: int) -> None:
         kept = {t.point_id for job in world.all("Job").values() for _, t in kept_tasks(job, now)}
         assert set(after_vm) == kept
         for job in world.all("Job").values():
-            assert max(Counter(t.vm.name for _, t in kept_tasks(job, now)).values(), default=0) <= job.retention
+            check_chains(job, now)
         gone = set(before_vm) - set(after_vm)
-        assert gone and len(after_vm) == len(before_vm)  # as many new points came as old ones went
+        assert set(after_vm) - set(before_vm)  # new points came
+        assert bool(gone) == (days >= 7)  # old ones go once a newer full has taken the old chain's place
         assert set(after) == {p.restore_point_id for p in after_vm.values()}
         token, _ = logon(client)
         for point_id in sorted(gone)[:3]:
