@@ -8,6 +8,7 @@ tenant's entity holds (backup and compute resources), stored after every family.
 from __future__ import annotations
 
 from mock_em.resources import (
+    agent_protection_groups,
     backup_servers,
     backup_sessions,
     backup_task_sessions,
@@ -19,6 +20,7 @@ from mock_em.resources import (
     cloud_replicas,
     cloud_tenants,
     cloud_vm_replica_points,
+    discovered_computers,
     jobs,
     replica_sessions,
     replica_task_sessions,
@@ -47,6 +49,8 @@ FAMILIES: tuple[Family, ...] = (
     replica_sessions.FAMILY,
     backup_task_sessions.FAMILY,
     replica_task_sessions.FAMILY,
+    agent_protection_groups.FAMILY,
+    discovered_computers.FAMILY,
 )
 
 __all__ = ["FAMILIES", "NESTED"]
