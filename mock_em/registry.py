@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 
-from mock_em.releases import has_arrived
+from mock_em.releases import DEFAULT_RELEASE, RELEASES, has_arrived
 from mock_em.resources import FAMILIES, NESTED
 from mock_em.resources.family import Family, SubCollection
 
@@ -38,6 +38,14 @@ def family(name: str) -> Family:
 def families(release: str) -> tuple[Family, ...]:
     """The families a release serves (those whose `since` it has reached), in registry order."""
     return tuple(f for f in FAMILIES if has_arrived(f.since, release))
+
+
+NEWEST_RELEASE = list(RELEASES)[-1]  # serves every family
+
+
+def release_serving(f: Family) -> str:
+    """A release that serves the family: the default one where it does, else the family's first."""
+    return DEFAULT_RELEASE if has_arrived(f.since, DEFAULT_RELEASE) else str(f.since)
 
 
 def kind_names(release: str) -> frozenset[str]:

@@ -81,8 +81,8 @@ class Members:
 @dataclass(frozen=True, slots=True)
 class Down:
     """Where a family's collections are linked from: `LogonSession`, `CloudConnectService`
-    (`/api/cloud`) or `AgentsService` (`/api/agents`), at which position among that document's family links; `tenants`: whether a
-    tenant's session is offered the link where it may read the family (EM's tenant `/cloud`
+    (`/api/cloud`) or `AgentsService` (`/api/agents`), at which position among that document's
+    family links; `tenants`: whether a tenant's session is offered the link where it may read the family (EM's tenant `/cloud`
     links only its replicas, their points and its failover plans)."""
 
     document: str
