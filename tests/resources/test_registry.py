@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
-from pathlib import Path
-
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from conftest import BASE, EmClient
@@ -181,7 +180,8 @@ def test_a_release_serves_and_links_the_families_it_has(em_client: Callable[...,
         assert (f"{API}{path}" in session_links) == has, name
         assert client.get_as(token, f"/api{path}").status_code == (200 if has else 404), name
     query_types = {
-        href.split("type=")[1].split("&")[0] for href in body(client.get_as(token, "/api/querySvc")).xpath("//@Href")
+        href.split("type=")[1].split("&")[0]
+        for href in body(client.get_as(token, "/api/querySvc")).xpath("//@Href")
         if "type=" in href
     }
     assert query_types == {name for name in served if registry.family(name).kind.query is not None}
