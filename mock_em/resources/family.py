@@ -82,8 +82,9 @@ class Members:
 class Down:
     """Where a family's collections are linked from: `LogonSession`, `CloudConnectService`
     (`/api/cloud`) or `AgentsService` (`/api/agents`), at which position among that document's
-    family links; `tenants`: whether a tenant's session is offered the link where it may read the family (EM's tenant `/cloud`
-    links only its replicas, their points and its failover plans)."""
+    family links; `tenants`: whether a tenant's session is offered the link where it may read
+    the family (EM's tenant `/cloud` links only its replicas, their points and its failover
+    plans)."""
 
     document: str
     position: int
