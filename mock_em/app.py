@@ -133,8 +133,11 @@ def create_app(em: EnterpriseManager, settings: Settings | None = None) -> FastA
     errors.install(app)
     app.include_router(root.router)
     app.include_router(sessions.router)
-    app.include_router(resources.router_for(app.state.settings.release))  # what this release serves
-    for module in (tenant_resources, members, query, reports):
+    release = app.state.settings.release  # the families this release serves, and their members
+    app.include_router(resources.router_for(release))
+    app.include_router(tenant_resources.router)
+    app.include_router(members.router_for(release))
+    for module in (query, reports):
         app.include_router(module.router)
     app.include_router(control_router())
     return app  # the middleware (Recorder, CanonicalPaths, FastPath) is placed by EmApp

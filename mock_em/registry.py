@@ -48,6 +48,7 @@ def release_serving(f: Family) -> str:
     return DEFAULT_RELEASE if has_arrived(f.since, DEFAULT_RELEASE) else str(f.since)
 
 
+@cache
 def kind_names(release: str) -> frozenset[str]:
     """The kinds a release serves, by name: the query service offers the types of these alone."""
     return frozenset(f.name for f in families(release))
@@ -105,10 +106,10 @@ def routes(release: str) -> tuple[FamilyRoute, ...]:
 NESTED_ROUTES: tuple[str, ...] = tuple(path for n in NESTED for path in (n.list_path, n.item_path))
 
 
-def member_routes() -> list[tuple[Family, str, str]]:
+def member_routes(served: tuple[Family, ...] = FAMILIES) -> list[tuple[Family, str, str]]:
     """Each family's members (`Family.members`): (family, list path, item path) under `/api`."""
     found = []
-    for f in FAMILIES:
+    for f in served:
         if f.members is not None:
             listed = f"{f.path}/{{id}}/{f.members.segment}"
             found.append((f, listed, f"{listed}/{{member_id}}"))
@@ -116,7 +117,17 @@ def member_routes() -> list[tuple[Family, str, str]]:
 
 
 MEMBER_ROUTES: tuple[tuple[Family, str, str], ...] = tuple(member_routes())
-_MEMBER_PATHS = tuple(path for _, *paths in MEMBER_ROUTES for path in paths)
+
+
+@cache
+def release_member_routes(release: str) -> tuple[tuple[Family, str, str], ...]:
+    """The member routes of the families a release serves."""
+    return tuple(member_routes(families(release)))
+
+
+def _member_paths(release: str | None) -> list[str]:
+    served = MEMBER_ROUTES if release is None else release_member_routes(release)
+    return [path for _, *paths in served for path in paths]
 
 
 def service_paths(release: str | None) -> list[str]:
@@ -135,7 +146,7 @@ def canonical_segments(release: str | None = None) -> dict[str, str]:
 
     served = ROUTES if release is None else routes(release)
     segments = [*PROTOCOL_SEGMENTS, *SEGMENTS]
-    for path in (*(route.path for route in served), *service_paths(release), *NESTED_ROUTES, *_MEMBER_PATHS):
+    for path in (*(route.path for route in served), *service_paths(release), *NESTED_ROUTES, *_member_paths(release)):
         segments += [s for s in path.split("/") if s and not s.startswith("{")]
     return {s.casefold(): s for s in segments}
 
@@ -148,7 +159,7 @@ def id_collections(release: str | None = None) -> frozenset[str]:
     for route in ROUTES if release is None else routes(release):
         parts = route.path.split("/")
         found |= {parts[i - 1] for i, part in enumerate(parts) if part == "{id}"}
-    for path in (*NESTED_ROUTES, *_MEMBER_PATHS):
+    for path in (*NESTED_ROUTES, *_member_paths(release)):
         parts = path.split("/")
         found |= {parts[i - 1] for i, part in enumerate(parts) if part.startswith("{")}
     return frozenset(found)
