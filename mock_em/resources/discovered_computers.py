@@ -104,7 +104,7 @@ LINUX = (
     "Red Hat Enterprise Linux 8.9 (64-bit)",
     "Red Hat Enterprise Linux 9.3 (64-bit)",
 )
-UNSUPPORTED = ("Microsoft Windows Server 2008 R2 (7601, 64-bit)", "CentOS 6.10 (64-bit)")
+UNSUPPORTED = {False: "Microsoft Windows Server 2008 R2 (7601, 64-bit)", True: "CentOS 6.10 (64-bit)"}  # by linux
 SERVER_ROLES = ("app", "sql", "fs", "dc", "web", "exch", "erp", "print")
 LINUX_ROLES = ("web", "db", "k8s-node", "proxy", "mail", "git")
 STATUSES = (  # the agent's state and its weight: most installed, some not yet, a few failed or excluded
@@ -157,7 +157,7 @@ def draw_computer(
             break
     status = rng.choices([s for s, _ in STATUSES], [w for _, w in STATUSES])[0]
     if status is AgentStatus.UnsupportedOs:
-        os_version = rng.choice(UNSUPPORTED)
+        os_version = UNSUPPORTED[linux]  # an OS older than the agent supports, of the same family
     online = HostStatus.Online if rng.random() < 0.85 else HostStatus.Offline
     version = agent_version(server, linux) if status in (AgentStatus.Installed, AgentStatus.Failed) else ""
     return DiscoveredComputer(guid(rng), name, server.id, group.id, online, status, version, os_version, address)
