@@ -7,7 +7,8 @@ to its canonical camelCase before routing.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from collections.abc import Callable
+from functools import cache, lru_cache
 
 from fastapi import FastAPI
 from starlette.middleware.errors import ServerErrorMiddleware
@@ -27,36 +28,42 @@ from mock_em.model.reports import ReportCache
 from mock_em.settings import Settings
 from mock_em.wire.cache import ResponseCache
 
-CANONICAL_SEGMENTS = registry.canonical_segments()
 
-# Collections whose next path segment is an object id, which is kept exactly as sent.
-ID_COLLECTIONS = registry.id_collections()
+@cache
+def canonical_paths(release: str) -> Callable[[str], str]:
+    """The path canonicaliser of a release: the segments of the families it serves are matched
+    in any case; a newer family's segments are unknown to it, and kept as sent."""
+    segments = registry.canonical_segments(release)
+    # Collections whose next path segment is an object id, which is kept exactly as sent.
+    id_collections = registry.id_collections(release)
 
+    @lru_cache(maxsize=16_384)  # the recorder and CanonicalPaths both ask, for every request
+    def canonical_path(path: str) -> str:
+        """`/API/BackupServers/` → `/api/backupServers`; ids and unknown segments are kept as sent."""
+        parts = path.split("/")
+        previous = ""
+        for i, part in enumerate(parts):
+            if previous not in id_collections:
+                parts[i] = segments.get(part.casefold(), part)
+            previous = parts[i] if previous not in id_collections else ""
+        canonical = "/".join(parts)
+        if len(canonical) > 1 and canonical.endswith("/"):
+            canonical = canonical.rstrip("/") or "/"
+        return canonical
 
-@lru_cache(maxsize=16_384)  # the recorder and CanonicalPaths both ask, for every request
-def canonical_path(path: str) -> str:
-    """`/API/BackupServers/` → `/api/backupServers`; ids and unknown segments are kept as sent."""
-    parts = path.split("/")
-    previous = ""
-    for i, part in enumerate(parts):
-        if previous not in ID_COLLECTIONS:
-            parts[i] = CANONICAL_SEGMENTS.get(part.casefold(), part)
-        previous = parts[i] if previous not in ID_COLLECTIONS else ""
-    canonical = "/".join(parts)
-    if len(canonical) > 1 and canonical.endswith("/"):
-        canonical = canonical.rstrip("/") or "/"
-    return canonical
+    return canonical_path
 
 
 class CanonicalPaths:
-    """ASGI middleware applying `canonical_path` to every HTTP request."""
+    """ASGI middleware applying a release's canonical paths (`canonical_paths`) to every HTTP request."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, canonical: Callable[[str], str]) -> None:
         self.app = app
+        self.canonical = canonical
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            path = canonical_path(scope["path"])
+            path = self.canonical(scope["path"])
             if path != scope["path"]:
                 scope = dict(scope, path=path, raw_path=path.encode("utf-8"))
         await self.app(scope, receive, send)
@@ -75,10 +82,11 @@ class EmApp(FastAPI):
 
     def build_middleware_stack(self) -> ASGIApp:
         stack = super().build_middleware_stack()
+        release = self.state.settings.release
         if isinstance(stack, ServerErrorMiddleware):
-            stack.app = ours(stack.app)
+            stack.app = ours(stack.app, release)
             return stack
-        return ours(stack)  # a FastAPI that builds its stack otherwise: ours outermost
+        return ours(stack, release)  # a FastAPI that builds its stack otherwise: ours outermost
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -92,10 +100,11 @@ class EmApp(FastAPI):
         await self.middleware_stack(scope, receive, send)
 
 
-def ours(app: ASGIApp) -> ASGIApp:
+def ours(app: ASGIApp, release: str) -> ASGIApp:
     """mock-em's middleware around `app`, outermost first: Recorder, CanonicalPaths, FastPath."""
     fast = FastPath(app)
-    return Recorder(CanonicalPaths(fast), canonical=canonical_path, fast=fast)
+    canonical = canonical_paths(release)
+    return Recorder(CanonicalPaths(fast, canonical), canonical=canonical, fast=fast)
 
 
 def create_app(em: EnterpriseManager, settings: Settings | None = None) -> FastAPI:
@@ -122,7 +131,13 @@ def create_app(em: EnterpriseManager, settings: Settings | None = None) -> FastA
     app.state.fast_path = True  # False: every request goes through FastAPI (tests compare the two)
     app.state.reset_hooks += [app.state.response_cache.clear, app.state.query_cache.clear, app.state.report_cache.clear]
     errors.install(app)
-    for module in (root, sessions, resources, tenant_resources, members, query, reports, lookup):
+    app.include_router(root.router)
+    app.include_router(sessions.router)
+    release = app.state.settings.release  # the families this release serves, and their members
+    app.include_router(resources.router_for(release))
+    app.include_router(tenant_resources.router)
+    app.include_router(members.router_for(release))
+    for module in (query, reports, lookup):
         app.include_router(module.router)
     app.include_router(control_router())
     return app  # the middleware (Recorder, CanonicalPaths, FastPath) is placed by EmApp

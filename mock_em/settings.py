@@ -18,22 +18,9 @@ from mock_em.generator import KNOBS, WorldSize
 from mock_em.model.accounts import parse_user_spec
 from mock_em.model.entities import Account
 from mock_em.model.fixture import parse_time
+from mock_em.releases import API_VERSIONS, DEFAULT_RELEASE, RELEASES
 
 DEFAULT_USER = "Administrator:P@ssw0rd"
-
-# What each Enterprise Manager release lists under SupportedVersions (em-api.md §2).
-API_VERSIONS = ["v1", "v1_1", "v1_2", "v1_3", "v1_4", "v1_5", "v1_6", "v1_7"]
-RELEASES = {
-    "7.0": 1,
-    "8.0": 2,
-    "9.0": 3,
-    "9.5": 4,
-    "9.5u4": 5,
-    "10": 6,
-    "11": 7,
-    "12": 8,
-    "13": 8,
-}
 
 
 # More worker processes than this is a typo rather than a plan.
@@ -87,7 +74,7 @@ class Settings:
     user: tuple[str, ...] = (DEFAULT_USER,)
     idle_timeout: str = "15m"
     public_url: str | None = None
-    release: str = "9.5u4"
+    release: str = DEFAULT_RELEASE
     machine_name: str = "EM01"
     clock: str | None = None
     control_token: str | None = None

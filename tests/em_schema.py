@@ -20,6 +20,12 @@ The schema ships with Enterprise Manager and is not part of mock-em: tests find 
    `CompressRatio`, `CreationTimeUtc`, `FileType`, in that order; a query's `<Entities>` may hold
    `BackupFiles` (em12's `EntitiesType` has it). tests/resources/test_backup_files.py checks the
    entity against the same list.
+6. the types EM v10 added for Veeam Agent management, which the 9.5 schema lacks
+   (em-api-monitoring.md §5, §9), are declared as the vendor's docs show them: `<Agents>`
+   (`/api/agents`, a `ResourceType`), `DiscoveredComputer` and `AgentProtectionGroup` (entities
+   with the docs' fields in the docs' order), their lists, and those lists in a query's
+   `<Entities>`. Their links and attributes are thus checked as any entity's; their fields are
+   also compared with the docs' list in `tests/resources/test_discovered_computers.py`.
 """
 
 from __future__ import annotations
@@ -61,6 +67,55 @@ _BACKUP_FILE_TYPES = f"""
 </xs:schema>
 """
 
+# The v10+ agent types (relaxation 5): each entity's fields, in the docs' order, with their types.
+AGENT_TYPES = {
+    "DiscoveredComputer": (
+        ("HostStatus", "string"),
+        ("AgentVersion", "string"),
+        ("AgentStatus", "string"),
+        ("OsVersion", "string"),
+        ("IpAddress", "string"),
+        ("HierarchyObjRef", "HierarchyObjRefType"),
+    ),
+    "AgentProtectionGroup": (("RescanScheduleEnabled", "bool"), ("HierarchyObjRef", "HierarchyObjRefType")),
+}
+
+
+def _element(parent: etree._Element, name: str, type_name: str, **attributes: str) -> etree._Element:
+    element = etree.SubElement(parent, f"{{{XS}}}element")
+    element.set("name", name)
+    element.set("type", type_name)
+    for attribute, value in attributes.items():
+        element.set(attribute, value)
+    return element
+
+
+def _extension(root: etree._Element, name: str, base: str) -> etree._Element:
+    """A new `complexType name` extending `base` with a sequence; returns the sequence."""
+    complex_type = etree.SubElement(root, f"{{{XS}}}complexType")
+    complex_type.set("name", name)
+    content = etree.SubElement(complex_type, f"{{{XS}}}complexContent")
+    extension = etree.SubElement(content, f"{{{XS}}}extension")
+    extension.set("base", base)
+    return etree.SubElement(extension, f"{{{XS}}}sequence")
+
+
+def _add_agent_types(doc: etree._ElementTree, entities: etree._Element) -> None:
+    """Relaxation 5: the agent types the 9.5 schema lacks."""
+    root = doc.getroot()
+    assert not doc.xpath("//xs:element[@name='Agents']", namespaces={"xs": XS}), "schema changed: Agents declared"
+    _element(root, "Agents", "ResourceType")
+    for name, fields in AGENT_TYPES.items():
+        plural = f"{name}s"
+        sequence = _extension(root, f"{name}EntityType", "EntityType")
+        for field, type_name in fields:
+            _element(sequence, field, type_name)
+        items = _extension(root, f"{name}EntityListType", "ListType")
+        _element(items, name, f"{name}EntityType", minOccurs="0", maxOccurs="unbounded")
+        _element(root, name, f"{name}EntityType")
+        _element(root, plural, f"{name}EntityListType")
+        _element(entities, plural, f"{name}EntityListType")
+
 
 def _relax(doc: etree._ElementTree) -> None:
     ns = {"xs": XS}
@@ -77,9 +132,8 @@ def _relax(doc: etree._ElementTree) -> None:
         ("CloudPublicIpAddresses", "CloudPublicIpAddressEntityListType"),
         ("BackupFiles", "BackupFileEntityListType"),
     ):
-        element = etree.SubElement(choices[0], f"{{{XS}}}element")
-        element.set("name", name)
-        element.set("type", type_name)
+        _element(choices[0], name, type_name)
+    _add_agent_types(doc, choices[0])
     refs = doc.xpath("//xs:simpleType[@name='HierarchyObjRefType']/xs:restriction", namespaces=ns)
     assert len(refs) == 1, "schema changed: HierarchyObjRefType not found"
     refs[0].set("base", "string")

@@ -135,6 +135,11 @@ class Ask:
         return entity_form(self.param("format"))
 
     @property
+    def release(self) -> str:
+        """The Enterprise Manager release the app emulates (`Settings.release`)."""
+        return self.asgi["app"].state.settings.release
+
+    @property
     def fragments(self) -> FragmentCache | None:
         """Where rendered list items are kept, when the app keeps them."""
         return self.cache.fragments if self.cache is not None and self.cache.enabled else None
@@ -206,13 +211,14 @@ def fresh(route: ApiRoute, ask: Ask, args: tuple[str, ...], cache: ResponseCache
     return body
 
 
-def session_document(cache: ResponseCache | None, h: Hrefs, session: LogonSession, json: bool) -> bytes:
+def session_document(cache: ResponseCache | None, h: Hrefs, session: LogonSession, json: bool, release: str) -> bytes:
     """A `LogonSession` document's bytes: rendered once per account and base URL, then with each
-    session's id put in (`IdDocuments`); a logon renders a new session every time."""
+    session's id put in (`IdDocuments`); a logon renders a new session every time. (A cache
+    belongs to one app, hence to one release.)"""
     access = Access.of(session.account)
 
     def build(session_id: UUID) -> Node:
-        return doc.logon_session(h, replace(session, session_id=session_id), access)
+        return doc.logon_session(h, replace(session, session_id=session_id), access, release)
 
     if cache is None or not cache.enabled:
         return render(build(session.session_id), json)[0]

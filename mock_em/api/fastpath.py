@@ -180,7 +180,8 @@ class FastPath:
         host, accept, _ = request_facts(headers)
         h = hrefs_for(values["settings"], scope, host)
         self.served += 1
-        await logged_on(values.get("response_cache"), h, session, wants_json(accept))(scope, replay, send)
+        release = values["settings"].release
+        await logged_on(values.get("response_cache"), h, session, wants_json(accept), release)(scope, replay, send)
 
     async def _logoff(self, scope: Scope, receive: Receive, send: Send, session_id: str) -> None:
         """`api.sessions.logoff`, without FastAPI."""

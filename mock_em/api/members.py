@@ -8,6 +8,8 @@ not found, a role that may not read the family gets a 403); an unknown member id
 
 from __future__ import annotations
 
+from functools import cache
+
 from fastapi import APIRouter
 
 from mock_em import registry
@@ -17,8 +19,6 @@ from mock_em.model.access import NotFound, find
 from mock_em.resources.family import Family, Members
 from mock_em.wire.cache import Doc, Whole
 from mock_em.wire.template import TEMPLATES
-
-router = APIRouter()
 
 
 def _list(family: Family, members: Members) -> Body:
@@ -44,9 +44,14 @@ def _item(family: Family, members: Members) -> Body:
     return body
 
 
-for _family, _list_path, _item_path in registry.MEMBER_ROUTES:
-    assert _family.members is not None
-    for _make, _path, _shape in ((_list, _list_path, "list"), (_item, _item_path, "item")):
-        _body = _make(_family, _family.members)
-        _body.__name__ = f"{_family.members.name}_{_shape}"
-        get(router, "/api" + _path.replace("{id}", "{object_id}"))(_body)
+@cache
+def router_for(release: str) -> APIRouter:
+    """The member routes of the families a release serves (one router per release)."""
+    router = APIRouter()
+    for family, list_path, item_path in registry.release_member_routes(release):
+        assert family.members is not None
+        for make, path, shape in ((_list, list_path, "list"), (_item, item_path, "item")):
+            body = make(family, family.members)
+            body.__name__ = f"{family.members.name}_{shape}"
+            get(router, "/api" + path.replace("{id}", "{object_id}"))(body)
+    return router

@@ -17,7 +17,7 @@ from mock_em.api.context import Ask, get
 from mock_em.api.errors import VeeamError
 from mock_em.model.access import Access
 from mock_em.model.query import QueryCache, QueryError, run_query
-from mock_em.model.query_types import query_types
+from mock_em.model.query_types import served_types
 from mock_em.wire import documents as doc
 from mock_em.wire import links
 from mock_em.wire.cache import Doc, Listing, Whole, content_key
@@ -26,15 +26,15 @@ from mock_em.wire.template import Node
 router = APIRouter()
 
 
-def readable_types(access: Access) -> list[str]:
-    """The query types this caller may run, in the vendor's spelling."""
-    return [t.name for t in query_types().values() if t.readable(access)]
+def readable_types(access: Access, release: str) -> list[str]:
+    """The query types of the release's families this caller may run, in the vendor's spelling."""
+    return [t.name for t in served_types(registry.kind_names(release)) if t.readable(access)]
 
 
 @get(router, "/api/querySvc", session_bound=True, query=())
 def query_service(ask: Ask) -> Doc:
     """The query service, with a preset query per type the caller may read."""
-    return Whole(doc.query_svc(ask.h, ask.who.session.session_id, readable_types(ask.who.access)))
+    return Whole(doc.query_svc(ask.h, ask.who.session.session_id, readable_types(ask.who.access, ask.release)))
 
 
 def _entities_wanted(ask: Ask) -> bool:
@@ -56,9 +56,10 @@ def query_cache(ask: Ask) -> QueryCache | None:
 def query(ask: Ask) -> Doc:
     """One page of the objects of a type that match the filter, in the asked order."""
     type_name = ask.param("type")
+    served = registry.kind_names(ask.release)
     if not type_name:
         raise VeeamError(
-            400, f"The query needs a type parameter, one of: {', '.join(t.name for t in query_types().values())}"
+            400, f"The query needs a type parameter, one of: {', '.join(t.name for t in served_types(served))}"
         )
     entities = _entities_wanted(ask)
     world, scope = ask.em.world, ask.who.access
@@ -73,6 +74,7 @@ def query(ask: Ask) -> Doc:
             page=ask.param("page"),
             page_size=ask.param("pageSize"),
             cache=query_cache(ask),
+            served=served,
         )
     except QueryError as exc:
         raise VeeamError(400, str(exc)) from None

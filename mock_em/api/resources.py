@@ -1,4 +1,5 @@
-"""The vendor GET routes of every resource family, made from the registry, and `/api/cloud`.
+"""The vendor GET routes of the resource families a release serves, made from the registry, and
+the service documents that link them (`/api/cloud`, `/api/agents`).
 
 One body per route shape (a collection, an item, an item's sub-collection), parametrised by the
 family: FastAPI and the fast path both answer from these bodies (see `api.context.get`). What a
@@ -8,6 +9,7 @@ caller may see is the access policy's answer; how it looks is the wire layer's.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cache
 from typing import Any
 
 from fastapi import APIRouter
@@ -21,13 +23,14 @@ from mock_em.resources.family import Family
 from mock_em.wire import documents as doc
 from mock_em.wire.cache import Doc, Listing, Whole, content_key
 
-router = APIRouter()
 
+def _service(name: str) -> Body:
+    def body(ask: Ask) -> Doc:
+        return Whole(doc.service(ask.h, name, ask.who.session.session_id, ask.who.access, ask.release))
 
-@get(router, "/api/cloud", session_bound=True, query=())
-def cloud_service(ask: Ask) -> Doc:
-    """The Cloud Connect service: links to the collections the caller may read."""
-    return Whole(doc.cloud_service(ask.h, ask.who.session.session_id, ask.who.access))
+    body.__doc__ = f"The {name}: links to the collections under it the caller may read."
+    body.__name__ = name
+    return body
 
 
 def listing(ask: Ask, family: Family, items: Sequence[Any]) -> Listing:
@@ -85,8 +88,8 @@ def _sub(route: FamilyRoute) -> Body:
     return body
 
 
-def register(route: FamilyRoute) -> None:
-    """Serve one family route."""
+def register(router: APIRouter, route: FamilyRoute) -> None:
+    """Serve one family route on `router`."""
     make = {"list": _collection, "item": _item}.get(route.shape)
     body = make(route.family) if make is not None else _sub(route)
     body.__name__ = f"{route.family.name}_{route.shape}" + (f"_{route.path.split('/')[-1]}" if route.sub else "")
@@ -95,5 +98,14 @@ def register(route: FamilyRoute) -> None:
     get(router, "/api" + route.path.replace("{id}", "{object_id}"))(body)
 
 
-for _route in registry.ROUTES:
-    register(_route)
+@cache
+def router_for(release: str) -> APIRouter:
+    """The routes a release serves: its service documents, then its families' routes (one router
+    per release, shared by the apps that emulate it). A path of a family the release lacks is
+    left to the app's answer to any unknown path."""
+    router = APIRouter()
+    for name in registry.services(release):
+        get(router, "/api" + doc.SERVICE_PATHS[name], session_bound=True, query=())(_service(name))
+    for route in registry.routes(release):
+        register(router, route)
+    return router

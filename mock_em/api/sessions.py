@@ -28,6 +28,7 @@ from mock_em.api.request import (
     param_in,
     parse_id,
     response_cache,
+    settings,
 )
 from mock_em.model.enterprise_manager import EnterpriseManager
 from mock_em.model.entities import LogonSession
@@ -111,14 +112,16 @@ def open_session(manager: EnterpriseManager, credentials: Presented) -> LogonSes
     return manager.logon(credentials.name, credentials.password)
 
 
-def logged_on(cache: ResponseCache | None, h: Hrefs, session: LogonSession, json: bool) -> Response:
+def logged_on(cache: ResponseCache | None, h: Hrefs, session: LogonSession, json: bool, release: str) -> Response:
     """The 201 answer to a logon: the LogonSession, its token in a header and a cookie, its Location."""
     headers = {
         SESSION_HEADER: session.token,
         "Set-Cookie": f"{SESSION_HEADER}={session.token}; Path=/api;",
         "Location": h.logon_session(session.session_id),
     }
-    return Response(session_document(cache, h, session, json), 201, headers=headers, media_type=media_type(json))
+    return Response(
+        session_document(cache, h, session, json, release), 201, headers=headers, media_type=media_type(json)
+    )
 
 
 def end_session(manager: EnterpriseManager, session: LogonSession) -> Response:
@@ -139,13 +142,18 @@ async def logon(request: Request) -> Response:
     session = open_session(em(request), credentials)
     if session is None:
         raise unauthorized(BAD_CREDENTIALS)
-    return logged_on(response_cache(request), hrefs(request), session, json_requested(request))
+    return logged_on(
+        response_cache(request), hrefs(request), session, json_requested(request), settings(request).release
+    )
 
 
 @router.get("/api/logonSessions")
 async def logon_sessions(request: Request, who: Annotated[Caller, Depends(caller)]) -> Response:
     """The caller's own session first, then the others it may see."""
-    return respond(request, doc.logon_sessions(hrefs(request), em(request).visible_sessions(who.session)))
+    return respond(
+        request,
+        doc.logon_sessions(hrefs(request), em(request).visible_sessions(who.session), settings(request).release),
+    )
 
 
 @router.get(SESSION_PATH)
@@ -153,7 +161,7 @@ async def logon_session(request: Request, session_id: str, who: Annotated[Caller
     """One logon session."""
     found = em(request).find_session(who.session, parse_id(session_id, "Logon session"))
     json = json_requested(request)
-    body = session_document(response_cache(request), hrefs(request), found, json)
+    body = session_document(response_cache(request), hrefs(request), found, json, settings(request).release)
     return Response(body, media_type=media_type(json))
 
 

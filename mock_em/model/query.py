@@ -96,9 +96,11 @@ def run_query(
     page: str | None = None,
     page_size: str | None = None,
     cache: QueryCache | None = None,
+    served: frozenset[str] | None = None,
 ) -> QueryPage:
     """Answer `GET /api/query`: the asked page of the objects of `type_name` that the scope may
-    see and the filter matches, in store order or sorted (stably: ties keep store order).
+    see and the filter matches, in store order or sorted (stably: ties keep store order). `served`
+    names the kinds the EM serves (None: every kind): another kind's type is unknown.
 
     QueryError (HTTP 400) for an unknown type, field, bad filter or paging value; Forbidden
     (HTTP 403) when the scope's role may not read the type at all. The role is checked before the
@@ -107,7 +109,7 @@ def run_query(
     With a `cache`, what the scope sees, the filter's matches and the sort order (or its start,
     see `_ordered`) are kept for the world's current version: later pages mostly only slice.
     """
-    qtype = query_type(type_name)
+    qtype = query_type(type_name, served)
     if not qtype.readable(scope):
         raise Forbidden(qtype.denied)
     if sort_asc is not None and sort_desc is not None:

@@ -8,6 +8,7 @@ tenant's entity holds (backup and compute resources), stored after every family.
 from __future__ import annotations
 
 from mock_em.resources import (
+    agent_protection_groups,
     backup_files,
     backup_servers,
     backup_sessions,
@@ -20,6 +21,7 @@ from mock_em.resources import (
     cloud_replicas,
     cloud_tenants,
     cloud_vm_replica_points,
+    discovered_computers,
     hierarchy_roots,
     jobs,
     managed_servers,
@@ -53,6 +55,8 @@ FAMILIES: tuple[Family, ...] = (
     replica_task_sessions.FAMILY,
     managed_servers.FAMILY,
     hierarchy_roots.FAMILY,
+    agent_protection_groups.FAMILY,
+    discovered_computers.FAMILY,
 )
 
 __all__ = ["FAMILIES", "NESTED"]

@@ -80,11 +80,11 @@ class Members:
 
 @dataclass(frozen=True, slots=True)
 class Down:
-    """Where a family's collections are linked from: `LogonSession` or `CloudConnectService`
-    (`/api/cloud`), at which position among that document's family links (a sort key: a family
-    placed between two others takes a fraction, so theirs need not move); `tenants`: whether a
-    tenant's session is offered the link where it may read the family (EM's tenant `/cloud`
-    links only its replicas, their points and its failover plans)."""
+    """Where a family's collections are linked from: `LogonSession`, `CloudConnectService`
+    (`/api/cloud`) or `AgentsService` (`/api/agents`), at which position among that document's
+    family links (a sort key: a family placed between two others takes a fraction, so theirs need
+    not move); `tenants`: whether a tenant's session is offered the link where it may read the
+    family (EM's tenant `/cloud` links only its replicas, their points and its failover plans)."""
 
     document: str
     position: float
@@ -222,7 +222,11 @@ class Family(OfKind):
       under the item); `down`: where the collections are linked from;
     * `fragments`: lists of this family keep each item's rendered bytes (for big lists);
     * `edits`: how the control plane adds, changes and removes its objects (None: it does not);
-    * `generates`: the family's part of the world generator (None: generated worlds hold none).
+    * `generates`: the family's part of the world generator (None: generated worlds hold none);
+    * `since`: the first Enterprise Manager release that serves the family (`mock_em.releases`;
+      None: every release). In older releases the registry leaves it out of everything it derives
+      (routes, path segments, Down links, query types), so its paths answer as unknown ones;
+      the world still holds its objects, as the backup servers do whatever EM shows of them.
 
     The query service's type is the model's business: `Kind.query`.
     """
@@ -242,6 +246,7 @@ class Family(OfKind):
     fragments: bool = False
     edits: Edits | None = None
     generates: Generates | None = None
+    since: str | None = None
 
     @property
     def reference_type(self) -> str:

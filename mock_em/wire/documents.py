@@ -52,54 +52,75 @@ def enterprise_manager(h: links.Hrefs, versions: Sequence[str]) -> Node:
     )
 
 
-def logon_session(h: links.Hrefs, session: LogonSession, access: Access) -> Node:
-    """A `<LogonSession>` with the links its account may use."""
+def logon_session(h: links.Hrefs, session: LogonSession, access: Access, release: str) -> Node:
+    """A `<LogonSession>` with the links its account may use in this release."""
     return TEMPLATES.node(
         "LogonSession",
         Href=h.logon_session(session.session_id),
-        Links=link_elements(logon_session_links(h, session.session_id, access)),
+        Links=link_elements(logon_session_links(h, session.session_id, access, release)),
         UserName=session.user_name,
         SessionId=session.session_id,
     )
 
 
-def logon_sessions(h: links.Hrefs, sessions: Iterable[LogonSession]) -> Node:
+def logon_sessions(h: links.Hrefs, sessions: Iterable[LogonSession], release: str) -> Node:
     """`<LogonSessions>`: each session with the links of its own account."""
-    return TEMPLATES.node("LogonSessions", Items=[logon_session(h, s, Access.of(s.account)) for s in sessions])
+    return TEMPLATES.node("LogonSessions", Items=[logon_session(h, s, Access.of(s.account), release) for s in sessions])
 
 
-def logon_session_links(h: links.Hrefs, session_id: UUID, access: Access) -> list[links.Link]:
-    """A LogonSession links Up to the root, Down to what the caller may use, and to its Delete."""
+def logon_session_links(h: links.Hrefs, session_id: UUID, access: Access, release: str) -> list[links.Link]:
+    """A LogonSession links Up to the root, Down to what the caller may use in this release (the
+    registry's families and service documents), and to its Delete."""
     found = [links.Link("Up", "EnterpriseManager", h.root)]
     found += [
         links.Link("Down", f"{f.reference_type}List", h.collection(f.path))
-        for f in registry.linked_from("LogonSession")
+        for f in registry.linked_from("LogonSession", release)
         if access.reads(f.kind)
     ]
-    found.append(links.Link("Down", "CloudConnectService", h.cloud))
+    services = registry.services(release)
+    if "CloudConnectService" in services:
+        found.append(links.Link("Down", "CloudConnectService", h.cloud))
     if not access.is_tenant:
         found.append(links.Link("Down", "QueryService", h.query_svc))
         if access.reads(LOOKUP_READERS):  # then the lookup service, as EM 12's session links it
             found.append(links.Link("Down", "LookupService", f"{h.api}/{LOOKUP_SERVICE_SEGMENT}"))
         if access.role in REPORT_READERS:  # after the query and lookup services, as EM 12's session links it
             found.append(links.Link("Down", "Report", h.summary_report, "Summary"))
+        # after the query service and the report, as EM 12's session links it
+        if "AgentsService" in services and service_families("AgentsService", access, release):
+            found.append(links.Link("Down", "AgentsService", h.collection(SERVICE_PATHS["AgentsService"])))
         found.append(links.Link("Down", "LogonSessionList", h.logon_sessions))
     # The vendor's tenant sessions type their Delete link; its administrator sessions do not.
     found.append(links.Link("Delete", "LogonSession" if access.is_tenant else None, h.logon_session(session_id)))
     return found
 
 
-def cloud_service(h: links.Hrefs, session_id: UUID, access: Access) -> Node:
-    """`GET /api/cloud`: Up the caller's session, Down each collection it may read in both forms."""
-    families = [
+# The service documents: their paths under `/api` and their templates (whose root elements the
+# vendor names `CloudConnectService` and `Agents`, both of `Type` the service's name).
+SERVICE_PATHS = {"CloudConnectService": "/cloud", "AgentsService": "/agents"}
+SERVICE_TEMPLATES = {"CloudConnectService": "CloudConnectService", "AgentsService": "Agents"}
+UP_TO_SESSION = {"CloudConnectService"}  # the vendor's `/api/agents` links nothing Up
+
+
+def service_families(service: str, access: Access, release: str) -> list[Family]:
+    """The families a service document links for this caller: those it may read (and, for a
+    tenant, those the service offers tenants)."""
+    return [
         f
-        for f in registry.linked_from("CloudConnectService")
+        for f in registry.linked_from(service, release)
         if access.reads(f.kind) and (f.down is None or f.down.tenants or not access.is_tenant)
     ]
-    found = [links.Link("Up", "LogonSession", h.logon_session(session_id))]
+
+
+def service(h: links.Hrefs, name: str, session_id: UUID, access: Access, release: str) -> Node:
+    """`GET /api/cloud`, `GET /api/agents`: Up the caller's session (where the vendor links it),
+    Down each collection the caller may read, references first, then entities."""
+    families = service_families(name, access, release)
+    found = [links.Link("Up", "LogonSession", h.logon_session(session_id))] if name in UP_TO_SESSION else []
     found += [links.Link("Down", f"{f.reference_type}List", h.collection(f.path)) for f in families]
     found += [links.Link("Down", f"{f.name}List", h.collection(f.path, True)) for f in families]
-    return TEMPLATES.node("CloudConnectService", Href=h.cloud, Links=link_elements(found))
+    href = h.collection(SERVICE_PATHS[name])
+    return TEMPLATES.node(SERVICE_TEMPLATES[name], Href=href, Links=link_elements(found))
 
 
 # -- collections ------------------------------------------------------------------------------

@@ -20,9 +20,11 @@ from conftest import BASE, SEED_FIXTURE, START, EmClient, make_client
 from lxml import etree
 from xmlutil import API, UNKNOWN_GUID, local, parse
 
+from mock_em import registry
 from mock_em.app import create_app
 from mock_em.model.clock import Clock
-from mock_em.model.query_types import query_types
+from mock_em.model.query_types import served_types
+from mock_em.releases import DEFAULT_RELEASE
 from mock_em.server import build_em
 from mock_em.settings import Settings
 
@@ -333,7 +335,8 @@ def resource_urls(client: EmClient) -> list[str]:
     return urls
 
 
-QUERY_TYPES = tuple(t.name for t in query_types().values())  # every family the query service answers for
+# every family the query service of the default release answers for (the worlds here are served so)
+QUERY_TYPES = tuple(t.name for t in served_types(registry.kind_names(DEFAULT_RELEASE)))
 
 
 def query_urls() -> list[str]:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 from conftest import EmClient
 from xmlutil import API, assert_error, body, children, logon
 
 from mock_em import registry
+from mock_em.releases import DEFAULT_RELEASE
 
 CANONICAL = [
     ("/API/CLOUD/VMREPLICAPOINTS", "/api/cloud/vmReplicaPoints"),
@@ -21,11 +24,13 @@ CANONICAL = [
     ("/api/backupServers/", "/api/backupServers"),
     ("/api/cloud/tenants/?format=Entity", "/api/cloud/tenants?format=Entity"),
     ("/API/CLOUD/", "/api/cloud"),
+    ("/API/AGENTS/", "/api/agents"),
 ]
 # Every family's collection: upper case, lower case with a trailing slash, and the entity form
-# with the parameter's name and value in other cases.
-CANONICAL += [
-    row
+# with the parameter's name and value in other cases; each in a release that serves it.
+CANONICAL_IN = [(*row, "12" if row[1] == "/api/agents" else DEFAULT_RELEASE) for row in CANONICAL]
+CANONICAL_IN += [
+    (*row, registry.release_serving(route.family))
     for route in registry.ROUTES
     if route.shape == "list"
     for row in (
@@ -36,15 +41,22 @@ CANONICAL += [
 ]
 # Every family's item route, and each sub-collection of an item (aliases are tested below).
 ITEM_ROUTES = [
-    (f"/api{route.family.path}", route.path.removeprefix(f"{route.family.path}/{{id}}"))
+    (
+        f"/api{route.family.path}",
+        route.path.removeprefix(f"{route.family.path}/{{id}}"),
+        registry.release_serving(route.family),
+    )
     for route in registry.ROUTES
     if route.shape == "item" or (route.sub is not None and route.path.startswith(f"{route.family.path}/{{id}}/"))
 ]
 
 
-@pytest.mark.parametrize(("variant", "canonical"), CANONICAL)
-def test_variant_answers_as_canonical(client: EmClient, variant: str, canonical: str) -> None:
+@pytest.mark.parametrize(("variant", "canonical", "release"), CANONICAL_IN)
+def test_variant_answers_as_canonical(
+    em_client: Callable[..., EmClient], variant: str, canonical: str, release: str
+) -> None:
     """Another case or a trailing slash gives the same answer, with canonical camelCase Hrefs."""
+    client = em_client(release=release)
     token, _ = logon(client)
     expected = client.get_as(token, canonical)
     assert expected.status_code == 200
@@ -58,9 +70,12 @@ def item_href(client: EmClient, token: str, path: str) -> str:
     return children(body(client.get_as(token, path), 200, "EntityReferences"), "Ref")[0].get("Href") or ""
 
 
-@pytest.mark.parametrize(("collection", "suffix"), ITEM_ROUTES)
-def test_item_routes_case_and_slash(client: EmClient, collection: str, suffix: str) -> None:
+@pytest.mark.parametrize(("collection", "suffix", "release"), ITEM_ROUTES)
+def test_item_routes_case_and_slash(
+    em_client: Callable[..., EmClient], collection: str, suffix: str, release: str
+) -> None:
     """Item routes accept upper-case segments, an upper-case GUID and a trailing slash; Hrefs stay canonical."""
+    client = em_client(release=release)
     token, _ = logon(client)
     href = item_href(client, token, collection) + suffix
     expected = client.get_as(token, href)
@@ -101,8 +116,10 @@ def test_sub_collection_aliases_case_and_slash(client: EmClient, route: registry
     "path", [*(f"/api{route.path}" for route in registry.ROUTES if route.shape != "list"), "/api/logonSessions/{id}"]
 )
 @pytest.mark.parametrize("sent", ["NoSuchThing", "MiXeD-CaSe-Id"])
-def test_unknown_ids_kept_as_sent(client: EmClient, path: str, sent: str) -> None:
-    """The path rewriting leaves ids alone: the 404 message names the id exactly as sent."""
+def test_unknown_ids_kept_as_sent(em_client: Callable[..., EmClient], path: str, sent: str) -> None:
+    """The path rewriting leaves ids alone: the 404 message names the id exactly as sent (in
+    the newest release, which serves every route)."""
+    client = em_client(release=registry.NEWEST_RELEASE)
     token, _ = logon(client)
     error = assert_error(client.get_as(token, path.format(id=sent)), 404, "NotFound")
     assert sent in (error.get("Message") or "")

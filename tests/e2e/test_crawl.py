@@ -12,25 +12,34 @@ from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
-from conftest import BASE, EmClient
+from conftest import BASE, SEED_FIXTURE, EmClient
 from lxml import etree
 
 from mock_em import registry
 from mock_em.model.access import Access, belongs_to
 from mock_em.model.entities import Role
 from mock_em.registry import FamilyRoute
+from mock_em.releases import DEFAULT_RELEASE
 from mock_em.settings import Settings
 
 MAX_REQUESTS = 2000
 NS = "http://www.veeam.com/ent/v1.0"
 _GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
-# The protocol's routes a crawl from the root must reach (`{id}` stands for a GUID).
-PROTOCOL = {"/api/", "/api/logonSessions", "/api/logonSessions/{id}", "/api/cloud"}
-# The document that links a family's collection in both forms; the LogonSession links only the
-# reference list (`BackupServerReferenceList`), so a collection linked from there is reached in
-# reference form alone.
-BOTH_FORMS = "CloudConnectService"
+# The releases crawled: the default one, and one that serves the v10+ families (`/api/agents`).
+RELEASES = (DEFAULT_RELEASE, "12")
+# The documents that link a family's collection in both forms (the service documents); the
+# LogonSession links only the reference list (`BackupServerReferenceList`), so a collection linked
+# from there is reached in reference form alone.
+BOTH_FORMS = registry.SERVICES
+
+
+def protocol(release: str) -> set[str]:
+    """The protocol's routes a crawl from the root must reach in a release (`{id}` stands for a
+    GUID): root, sessions, and the service documents the release serves."""
+    return {"/api/", "/api/logonSessions", "/api/logonSessions/{id}"} | {
+        f"/api{path}" for path in registry.service_paths(release)
+    }
 
 
 def family_forms(route: FamilyRoute) -> set[str]:
@@ -42,15 +51,22 @@ def family_forms(route: FamilyRoute) -> set[str]:
     path = f"/api{route.path}"
     if route.shape == "list":
         down = route.family.down
-        return {path, f"{path}?format=Entity"} if down is not None and down.document == BOTH_FORMS else {path}
+        return {path, f"{path}?format=Entity"} if down is not None and down.document in BOTH_FORMS else {path}
     if route.shape == "item":
         return {path, f"{path}?format=Entity"}
     assert route.sub is not None
     return {path} if route.path == f"{route.family.path}/{{id}}/{route.sub.segment}" else set()
 
 
-# Every route family a crawl from the root must reach: the protocol's and every registered family's.
-FAMILIES = PROTOCOL.union(*(family_forms(route) for route in registry.ROUTES))
+def route_families(release: str) -> set[str]:
+    """Every route family a crawl from the root must reach in a release: the protocol's and those
+    of every family the release serves."""
+    return protocol(release).union(*(family_forms(route) for route in registry.routes(release)))
+
+
+def release_of(client: EmClient) -> str:
+    """The release the client's server emulates."""
+    return client.app.state.settings.release  # type: ignore[attr-defined]
 
 
 POINT_ITEM = "/api/cloud/vmReplicaPoints/{id}"
@@ -130,12 +146,16 @@ def crawl(client: EmClient, user: str = "Administrator", password: str = "P@ssw0
     return result
 
 
-@pytest.fixture(params=["seed", "generated"])
+SMALL = {"tenants": 2, "replicas_per_tenant": 1, "vms_per_replica": 2, "points_per_vm": 3}
+
+
+@pytest.fixture(params=[(w, r) for r in RELEASES for w in ("seed", "generated")], ids=lambda p: "-".join(p))
 def world_client(request: pytest.FixtureRequest, em_client: Callable[..., EmClient]) -> EmClient:
-    """A client over the seed world, or over a small generated one."""
-    if request.param == "seed":
-        return request.getfixturevalue("seed_client")
-    return em_client(tenants=2, replicas_per_tenant=1, vms_per_replica=2, points_per_vm=3)
+    """A client over the seed world, or over a small generated one, in each crawled release."""
+    world, release = request.param
+    if world == "seed":
+        return em_client(fixture=str(SEED_FIXTURE), release=release)
+    return em_client(release=release, **SMALL)
 
 
 def test_every_followed_href_answers_200(world_client: EmClient) -> None:
@@ -144,13 +164,13 @@ def test_every_followed_href_answers_200(world_client: EmClient) -> None:
     broken = {href: status for href, status in result.status.items() if status != 200}
     assert broken == {}
     assert result.foreign == set()
-    versions = ["latest", *Settings().api_versions]
+    versions = ["latest", *Settings(release=release_of(world_client)).api_versions]
     assert result.skipped == {f"{BASE}/api/sessionMngr/?v={v}" for v in versions}
 
 
 def test_crawl_reaches_every_route_family(world_client: EmClient) -> None:
     """Root, sessions, backup servers, the cloud service and each cloud collection and item."""
-    missing = FAMILIES - crawl(world_client).families
+    missing = route_families(release_of(world_client)) - crawl(world_client).families
     assert missing == set()
 
 
@@ -160,7 +180,7 @@ def test_crawl_reaches_every_object_in_both_forms(world_client: EmClient) -> Non
     world = world_client.em.world
     fetched = set(crawl(world_client).status)
     expected: set[str] = set()
-    for f in registry.FAMILIES:
+    for f in registry.families(release_of(world_client)):
         ids = world.all(f.name)
         assert ids, f"the world has no {f.kind.plural}"
         for object_id in ids:
@@ -170,32 +190,35 @@ def test_crawl_reaches_every_object_in_both_forms(world_client: EmClient) -> Non
     assert expected - fetched == set()
 
 
-def test_crawl_is_bounded_and_small(em_client: Callable[..., EmClient]) -> None:
+@pytest.mark.parametrize("release", RELEASES)
+def test_crawl_is_bounded_and_small(em_client: Callable[..., EmClient], release: str) -> None:
     """The small generated world crawls in a predictable number of requests (no link loops that
-    mint new URLs): 2 per object, the collections, plus root, cloud and sessions."""
-    client = em_client(tenants=2, replicas_per_tenant=1, vms_per_replica=2, points_per_vm=3)
+    mint new URLs): 2 per object the release serves, its collections, plus root, sessions and
+    its service documents; the objects of families it lacks are never reached."""
+    client = em_client(release=release, **SMALL)
     world = client.em.world
-    known = [href for href in crawl(client).status if family(href) in FAMILIES]
-    objects = sum(len(world.all(f.name)) for f in registry.FAMILIES)
-    collections = sum(len(family_forms(route)) for route in registry.ROUTES if route.shape == "list")
-    sub_lists = sum(len(world.all(f.name)) * len(f.subs) for f in registry.FAMILIES)
+    served = registry.families(release)
+    fetched = crawl(client).status
+    known = [href for href in fetched if family(href) in route_families(release)]
+    objects = sum(len(world.all(f.name)) for f in served)
+    collections = sum(len(family_forms(route)) for route in registry.routes(release) if route.shape == "list")
+    sub_lists = sum(len(world.all(f.name)) * len(f.subs) for f in served)
     # objects in two forms; each collection in the forms its Down link offers (backupServers in
-    # reference form only, the three cloud collections in both); each replica's point list;
-    # /api/, /api/cloud, /api/logonSessions and the session.
-    assert len(known) == 2 * objects + collections + sub_lists + len(PROTOCOL)
+    # reference form only, the cloud and agent collections in both); each replica's point list;
+    # /api/, /api/logonSessions, the session and the service documents.
+    assert len(known) == 2 * objects + collections + sub_lists + len(protocol(release))
+    unserved = [f for f in registry.FAMILIES if f not in served]
+    assert not [href for href in fetched for f in unserved if f"/api{f.path}" in href]
 
 
+@pytest.mark.parametrize("release", RELEASES)
 @pytest.mark.parametrize("role", ["PortalUser", "RestoreOperator"])
-def test_other_roles_get_only_links_they_may_follow(em_client: Callable[..., EmClient], role: str) -> None:
+def test_other_roles_get_only_links_they_may_follow(
+    em_client: Callable[..., EmClient], role: str, release: str
+) -> None:
     """A Portal User or Restore Operator is linked only to what it may read: no 403 or 404 on the
     way, and a Restore Operator is never shown the backup servers or the tenants."""
-    client = em_client(
-        tenants=2,
-        replicas_per_tenant=1,
-        vms_per_replica=2,
-        points_per_vm=3,
-        user=("Administrator:P@ssw0rd", f"someone:pw:{role}"),
-    )
+    client = em_client(release=release, user=("Administrator:P@ssw0rd", f"someone:pw:{role}"), **SMALL)
     result = crawl(client, "someone", "pw")
     assert {href: status for href, status in result.status.items() if status != 200} == {}
     families = result.families
@@ -207,7 +230,7 @@ def test_other_roles_get_only_links_they_may_follow(em_client: Callable[..., EmC
         assert "/api/cloud/tenants/{id}?format=Entity" in provider
     # What the access policy lets the role read is reached in every linked form; the rest not at all.
     access = Access(Role(role))
-    for route in registry.ROUTES:
+    for route in registry.routes(release):
         reached = family_forms(route) & families
         if access.reads(route.family.kind) and access.reads(route.listed.kind):
             assert reached == family_forms(route), route.path
@@ -239,7 +262,7 @@ def test_each_tenant_crawls_only_its_own_cloud(world_client: EmClient) -> None:
         assert outside == set(), tenant.name
         assert not any(f.startswith(("/api/cloud/tenants", "/api/backupServers")) for f in result.families)
         access = Access(Role.CloudTenant, tenant.id)
-        for route in registry.ROUTES:  # all it may read, but what EM's tenant `/cloud` does not link
+        for route in registry.routes(release_of(world_client)):  # all it may read, but what `/cloud` does not link
             readable = access.reads(route.family.kind) and access.reads(route.listed.kind)
             linked = readable and all(f.down is None or f.down.tenants for f in (route.family, route.listed))
             # An item (or what hangs from it) is reached only where the tenant owns one: a tenant

@@ -210,6 +210,19 @@ def test_query_types_and_their_fields() -> None:
         ],
         "ManagedServer": ["UID", "Name", "Description", "ManagedServerType"],
         "HierarchyRoot": ["UID", "Name", "UniqueId", "HostType", "BackupServerUid", "BackupServerName"],
+        "AgentProtectionGroup": ["UID", "Name", "BackupServerUid", "BackupServerName"],
+        "DiscoveredComputer": [
+            "UID",
+            "Name",
+            "BackupServerUid",
+            "BackupServerName",
+            "AgentVersion",
+            "AgentStatus",
+            "OsVersion",
+            "IpAddress",
+            "ProtectionGroupUid",
+            "ProtectionGroupName",
+        ],
     }
     for qtype in QUERY_TYPES.values():
         assert QUERY_TYPES[qtype.name.casefold()] is qtype

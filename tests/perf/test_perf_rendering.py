@@ -186,7 +186,7 @@ def test_documents_differing_by_a_guid_are_exact(user: str, json: bool) -> None:
         s = session(user)
 
         def build(session_id: UUID, s: LogonSession = s) -> object:
-            return doc.logon_session(H, dataclasses.replace(s, session_id=session_id), scope)
+            return doc.logon_session(H, dataclasses.replace(s, session_id=session_id), scope, "12")
 
         shape = (H.api, s.user_name, s.account)
         assert documents.render(shape, json, build, s.session_id) == render(build(s.session_id), json)[0]

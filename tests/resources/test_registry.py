@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -54,9 +55,11 @@ def test_every_family_has_its_own_tests(module: str) -> None:
 
 
 @pytest.mark.parametrize("route", registry.ROUTES, ids=[r.path for r in registry.ROUTES])
-def test_every_route_is_served(client: EmClient, route: FamilyRoute) -> None:
-    """Each family route answers an administrator 200, in both forms, with a real id of the world
-    for item and sub-collection routes; an item's Href is the route's own."""
+def test_every_route_is_served(em_client: Callable[..., EmClient], route: FamilyRoute) -> None:
+    """Each family route answers an administrator 200 in a release that serves it, in both
+    forms, with a real id of the world for item and sub-collection routes; an item's Href is the
+    route's own."""
+    client = em_client(release=registry.release_serving(route.family))
     token, _ = logon(client)
     ids = list(client.em.world.all(route.family.name))
     assert ids, f"the generated world has no {route.family.kind.plural}"
@@ -129,14 +132,56 @@ def test_foreign_keys_name_registered_kinds_declared_before(family: Family) -> N
             assert holder.key(sub.through[1]).target == sub.family, sub
 
 
-def test_down_links_hold_every_family_once(client: EmClient) -> None:
-    """Each family's collection is linked from one document (the LogonSession or `/api/cloud`), at
-    a position no other family of that document takes, and an administrator sees the link."""
+def test_down_links_hold_every_family_once(em_client: Callable[..., EmClient]) -> None:
+    """Each family's collection is linked from one document (the LogonSession, `/api/cloud` or
+    `/api/agents`), at a position no other family of that document takes, and an administrator
+    of the newest release (which serves every family) sees the link, and each service document
+    from the LogonSession."""
+    client = em_client(release=registry.NEWEST_RELEASE)
     token, session_id = logon(client)
-    for document in ("LogonSession", "CloudConnectService"):
+    for document in ("LogonSession", *registry.SERVICES):
         positions = [f.down.position for f in registry.linked_from(document) if f.down is not None]
         assert len(positions) == len(set(positions)), document
     assert all(f.down is not None for f in FAMILIES), "a family without `down` is linked from nowhere"
-    documents = [client.get_as(token, f"/api/logonSessions/{session_id}"), client.get_as(token, "/api/cloud")]
-    linked = {h for r in documents for h in body(r).xpath("//@Href")}
+    session = body(client.get_as(token, f"/api/logonSessions/{session_id}"))
+    services = [f"{API}{path}" for path in registry.service_paths(registry.NEWEST_RELEASE)]
+    assert set(services) <= set(session.xpath("//@Href"))
+    documents = [session, *(body(client.get_as(token, href.removeprefix(BASE))) for href in services)]
+    linked = {h for root in documents for h in root.xpath("//@Href")}
     assert {f"{API}{f.path}" for f in FAMILIES} <= linked
+
+
+@pytest.mark.parametrize("release", ["9.5u4", "10", "12"])
+def test_a_release_serves_and_links_the_families_it_has(em_client: Callable[..., EmClient], release: str) -> None:
+    """What a release serves follows `Family.since` alone: every route of a family it has
+    answers, every route of a newer family answers as an unknown path (404 naming the path as
+    sent), its service documents are linked only where it has families under them, and the
+    query service offers the types of its own families only."""
+    client = em_client(release=release)
+    token, session_id = logon(client)
+    world = client.em.world
+    served = {f.name for f in registry.families(release)}
+    assert served and [r.path for r in registry.routes(release)] == [
+        r.path for r in registry.ROUTES if r.family.name in served and r.listed.name in served
+    ]
+    for route in registry.ROUTES:
+        object_id = next(iter(world.all(route.family.name)))
+        url = f"/api{route.path}".format(id=object_id)
+        response = client.get_as(token, url)
+        if route.family.name in served and route.listed.name in served:
+            assert response.status_code == 200, url
+        else:
+            assert response.status_code == 404, url
+            assert body(response, 404).get("Message") == f"The resource '{url}' was not found"
+    session_links = set(body(client.get_as(token, f"/api/logonSessions/{session_id}")).xpath("//@Href"))
+    for name in registry.SERVICES:
+        path = registry.service_paths(None)[registry.SERVICES.index(name)]
+        has = name in registry.services(release)
+        assert (f"{API}{path}" in session_links) == has, name
+        assert client.get_as(token, f"/api{path}").status_code == (200 if has else 404), name
+    query_types = {
+        href.split("type=")[1].split("&")[0]
+        for href in body(client.get_as(token, "/api/querySvc")).xpath("//@Href")
+        if "type=" in href
+    }
+    assert query_types == {name for name in served if registry.family(name).kind.query is not None}
