@@ -90,7 +90,7 @@ KIND = Kind(
     readers=PORTAL,
     fixture=records("Id Name BackupServerId RescanScheduleEnabled"),
     query=query,
-    query_order=16,  # after the Cloud Connect types, as EM 12's query entities list AgentProtectionGroups
+    query_order=17,  # after the Cloud Connect types, as EM 12's query entities list AgentProtectionGroups
 )
 
 FAMILY = Family(

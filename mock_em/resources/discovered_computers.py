@@ -188,7 +188,7 @@ KIND = Kind(
     readers=PORTAL,
     fixture=records("Id Name BackupServerId ProtectionGroupId HostStatus AgentStatus AgentVersion OsVersion IpAddress"),
     query=query,
-    query_order=17,  # right after AgentProtectionGroup, as EM 12's query entities list DiscoveredComputers
+    query_order=18,  # right after AgentProtectionGroup, as EM 12's query entities list DiscoveredComputers
 )
 
 FAMILY = Family(
