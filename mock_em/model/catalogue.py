@@ -74,23 +74,25 @@ def catalogue_of(
 ) -> tuple[list[RestorePoint], list[VmRestorePoint], list[BackupFile]]:
     """The restore points, VM restore points and backup files of a job's `kept` points
     (`kept_tasks`); `kind` is the job's repository's (the files' paths)."""
-    points: dict[UUID, RestorePoint] = {}
-    sizes: dict[UUID, int] = {}  # what each restore point's kept VM points take: its file's size
+    points: list[RestorePoint] = []
+    sizes: list[int] = []  # what each restore point's kept VM points take: its file's size
     vm_points: list[VmRestorePoint] = []
     backup = backup_id(job.id)
     refs = {vm.name: hierarchy_obj_ref(job, vm) for vm in job.vms}  # each VM's, once
     server = job.backup_server_id
-    for run, task in kept:
+    last: Run | None = None
+    for run, task in kept:  # a run's points come together (`kept_tasks` reads run by run)
         if run.restore_point_id is None or task.point_id is None:
             continue
-        point = points.get(run.restore_point_id)
-        if point is None:
-            point = points[run.restore_point_id] = RestorePoint(
-                id=run.restore_point_id, name=sql_time(run.start), backup_server_id=job.backup_server_id,
+        if run is not last:
+            last = run
+            point = RestorePoint(
+                id=run.restore_point_id, name=sql_time(run.start), backup_server_id=server,
                 backup_id=backup, backup_date=run.start, backup_file_id=backup_file_id(run.restore_point_id),
             )  # fmt: skip
-            sizes[point.id] = 0
-        sizes[point.id] += task.point_bytes
+            points.append(point)
+            sizes.append(0)
+        sizes[-1] += task.point_bytes
         vm = task.vm
         # in field order: id, backup_server_id, restore_point_id, creation_time, vm_name,
         # vm_display_name, full, hierarchy_obj_ref, backup_file_id
@@ -99,17 +101,17 @@ def catalogue_of(
             point.backup_file_id,
         ))  # fmt: skip
     files = [  # a run's tasks are all fulls or all increments (Sunday's or not)
-        backup_file(p.id, backup, job.backup_server_id, job.name, p.backup_date, kind, sizes[p.id], is_full(p))
-        for p in points.values()
+        backup_file(p.id, backup, server, job.name, p.backup_date, kind, size, is_full(p))
+        for p, size in zip(points, sizes, strict=True)
     ]
-    return list(points.values()), vm_points, files
+    return points, vm_points, files
 
 
 def catalogue_at(
     jobs: list[Job], kept: dict[UUID, list[tuple[Run, TaskRun]]], repositories: dict[UUID, Repository] | None = None
 ) -> dict[str, dict[UUID, Any]]:
     """Every backup job's backup, restore points, VM restore points and backup files, by kind:
-    backups in the jobs' order, points by time (then id, for ties), files in their restore
+    backups in the jobs' order, points by time (ties in the jobs' order), files in their restore
     points' order (no sort of their own: a file's time is its restore point's)."""
     backups: list[Backup] = []
     points: list[RestorePoint] = []
@@ -121,11 +123,11 @@ def catalogue_at(
         backups.append(backup_of(job))
         repository = (repositories or {}).get(job.repository_id)
         found, vms, written = catalogue_of(job, kept.get(job.id, []), repository.kind if repository else None)
-        points.extend(found)
-        vm_points.extend(vms)
+        points.extend(reversed(found))  # oldest first: the sort below then merges ordered runs
+        vm_points.extend(reversed(vms))
         files.update((f.restore_point_id, f) for f in written)
-    points.sort(key=attrgetter("backup_date", "id"))
-    vm_points.sort(key=attrgetter("creation_time", "id"))
+    points.sort(key=attrgetter("backup_date"))  # stable: ties stay in the jobs' order (a
+    vm_points.sort(key=attrgetter("creation_time"))  # time alone sorts a million in a third of the time)
     return {
         "Backup": {b.id: b for b in backups},
         "RestorePoint": {p.id: p for p in points},

@@ -11,27 +11,39 @@ points answers without rebuilding its catalogue on every request. Edits of jobs 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from mock_em.model.entities import Job
-from mock_em.model.job_history import DAY, HISTORY, Run, runs_on
+from mock_em.model.job_history import DAY, HISTORY, LONGEST_RUN, Run, job_key, runs_on
 
 TICK_MARGIN = timedelta(milliseconds=1)  # a progress tick is taken a little early: never late
 
 
 def quiet_until(jobs: Iterable[Job], at: datetime) -> datetime:
     """The first instant after `at` at which anything derived from `jobs` may look different
-    (never later than two days on, so a job without runs is looked at again)."""
+    (never later than two days on, so a job without runs is looked at again). Scheduled starts
+    to come are the jobs' `next_run`s (a run starts seconds after it; its retries follow runs
+    already drawn); runs that may still be going are those of the days `LONGEST_RUN` reaches;
+    runs that may leave the history are those of the days around `at - HISTORY`."""
     soonest = datetime.combine(at.date() + 2 * DAY, datetime.min.time(), at.tzinfo)
-    first = (at - HISTORY - DAY).date()  # a run of that day (or a retry of it) may still be kept
-    days = [first + n * DAY for n in range((at.date() - first).days + 2)]  # up to tomorrow
+    going = _days((at - LONGEST_RUN).date() - DAY, at.date())
+    leaving = _days((at - HISTORY).date() - DAY, (at - HISTORY).date() + DAY)
     for job in jobs:
         if job.next_run is not None and job.next_run > at:
             soonest = min(soonest, job.next_run)
-        for day in days:
-            for run in runs_on(job, day):
+        key = job_key(job)
+        for day in going:
+            for run in runs_on(job, day, key):
                 soonest = min(soonest, _next_change(run, at))
+        for day in leaving:
+            for run in runs_on(job, day, key):
+                if run.start + HISTORY > at:
+                    soonest = min(soonest, run.start + HISTORY)
     return soonest
+
+
+def _days(first: date, last: date) -> list[date]:
+    return [first + n * DAY for n in range((last - first).days + 1)]
 
 
 def _next_change(run: Run, at: datetime) -> datetime:

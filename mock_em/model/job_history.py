@@ -25,6 +25,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
+from hashlib import blake2b
 from typing import Any, NamedTuple
 from uuid import UUID
 
@@ -57,6 +58,7 @@ WARNINGS = (
 # its duration, 416-447 the text of its warning or error.
 TASK_BYTES = 56
 MASK_53, MASK_128, TWO_TO_MINUS_53 = (1 << 53) - 1, (1 << 128) - 1, 2.0**-53
+from_bytes = int.from_bytes
 SECONDS = tuple(timedelta(seconds=n) for n in range(1801))  # a task's offsets and durations, made once
 STOPPED = "Job has been stopped by user"
 FORCED_FAILURE = "Cannot connect to the backup repository: the network path was not found."
@@ -154,7 +156,7 @@ def scheduled_starts(schedule: JobSchedule, day: date) -> list[datetime]:
     return [midnight + timedelta(hours=h, minutes=schedule.minute) for h in range(schedule.hour % step, 24, step)]
 
 
-def _job_key(job: Job) -> tuple:
+def job_key(job: Job) -> tuple:
     """What a job's runs depend on (a job is mutable, so its runs are cached by this value)."""
     s = job.schedule
     vms = tuple((vm.name, vm.display_name) for vm in job.vms)
@@ -170,10 +172,10 @@ def _job_key(job: Job) -> tuple:
     )
 
 
-def runs_on(job: Job, day: date, job_key: tuple | None = None) -> tuple[Run, ...]:
+def runs_on(job: Job, day: date, key_of_job: tuple | None = None) -> tuple[Run, ...]:
     """The runs that started (or, by the schedule, will start) on `day`, with their retries,
-    ordered by start. A caller reading many days passes the job's `_job_key`, worked out once."""
-    key = (job_key or _job_key(job), day)
+    ordered by start. A caller reading many days passes the job's `job_key`, worked out once."""
+    key = (key_of_job or job_key(job), day)
     runs = _DAYS.get(key)
     if runs is None:
         if len(_DAYS) >= _DAYS_KEPT:
@@ -229,8 +231,9 @@ def _run(job: Job, rng: DayRandom, start: datetime, vms: list[Vm], is_retry: boo
     shortest, longest = (120, 900) if replica else (20, 600)
     span, slower = longest - shortest + 1, 3 if full and not replica else 1
     failure_rate, sizes = job.failure_rate, _sizes_of(job.id)
+    key = rng.key  # each task's block: `DayRandom.side_bits`, inlined (a million tasks call it)
     for index, vm in enumerate(vms):
-        bits = rng.side_bits(index, TASK_BYTES)
+        bits = from_bytes(blake2b(b"%s/%d" % (key, index), digest_size=TASK_BYTES).digest(), "little")
         slot = 0 if slots[0] <= slots[1] else 1  # the slot free first (SLOTS is 2)
         begin = slots[slot] + SECONDS[1 + (bits >> 256 & 0x7FF) % 5]
         seconds = (shortest + (bits >> 384 & 0xFFFFFFFF) % span) * slower
@@ -297,9 +300,9 @@ def runs_between(job: Job, since: datetime, until: datetime) -> list[Run]:
     found: list[Run] = []
     if job.created is not None:
         since = max(since, job.created)
-    day, job_key = (since - DAY).date(), _job_key(job)
+    day, key = (since - DAY).date(), job_key(job)
     while day <= until.date():
-        found.extend(r for r in runs_on(job, day, job_key) if since < r.start <= until)
+        found.extend(r for r in runs_on(job, day, key) if since < r.start <= until)
         day += DAY
     found.sort(key=lambda r: r.start)
     return found
@@ -326,19 +329,19 @@ def kept_tasks(job: Job, now: datetime) -> list[tuple[Run, TaskRun]]:
     if _KEPT.get(None) != now:
         _KEPT.clear()
         _KEPT[None] = now
-    job_key = _job_key(job)
+    key = job_key(job)
     known = _KEPT.get(job.id)
-    if known is not None and known[0] == (job_key, job.retention):
+    if known is not None and known[0] == (key, job.retention):
         return known[1]
-    kept = _kept(job, now, job_key)
-    _KEPT[job.id] = ((job_key, job.retention), kept)
+    kept = _kept(job, now, key)
+    _KEPT[job.id] = ((key, job.retention), kept)
     return kept
 
 
 _KEPT: dict[UUID | None, Any] = {}  # None: the instant; a job's id: (what its points depend on, its points)
 
 
-def _kept(job: Job, now: datetime, job_key: tuple) -> list[tuple[Run, TaskRun]]:
+def _kept(job: Job, now: datetime, key: tuple) -> list[tuple[Run, TaskRun]]:
     """Each VM's newest `retention` points and, where the oldest of them is an increment, the
     older points of its chain back to the full it builds on: forward-incremental retention
     removes a chain only when every point of it is beyond the limit, so a backup's oldest point
@@ -348,7 +351,7 @@ def _kept(job: Job, now: datetime, job_key: tuple) -> list[tuple[Run, TaskRun]]:
     kept: list[tuple[Run, TaskRun]] = []
     day, oldest = now.date(), now.date() - timedelta(days=max(62, job.retention * 2))
     while day >= oldest and (open_chains or any(wanted.values())):
-        for run in reversed(runs_on(job, day, job_key)):
+        for run in reversed(runs_on(job, day, key)):
             if job.created is not None and run.start < job.created:
                 continue
             for task in reversed(run.tasks):

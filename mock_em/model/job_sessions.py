@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from operator import attrgetter
 from typing import Any
 from uuid import UUID
 from weakref import ref
@@ -102,7 +103,7 @@ def sessions_at(world: World, now: datetime, kept: frozenset[UUID] = frozenset()
             found[task_kind].extend(task_of(job, run, t, now) for t in run.tasks if t.start <= now)
     by_kind = {}
     for name, objects in found.items():
-        objects.sort(key=lambda o: o.creation_time)
+        objects.sort(key=attrgetter("creation_time"))
         by_kind[name] = {o.id: o for o in objects}
     return by_kind
 
