@@ -71,7 +71,7 @@ def model_rows(world: Any, at: Any) -> list[list[Any]]:
     def first_count(frame: str, forget_days: bool) -> tuple[float, float]:
         if forget_days:
             job_history._DAYS.clear()
-            job_history.vm_sizes.cache_clear()
+            job_history._SIZES.clear()
         fresh = Summary(world, at)
         return timed(lambda: getattr(fresh, frame))
 

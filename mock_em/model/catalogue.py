@@ -30,7 +30,7 @@ from mock_em.model.entities import (
     Vm,
     VmRestorePoint,
 )
-from mock_em.model.inventory import vm_ref
+from mock_em.model.inventory import RootIndex, vm_ref
 from mock_em.model.job_history import Run, TaskRun
 
 CATALOGUE_KINDS = ("Backup", "RestorePoint", "VmRestorePoint", "BackupFile")
@@ -48,11 +48,11 @@ def sql_time(when: datetime) -> str:
     return f"{when:%b} {when.day:2d} {when.year} {hour:2d}:{when:%M}{'AM' if when.hour < 12 else 'PM'}"
 
 
-def hierarchy_obj_ref(job: Job, vm: Vm) -> str:
+def hierarchy_obj_ref(job: Job, vm: Vm, roots: RootIndex) -> str:
     """The VM as its host names it, in the vendor's form ("Constructing HierarchyObjRefType"):
     `urn:VMware:Vm:<hierarchy root id>.vm-<n>`, `urn:HyperV:Vm:<hierarchy root id>.<VM guid>`, on
     the root of the job's backup server and platform (`mock_em.model.inventory`)."""
-    return vm_ref(job.backup_server_id, job.platform, vm.name)
+    return vm_ref(job.backup_server_id, job.platform, vm.name, roots)
 
 
 def is_full(point: RestorePoint) -> bool:
@@ -70,15 +70,16 @@ def backup_of(job: Job) -> Backup:
 
 
 def catalogue_of(
-    job: Job, kept: list[tuple[Run, TaskRun]], kind: RepositoryKind | None = None
+    job: Job, kept: list[tuple[Run, TaskRun]], kind: RepositoryKind | None, roots: RootIndex
 ) -> tuple[list[RestorePoint], list[VmRestorePoint], list[BackupFile]]:
     """The restore points, VM restore points and backup files of a job's `kept` points
-    (`kept_tasks`); `kind` is the job's repository's (the files' paths)."""
+    (`kept_tasks`); `kind` is the job's repository's (the files' paths), `roots` the world's
+    (`inventory.roots_of`: the VMs' references)."""
     points: list[RestorePoint] = []
     sizes: list[int] = []  # what each restore point's kept VM points take: its file's size
     vm_points: list[VmRestorePoint] = []
     backup = backup_id(job.id)
-    refs = {vm.name: hierarchy_obj_ref(job, vm) for vm in job.vms}  # each VM's, once
+    refs = {vm.name: hierarchy_obj_ref(job, vm, roots) for vm in job.vms}  # each VM's, once
     server = job.backup_server_id
     last: Run | None = None
     for run, task in kept:  # a run's points come together (`kept_tasks` reads run by run)
@@ -108,7 +109,7 @@ def catalogue_of(
 
 
 def catalogue_at(
-    jobs: list[Job], kept: dict[UUID, list[tuple[Run, TaskRun]]], repositories: dict[UUID, Repository] | None = None
+    jobs: list[Job], kept: dict[UUID, list[tuple[Run, TaskRun]]], repositories: dict[UUID, Repository], roots: RootIndex
 ) -> dict[str, dict[UUID, Any]]:
     """Every backup job's backup, restore points, VM restore points and backup files, by kind:
     backups in the jobs' order, points by time (ties in the jobs' order), files in their restore
@@ -121,8 +122,8 @@ def catalogue_at(
         if job.job_type is not JobType.Backup:
             continue
         backups.append(backup_of(job))
-        repository = (repositories or {}).get(job.repository_id)
-        found, vms, written = catalogue_of(job, kept.get(job.id, []), repository.kind if repository else None)
+        repository = repositories.get(job.repository_id)
+        found, vms, written = catalogue_of(job, kept.get(job.id, []), repository.kind if repository else None, roots)
         points.extend(reversed(found))  # oldest first: the sort below then merges ordered runs
         vm_points.extend(reversed(vms))
         files.update((f.restore_point_id, f) for f in written)

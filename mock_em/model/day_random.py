@@ -47,11 +47,6 @@ class DayRandom(random.Random):
         self._bits -= k
         return value
 
-    @property
-    def key(self) -> bytes:
-        """The key the stream is drawn from (what `side_bits` hashes with its label)."""
-        return self._key
-
     def side_bits(self, label: int, size: int) -> int:
         """`size` bytes of a stream of their own, keyed by this stream's key and `label`, as one
         little-endian integer; the stream itself does not move. Each VM's task in a job run is

@@ -11,21 +11,17 @@ roots agree. A server with jobs of a platform but no root of it (a fixture writt
 inventory, or a job added later) names its VMs by the backup server's id instead, as mock-em
 did before it had an inventory.
 
-The catalogue names a VM up to a million times per world (once per VM restore point) without the
-world at hand, so `roots_bound(world)` lends it the world's roots while it is derived; a VM's
-reference is looked up once per (backup server, platform, VM) in a derivation, and built once per
-(root, platform, VM) across them.
+The catalogue names a VM up to a million times per world (once per VM restore point): it looks
+each VM's reference up once per job, on the world's `roots_of`, and a reference is built once per
+(root, platform, VM) across derivations (`ref_on`).
 """
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from types import MappingProxyType
 from typing import Any
 from uuid import UUID
 
@@ -134,29 +130,6 @@ URN_PLATFORMS = {"vmware": Platform.VMware, "hyperv": Platform.HyperV, "vcloud":
 RootIndex = Mapping[tuple[UUID, Platform], UUID]
 
 
-class BoundRoots:
-    """The roots lent to the catalogue while it is derived, and the references built so far, by
-    (backup server id's int, platform value, VM name): keys that hash in C, where a UUID or an
-    enum member hashes in Python, as this is asked up to a million times per derivation."""
-
-    __slots__ = ("index", "memo")
-
-    def __init__(self, index: RootIndex) -> None:
-        self.index = index
-        self.memo: dict[tuple[int, str, str], str] = {}
-
-    def ref(self, backup_server_id: UUID, platform: Platform, vm_name: str) -> str:
-        key = (backup_server_id.int, platform._value_, vm_name)
-        found = self.memo.get(key)
-        if found is None:
-            root = self.index.get((backup_server_id, platform), backup_server_id)
-            found = self.memo[key] = ref_on(root, platform, vm_name)
-        return found
-
-
-_BOUND: ContextVar[BoundRoots | None] = ContextVar("hierarchy_roots", default=None)
-
-
 def root_index(roots: Mapping[UUID, HierarchyRoot]) -> dict[tuple[UUID, Platform], UUID]:
     """The root the VMs of each (backup server, platform) live on: the first such root in store order."""
     index: dict[tuple[UUID, Platform], UUID] = {}
@@ -170,28 +143,10 @@ def roots_of(world: Any) -> dict[tuple[UUID, Platform], UUID]:
     return root_index(world.all(ROOT_KIND))
 
 
-@contextmanager
-def roots_bound(world: Any) -> Iterator[None]:
-    """Name VMs by the world's roots while the catalogue is derived (`vm_ref` reads them)."""
-    token = _BOUND.set(BoundRoots(roots_of(world)))
-    try:
-        yield
-    finally:
-        _BOUND.reset(token)
-
-
-def vm_ref(backup_server_id: UUID, platform: Platform, vm_name: str, index: RootIndex | None = None) -> str:
+def vm_ref(backup_server_id: UUID, platform: Platform, vm_name: str, index: RootIndex) -> str:
     """The `HierarchyObjRef` of a VM of a backup server's jobs of one platform: on the root the
-    `index` (by default the bound world's) gives, else on the backup server itself."""
-    if index is None:
-        bound = _BOUND.get()
-        if bound is not None:
-            return bound.ref(backup_server_id, platform, vm_name)
-        index = NO_ROOTS
+    `index` (`roots_of`) gives, else on the backup server itself."""
     return ref_on(index.get((backup_server_id, platform), backup_server_id), platform, vm_name)
-
-
-NO_ROOTS: RootIndex = MappingProxyType({})
 
 
 @lru_cache(maxsize=1 << 17)

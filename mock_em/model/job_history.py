@@ -24,8 +24,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from functools import lru_cache
-from hashlib import blake2b
 from typing import Any, NamedTuple
 from uuid import UUID
 
@@ -58,7 +56,6 @@ WARNINGS = (
 # its duration, 416-447 the text of its warning or error.
 TASK_BYTES = 56
 MASK_53, MASK_128, TWO_TO_MINUS_53 = (1 << 53) - 1, (1 << 128) - 1, 2.0**-53
-from_bytes = int.from_bytes
 SECONDS = tuple(timedelta(seconds=n) for n in range(1801))  # a task's offsets and durations, made once
 STOPPED = "Job has been stopped by user"
 FORCED_FAILURE = "Cannot connect to the backup repository: the network path was not found."
@@ -121,17 +118,20 @@ def worst(results: Iterator[SessionResult] | tuple[SessionResult, ...]) -> Sessi
 # -- a VM's sizes ------------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=65_536)
 def vm_sizes(job_id: UUID, vm_name: str) -> tuple[int, int]:
     """A VM's provisioned disks (40 to 500 GiB, whole GiB, as `TotalSize` shows them) and the
-    data used on them (40 to 80 %), drawn from the job and the VM's name alone."""
-    rng = DayRandom(f"{job_id}:{vm_name}:size")
-    provisioned = rng.randint(40, 500) * GIB
-    return provisioned, int(provisioned * rng.uniform(0.4, 0.8))
+    data used on them (40 to 80 %), drawn from the job and the VM's name alone (and kept)."""
+    sizes = _sizes_of(job_id)
+    found = sizes.get(vm_name)
+    if found is None:
+        rng = DayRandom(f"{job_id}:{vm_name}:size")
+        provisioned = rng.randint(40, 500) * GIB
+        found = sizes[vm_name] = provisioned, int(provisioned * rng.uniform(0.4, 0.8))
+    return found
 
 
 def _sizes_of(job_id: UUID) -> dict[str, tuple[int, int]]:
-    """The job's VMs' `vm_sizes` by name, as found so far: a run reads them without hashing the
+    """The job's VMs' `vm_sizes` found so far, by name: a run reads them without hashing the
     job's id once per VM."""
     found = _SIZES.get(job_id)
     if found is None:
@@ -231,9 +231,8 @@ def _run(job: Job, rng: DayRandom, start: datetime, vms: list[Vm], is_retry: boo
     shortest, longest = (120, 900) if replica else (20, 600)
     span, slower = longest - shortest + 1, 3 if full and not replica else 1
     failure_rate, sizes = job.failure_rate, _sizes_of(job.id)
-    key = rng.key  # each task's block: `DayRandom.side_bits`, inlined (a million tasks call it)
     for index, vm in enumerate(vms):
-        bits = from_bytes(blake2b(b"%s/%d" % (key, index), digest_size=TASK_BYTES).digest(), "little")
+        bits = rng.side_bits(index, TASK_BYTES)
         slot = 0 if slots[0] <= slots[1] else 1  # the slot free first (SLOTS is 2)
         begin = slots[slot] + SECONDS[1 + (bits >> 256 & 0x7FF) % 5]
         seconds = (shortest + (bits >> 384 & 0xFFFFFFFF) % span) * slower
@@ -242,7 +241,7 @@ def _run(job: Job, rng: DayRandom, start: datetime, vms: list[Vm], is_retry: boo
             result, reason = SessionResult.Success, ""  # most tasks: what `_outcome` says, without the call
         else:
             result, reason = _outcome(vm, draw, failure_rate, is_retry, forced, bits >> 416)
-        provisioned, used = sizes.get(vm.name) or sizes.setdefault(vm.name, vm_sizes(job.id, vm.name))
+        provisioned, used = sizes.get(vm.name) or vm_sizes(job.id, vm.name)
         kept = result is not SessionResult.Failed
         if not kept:
             seconds = max(5, seconds // 5)

@@ -32,7 +32,7 @@ from mock_em.model.entities import (
     SessionState,
     TaskState,
 )
-from mock_em.model.inventory import roots_bound
+from mock_em.model.inventory import roots_of
 from mock_em.model.job_events import quiet_until
 from mock_em.model.job_history import Run, TaskRun, history, kept_tasks, vm_sizes
 from mock_em.model.job_runs import JOB_KIND, refresh_next_runs
@@ -143,8 +143,7 @@ def _refresh(world: World, at: datetime, taken_over: bool) -> bool:
     jobs = list(world.all(JOB_KIND).values())
     kept = {job.id: without_deleted(job, kept_tasks(job, at)) for job in jobs}
     repositories = world.all(REPOSITORY_KIND)
-    with roots_bound(world):  # VMs are named on their backup server's hierarchy roots
-        derived = catalogue_at(jobs, kept, repositories)
+    derived = catalogue_at(jobs, kept, repositories, roots_of(world))  # VMs named on their roots
     derived.update(sessions_at(world, at, frozenset(derived["RestorePoint"])))
     for name, objects in derived.items():
         if list(world.store[name].items()) != list(objects.items()):
