@@ -14,7 +14,8 @@ run on to T1 shows the catalogue of a world generated at T1.
 from __future__ import annotations
 
 from datetime import datetime
-from operator import attrgetter
+from itertools import groupby
+from operator import attrgetter, itemgetter
 from typing import Any
 from uuid import UUID, uuid5
 
@@ -34,6 +35,7 @@ from mock_em.model.inventory import RootIndex, vm_ref
 from mock_em.model.job_history import Run, TaskRun
 
 CATALOGUE_KINDS = ("Backup", "RestorePoint", "VmRestorePoint", "BackupFile")
+_RUN = itemgetter(0)  # a kept point's run
 
 
 def backup_id(job_id: UUID) -> UUID:
@@ -44,8 +46,12 @@ def backup_id(job_id: UUID) -> UUID:
 def sql_time(when: datetime) -> str:
     """A restore point's name: SQL Server's default datetime text, space-padded, in UTC
     (`Jul  2 2019  1:50AM`; em-api-monitoring.md §2.2)."""
-    hour = when.hour % 12 or 12
-    return f"{when:%b} {when.day:2d} {when.year} {hour:2d}:{when:%M}{'AM' if when.hour < 12 else 'PM'}"
+    hour = when.hour % 12 or 12  # (not `strftime`: tens of thousands are made at each refresh)
+    noon = "AM" if when.hour < 12 else "PM"
+    return f"{_MONTHS[when.month]} {when.day:2d} {when.year} {hour:2d}:{when.minute:02d}{noon}"
+
+
+_MONTHS = ("", "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")  # as `%b` in C
 
 
 def hierarchy_obj_ref(job: Job, vm: Vm, roots: RootIndex) -> str:
@@ -81,26 +87,29 @@ def catalogue_of(
     backup = backup_id(job.id)
     refs = {vm.name: hierarchy_obj_ref(job, vm, roots) for vm in job.vms}  # each VM's, once
     server = job.backup_server_id
-    last: Run | None = None
-    for run, task in kept:  # a run's points come together (`kept_tasks` reads run by run)
-        if run.restore_point_id is None or task.point_id is None:
+    # a run's points come together (`kept_tasks` reads run by run); `groupby` tells runs apart
+    # by identity first, so a run is compared with the next one only
+    for run, pairs in groupby(kept, key=_RUN):
+        point_id = run.restore_point_id
+        if point_id is None:
             continue
-        if run is not last:
-            last = run
-            point = RestorePoint(
-                id=run.restore_point_id, name=sql_time(run.start), backup_server_id=server,
-                backup_id=backup, backup_date=run.start, backup_file_id=backup_file_id(run.restore_point_id),
-            )  # fmt: skip
-            points.append(point)
-            sizes.append(0)
-        sizes[-1] += task.point_bytes
-        vm = task.vm
+        file_id = backup_file_id(point_id)
         # in field order: id, backup_server_id, restore_point_id, creation_time, vm_name,
         # vm_display_name, full, hierarchy_obj_ref, backup_file_id
-        vm_points.append(VmRestorePoint(
-            task.point_id, server, run.restore_point_id, task.start, vm.name, vm.display_name, task.full, refs[vm.name],
-            point.backup_file_id,
+        tasks = [t for _, t in pairs if t.point_id is not None]
+        if not tasks:
+            continue
+        points.append(RestorePoint(
+            id=point_id, name=sql_time(run.start), backup_server_id=server, backup_id=backup,
+            backup_date=run.start, backup_file_id=file_id,
         ))  # fmt: skip
+        sizes.append(sum([t.point_bytes for t in tasks]))
+        vm_points.extend([
+            VmRestorePoint(
+                t.point_id, server, point_id, t.start, t.vm.name, t.vm.display_name, t.full, refs[t.vm.name], file_id
+            )
+            for t in tasks
+        ])  # fmt: skip
     files = [  # a run's tasks are all fulls or all increments (Sunday's or not)
         backup_file(p.id, backup, server, job.name, p.backup_date, kind, size, is_full(p))
         for p, size in zip(points, sizes, strict=True)

@@ -451,10 +451,10 @@ class JobRunRecord:
     """What a job session and a task session share: each is a record of one job's run (or of one
     VM in it), named with its start, shown at the world's time; derived from the job's schedule
     (`mock_em.model.job_sessions`), never stored in fixtures. Its kinds may be made positionally,
-    in field order, as `job_sessions` makes the hundreds of thousands of a big world's."""
+    in field order, as `job_sessions` makes the hundreds of thousands of a big world's, and their
+    names are worked out when read, not kept (most of them are never shown)."""
 
     id: UUID
-    name: str
     job_id: UUID
     backup_server_id: UUID
     job_name: str
@@ -474,6 +474,11 @@ class BackupJobSession(JobRunRecord):
     is_retry: bool  # an automatic retry of a run with failed VMs
     restore_point_id: UUID | None = None
 
+    @property
+    def name(self) -> str:
+        """`job@yyyy-MM-dd HH:mm:ss`, the run's start in UTC (em-api-monitoring.md §2.2)."""
+        return f"{self.job_name}@{str(self.creation_time)[:19]}"
+
 
 @dataclass(slots=True)
 class ReplicaJobSession(BackupJobSession):
@@ -492,6 +497,11 @@ class BackupTaskSession(JobRunRecord):
     reason: str
     total_size: int
     point_id: UUID | None = None
+
+    @property
+    def name(self) -> str:
+        """`vm@yyyy-MM-dd HH:mm:ss`, the task's start in UTC (em-api-monitoring.md §2.2)."""
+        return f"{self.vm_display_name}@{str(self.creation_time)[:19]}"
 
 
 @dataclass(slots=True)

@@ -57,6 +57,10 @@ WARNINGS = (
 TASK_BYTES = 56
 MASK_53, MASK_128, TWO_TO_MINUS_53 = (1 << 53) - 1, (1 << 128) - 1, 2.0**-53
 SECONDS = tuple(timedelta(seconds=n) for n in range(1801))  # a task's offsets and durations, made once
+_new_tuple = tuple.__new__  # a `TaskRun` made from its fields without a call of its `__new__`
+# read once: an enum's member costs a lookup through its class each time it is named, and the
+# draws below name them for each of a million tasks
+SUCCESS, FAILED = SessionResult.Success, SessionResult.Failed
 STOPPED = "Job has been stopped by user"
 FORCED_FAILURE = "Cannot connect to the backup repository: the network path was not found."
 FORCED_WARNING = "Changed block tracking cannot be enabled: one or more snapshots present."
@@ -69,9 +73,11 @@ class TaskRun(NamedTuple):
     synthetic full) or an increment, `replica_bytes` what a replica job's point holds on its DR
     host (the blocks the run changed: 1 to 5 % of the VM's used data, the share a backup increment
     takes; 0 for a backup job's task and for one that failed). A named tuple, not a dataclass:
-    a world of a million VM restore points makes a million of these, and a tuple is made fastest."""
+    a world of a million VM restore points makes a million of these, and a tuple is made fastest
+    (`_run` makes them with `tuple.__new__`, in field order). Its id is kept as its 128 bits and
+    made a GUID when read: only the tasks of the last days have task sessions that show it."""
 
-    id: UUID
+    id_bits: int
     vm: Vm
     start: datetime
     end: datetime
@@ -82,6 +88,11 @@ class TaskRun(NamedTuple):
     point_bytes: int
     full: bool = False
     replica_bytes: int = 0
+
+    @property
+    def id(self) -> UUID:
+        """The task session's id."""
+        return guid_of(self.id_bits)
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,7 +223,7 @@ def _with_retries(job: Job, run: Run, stops: dict[UUID | None, datetime]) -> lis
             chain.append(_stopped(run, stops[run.id]))
             break
         chain.append(run)
-        failed = [t.vm for t in run.tasks if t.result is SessionResult.Failed]
+        failed = [t.vm for t in run.tasks if t.result is FAILED]
         if not failed or attempt == MAX_RETRIES:
             break
         rng = DayRandom(f"{run.id}:retry")
@@ -238,11 +249,11 @@ def _run(job: Job, rng: DayRandom, start: datetime, vms: list[Vm], is_retry: boo
         seconds = (shortest + (bits >> 384 & 0xFFFFFFFF) % span) * slower
         draw, share = (bits >> 267 & MASK_53) * TWO_TO_MINUS_53, 0.01 + 0.04 * (bits >> 331 & MASK_53) * TWO_TO_MINUS_53
         if forced is None and failure_rate + WARNING_ODDS <= draw and (not is_retry or draw >= RETRY_FAILED_ODDS):
-            result, reason = SessionResult.Success, ""  # most tasks: what `_outcome` says, without the call
+            result, reason = SUCCESS, ""  # most tasks: what `_outcome` says, without the call
         else:
             result, reason = _outcome(vm, draw, failure_rate, is_retry, forced, bits >> 416)
         provisioned, used = sizes.get(vm.name) or vm_sizes(job.id, vm.name)
-        kept = result is not SessionResult.Failed
+        kept = result is not FAILED
         if not kept:
             seconds = max(5, seconds // 5)
         end = begin + SECONDS[seconds]
@@ -250,8 +261,8 @@ def _run(job: Job, rng: DayRandom, start: datetime, vms: list[Vm], is_retry: boo
         size = (used // 2 if full else int(used * share)) if kept and not replica else 0
         changed = int(used * share) if kept and replica else 0
         total, point = (provisioned, guid_of(bits >> 128 & MASK_128)) if kept else (0, None)
-        task_id = guid_of(bits & MASK_128)
-        tasks.append(TaskRun(task_id, vm, begin, end, result, reason, total, point, size, full, changed))
+        task = (bits & MASK_128, vm, begin, end, result, reason, total, point, size, full, changed)
+        tasks.append(_new_tuple(TaskRun, task))
     end = max(slots) + timedelta(seconds=rng.randint(10, 60))
     point = guid(rng)
     leaves = any(t.point_id is not None for t in tasks)
@@ -284,7 +295,7 @@ def _stopped(run: Run, at: datetime) -> Run:
             tasks.append(task)
         elif task.start <= at:
             reason = f"Processing {task.vm.display_name} Error: {STOPPED}"
-            tasks.append(TaskRun(task.id, task.vm, task.start, at, SessionResult.Failed, reason, 0, None, 0))
+            tasks.append(TaskRun(task.id_bits, task.vm, task.start, at, SessionResult.Failed, reason, 0, None, 0))
     leaves = any(t.point_id is not None for t in tasks)
     point = run.restore_point_id or (guid(DayRandom(f"{run.id}:point")) if leaves else None)
     return Run(run.id, run.job_id, run.start, at, run.is_retry, tuple(tasks), point if leaves else None, True)

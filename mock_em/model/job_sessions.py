@@ -44,19 +44,13 @@ SESSION_KINDS = {JobType.Backup: ("BackupJobSession", "BackupTaskSession"),
 MODELS = {JobType.Backup: (BackupJobSession, BackupTaskSession),
           JobType.Replica: (ReplicaJobSession, ReplicaTaskSession)}  # fmt: skip
 REPOSITORY_KIND = "Repository"
-
-
-def at_time(when: datetime) -> str:
-    """A session's name's time: `yyyy-MM-dd HH:mm:ss`, UTC (em-api-monitoring.md §2.2); the
-    start of `str`'s ISO text, which is made faster than by `strftime`."""
-    return str(when)[:19]
+COMPLETED = TaskState.Completed  # named once: a member's lookup through its enum is dear, per task
 
 
 def session_of(job: Job, run: Run, now: datetime, kept: frozenset[UUID] = frozenset()) -> BackupJobSession:
     """The run as its job session shows it at `now`; once it has ended, it names the restore
     point it left while that point is `kept` (its `Related` link must resolve)."""
     model = MODELS[job.job_type][0]
-    name = f"{job.name}@{at_time(run.start)}"
     if now >= run.end:
         state, result, progress, end = SessionState.Stopped, run.result, 100, run.end
     else:
@@ -68,7 +62,7 @@ def session_of(job: Job, run: Run, now: datetime, kept: frozenset[UUID] = frozen
         result, end = SessionResult.None_, None
     point = run.restore_point_id if end is not None and run.restore_point_id in kept else None
     return model(
-        id=run.id, name=name, job_id=job.id, backup_server_id=job.backup_server_id, job_name=job.name,
+        id=run.id, job_id=job.id, backup_server_id=job.backup_server_id, job_name=job.name,
         creation_time=run.start, end_time=end, result=result,
         job_type=job.job_type, state=state, progress=progress, is_retry=run.is_retry, restore_point_id=point,
     )  # fmt: skip
@@ -77,17 +71,16 @@ def session_of(job: Job, run: Run, now: datetime, kept: frozenset[UUID] = frozen
 def task_of(job: Job, run: Run, task: TaskRun, now: datetime) -> BackupTaskSession:
     """A task that has begun, as its task session shows it at `now`."""
     model = MODELS[job.job_type][1]
-    name = f"{task.vm.display_name}@{at_time(task.start)}"
     if now >= task.end:
-        state, result, end, reason, point = TaskState.Completed, task.result, task.end, task.reason, task.point_id
+        state, result, end, reason, point = COMPLETED, task.result, task.end, task.reason, task.point_id
         size = task.total_size
     else:
         state, result, end, reason, point = TaskState.InProgress, SessionResult.Success, None, "", None
         size = vm_sizes(job.id, task.vm.name)[0]  # the VM's size until the task ends (0 only if it fails)
-    # in field order: id, name, job_id, backup_server_id, job_name, creation_time, end_time, result,
+    # in field order: id, job_id, backup_server_id, job_name, creation_time, end_time, result,
     # session_id, vm_name, vm_display_name, state, reason, total_size, point_id
     return model(
-        task.id, name, job.id, job.backup_server_id, job.name, task.start, end, result,
+        task.id, job.id, job.backup_server_id, job.name, task.start, end, result,
         run.id, task.vm.name, task.vm.display_name, state, reason, size, point,
     )  # fmt: skip
 

@@ -134,7 +134,7 @@ def test_a_session_content_key_follows_its_job_and_server() -> None:
     for store, obj, field, value in (
         ("Job", job, "name", "Renamed Job"),
         ("BackupServer", server, "name", "renamed.example"),
-        ("BackupJobSession", session, "name", "Renamed Job@2026-01-05 14:00:00"),
+        ("BackupJobSession", session, "job_name", "Renamed Job"),  # and so its name
     ):
         world.all(store)[obj.id] = dataclasses.replace(obj, **{field: value})
         changed = keys()
