@@ -41,23 +41,25 @@ def clocked(work: Any) -> tuple[Any, float, float]:
     return answer, time.perf_counter() - wall, time.process_time() - cpu
 
 
-def queries(world: Any) -> list[tuple[str, dict[str, str], str]]:
-    """(title, query parameters, the other page asked after the first) for each kind measured."""
+def queries(world: Any) -> list[tuple[str, dict[str, str], str, str]]:
+    """(title, query parameters, the page asked first, the other page asked after it) for each
+    kind measured."""
     point = next(iter(world.all("VmRestorePoint").values()))
     restore_point = f"urn:veeam:RestorePoint:{point.restore_point_id}"
     return [
-        ("no sort, no filter", {}, "2"),
-        ("no sort, page 5,000", {}, "5000"),
-        ("sortDesc=CreationTime", {"sortDesc": "CreationTime"}, "2"),
-        ("sortAsc=Name", {"sortAsc": "Name"}, "3"),
-        (f"filter VmName=={point.vm_name}", {"filter": f"VmName=={point.vm_name}"}, "1"),
-        ("filter RestorePointUid", {"filter": f"RestorePointUid=={restore_point}"}, "1"),
-        ("filter Type==Full, sortAsc=CreationTime", {"filter": "Type==Full", "sortAsc": "CreationTime"}, "2"),
+        ("no sort, no filter", {}, "1", "2"),
+        ("no sort, pages 5,000 and 5,001", {}, "5000", "5001"),
+        ("sortDesc=CreationTime", {"sortDesc": "CreationTime"}, "1", "2"),
+        ("sortDesc=CreationTime, pages 60 and 61", {"sortDesc": "CreationTime"}, "60", "61"),
+        ("sortAsc=Name", {"sortAsc": "Name"}, "1", "3"),
+        (f"filter VmName=={point.vm_name}", {"filter": f"VmName=={point.vm_name}"}, "1", "1"),
+        ("filter RestorePointUid", {"filter": f"RestorePointUid=={restore_point}"}, "1", "1"),
+        ("filter Type==Full, sortAsc=CreationTime", {"filter": "Type==Full", "sortAsc": "CreationTime"}, "1", "2"),
     ]
 
 
 def measure(world: Any, app: Any, client: Any, headers: dict[str, str], rounds: int) -> list[list[Any]]:
-    """Rows of (query, first page with nothing kept, the other page after it): (wall ms, CPU ms)."""
+    """Rows of (query, its first page with nothing kept, the other page after it): (wall ms, CPU ms)."""
 
     def cold() -> None:
         app.state.query_cache.clear()
@@ -69,9 +71,9 @@ def measure(world: Any, app: Any, client: Any, headers: dict[str, str], rounds: 
         assert answer.status_code == 200, answer.text[:300]
 
     rows = []
-    for title, params, other in queries(world):
-        first = timed(lambda params=params: get(params, "1"), cold, rounds)
-        after_first = lambda params=params: (cold(), get(params, "1"))  # noqa: E731
+    for title, params, page, other in queries(world):
+        first = timed(lambda params=params, page=page: get(params, page), cold, rounds)
+        after_first = lambda params=params, page=page: (cold(), get(params, page))  # noqa: E731
         then = timed(lambda params=params, other=other: get(params, other), after_first, rounds)
         rows.append([title, first, then])
     return rows
@@ -128,7 +130,7 @@ def main() -> None:
     rows = measure(world, app, client, {"X-RestSvcSessionId": token}, args.rounds)
     print(f"\n# 100-item pages of VmRestorePoint entities (ms: wall / CPU, median of {args.rounds})")
     print(table(
-        ["query", "first page, nothing kept", "another page", f"another < {PAGE_TARGET_MS} ms CPU"],
+        ["query", "first page asked, nothing kept", "another page", f"another < {PAGE_TARGET_MS} ms CPU"],
         [[q, f"{f[0]:.1f} / {f[1]:.1f}", f"{o[0]:.1f} / {o[1]:.1f}", "met" if o[1] < PAGE_TARGET_MS else "NOT met"]
          for q, f, o in rows],
     ))  # fmt: skip

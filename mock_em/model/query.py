@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import islice
 from typing import Any
 
 from mock_em.model import query_types
 from mock_em.model.access import Access, Forbidden
+from mock_em.model.query_ascending import in_store_order
 from mock_em.model.query_cache import QueryCache
 from mock_em.model.query_columns import StoreOrder
 from mock_em.model.query_fields import Field, Kind, QueryError, QueryType, excerpt
@@ -81,6 +81,8 @@ def _whole_number(raw: str | None, name: str, default: int, minimum: int) -> int
 
 
 _SHALLOW = 50_000  # a page starting this deep in all points is cheaper to skip to than to index
+# (beyond it, the list of them all is kept: a client paging through a million would otherwise
+# skip half a million points per page, ~13 ms each)
 _HEAD = 5_000  # the start of a sort order kept after a first page: fifty pages of the default size
 _HEAD_MAX = 100_000  # a page ending deeper than this has the whole order built (and kept)
 
@@ -122,7 +124,10 @@ def run_query(
 
     start = (number - 1) * size
     descending = sort_desc is not None
-    plain = flt is None and sort_field is None and scope.tenant_id is None
+    # "list everything" (or "the newest first"), over a big world: paged through the store itself
+    # when the sort is the store's order (`Field.store_order`), and shallow enough to skip to
+    plain = flt is None and scope.tenant_id is None and (sort_field is None or sort_field.store_order)
+    shallow = start + size <= _HEAD if descending else start < _SHALLOW
     kept = None
     if cache is not None:
         base = (qtype.name, scope.tenant_id, filter_text)
@@ -130,11 +135,11 @@ def run_query(
     if kept is not None:
         total = len(kept)
         items = list(kept[start : start + size])
-    elif plain and (cache is None or start < _SHALLOW):
-        # The common "list everything" query over a big world: no need to copy a million points.
+    elif plain and (cache is None or shallow):
+        # No need to copy a million points, nor to read their creation times (~200 ms).
         everything = world.all(qtype.name)
         total = len(everything)
-        items = list(islice(everything.values(), start, start + size))
+        items = in_store_order(world, everything, sort_field, descending, start, start + size)
     else:
         stop = start + size
         matches, total = _sorted_matches(world, scope, qtype, flt, filter_text, sort_field, descending, stop, cache)
@@ -166,6 +171,12 @@ def _sorted_matches(
         total = len(world.all(qtype.name))
         if len(head) >= min(stop, total):
             return head, total
+    if flt is None and scope.tenant_id is None and sort_field.store_order and stop <= _HEAD_MAX:
+        # the order's start read from the store's end, with no list of the whole store made
+        store = world.all(qtype.name)
+        count = min(len(store), max(2 * stop, _HEAD, 2 * len(head or ())))
+        found = in_store_order(world, store, sort_field, descending, 0, count)
+        return (cache.put(world, (*order_key, "head"), found) if cache is not None else found), len(store)
     matches = _matches(world, scope, qtype, flt, filter_text, cache, keep_all=False)
     if head is not None and len(head) >= min(stop, len(matches)):
         return head, len(matches)
@@ -230,8 +241,9 @@ def _ordered(
 
     A page near the start needs only the start of the order, which costs a pass over the sort
     column instead of a sort of every match: the first query of a kind then answers quickly. With
-    a cache the start is kept, a little longer than asked (`_HEAD`, doubling as pages go deeper),
-    so the next pages only slice; a page deeper than `_HEAD_MAX` has the whole order built and kept.
+    a cache the start is kept, longer than asked (at least `_HEAD`, twice what the page needs, and
+    doubling as pages go deeper), so the next pages only slice; a page deeper than `_HEAD_MAX`
+    has the whole order built and kept.
     `head` is the start kept already (too short for this page), if any.
     """
     total = len(matches)
@@ -241,6 +253,6 @@ def _ordered(
         return full_order(world, matches, field, descending=descending)
     head_key = (*order_key, "head")
     if stop <= _HEAD_MAX and stop * 4 <= total:
-        count = min(total, max(stop, _HEAD, 2 * len(head or ())))
+        count = min(total, max(2 * stop, _HEAD, 2 * len(head or ())))
         return cache.put(world, head_key, first_in_order(world, matches, field, descending=descending, count=count))
     return cache.put(world, order_key, full_order(world, matches, field, descending=descending))

@@ -77,6 +77,28 @@ def last_runs(keys: Sequence[Any], count: int) -> list[int]:
     return found
 
 
+def in_store_order(
+    world: World, store: dict[Any, Any], field: Field | None, descending: bool, start: int, stop: int
+) -> list[Any]:
+    """Items `start:stop` of a stable sort of `store`'s objects by `field`, whose keys are
+    ascending in store order (`Field.store_order`; None: store order itself). Ascending, that is
+    the store's own order. Descending, it is the end of the store read backwards, each run of
+    equal keys in store order: a tail window is sorted (stably, so ties stay in store order), and
+    doubles until the last key taken is above the window's first (so that no equal key before
+    the window is missed)."""
+    if field is None or not descending:
+        return list(islice(store.values(), start, stop))
+    width = stop + 1
+    while True:
+        tail = list(islice(reversed(store.values()), width))
+        tail.reverse()
+        keys = list(field.column(world, tail))
+        order = sorted(range(len(keys)), key=keys.__getitem__, reverse=True)[:stop]
+        if len(tail) == len(store) or keys[0] < keys[order[-1]]:
+            return [tail[i] for i in order[start:stop]]
+        width *= 2
+
+
 def head(world: World, items: Ascending, count: int, *, descending: bool) -> list[int]:
     """The first `count` indexes of a stable sort of `items` by `items.field` (count < len(items)).
 

@@ -79,6 +79,10 @@ class Field:
     narrow: Narrow | None = None
     head: Head | None = None
     compare: Compare | None = None
+    # The model keeps the type's store in ascending order of this field (the catalogue and the
+    # sessions are sorted by time as they are made): a sort by it with no filter is the store's
+    # order, or its end read backwards, and needs no read of the column (`in_store_order`).
+    store_order: bool = False
 
     @property
     def tests(self) -> Tests | None:

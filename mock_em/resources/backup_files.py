@@ -58,7 +58,7 @@ def query(kind: Kind) -> QueryType:
     return query_for(
         kind,
         *identity_fields("BackupFile"),
-        QueryField("CreationTimeUTC", FieldKind.DATETIME, plain("creation_time")),
+        QueryField("CreationTimeUTC", FieldKind.DATETIME, plain("creation_time"), store_order=True),
         QueryField("BackupSize", FieldKind.INT, plain("backup_size")),
         QueryField("DataSize", FieldKind.INT, plain("data_size")),
         QueryField("CompressRatio", FieldKind.DOUBLE, plain("compress_ratio")),

@@ -97,7 +97,7 @@ def _end_column(world: World, items: Sequence[Any]) -> Iterable[datetime]:
 
 def _time_fields() -> tuple[QueryField, QueryField]:
     return (
-        QueryField("CreationTime", FieldKind.DATETIME, plain("creation_time")),
+        QueryField("CreationTime", FieldKind.DATETIME, plain("creation_time"), store_order=True),
         QueryField("EndTime", FieldKind.DATETIME, _end_column),
     )
 

@@ -42,7 +42,7 @@ def query(kind: Kind) -> QueryType:
     return query_for(
         kind,
         *identity_fields("RestorePoint"),
-        QueryField("CreationTime", FieldKind.DATETIME, plain("backup_date")),
+        QueryField("CreationTime", FieldKind.DATETIME, plain("backup_date"), store_order=True),
         *reference_fields("Backup", "backup_id", lambda world: world.all("Backup")),
         *server_fields(),
     )

@@ -6,8 +6,8 @@ warning) task of a backup job run, until the job's retention drops it; a restore
 Named `vm@yyyy-MM-dd HH:mm:ss` (UTC) of the task's start, as the vendor's example
 (`sql01-hv@2013-08-24 05:03:25`). Sunday's points are synthetic fulls (`Algorithm`
 `SyntheticFull`, `PointType` `Full`), the others increments (`Incremental`, `Increment`).
-`HierarchyObjRef` names the VM as its host does: `urn:VMware:Vm:<backup server id>.vm-<n>`
-(`urn:HyperV:Vm:<backup server id>.<VM guid>` for Hyper-V; `mock_em.model.catalogue`).
+`HierarchyObjRef` names the VM as its host does: `urn:VMware:Vm:<hierarchy root id>.vm-<n>`
+(`urn:HyperV:Vm:<hierarchy root id>.<VM guid>` for Hyper-V; `mock_em.model.inventory`).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from mock_em.model.query_columns import text as text_column
 from mock_em.model.query_fields import Field as QueryField
 from mock_em.model.query_fields import Kind as FieldKind
 from mock_em.model.query_fields import QueryType
+from mock_em.model.query_point_names import name_column, name_compare, name_head, name_window
 from mock_em.model.world import World
 from mock_em.resources import restore_points
 from mock_em.resources.backup_servers import server_fields, up_to_server
@@ -45,11 +46,14 @@ def values(h: Hrefs, world: World, point: VmRestorePoint, access: Access) -> dic
 
 def query(kind: Kind) -> QueryType:
     """The query type: the vendor's table of VmRestorePoint fields (get_query_vmrestorepoint);
-    `Type` is the point's `PointType`."""
+    `Type` is the point's `PointType`. A point's name is `<vm>@<stamp>` of its creation time, as a
+    replica point's is, so its `Name` takes the same shortcuts (`query_point_names`)."""
+    uid, _ = identity_fields("VmRestorePoint")
     return query_for(
         kind,
-        *identity_fields("VmRestorePoint"),
-        QueryField("CreationTime", FieldKind.DATETIME, plain("creation_time")),
+        uid,
+        QueryField("Name", FieldKind.STRING, name_column, narrow=name_window, head=name_head, compare=name_compare),
+        QueryField("CreationTime", FieldKind.DATETIME, plain("creation_time"), store_order=True),
         string_field("Type", text_column("point_type")),
         string_field("Algorithm", text_column("algorithm")),
         string_field("VmName", text_column("vm_name")),

@@ -18,6 +18,7 @@ from mock_em.model.entities import Job, JobType, SessionResult
 from mock_em.model.job_history import TaskRun, kept_tasks, runs_between
 from mock_em.model.job_sessions import refresh_jobs
 from mock_em.model.point_deletion import delete, deletion_of
+from mock_em.model.query import QUERY_TYPES
 from mock_em.model.reports import PERIOD, Summary
 from mock_em.model.world import World
 
@@ -118,6 +119,16 @@ def check_retention(world: World, at: datetime) -> None:
     assert {f.restore_point_id for f in world.all("BackupFile").values()} == set(kept)
 
 
+def check_store_order(world: World) -> None:
+    """Each store the query service reads in order of a field (`Field.store_order`: restore
+    points, VM points and files by time, sessions by start) holds its objects in that order."""
+    ordered = [(t.name, f) for t in QUERY_TYPES.values() for f in t.fields.values() if f.store_order]
+    assert {name for name, _ in ordered} >= {"VmRestorePoint", "RestorePoint", "BackupFile", "BackupTaskSession"}
+    for name, field in ordered:
+        keys = list(field.column(world, list(world.all(name).values())))
+        assert keys == sorted(keys), (name, field.name)
+
+
 @settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(**INSTANTS, later=st.integers(1, 40 * 24 * 60))
 def test_the_catalogue_holds_together_as_the_clock_runs(seed: int, minutes: int, later: int) -> None:
@@ -128,11 +139,13 @@ def test_the_catalogue_holds_together_as_the_clock_runs(seed: int, minutes: int,
     assert world.all("VmRestorePoint") and world.all("BackupFile")
     for check in (check_membership, check_sums, check_retention):
         check(world, at)
+    check_store_order(world)
     before_used, before_files = used(world), files_on(world)
     then = at + timedelta(minutes=later)
     refresh_jobs(world, then)
     for check in (check_membership, check_sums, check_retention):
         check(world, then)
+    check_store_order(world)
     after_files = files_on(world)
     for repository, usage in used(world).items():
         assert usage - before_used[repository] == after_files[repository] - before_files[repository]
@@ -164,7 +177,9 @@ def test_a_deletion_frees_its_bytes_and_stays(seed: int, minutes: int, pick: int
     if free != -1:
         assert repository.free_space == free + deletion.freed
     check_sums(world, at)
+    check_store_order(world)
     then = at + timedelta(minutes=later)
     refresh_jobs(world, then)
     assert not gone & set(world.all("RestorePoint"))
     check_sums(world, then)
+    check_store_order(world)
