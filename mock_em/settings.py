@@ -18,7 +18,7 @@ from mock_em.generator import KNOBS, WorldSize
 from mock_em.model.accounts import parse_user_spec
 from mock_em.model.entities import Account
 from mock_em.model.fixture import parse_time
-from mock_em.releases import API_VERSIONS, DEFAULT_RELEASE, RELEASES
+from mock_em.releases import DEFAULT_RELEASE, RELEASES, ReleaseProfile, profile
 
 DEFAULT_USER = "Administrator:P@ssw0rd"
 
@@ -179,9 +179,14 @@ class Settings:
         return WorldSize(**{knob.name: getattr(self, knob.name) for knob in KNOBS})
 
     @property
+    def profile(self) -> ReleaseProfile:
+        """The release profile of `release`: everything that differs between releases."""
+        return profile(self.release)
+
+    @property
     def api_versions(self) -> list[str]:
         """The API versions this release lists under SupportedVersions, oldest first."""
-        return API_VERSIONS[: RELEASES[self.release.lower()]]
+        return list(self.profile.api_versions)
 
     # -- sources ------------------------------------------------------------------------------
 

@@ -32,7 +32,7 @@ from mock_em.api.request import (
 )
 from mock_em.model.enterprise_manager import EnterpriseManager
 from mock_em.model.entities import LogonSession
-from mock_em.settings import API_VERSIONS
+from mock_em.releases import API_VERSIONS
 from mock_em.wire import documents as doc
 from mock_em.wire.cache import ResponseCache
 from mock_em.wire.links import Hrefs

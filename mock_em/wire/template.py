@@ -10,7 +10,8 @@ schema's. Holes:
   schema requires that EM's JSON shows as null: a job session's `FailureMessage`);
 * an element's whole text `{*Key}`: replaced by the child documents in `values[Key]` (Nodes); a
   nested list is left out of XML (and is `null` in JSON) when the value is None. A root element
-  with attributes keeps them, and JSON lists its children under `JSON_INLINE_LISTS`'s key.
+  with attributes keeps them, and JSON lists its children under `JSON_INLINE_LISTS`'s key;
+* any hole whose value is `ABSENT` (a member the release does not have): left out of both.
 
 Values are native: `bool` renders `true`/`false`, `int` a number, `datetime` the vendor's UTC form.
 
@@ -98,6 +99,19 @@ class _Empty:
 EMPTY = _Empty()
 
 
+class _Absent:
+    """The type of `ABSENT`: a member the release does not have (a field or list that came with a
+    later one): left out of XML and of JSON alike, whatever the release's notation."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "ABSENT"
+
+
+ABSENT = _Absent()
+
+
 def xml_text(value: Any) -> str:
     """A native value as XML text."""
     if value is EMPTY:
@@ -159,19 +173,21 @@ class Template:
         dropped: list[etree._Element] = []
         for index, attr, key in self._attr_holes:
             value = values[key]
-            if value is None:
+            if value is None or value is ABSENT:
                 del nodes[index].attrib[attr]
             else:
                 nodes[index].set(attr, xml_text(value))
         for index, key in self._text_holes:
             value = values[key]
-            if value is None:
+            if value is None or value is ABSENT:
                 dropped.append(nodes[index])
             else:
                 nodes[index].text = xml_text(value)
         for index, key in self._child_holes:
             children = values[key]
-            if children is None:  # an optional list that is not there (a tenant's ComputeResources)
+            if (
+                children is None or children is ABSENT
+            ):  # an optional list that is not there (a tenant's ComputeResources)
                 dropped.append(nodes[index])
             else:
                 nodes[index].extend(child.xml() for child in children)
@@ -255,18 +271,23 @@ def _run(plan: tuple, values: Mapping[str, Any]) -> Any:
             out[prop] = arg
         elif kind == "attr":
             value = values[arg]
-            if value is not None:
+            if value is not None and value is not ABSENT:
                 out[prop] = json_value(value)
         elif kind == "text":
-            out[prop] = json_value(values[arg])
+            value = values[arg]
+            if value is not ABSENT:
+                out[prop] = json_value(value)
         elif kind == "array":
-            out[prop] = [child.json() for child in values[arg]]
+            children = values[arg]
+            if children is not ABSENT:
+                out[prop] = [child.json() for child in children]
         elif kind == "choice":
             out[prop] = {child.template.root_name: child.json() for child in values[arg]}
         elif kind == "wrapped_prop":
             list_key, key = arg
             children = values[key]
-            out[prop] = None if children is None else {list_key: [child.json() for child in children]}
+            if children is not ABSENT:
+                out[prop] = None if children is None else {list_key: [child.json() for child in children]}
         else:  # object
             out[prop] = _run(arg, values)
     return out

@@ -44,12 +44,13 @@ def test_default_release_lists_v1_to_v1_4_each_with_its_logon_link(client: EmCli
 
 @pytest.mark.parametrize(
     ("release", "expected"),
-    [("9.0", ["v1", "v1_1", "v1_2"]), ("9.5u4", V1_4), ("12", ALL), ("13", ALL)],
+    [("9.0", ["v1", "v1_1", "v1_2"]), ("9.5u4", V1_4), ("11", ALL[:7]), ("12", ALL[5:]), ("13", ALL[5:])],
 )
 def test_release_decides_supported_versions(
     em_client: Callable[..., EmClient], release: str, expected: list[str]
 ) -> None:
-    """The `release` setting decides which versions the root lists."""
+    """The `release` setting decides which versions the root lists: 12 and 13 list only v1_5 to
+    v1_7 (captures em12-root and em13-root)."""
     root = body(em_client(release=release).get("/api/"), 200, "EnterpriseManager")
     assert supported_versions(root) == expected
 
