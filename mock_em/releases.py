@@ -15,8 +15,9 @@ What a release decides:
   (`Family.since`) and `mock_em.registry` leaves it out of older releases altogether;
 * the JSON notation (`JsonNotation`): PascalCase up to 12 and camelCase in 13 (.NET's
   `JsonNamingPolicy.CamelCase`); from 12 on, members without a value are written as `null`
-  rather than left out; the fraction of a second that times carry (none in 9.5 U4, milliseconds
-  in 12, microseconds in 13, trailing zeros cut).
+  rather than left out; the fraction of a second that times carry (milliseconds in 12,
+  microseconds otherwise, trailing zeros cut);
+* the case of the percent-escapes in the paging links it writes back (upper-case hex in 13).
 """
 
 from __future__ import annotations
@@ -30,12 +31,14 @@ API_VERSIONS = ("v1", "v1_1", "v1_2", "v1_3", "v1_4", "v1_5", "v1_6", "v1_7")
 @dataclass(frozen=True, slots=True)
 class JsonNotation:
     """How a release writes its JSON: `camel_case` keys (13), `nulls` for members without a value
-    (12 and later; before, absent attributes are left out), `time_digits` of fractions of a
-    second (0, 3 or 6; trailing zeros cut, the point too when nothing is left)."""
+    (12 and later; before, absent attributes are left out), and at most `time_digits` of a
+    second's fraction in times, in XML too (milliseconds in 12, microseconds otherwise; trailing
+    zeros cut, the point too when nothing is left: whole seconds, as the model's times mostly
+    are, show none)."""
 
     camel_case: bool = False
     nulls: bool = False
-    time_digits: int = 0
+    time_digits: int = 6
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +48,7 @@ class ReleaseProfile:
     name: str  # as `--release` takes it: `9.5u4`, `12`
     api_versions: tuple[str, ...]  # listed under SupportedVersions and accepted by `?v=`, oldest first
     json: JsonNotation = JsonNotation()
-    product_version: str = ""  # what its backup servers report as `Version` (informative)
+    upper_escapes: bool = False  # the percent-escapes of links it writes back in upper-case hex (13)
 
     @property
     def latest(self) -> str:
@@ -76,7 +79,7 @@ PROFILES: dict[str, ReleaseProfile] = {
         ReleaseProfile("10", _up_to("v1_5")),
         ReleaseProfile("11", _up_to("v1_6")),
         ReleaseProfile("12", _SINCE_V12, JsonNotation(nulls=True, time_digits=3)),
-        ReleaseProfile("13", _SINCE_V12, JsonNotation(camel_case=True, nulls=True, time_digits=6)),
+        ReleaseProfile("13", _SINCE_V12, JsonNotation(camel_case=True, nulls=True, time_digits=6), upper_escapes=True),
     )
 }
 RELEASES = tuple(PROFILES)

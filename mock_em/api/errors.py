@@ -15,7 +15,7 @@ from starlette.responses import Response
 
 from mock_em.model.enterprise_manager import Forbidden, NotFound
 from mock_em.wire import documents as doc
-from mock_em.wire.render import render, wants_json
+from mock_em.wire.render import notation, render
 
 log = logging.getLogger("mock_em")
 CONTROL_PREFIX = "/mock"
@@ -53,9 +53,13 @@ def unauthorized(message: str) -> VeeamError:
 def error_response(request: Request, status_code: int, message: str, headers: dict[str, str] | None = None) -> Response:
     """The Error body for a status code, in the notation the client asked for."""
     node = doc.error(status_code, STATUS_NAMES.get(status_code, "InternalServerError"), message)
-    # The control plane speaks JSON only; the vendor API answers in the notation asked for.
-    json = request.url.path.startswith(CONTROL_PREFIX) or wants_json(request.headers.get("accept"))
-    body, media_type = render(node, json)
+    # The control plane speaks JSON only (mock-em's own, PascalCase); the vendor API answers in
+    # the notation asked for, as the app's release writes it.
+    if request.url.path.startswith(CONTROL_PREFIX):
+        body, media_type = render(node, True)
+    else:
+        style = request.app.state.settings.profile.json
+        body, media_type = render(node, notation(request.headers.get("accept"), style))
     return Response(body, status_code, headers=headers, media_type=media_type)
 
 

@@ -42,7 +42,7 @@ from mock_em.api.recorder import SESSION_SCOPE_KEY
 from mock_em.api.request import Facts, hrefs_for, parse_id, query_pairs, request_facts
 from mock_em.api.sessions import LOGON_PATH, SESSION_PATH, end_session, logged_on, open_session, presented
 from mock_em.model.entities import LogonSession
-from mock_em.wire.render import JSON_TYPE, XML_TYPE, wants_json
+from mock_em.wire.render import JSON_TYPE, XML_TYPE, notation
 
 MAX_PATHS = 65_536  # paths whose route is remembered (clients choose paths: keep it bounded)
 _CONTENT_TYPES = {False: XML_TYPE.encode("latin-1"), True: JSON_TYPE.encode("latin-1")}
@@ -124,7 +124,7 @@ class FastPath:
         if session is None:  # FastAPI answers 401 (and checks the token again, to no other effect)
             return None
         scope[SESSION_SCOPE_KEY] = session  # the recorder journals who asked without looking again
-        json = wants_json(facts.accept)
+        json = notation(facts.accept, values["settings"].profile.json)
         h = hrefs_for(values["settings"], scope, facts.host)
         cache = values.get("response_cache")
         try:
@@ -141,7 +141,7 @@ class FastPath:
         except Exception:  # an error answer: FastAPI's, exactly as without the fast path
             return None
         self.served += 1
-        headers = [(b"content-length", b"%d" % len(body)), (b"content-type", _CONTENT_TYPES[json])]
+        headers = [(b"content-length", b"%d" % len(body)), (b"content-type", _CONTENT_TYPES[bool(json)])]
         return session, {"type": "http.response.start", "status": 200, "headers": headers}, body
 
     async def _logon(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -181,7 +181,8 @@ class FastPath:
         h = hrefs_for(values["settings"], scope, host)
         self.served += 1
         release = values["settings"].release
-        await logged_on(values.get("response_cache"), h, session, wants_json(accept), release)(scope, replay, send)
+        json = notation(accept, values["settings"].profile.json)
+        await logged_on(values.get("response_cache"), h, session, json, release)(scope, replay, send)
 
     async def _logoff(self, scope: Scope, receive: Receive, send: Send, session_id: str) -> None:
         """`api.sessions.logoff`, without FastAPI."""

@@ -18,6 +18,7 @@ from mock_em.api.errors import VeeamError
 from mock_em.model.access import Access
 from mock_em.model.query import QueryCache, QueryError, run_query
 from mock_em.model.query_types import served_types
+from mock_em.releases import profile
 from mock_em.wire import documents as doc
 from mock_em.wire import links
 from mock_em.wire.cache import Doc, Listing, Whole, content_key
@@ -81,7 +82,8 @@ def query(ask: Ask) -> Doc:
     h = ask.h
     family = registry.family(page.type.name)
     list_name = family.list_name if entities else None
-    paging = links.paging_links(h, ask.raw_query, page.page, page.page_size, page.pages_count)
+    upper = profile(ask.release).upper_escapes
+    paging = links.paging_links(h, ask.raw_query, page.page, page.page_size, page.pages_count, upper_escapes=upper)
 
     def build(items: list[Node]) -> Node:
         return doc.query_result(items, list_name, paging, page.page, page.page_size, page.pages_count)

@@ -60,7 +60,7 @@ from mock_em.model.entities import LogonSession
 from mock_em.model.faults import ConnectionFault, Fault, FaultRules, Requester
 from mock_em.model.journal import Journal
 from mock_em.wire import documents as doc
-from mock_em.wire.render import render, wants_json
+from mock_em.wire.render import notation, render
 
 if TYPE_CHECKING:
     from mock_em.api.fastpath import FastPath
@@ -340,7 +340,8 @@ class Recorder:
     async def _error(status: int, message: str, scope: Scope, send: Send) -> None:
         """A Veeam Error in the notation the request asked for, as the API's own errors are."""
         node = doc.error(status, status_name(status), message)
-        body, media_type = render(node, wants_json(_header(scope["headers"], b"accept")))
+        style = scope["app"].state.settings.profile.json
+        body, media_type = render(node, notation(_header(scope["headers"], b"accept"), style))
         headers = [(b"content-type", media_type.encode()), (b"content-length", str(len(body)).encode())]
         if status == 401:
             headers.append((b"www-authenticate", b"Basic Realm=RestSvc"))

@@ -26,7 +26,7 @@ from mock_em.model.enterprise_manager import EnterpriseManager, NotFound
 from mock_em.settings import Settings
 from mock_em.wire.cache import ResponseCache
 from mock_em.wire.links import Hrefs
-from mock_em.wire.render import wants_json
+from mock_em.wire.render import Notation, notation
 
 SESSION_HEADER = "X-RestSvcSessionId"
 _SESSION_KEY = SESSION_HEADER.lower().encode("latin-1")
@@ -184,9 +184,10 @@ def parse_id(text: str, what: str) -> UUID:
         raise NotFound(f"{what} {text} was not found") from None
 
 
-def json_requested(request: Request) -> bool:
-    """The client asked for JSON (`application/json` anywhere in `Accept`)."""
-    return wants_json(request.headers.get("accept"))
+def json_requested(request: Request) -> Notation:
+    """The notation of the answer: JSON when the client asked for it (`application/json` anywhere
+    in `Accept`), else XML, as the app's release writes them (true when JSON)."""
+    return notation(request.headers.get("accept"), settings(request).profile.json)
 
 
 async def bounded_body(request: Request, limit: int) -> bytes:

@@ -7,12 +7,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 
-def format_time(value: datetime) -> str:
-    """UTC time as the vendor writes it: `2015-12-25T20:00:47Z`, a fraction only when non-zero."""
+def format_time(value: datetime, digits: int = 6) -> str:
+    """UTC time as the vendor writes it: `2015-12-25T20:00:47Z`, a fraction only when non-zero, cut
+    to `digits` (a release writes at most milliseconds or microseconds; .NET cuts, not rounds)."""
     utc = value.astimezone(UTC)
     text = f"{utc.year:04d}{utc:-%m-%dT%H:%M:%S}"  # strftime's %Y drops leading zeros before 1000
-    if value.microsecond:
-        text += f".{value.microsecond:06d}".rstrip("0")
+    fraction = f"{value.microsecond:06d}"[:digits].rstrip("0")
+    if fraction:
+        text += "." + fraction
     return text + "Z"
 
 

@@ -96,7 +96,7 @@ def render_doc(document: Doc, json: bool, fragments: FragmentCache | None = None
 class _MarkerTemplate(Template):
     """A list item that marks where the items go: `<MockEmFragments/>` in XML, a string in JSON."""
 
-    def json(self, values: Any) -> Any:
+    def json(self, values: Any, notation: Any = None) -> Any:
         return _MARKER_TEXT
 
 
@@ -120,10 +120,10 @@ def _splice(document: Listing, json: bool, fragments: FragmentCache) -> bytes | 
     nodes = [_MARKER]
     for i in missing:
         nodes += (document.item_node(items[i]), _MARKER)
-    pieces = render(document.build(nodes), json)[0].split(_MARKER_BYTES[json])
+    pieces = render(document.build(nodes), json)[0].split(_MARKER_BYTES[bool(json)])
     if len(pieces) != len(missing) + 2:
         return None
-    separator = _SEPARATOR[json]
+    separator = _SEPARATOR[bool(json)]
     cut = len(separator)
     for i, piece in zip(missing, pieces[1:-1], strict=True):
         if cut:

@@ -7,6 +7,7 @@ URL. A link is only ever made to something mock-em serves to that caller: every 
 
 from __future__ import annotations
 
+import re
 from typing import NamedTuple
 from uuid import UUID
 
@@ -105,8 +106,24 @@ def with_params(query_string: str, **params: int) -> str:
     return "&".join(parts)
 
 
-def paging_links(h: Hrefs, query_string: str, page: int, page_size: int, pages_count: int) -> list[Link]:
-    """First, Previous (past page 1), Next (before the last page) and Last: Rel only, no Type."""
+_ESCAPE = re.compile("%[0-9A-Fa-f]{2}")
+
+
+def _upper(match: re.Match[str]) -> str:
+    return match.group().upper()
+
+
+def _lower(match: re.Match[str]) -> str:
+    return match.group().lower()
+
+
+def paging_links(
+    h: Hrefs, query_string: str, page: int, page_size: int, pages_count: int, *, upper_escapes: bool = False
+) -> list[Link]:
+    """First, Previous (past page 1), Next (before the last page) and Last: Rel only, no Type. The
+    query's percent-escapes are written in the release's case: lower-case hex up to 12
+    (`%3e%3d`), upper-case in 13 (`%3E%3D`; em-api-monitoring.md §7)."""
+    query_string = _ESCAPE.sub(_upper if upper_escapes else _lower, query_string)
 
     def at(number: int) -> str:
         return h.query(with_params(query_string, pageSize=page_size, page=number))

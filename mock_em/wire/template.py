@@ -27,12 +27,14 @@ import copy
 import re
 from collections.abc import Mapping
 from datetime import datetime
+from functools import cache
 from importlib import resources
 from typing import Any, NamedTuple
 
 from lxml import etree
 
 from mock_em.model.fixture import format_time
+from mock_em.releases import JsonNotation
 
 NS = "http://www.veeam.com/ent/v1.0"
 _HOLE = re.compile(r"^\{(\*?)([A-Za-z_]\w*)\}$")
@@ -60,6 +62,37 @@ JSON_CHOICE_ELEMENTS = frozenset({"Entities", "HardwarePlanDetails"})
 # Properties EM's JSON puts first though the schema's order has them last: a job session's
 # `IsRetry`, the one field its own type adds to the abstract JobSession's (em-api-monitoring.md §2.2).
 JSON_LEADING = {"BackupJobSession": ("IsRetry",), "ReplicaJobSession": ("IsRetry",)}
+# Releases that write nulls (12, 13) write every member of a vendor type, null where it has no
+# value: a type's members in their order, where a template holds fewer (captures em12-…).
+JSON_MEMBERS: dict[str, tuple[str, ...]] = {
+    "QueryResult": ("Refs", "Entities", "Resources", "Links", "PagingInfo"),
+}
+# Members the schema requires that real servers do not send, which mock-em adds to its XML (the
+# root's and the summary report's `Href`; em-api.md §11, em-api-monitoring.md §9): where a
+# release writes nulls, its JSON shows them as null, as the captures do.
+JSON_UNSENT: dict[str, frozenset[str]] = {
+    name: frozenset({"Href"})
+    for name in ("EnterpriseManager", "SummaryReport", "OverviewReportFrame", "JobStatisticsReportFrame",
+                 "VmsOverviewReportFrame", "RepositoryReportFrame", "ProcessedVmsReportFrame")
+}  # fmt: skip
+# The members of the vendor's `EntitiesType` in 12 and 13, in order, as a query's JSON lists them
+# (captures em12-query-backupjobsession, em13-query-backupjobsession; `EnterpiseRoles` is the
+# vendor's spelling).
+ENTITIES_MEMBERS = (
+    "Jobs", "FailoverPlans", "Backups", "Replicas", "Repositories", "RestorePoints", "VmRestorePoints",
+    "VAppRestorePoints", "VmReplicaPoints", "BackupJobSessions", "ReplicaJobSessions", "ReplicaTaskSessions",
+    "RestoreSessions", "HierarchyRoots", "BackupTaskSessions", "BackupServers", "ManagedServers", "EnterpiseRoles",
+    "EnterpiseAccounts", "WanAccelerators", "CloudGateways", "CloudTenants", "CloudReplicas",
+    "VCloudOrganizationConfigs", "BackupFiles", "VSphereSelfServiceConfigs", "CloudPublicIps", "CloudHardwarePlans",
+    "CloudVmReplicaPoints", "AgentRestorePoints", "AgentBackupJob", "CloudGatewayPools", "CloudFailoverPlans",
+    "ExternalRepositories", "VlanConfigurations", "CloudFailoverSessions", "AgentProtectionGroups",
+    "DiscoveredComputers", "FileServers", "NASJobs", "CdpReplicas", "CdpReplicaVms", "CdpPolicies",
+    "CdpReplicaSessions", "CdpReplicaTaskSessions", "VAppReplicaPoints", "VmCdpReplicas", "VAppCdpReplicas",
+    "VAppCdpReplicaVms", "SystemSessions",
+)  # fmt: skip
+
+
+PASCAL = JsonNotation()  # the notation of 9.5 U4, the default release
 
 
 class Node(NamedTuple):
@@ -68,13 +101,31 @@ class Node(NamedTuple):
     template: Template
     values: Mapping[str, Any]
 
-    def xml(self) -> etree._Element:
-        """This document as an lxml element."""
-        return self.template.render(self.values)
+    def xml(self, digits: int = PASCAL.time_digits) -> etree._Element:
+        """This document as an lxml element (times with at most `digits` of a second's fraction)."""
+        return self.template.render(self.values, digits)
 
-    def json(self) -> Any:
-        """This document as JSON-ready Python data."""
-        return self.template.json(self.values)
+    def json(self, notation: JsonNotation = PASCAL) -> Any:
+        """This document as JSON-ready Python data, in the release's notation."""
+        return self.template.json(self.values, notation)
+
+
+@cache
+def camel_case(name: str) -> str:
+    """A property's name as .NET's `JsonNamingPolicy.CamelCase` writes it (release 13): the
+    leading capitals lower-cased, all but the last of a run that a lower-case letter follows
+    (`UID` -> `uid`, `NASJobs` -> `nasJobs`, `VAppRestorePoints` -> `vAppRestorePoints`,
+    `CreationTimeUTC` -> `creationTimeUTC`)."""
+    if not name or not name[0].isupper():
+        return name
+    chars = list(name)
+    for i in range(len(chars)):
+        if i == 1 and not chars[i].isupper():
+            break
+        if i > 0 and i + 1 < len(chars) and not chars[i + 1].isupper():
+            break
+        chars[i] = chars[i].lower()
+    return "".join(chars)
 
 
 # Characters XML 1.0 cannot carry, and lone surrogates (which no UTF-8 encoder takes). They reach
@@ -112,25 +163,25 @@ class _Absent:
 ABSENT = _Absent()
 
 
-def xml_text(value: Any) -> str:
+def xml_text(value: Any, digits: int = PASCAL.time_digits) -> str:
     """A native value as XML text."""
     if value is EMPTY:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, datetime):
-        return format_time(value)
+        return format_time(value, digits)
     return _NOT_XML.sub(_shown, str(value))
 
 
-def json_value(value: Any) -> Any:
+def json_value(value: Any, digits: int = PASCAL.time_digits) -> Any:
     """A native value as JSON data (bools and numbers stay native)."""
     if value is None or isinstance(value, bool | int | float):
         return value
     if value is EMPTY:
         return None
     if isinstance(value, datetime):
-        return format_time(value)
+        return format_time(value, digits)
     return _NOT_UTF8.sub(_shown, str(value))
 
 
@@ -160,13 +211,14 @@ class Template:
                 holes[element] = (bool(match.group(1)), match.group(2))
                 (self._child_holes if match.group(1) else self._text_holes).append((index, match.group(2)))
         self._json_plan = _plan(self._root, holes)
+        self._plans: dict[JsonNotation, tuple] = {}  # the plan in other notations, made when first asked
         for element in holes:
             element.text = None
         self.keys = frozenset(k for *_, k in self._attr_holes + self._text_holes + self._child_holes)
 
     # -- XML --------------------------------------------------------------------------------
 
-    def render(self, values: Mapping[str, Any]) -> etree._Element:
+    def render(self, values: Mapping[str, Any], digits: int = PASCAL.time_digits) -> etree._Element:
         """A fresh element tree with every hole filled from `values` (a missing key is an error)."""
         root = copy.deepcopy(self._root)
         nodes = list(root.iter())
@@ -176,13 +228,13 @@ class Template:
             if value is None or value is ABSENT:
                 del nodes[index].attrib[attr]
             else:
-                nodes[index].set(attr, xml_text(value))
+                nodes[index].set(attr, xml_text(value, digits))
         for index, key in self._text_holes:
             value = values[key]
             if value is None or value is ABSENT:
                 dropped.append(nodes[index])
             else:
-                nodes[index].text = xml_text(value)
+                nodes[index].text = xml_text(value, digits)
         for index, key in self._child_holes:
             children = values[key]
             if (
@@ -190,16 +242,21 @@ class Template:
             ):  # an optional list that is not there (a tenant's ComputeResources)
                 dropped.append(nodes[index])
             else:
-                nodes[index].extend(child.xml() for child in children)
+                nodes[index].extend(child.xml(digits) for child in children)
         for element in dropped:
             element.getparent().remove(element)
         return root
 
     # -- JSON -------------------------------------------------------------------------------
 
-    def json(self, values: Mapping[str, Any]) -> Any:
-        """The same document as JSON data."""
-        return _run(self._json_plan, values)
+    def json(self, values: Mapping[str, Any], notation: JsonNotation = PASCAL) -> Any:
+        """The same document as JSON data, in `notation`."""
+        if notation.camel_case or notation.nulls:
+            plan = self._plans.get(notation)
+            if plan is None:
+                plan = self._plans[notation] = _noted(self.root_name, self._json_plan, notation)
+            return _run(plan, values, notation)
+        return _run(self._json_plan, values, notation)
 
 
 # A JSON plan is a tuple of steps; each step is (property, kind, argument).
@@ -260,37 +317,91 @@ def _order(name: str, children: list[tuple[str, str, Any]], attributes: list[tup
     return tuple(steps[k] for k in order if k in steps)
 
 
-def _run(plan: tuple, values: Mapping[str, Any]) -> Any:
+def _run(plan: tuple, values: Mapping[str, Any], notation: JsonNotation = PASCAL) -> Any:
     """Execute a JSON plan against values."""
     if len(plan) == 1 and plan[0][1] == "wrapped":
         list_key, key = plan[0][2]
-        return {list_key: [child.json() for child in values[key]]}
+        return {list_key: [child.json(notation) for child in values[key]]}
+    digits = notation.time_digits
     out: dict[str, Any] = {}
     for prop, kind, arg in plan:
         if kind == "const":
             out[prop] = arg
         elif kind == "attr":
             value = values[arg]
-            if value is not None and value is not ABSENT:
-                out[prop] = json_value(value)
+            if value is None:
+                if notation.nulls:
+                    out[prop] = None
+            elif value is not ABSENT:
+                out[prop] = json_value(value, digits)
         elif kind == "text":
             value = values[arg]
             if value is not ABSENT:
-                out[prop] = json_value(value)
+                out[prop] = json_value(value, digits)
         elif kind == "array":
             children = values[arg]
             if children is not ABSENT:
-                out[prop] = [child.json() for child in children]
+                out[prop] = [child.json(notation) for child in children]
         elif kind == "choice":
-            out[prop] = {child.template.root_name: child.json() for child in values[arg]}
+            out[prop] = _choice(values[arg], notation)
         elif kind == "wrapped_prop":
             list_key, key = arg
             children = values[key]
             if children is not ABSENT:
-                out[prop] = None if children is None else {list_key: [child.json() for child in children]}
+                out[prop] = None if children is None else {list_key: [child.json(notation) for child in children]}
         else:  # object
-            out[prop] = _run(arg, values)
+            out[prop] = _run(arg, values, notation)
     return out
+
+
+def _choice(children: list[Node], notation: JsonNotation) -> dict[str, Any]:
+    """A choice element's child keyed by its element name; with nulls, every member of the
+    vendor's `EntitiesType` first, null but the one present (captures em12-query-…)."""
+    name = camel_case if notation.camel_case else str
+    found = {name(child.template.root_name): child.json(notation) for child in children}
+    if not notation.nulls:
+        return found
+    every = dict.fromkeys(map(name, ENTITIES_MEMBERS))
+    every.update(found)
+    return every
+
+
+def _noted(name: str, plan: tuple, notation: JsonNotation) -> tuple:
+    """A PascalCase plan in another notation: its properties renamed (camelCase), and with nulls,
+    the members the vendor's type has that the template does not hold written as null, in the
+    type's order (`JSON_MEMBERS`)."""
+    rename = camel_case if notation.camel_case else str
+    if len(plan) == 1 and plan[0][1] == "wrapped":
+        list_key, key = plan[0][2]
+        return (("", "wrapped", (rename(list_key), key)),)
+    steps = []
+    for prop, kind, arg in plan:
+        if kind == "wrapped_prop":
+            arg = (rename(arg[0]), arg[1])
+        elif kind == "object":
+            arg = _noted(prop, arg, notation)
+        steps.append((prop, kind, arg))
+    if notation.nulls:
+        steps = _every_member(name, steps)
+    return tuple((rename(prop), kind, arg) for prop, kind, arg in steps)
+
+
+def _every_member(name: str, steps: list[tuple[str, str, Any]]) -> list[tuple[str, str, Any]]:
+    """With nulls, every member of the vendor's type, null where it has no value: those of
+    `JSON_MEMBERS`, or else the resource's tail (`Links`, `Href`, `Type`, which every resource
+    has, after its own members); the `JSON_UNSENT` ones null."""
+    held = {step[0]: step for step in steps}
+    members = JSON_MEMBERS.get(name)
+    if members is None and "Href" in held and name not in ("Link", "Ref", "EntityRef"):  # (their own orders)
+        tail = _ENTITY_TAIL if {"Name", "UID"} <= held.keys() else _RESOURCE_TAIL
+        members = (*(k for k in held if k not in tail), *tail)
+    if members is None:
+        return steps
+    unknown = set(held) - set(members)
+    if unknown:
+        raise ValueError(f"template {name}: properties {sorted(unknown)} are not in JSON_MEMBERS")
+    unsent = JSON_UNSENT.get(name, frozenset())
+    return [(m, "const", None) if m in unsent else held.get(m, (m, "const", None)) for m in members]
 
 
 # Where templates live: the protocol's own documents (root, sessions, errors, queries) beside the
