@@ -179,6 +179,16 @@ def vendor_paths(release: str | None = None) -> list[str]:
     return [f"/api{route.path}" for route in (ROUTES if release is None else routes(release))]
 
 
+def release_paths(release: str) -> list[str]:
+    """The resource paths a release serves, sorted, as `/api…` templates (`{id}` for ids): its
+    families' routes, their members, tenants' nested resources and the service documents
+    (`/api/cloud`, `/api/agents`). The protocol's own paths (root, logon, sessions, query, lookup,
+    reports) are the same in every release and not listed. For `/mock/about`'s profile."""
+    served = (route.path for route in routes(release))
+    paths = {*served, *_member_paths(release), *NESTED_ROUTES, *service_paths(release)}
+    return sorted(f"/api{path}" for path in paths)
+
+
 def edited_families() -> list[Family]:
     """The families the control plane edits under `/mock/world/{segment}` (`Family.edits`), in
     registry order; two may not share a segment."""

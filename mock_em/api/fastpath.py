@@ -168,6 +168,7 @@ class FastPath:
                 b"".join(m.get("body", b"") for m in messages),
                 _header(headers, b"content-type"),
                 _header(headers, b"authorization"),
+                values["settings"].profile,
             )
         except Exception:  # FastAPI refuses them, in its own order of checks
             await self.app(scope, replay, send)

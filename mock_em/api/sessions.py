@@ -32,7 +32,7 @@ from mock_em.api.request import (
 )
 from mock_em.model.enterprise_manager import EnterpriseManager
 from mock_em.model.entities import LogonSession
-from mock_em.releases import API_VERSIONS
+from mock_em.releases import ReleaseProfile
 from mock_em.wire import documents as doc
 from mock_em.wire.cache import ResponseCache
 from mock_em.wire.links import Hrefs
@@ -70,17 +70,20 @@ def basic_credentials(request: Request) -> tuple[str, str]:
     return basic_credentials_of(request.headers.get("authorization"))
 
 
-def check_version_of(version: str | None) -> None:
-    """`?v=latest`, a known version such as `v1_4`, or no `v` at all (treated as latest)."""
-    if version is None or version == "" or version.casefold() == "latest":
-        return
-    if version.casefold() not in {v.casefold() for v in API_VERSIONS}:
-        raise VeeamError(400, f"Unsupported API version '{version}'; supported: latest, {', '.join(API_VERSIONS)}")
+def check_version_of(version: str | None, release: ReleaseProfile) -> None:
+    """`?v=latest`, a version the release lists (`v1_4` in 9.5 U4, `v1_7` in 12), or no `v` at all
+    (treated as latest); any other is a 400 naming the versions this release supports, whether EM
+    ever had it or not (em-api-monitoring.md §7: 12 and 13 refuse `v1_4`, 9.5 U4 refuses `v1_5`).
+    The release comes from the caller (the app's settings), so that two apps of different releases
+    in one process each answer as theirs."""
+    if not release.accepts(version):
+        supported = ", ".join(release.api_versions)
+        raise VeeamError(400, f"Unsupported API version '{version}'; supported: latest, {supported}")
 
 
 def check_version(request: Request) -> None:
-    """`?v=latest`, a known version such as `v1_4`, or no `v` at all (treated as latest)."""
-    check_version_of(param(request, "v"))
+    """`check_version_of` for a request, by the app's release profile."""
+    check_version_of(param(request, "v"), settings(request).profile)
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,11 +96,16 @@ class Presented:
 
 
 def presented(
-    params: list[tuple[str, str]], body: bytes, content_type: str | None, authorization: str | None
+    params: list[tuple[str, str]],
+    body: bytes,
+    content_type: str | None,
+    authorization: str | None,
+    release: ReleaseProfile,
 ) -> Presented:
-    """The credentials of a logon request, checked in the order EM checks them (API version,
-    LoginSpec body, Basic header); VeeamError (400 or 401) when they are unusable. Changes nothing."""
-    check_version_of(param_in(params, "v"))
+    """The credentials of a logon request, checked in the order EM checks them (API version, by
+    the release's profile; LoginSpec body; Basic header); VeeamError (400 or 401) when they are
+    unusable. Changes nothing."""
+    check_version_of(param_in(params, "v"), release)
     tenant = parse_login_spec(body, content_type)
     if tenant is not None:
         return Presented(tenant.username, tenant.password, tenant=True)
@@ -137,7 +145,11 @@ async def logon(request: Request) -> Response:
     body = await bounded_body(request, MAX_BODY)
     headers = request.headers
     credentials = presented(
-        request.query_params.multi_items(), body, headers.get("content-type"), headers.get("authorization")
+        request.query_params.multi_items(),
+        body,
+        headers.get("content-type"),
+        headers.get("authorization"),
+        settings(request).profile,
     )
     session = open_session(em(request), credentials)
     if session is None:

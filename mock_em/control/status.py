@@ -6,8 +6,9 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
-from mock_em import __version__
+from mock_em import __version__, registry
 from mock_em.control.common import clock_state, em, world_summary
+from mock_em.releases import ReleaseProfile
 
 # Health and readiness answer without the control token, so a HEALTHCHECK needs no secret.
 open_router = APIRouter(tags=["status"])
@@ -26,9 +27,23 @@ async def ready(request: Request) -> dict[str, Any]:
     return {"ready": True, "points": len(em(request).world.points)}
 
 
+def profile_summary(profile: ReleaseProfile) -> dict[str, Any]:
+    """What the release profile decides, as a harness checks it: the API versions the root lists
+    and a logon accepts (besides `latest` and none), the one `latest` stands for, the JSON
+    notation, and the resource paths the release serves (`registry.release_paths`)."""
+    notation = profile.json
+    return {
+        "name": profile.name,
+        "apiVersions": list(profile.api_versions),
+        "latest": profile.latest,
+        "json": {"camelCase": notation.camel_case, "nulls": notation.nulls, "timeDigits": notation.time_digits},
+        "routes": registry.release_paths(profile.name),
+    }
+
+
 @router.get("/about")
 async def about(request: Request) -> dict[str, Any]:
-    """Version, seed, world size, clock and the emulated vendor routes."""
+    """Version, seed, world size, clock, the emulated vendor routes and the release profile."""
     settings = request.app.state.settings
     paths = request.app.openapi()["paths"]  # the routes as documented, whatever the router nesting
     vendor_routes = sorted(
@@ -45,6 +60,7 @@ async def about(request: Request) -> dict[str, Any]:
         "sessions": len(em(request).sessions.live()),
         "deterministicSessions": em(request).sessions.deterministic,
         "routes": vendor_routes,
+        "profile": profile_summary(settings.profile),
     }
 
 

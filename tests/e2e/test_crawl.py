@@ -26,8 +26,12 @@ MAX_REQUESTS = 2000
 NS = "http://www.veeam.com/ent/v1.0"
 _GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
-# The releases crawled: the default one, and one that serves the v10+ families (`/api/agents`).
-RELEASES = (DEFAULT_RELEASE, "12")
+# The releases crawled over the seed world: each release mock-em's profiles describe, the default
+# first. The costlier crawls (a generated world, other roles) take the default release, the first
+# with every family and its notation (12) and the camelCase one (13); 10 and 11 serve 12's families.
+ALL_RELEASES = (DEFAULT_RELEASE, "10", "11", "12", "13")
+RELEASES = (DEFAULT_RELEASE, "12", "13")
+WORLDS = [("seed", r) for r in ALL_RELEASES] + [("generated", r) for r in RELEASES]
 # The documents that link a family's collection in both forms (the service documents); the
 # LogonSession links only the reference list (`BackupServerReferenceList`), so a collection linked
 # from there is reached in reference form alone.
@@ -149,7 +153,7 @@ def crawl(client: EmClient, user: str = "Administrator", password: str = "P@ssw0
 SMALL = {"tenants": 2, "replicas_per_tenant": 1, "vms_per_replica": 2, "points_per_vm": 3}
 
 
-@pytest.fixture(params=[(w, r) for r in RELEASES for w in ("seed", "generated")], ids=lambda p: "-".join(p))
+@pytest.fixture(params=WORLDS, ids=lambda p: "-".join(p))
 def world_client(request: pytest.FixtureRequest, em_client: Callable[..., EmClient]) -> EmClient:
     """A client over the seed world, or over a small generated one, in each crawled release."""
     world, release = request.param

@@ -18,6 +18,8 @@ pytest_plugins = ["pytester"]
 QUICK = ("-p", "no:cacheprovider", "-p", "no:hypothesispytest")
 
 USER_TESTS = """
+from xml.etree import ElementTree
+
 import httpx
 import pytest
 
@@ -59,6 +61,27 @@ def test_marker_dedicated(mock_em, mock_em_server, mock_em_url, mock_em_admin):
         mock_em.logon("Administrator", "P@ssw0rd")
 
 
+def supported_versions(answer):
+    root = ElementTree.fromstring(answer.content)
+    return [v.get("Name") for v in root.iter("{http://www.veeam.com/ent/v1.0}SupportedVersion")]
+
+
+@pytest.mark.mock_em(release="13")
+def test_marker_release(mock_em, mock_em_server, mock_em_api_url, mock_em_admin, mock_em_asgi_client):
+    assert mock_em.base_url != mock_em_server.url
+    assert supported_versions(httpx.get(mock_em_api_url + "/")) == ["v1_5", "v1_6", "v1_7"]
+    assert supported_versions(mock_em_asgi_client.get("/api/")) == ["v1_5", "v1_6", "v1_7"]
+    assert mock_em.about()["profile"]["name"] == "13"
+    assert httpx.post(mock_em_api_url + "/sessionMngr/?v=v1_4", auth=mock_em_admin).status_code == 400
+    mock_em.logon()
+
+
+def test_unmarked_release(mock_em, mock_em_api_url, mock_em_asgi_client):
+    assert supported_versions(httpx.get(mock_em_api_url + "/")) == ["v1", "v1_1", "v1_2", "v1_3", "v1_4"]
+    assert supported_versions(mock_em_asgi_client.get("/api/")) == ["v1", "v1_1", "v1_2", "v1_3", "v1_4"]
+    assert mock_em.about()["profile"]["name"] == "9.5u4"
+
+
 def test_sessions_random_by_default(mock_em, mock_em_server, mock_em_asgi_control):
     assert mock_em.about()["deterministicSessions"] is False
     assert mock_em_asgi_control.about()["deterministicSessions"] is False
@@ -95,7 +118,7 @@ async def test_asgi_async(mock_em_asgi):
 def test_in_thread_server_marker_and_asgi(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_user=USER_TESTS)
     result = pytester.runpytest_subprocess(*QUICK, "--strict-markers")
-    result.assert_outcomes(passed=8)
+    result.assert_outcomes(passed=10)
 
 
 def test_against_an_external_server(pytester: pytest.Pytester) -> None:
