@@ -45,7 +45,9 @@ class ReleaseProfile:
     name: str  # as `--release` takes it: `9.5u4`, `12`
     api_versions: tuple[str, ...]  # listed under SupportedVersions and accepted by `?v=`, oldest first
     json: JsonNotation = JsonNotation()
-    product_version: str = ""  # what its backup servers report as `Version` (informative)
+    # what its backup servers report as `Version` (BackupServer); "": each server's own, as the
+    # world holds it (9.5 U4's worlds hold 9.5 servers)
+    product_version: str = ""
 
     @property
     def latest(self) -> str:
@@ -73,10 +75,11 @@ PROFILES: dict[str, ReleaseProfile] = {
         ReleaseProfile("9.0", _up_to("v1_2")),
         ReleaseProfile("9.5", _up_to("v1_3")),
         ReleaseProfile("9.5u4", _up_to("v1_4")),
-        ReleaseProfile("10", _up_to("v1_5")),
-        ReleaseProfile("11", _up_to("v1_6")),
-        ReleaseProfile("12", _SINCE_V12, JsonNotation(nulls=True, time_digits=3)),
-        ReleaseProfile("13", _SINCE_V12, JsonNotation(camel_case=True, nulls=True, time_digits=6)),
+        # product versions: 10a and 11a's builds; 12 and 13 as captured (em-api-monitoring.md §3)
+        ReleaseProfile("10", _up_to("v1_5"), product_version="10.0.1.4854"),
+        ReleaseProfile("11", _up_to("v1_6"), product_version="11.0.1.1261"),
+        ReleaseProfile("12", _SINCE_V12, JsonNotation(nulls=True, time_digits=3), "12.3.2.4465"),
+        ReleaseProfile("13", _SINCE_V12, JsonNotation(camel_case=True, nulls=True, time_digits=6), "13.0.1.2067"),
     )
 }
 RELEASES = tuple(PROFILES)
