@@ -80,14 +80,16 @@ class FamilyRoute:
         return family(self.sub.family) if self.sub is not None else self.family
 
 
-def family_routes(served: tuple[Family, ...] = FAMILIES) -> list[FamilyRoute]:
-    """The families' routes, in registry order: collection, item, then each sub-collection and
-    its aliases (a sub-collection only where the listed family is served too)."""
+def family_routes(served: tuple[Family, ...] = FAMILIES, release: str | None = None) -> list[FamilyRoute]:
+    """The families' routes in a release (None: any release), in registry order: collection,
+    item, then each sub-collection and its aliases (a sub-collection only where the listed family
+    is served too, and the release has the sub-collection: `SubCollection.since`)."""
     names = {f.name for f in served}
     routes: list[FamilyRoute] = []
     for f in served:
         routes += [FamilyRoute(f.path, f, "list"), FamilyRoute(f"{f.path}/{{id}}", f, "item")]
-        for sub in (sub for sub in f.subs if sub.family in names):
+        arrived = (s for s in f.subs if release is None or has_arrived(s.since, release))
+        for sub in (sub for sub in arrived if sub.family in names):
             for path in (f"{f.path}/{{id}}/{sub.segment}", *sub.aliases):
                 routes.append(FamilyRoute(path, f, "sub", sub))
     return routes
@@ -99,7 +101,14 @@ ROUTES: tuple[FamilyRoute, ...] = tuple(family_routes())
 @cache
 def routes(release: str) -> tuple[FamilyRoute, ...]:
     """The family routes a release serves."""
-    return tuple(family_routes(families(release)))
+    return tuple(family_routes(families(release), release))
+
+
+def route_release(route: FamilyRoute) -> str:
+    """A release that serves the route: the default one where it does, else the first that does
+    (a sub-collection may come later than its family: `SubCollection.since`)."""
+    candidates = (DEFAULT_RELEASE, *RELEASES)
+    return next(r for r in candidates if any(served.path == route.path for served in routes(r)))
 
 
 # A tenant's nested resources (`mock_em.resources.tenant`): each one's list and item, under `/api`.

@@ -48,6 +48,9 @@ class ReleaseProfile:
     name: str  # as `--release` takes it: `9.5u4`, `12`
     api_versions: tuple[str, ...]  # listed under SupportedVersions and accepted by `?v=`, oldest first
     json: JsonNotation = JsonNotation()
+    # what its backup servers report as `Version` (BackupServer); "": each server's own, as the
+    # world holds it (9.5 U4's worlds hold 9.5 servers)
+    product_version: str = ""
     upper_escapes: bool = False  # the percent-escapes of links it writes back in upper-case hex (13)
 
     @property
@@ -68,6 +71,7 @@ def _up_to(last: str) -> tuple[str, ...]:
 
 
 _SINCE_V12 = ("v1_5", "v1_6", "v1_7")  # what 12 and 13 list (captures em12-root, em13-root)
+_CAMEL_CASE = JsonNotation(camel_case=True, nulls=True, time_digits=6)  # 13's
 PROFILES: dict[str, ReleaseProfile] = {
     p.name: p
     for p in (
@@ -76,10 +80,11 @@ PROFILES: dict[str, ReleaseProfile] = {
         ReleaseProfile("9.0", _up_to("v1_2")),
         ReleaseProfile("9.5", _up_to("v1_3")),
         ReleaseProfile("9.5u4", _up_to("v1_4")),
-        ReleaseProfile("10", _up_to("v1_5")),
-        ReleaseProfile("11", _up_to("v1_6")),
-        ReleaseProfile("12", _SINCE_V12, JsonNotation(nulls=True, time_digits=3)),
-        ReleaseProfile("13", _SINCE_V12, JsonNotation(camel_case=True, nulls=True, time_digits=6), upper_escapes=True),
+        # product versions: 10a and 11a's builds; 12 and 13 as captured (em-api-monitoring.md §3)
+        ReleaseProfile("10", _up_to("v1_5"), product_version="10.0.1.4854"),
+        ReleaseProfile("11", _up_to("v1_6"), product_version="11.0.1.1261"),
+        ReleaseProfile("12", _SINCE_V12, JsonNotation(nulls=True, time_digits=3), "12.3.2.4465"),
+        ReleaseProfile("13", _SINCE_V12, _CAMEL_CASE, "13.0.1.2067", upper_escapes=True),
     )
 }
 RELEASES = tuple(PROFILES)

@@ -26,6 +26,13 @@ The schema ships with Enterprise Manager and is not part of mock-em: tests find 
    with the docs' fields in the docs' order), their lists, and those lists in a query's
    `<Entities>`. Their links and attributes are thus checked as any entity's; their fields are
    also compared with the docs' list in `tests/resources/test_discovered_computers.py`.
+7. members later releases added to 9.5 types, each optional, where they send them
+   (em-api-monitoring.md §9 "returned later, missing in 9.5"; §5, §7): `BackupTaskSessionEntityType`
+   may end with `<VmUid>` (string) after `<TotalSize>` (12+), `BackupServerEntityType` with
+   `<WcfPort>` (ushort) and `<VbrCertificateThumbprint>` (string) after `<Version>` (12+), and
+   `BackupEntityType` with `<BackupType>` (string) after `<Platform>` (10+, the vendor's `/backups/{ID}`
+   example; §5's "v10+ `BackupType`"). tests/resources/test_release_fields.py checks each is sent
+   from its release on only.
 """
 
 from __future__ import annotations
@@ -147,6 +154,24 @@ def _relax(doc: etree._ElementTree) -> None:
     root = doc.getroot()
     for declaration in etree.fromstring(_BACKUP_FILE_TYPES):
         root.append(declaration)
+    _add_later_members(doc)
+
+
+# Relaxation 7: (type, [(element, schema type)]) appended, optional, to the type's sequence.
+LATER_MEMBERS = (
+    ("BackupTaskSessionEntityType", (("VmUid", "string"),)),
+    ("BackupServerEntityType", (("WcfPort", "ushort"), ("VbrCertificateThumbprint", "string"))),
+    ("BackupEntityType", (("BackupType", "string"),)),
+)
+
+
+def _add_later_members(doc: etree._ElementTree) -> None:
+    """Relaxation 7: members later releases send after a 9.5 type's own."""
+    for type_name, members in LATER_MEMBERS:
+        sequences = doc.xpath(f"//xs:complexType[@name='{type_name}']//xs:sequence", namespaces={"xs": XS})
+        assert len(sequences) == 1, f"schema changed: {type_name}'s sequence not found"
+        for name, kind in members:
+            _element(sequences[0], name, kind, minOccurs="0")
 
 
 @cache

@@ -79,7 +79,7 @@ def query(ask: Ask) -> Doc:
         )
     except QueryError as exc:
         raise VeeamError(400, str(exc)) from None
-    h = ask.h
+    h, release = ask.h, ask.release
     family = registry.family(page.type.name)
     list_name = family.list_name if entities else None
     upper = profile(ask.release).upper_escapes
@@ -90,14 +90,14 @@ def query(ask: Ask) -> Doc:
 
     def render(item: Any) -> Node:
         if entities:
-            return doc.entity(h, family, world, item, scope, in_list=True)
-        return doc.reference(h, family, world, item, scope)
+            return doc.entity(h, family, world, item, scope, release, in_list=True)
+        return doc.reference(h, family, world, item, scope, release)
 
     fragments = ask.fragments
     return Listing(
         build,
         page.items,
         render,
-        ("QueryResult", list_name, h.api, scope),
+        ("QueryResult", list_name, h.api, scope, release),  # the release as in `resources.listing`
         content_key(family.kind, world, fragments) if family.fragments and fragments is not None else None,
     )

@@ -36,21 +36,23 @@ def _service(name: str) -> Body:
 def listing(ask: Ask, family: Family, items: Sequence[Any]) -> Listing:
     """A list of a family's objects in the asked form; where the family keeps fragments, each
     item's bytes are kept (the 10,000-point list is joined from kept items)."""
-    h, world, access, fragments = ask.h, ask.em.world, ask.who.access, ask.fragments
+    h, world, access, fragments, release = ask.h, ask.em.world, ask.who.access, ask.fragments, ask.release
     key = content_key(family.kind, world, fragments) if family.fragments and fragments is not None else None
+    # The release is part of each item's variant: a cache serves one app, hence one release, but
+    # an item's bytes depend on it (`Family.since_fields`), so kept fragments never mix releases.
     if ask.entity:
         return Listing(
             lambda nodes: doc.entity_list(family.list_name, nodes),
             items,
-            lambda o: doc.entity(h, family, world, o, access, in_list=True),
-            (family.list_name, h.api, access),
+            lambda o: doc.entity(h, family, world, o, access, release, in_list=True),
+            (family.list_name, h.api, access, release),
             key,
         )
     return Listing(
         doc.references,
         items,
-        lambda o: doc.reference(h, family, world, o, access),
-        ("Refs", family.name, h.api, access),
+        lambda o: doc.reference(h, family, world, o, access, release),
+        ("Refs", family.name, h.api, access, release),
         key,
     )
 
@@ -68,8 +70,8 @@ def _item(family: Family) -> Body:
         world, access = ask.em.world, ask.who.access
         found = find(world, family.kind, access, parse_id(object_id, family.kind.what))
         if ask.entity:
-            return Whole(doc.entity(ask.h, family, world, found, access))
-        return Whole(doc.reference(ask.h, family, world, found, access, root=True))
+            return Whole(doc.entity(ask.h, family, world, found, access, ask.release))
+        return Whole(doc.reference(ask.h, family, world, found, access, ask.release, root=True))
 
     body.__doc__ = f"One {family.kind.noun} ({family.name})."
     return body

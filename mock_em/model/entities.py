@@ -488,7 +488,9 @@ class ReplicaJobSession(BackupJobSession):
 @dataclass(slots=True)
 class BackupTaskSession(JobRunRecord):
     """One VM's task in a backup job session (`exch01@2026-03-02 22:00:41`). `point_id` is the VM
-    restore point it left (None while running or when it failed)."""
+    restore point it left (None while running or when it failed); `vm_uid` the VM as its host
+    names it, as its VM restore points' `HierarchyObjRef` does (EM 12 and later show it as
+    `VmUid`)."""
 
     session_id: UUID
     vm_name: str
@@ -497,6 +499,7 @@ class BackupTaskSession(JobRunRecord):
     reason: str
     total_size: int
     point_id: UUID | None = None
+    vm_uid: str = ""
 
     @property
     def name(self) -> str:

@@ -32,7 +32,7 @@ from mock_em.model.entities import (
     SessionState,
     TaskState,
 )
-from mock_em.model.inventory import roots_of
+from mock_em.model.inventory import RootIndex, roots_of, vm_ref
 from mock_em.model.job_events import quiet_until
 from mock_em.model.job_history import Run, TaskRun, history, kept_tasks, vm_sizes
 from mock_em.model.job_runs import JOB_KIND, refresh_next_runs
@@ -68,8 +68,9 @@ def session_of(job: Job, run: Run, now: datetime, kept: frozenset[UUID] = frozen
     )  # fmt: skip
 
 
-def task_of(job: Job, run: Run, task: TaskRun, now: datetime) -> BackupTaskSession:
-    """A task that has begun, as its task session shows it at `now`."""
+def task_of(job: Job, run: Run, task: TaskRun, now: datetime, vm_uid: str = "") -> BackupTaskSession:
+    """A task that has begun, as its task session shows it at `now`; `vm_uid` names its VM on its
+    host (`vm_ref`)."""
     model = MODELS[job.job_type][1]
     if now >= task.end:
         state, result, end, reason, point = COMPLETED, task.result, task.end, task.reason, task.point_id
@@ -78,22 +79,38 @@ def task_of(job: Job, run: Run, task: TaskRun, now: datetime) -> BackupTaskSessi
         state, result, end, reason, point = TaskState.InProgress, SessionResult.Success, None, "", None
         size = vm_sizes(job.id, task.vm.name)[0]  # the VM's size until the task ends (0 only if it fails)
     # in field order: id, job_id, backup_server_id, job_name, creation_time, end_time, result,
-    # session_id, vm_name, vm_display_name, state, reason, total_size, point_id
+    # session_id, vm_name, vm_display_name, state, reason, total_size, point_id, vm_uid
     return model(
         task.id, job.id, job.backup_server_id, job.name, task.start, end, result,
-        run.id, task.vm.name, task.vm.display_name, state, reason, size, point,
+        run.id, task.vm.name, task.vm.display_name, state, reason, size, point, vm_uid,
     )  # fmt: skip
+
+
+def vm_uids(job: Job, roots: RootIndex) -> Callable[[str], str]:
+    """A VM's reference on its host by name, for one job's tasks (each VM's worked out once: a
+    job runs its VMs night after night)."""
+    known: dict[str, str] = {}
+
+    def uid_of(vm_name: str) -> str:
+        found = known.get(vm_name)
+        if found is None:
+            found = known[vm_name] = vm_ref(job.backup_server_id, job.platform, vm_name, roots)
+        return found
+
+    return uid_of
 
 
 def sessions_at(world: World, now: datetime, kept: frozenset[UUID] = frozenset()) -> dict[str, dict[UUID, Any]]:
     """Every job's sessions and task sessions at `now`, by kind, each kind by creation time;
     `kept` are the restore points the catalogue holds."""
     found: dict[str, list[Any]] = {name: [] for pair in SESSION_KINDS.values() for name in pair}
+    roots = roots_of(world)  # the VMs named on their roots, as the catalogue names them
     for job in world.all(JOB_KIND).values():
         session_kind, task_kind = SESSION_KINDS[job.job_type]
+        uid_of = vm_uids(job, roots)
         for run in history(job, now):
             found[session_kind].append(session_of(job, run, now, kept))
-            found[task_kind].extend(task_of(job, run, t, now) for t in run.tasks if t.start <= now)
+            found[task_kind].extend(task_of(job, run, t, now, uid_of(t.vm.name)) for t in run.tasks if t.start <= now)
     by_kind = {}
     for name, objects in found.items():
         objects.sort(key=attrgetter("creation_time"))

@@ -1,6 +1,6 @@
 """`/api/backupFiles`: the file holding each kept restore point of a backup job's backup (a
 `vbk` full or a `vib` increment), with its restore points at `/api/backupFiles/{id}/restorePoints`
-and VM restore points at `/api/backupFiles/{id}/vmRestorePoints`; a backup's own at
+and VM restore points at `/api/backupFiles/{id}/vmRestorePoints`; from v10 on, a backup's own at
 `/api/backups/{id}/backupFiles`, a restore point's at `/api/restorePoints/{id}/backupFiles`.
 Derived from the job runs at the world's time (`mock_em.model.backup_files`), never stored in
 fixtures; see `docs/catalogue.md`.
@@ -9,8 +9,7 @@ The type is absent from the 9.5 schema but documented for 9.5 (em-api-monitoring
 fields and links follow the vendor's example entity, in its order: Up to the backup, Up to the
 backup server, Alternate, `Related` to the restore points (typed `BackupFileReferenceList`, as the
 example types it), Down to the VM restore points. Backups and restore points link Down to their
-files from v10 on; mock-em links them so in every profile, the 9.5 U4 default included (a 9.5
-client picks links by type and meets an extra one; each resolves).
+files from v10 on, and only then (`backups.FILES_SINCE`); `/api/backupFiles` is in every release.
 """
 
 from __future__ import annotations

@@ -1,7 +1,15 @@
-"""`/api/backupServers`: the Veeam Backup & Replication servers connected to Enterprise Manager."""
+"""`/api/backupServers`: the Veeam Backup & Replication servers connected to Enterprise Manager.
+
+What a server reports depends on the release (em-api-monitoring.md §3, §7): its `Version` is the
+release's product version (`ReleaseProfile.product_version`; in 9.5 U4 each server's own), and
+from 12 on the entity adds the port EM collects data on (`WcfPort`, 9405 as the vendor's docs and
+captures show) and the server's certificate thumbprint (`VbrCertificateThumbprint`, 40 upper-case
+hex digits), after `Version` as the vendor's field table lists them.
+"""
 
 from __future__ import annotations
 
+import hashlib
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
@@ -17,6 +25,7 @@ from mock_em.model.query_fields import Field as QueryField
 from mock_em.model.query_fields import Kind as FieldKind
 from mock_em.model.query_fields import QueryType
 from mock_em.model.world import World
+from mock_em.releases import ReleaseProfile
 from mock_em.resources.family import Down, Family, SubCollection, generation_part
 from mock_em.wire.links import Hrefs, Link
 
@@ -39,9 +48,30 @@ def up_to_server(h: Hrefs, world: World, obj: Any, access: Access) -> list[Link]
     return server_up(h, world, obj.backup_server_id, access)
 
 
+WCF_PORT = 9405  # the vendor's default certificate port for servers of VBR 12 and later
+
+
+def thumbprint(server: BackupServer) -> str:
+    """The server's certificate thumbprint: a SHA-1 in upper-case hex, as Windows writes one, drawn
+    from the server's id so that it stays the same across requests, restarts and workers."""
+    return hashlib.sha1(server.id.bytes, usedforsecurity=False).hexdigest().upper()
+
+
 def values(h: Hrefs, world: World, server: BackupServer, access: Access) -> dict[str, Any]:
-    """The entity's own fields."""
-    return {"Description": server.description, "Port": server.port, "Version": server.version}
+    """The entity's own fields; `WcfPort` and `VbrCertificateThumbprint` from 12 on (`since_fields`)."""
+    return {
+        "Description": server.description,
+        "Port": server.port,
+        "Version": server.version,
+        "WcfPort": WCF_PORT,
+        "VbrCertificateThumbprint": thumbprint(server),
+    }
+
+
+def release_values(server: BackupServer, release: ReleaseProfile) -> dict[str, Any]:
+    """The `Version` the release's servers run, where its profile names one (EM connects servers of
+    its own release); else the server's own."""
+    return {"Version": release.product_version or server.version}
 
 
 JOBS = SubCollection("jobs", "Job", "backup_server_id")
@@ -119,4 +149,6 @@ FAMILY = Family(
     entity_downs=entity_downs,
     down=Down("LogonSession", 0),
     generates=generation_part(generate_servers),
+    since_fields={"WcfPort": "12", "VbrCertificateThumbprint": "12"},  # em-api-monitoring.md §7
+    release_values=release_values,
 )

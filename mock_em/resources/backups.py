@@ -3,8 +3,10 @@ points at `/api/backups/{id}/restorePoints`. Derived from the jobs at the world'
 (`mock_em.model.catalogue`), never stored in fixtures; see `docs/catalogue.md`.
 
 Links as the vendor's entity shows them (em-api-monitoring.md §5): Up to the repository, Up to
-the backup server, Alternate, Down to the restore points. A Restore Operator reads backups but
-not repositories or backup servers, and is offered neither link.
+the backup server, Alternate, Down to the restore points and, from v10, to the backup files. A
+Restore Operator reads backups but not repositories or backup servers, and is offered neither
+link. From v10 the entity also says its `BackupType` (after `Platform`, as the vendor's
+`/backups/{ID}` page shows it).
 """
 
 from __future__ import annotations
@@ -30,13 +32,20 @@ from mock_em.wire.links import Hrefs, Link
 
 PATH = "/backups"
 POINTS = SubCollection("restorePoints", "RestorePoint", "backup_id")
-# v10+ links a backup Down to its files; mock-em does in every profile (backup_files.py)
-FILES = SubCollection("backupFiles", "BackupFile", "backup_id")
+# A backup's and a restore point's files, and the Down links to them, came with v10
+# (em-api-monitoring.md §5); `/backupFiles` itself is in 9.5 (backup_files.py).
+FILES_SINCE = "10"
+FILES = SubCollection("backupFiles", "BackupFile", "backup_id", since=FILES_SINCE)
+FILES_LINK = "BackupFileReferenceList"
+# The vendor's `BackupType`: `Standard`, `ParentBackup` (a per-machine backup's parent, whose
+# children are at `/backups/{ID}/childBackups`), `ChildBackup`. Each of mock-em's backups is its
+# job's one backup, so `Standard`.
+STANDARD = "Standard"
 
 
 def values(h: Hrefs, world: World, backup: Backup, access: Access) -> dict[str, Any]:
-    """The entity's own field: the platform of the job's VMs."""
-    return {"Platform": backup.platform.value}
+    """The entity's own fields: the platform of the job's VMs, and (v10+) the backup's type."""
+    return {"Platform": backup.platform.value, "BackupType": STANDARD}
 
 
 def query(kind: Kind) -> QueryType:
@@ -60,10 +69,11 @@ def ups(h: Hrefs, world: World, backup: Backup, access: Access) -> list[Link]:
 
 
 def downs(h: Hrefs, world: World, backup: Backup, access: Access) -> list[Link]:
-    """Down to its restore points, then to its files (as v10+ links them; mock-em in every profile)."""
+    """Down to its restore points, then to its files (a release before v10 leaves that out:
+    `since_links`)."""
     return [
         Link("Down", "RestorePointReferenceList", h.sub(PATH, backup.id, POINTS.segment)),
-        Link("Down", "BackupFileReferenceList", h.sub(PATH, backup.id, FILES.segment)),
+        Link("Down", FILES_LINK, h.sub(PATH, backup.id, FILES.segment)),
     ]
 
 
@@ -72,4 +82,15 @@ KIND = catalogue_kind(
     Backup, "backup", (ForeignKey("job_id", "Job"), ForeignKey("repository_id", "Repository")), query, 5
 )
 # LogonSession: after repositories, as em12's LogonSession links it
-FAMILY = catalogue_family(KIND, PATH, values, ups=ups, downs=downs, subs=(POINTS, FILES), position=3, fragments=False)
+FAMILY = catalogue_family(
+    KIND,
+    PATH,
+    values,
+    ups=ups,
+    downs=downs,
+    subs=(POINTS, FILES),
+    position=3,
+    fragments=False,
+    since_fields={"BackupType": "10"},  # em-api-monitoring.md §5: "v10+ BackupType"
+    since_links={FILES_LINK: FILES_SINCE},
+)

@@ -7,7 +7,7 @@ each at its place in em12's order. See `docs/catalogue.md`."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from mock_em.model.kinds import ON_SERVER, PORTAL_AND_RESTORE, ForeignKey, Kind
 from mock_em.model.query_fields import QueryType
@@ -33,8 +33,11 @@ def catalogue_family(
     downs: LinkSet = no_links,
     subs: tuple[SubCollection, ...] = (),
     fragments: bool = True,
+    since_fields: Mapping[str, str] | None = None,
+    since_links: Mapping[str, str] | None = None,
 ) -> Family:
     """A catalogue family, linked from the LogonSession at `position`; big lists keep their
-    items' bytes (`fragments`) unless told otherwise."""
+    items' bytes (`fragments`) unless told otherwise; members and links that came with a later
+    release as `Family` takes them."""
     return Family(kind, path, values, ups=ups, downs=downs, subs=subs, down=Down("LogonSession", position),
-                  fragments=fragments)  # fmt: skip
+                  fragments=fragments, since_fields=since_fields or {}, since_links=since_links or {})  # fmt: skip

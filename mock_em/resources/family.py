@@ -8,8 +8,8 @@ and derives the routes, canonical paths, Hrefs and Down links, query types, fixt
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 from uuid import UUID
@@ -23,11 +23,13 @@ if TYPE_CHECKING:
     from mock_em.model.access import Access
     from mock_em.model.enterprise_manager import EnterpriseManager
     from mock_em.model.world import World
+    from mock_em.releases import ReleaseProfile
     from mock_em.wire.links import Hrefs, Link
     from mock_em.wire.template import Node
 
 Values = Callable[["Hrefs", "World", Any, "Access"], dict[str, Any]]
 LinkSet = Callable[["Hrefs", "World", Any, "Access"], list["Link"]]
+ReleaseValues = Callable[[Any, "ReleaseProfile"], dict[str, Any]]
 
 
 def no_links(h: Hrefs, world: World, obj: Any, access: Access) -> list[Link]:
@@ -42,13 +44,16 @@ class SubCollection:
     objects), those that the objects of that kind whose `key` names the item name in turn (a
     hardware plan's `tenants`: the tenants of the compute resources that subscribe to it).
     `aliases` are further path templates serving the same list, with `{id}` for the item's id
-    (where an older API kept it)."""
+    (where an older API kept it). `since`: the first release that serves it (None: every release
+    that serves both families); an older one answers its paths as unknown ones, and the item's
+    Down link to it is gated alike (`Family.since_links`)."""
 
     segment: str
     family: str  # the listed family's kind name
     key: str
     aliases: tuple[str, ...] = ()
     through: tuple[str, str] | None = None
+    since: str | None = None
 
     def members(self, world: World, item_id: UUID) -> list[Any]:
         """The listed family's objects under one item, in store order."""
@@ -226,7 +231,19 @@ class Family(OfKind):
     * `since`: the first Enterprise Manager release that serves the family (`mock_em.releases`;
       None: every release). In older releases the registry leaves it out of everything it derives
       (routes, path segments, Down links, query types), so its paths answer as unknown ones;
-      the world still holds its objects, as the backup servers do whatever EM shows of them.
+      the world still holds its objects, as the backup servers do whatever EM shows of them;
+    * `since_fields`: members of the entity that came with a later release than the family, by
+      template hole, each with the first release that has it (`{"BackupType": "10"}`); in an older
+      release the wire layer gives the hole `ABSENT`, so the member is left out of XML and JSON;
+    * `since_links`: links that came with a later release, by link `Type`, each with the first
+      release that has it (`{"BackupFileReferenceList": "10"}`); an older release leaves them
+      out of both forms;
+    * `release_values`: members whose value is the release's rather than the object's alone (a
+      backup server's `Version`: what the release's backup servers run), from the object and the
+      release's profile, merged over `values`.
+
+    Route code never asks which release it serves: `mock_em.wire.documents` applies these three
+    for the app's release (docs/catalogue.md, "Fields and links by release").
 
     The query service's type is the model's business: `Kind.query`.
     """
@@ -247,6 +264,10 @@ class Family(OfKind):
     edits: Edits | None = None
     generates: Generates | None = None
     since: str | None = None
+    # left out of the hash: mappings are unhashable, and a family is known by its kind and path
+    since_fields: Mapping[str, str] = field(default_factory=dict, hash=False)
+    since_links: Mapping[str, str] = field(default_factory=dict, hash=False)
+    release_values: ReleaseValues | None = None
 
     @property
     def reference_type(self) -> str:

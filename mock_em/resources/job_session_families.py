@@ -19,7 +19,7 @@ the objects its kind's foreign keys reach, as the fragments' content keys requir
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -42,7 +42,7 @@ from mock_em.model.query_fields import Kind as FieldKind
 from mock_em.model.query_fields import QueryType
 from mock_em.model.world import World
 from mock_em.resources.backup_servers import server_fields, up_to_server
-from mock_em.resources.family import Down, Family, SubCollection
+from mock_em.resources.family import Down, Family, SubCollection, Values
 from mock_em.wire.links import Hrefs, Link, uid
 from mock_em.wire.template import EMPTY
 
@@ -189,8 +189,17 @@ def job_sessions(model: type, path: str, tasks: SubCollection, position: int, qu
     return kind, family
 
 
-def task_sessions(model: type, path: str, sessions_path: str, position: int, query_order: int) -> tuple[Kind, Family]:
-    """The kind and family of one job type's task sessions, each Up to its job session."""
+def task_sessions(
+    model: type,
+    path: str,
+    sessions_path: str,
+    position: int,
+    query_order: int,
+    values: Values = task_values,
+    since_fields: Mapping[str, str] | None = None,
+) -> tuple[Kind, Family]:
+    """The kind and family of one job type's task sessions, each Up to its job session; `values`
+    and `since_fields` where its entity has members the other's lacks (a backup task's `VmUid`)."""
     session_kind = model.__name__.replace("TaskSession", "JobSession")
 
     def ups(h: Hrefs, world: World, task: BackupTaskSession, access: Access) -> list[Link]:
@@ -206,4 +215,12 @@ def task_sessions(model: type, path: str, sessions_path: str, position: int, que
         query=task_query,
         query_order=query_order,
     )
-    return kind, Family(kind, path, task_values, ups=ups, down=Down("LogonSession", position), fragments=True)
+    return kind, Family(
+        kind,
+        path,
+        values,
+        ups=ups,
+        down=Down("LogonSession", position),
+        fragments=True,
+        since_fields=since_fields or {},
+    )

@@ -5,7 +5,8 @@ VM restore points is (`/api/restorePoints/{id}/vmRestorePoints`); a backup's own
 
 Named as SQL Server writes a datetime, space-padded, in UTC (`Mar  2 2026 10:00PM`, the form EM
 12 and older send; em-api-monitoring.md §2.2, §5). Links as the vendor's docs show them: Up to the
-backup server, Up to the backup, Alternate, Down to the VM restore points.
+backup server, Up to the backup, Alternate, Down to the VM restore points and, from v10, to its
+backup file.
 """
 
 from __future__ import annotations
@@ -28,8 +29,8 @@ from mock_em.wire.links import Hrefs, Link
 
 PATH = "/restorePoints"
 VM_POINTS = SubCollection("vmRestorePoints", "VmRestorePoint", "restore_point_id")
-# v10+ links a restore point Down to its file; mock-em does in every profile (backup_files.py)
-FILES = SubCollection("backupFiles", "BackupFile", "restore_point_id")
+# v10+ links a restore point Down to its file (em-api-monitoring.md §5; backup_files.py)
+FILES = SubCollection("backupFiles", "BackupFile", "restore_point_id", since=backups.FILES_SINCE)
 
 
 def values(h: Hrefs, world: World, point: RestorePoint, access: Access) -> dict[str, Any]:
@@ -58,14 +59,24 @@ def ups(h: Hrefs, world: World, point: RestorePoint, access: Access) -> list[Lin
 
 
 def downs(h: Hrefs, world: World, point: RestorePoint, access: Access) -> list[Link]:
-    """Down to its VM restore points, then to its file (as v10+ links it; mock-em in every profile)."""
+    """Down to its VM restore points, then to its file (a release before v10 leaves that out:
+    `since_links`)."""
     return [
         Link("Down", "VmRestorePointReferenceList", h.sub(PATH, point.id, VM_POINTS.segment)),
-        Link("Down", "BackupFileReferenceList", h.sub(PATH, point.id, FILES.segment)),
+        Link("Down", backups.FILES_LINK, h.sub(PATH, point.id, FILES.segment)),
     ]
 
 
 # after Repositories: EntitiesType's order
 KIND = catalogue_kind(RestorePoint, "restore point", (ForeignKey("backup_id", "Backup"),), query, 7)
 # LogonSession: after backups, as em12's LogonSession links it
-FAMILY = catalogue_family(KIND, PATH, values, ups=ups, downs=downs, subs=(VM_POINTS, FILES), position=4)
+FAMILY = catalogue_family(
+    KIND,
+    PATH,
+    values,
+    ups=ups,
+    downs=downs,
+    subs=(VM_POINTS, FILES),
+    position=4,
+    since_links={backups.FILES_LINK: backups.FILES_SINCE},
+)

@@ -7,7 +7,8 @@ to show comes in as arguments.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from functools import cache
 from typing import Any
 from uuid import UUID
 
@@ -17,9 +18,10 @@ from mock_em.model.entities import LogonSession
 from mock_em.model.inventory import ROOT_KIND as LOOKUP_READERS  # who may read hierarchy roots may look up
 from mock_em.model.reports import READERS as REPORT_READERS
 from mock_em.model.world import World
+from mock_em.releases import has_arrived, profile
 from mock_em.resources.family import Family
 from mock_em.wire import links
-from mock_em.wire.template import TEMPLATES, Node
+from mock_em.wire.template import ABSENT, TEMPLATES, Node
 
 LOOKUP_SERVICE_SEGMENT = "lookupSvc"  # the lookup service (`mock_em.wire.lookup`)
 
@@ -140,9 +142,10 @@ def entity_list(list_name: str, items: Iterable[Node]) -> Node:
 
 
 def object_links(
-    h: links.Hrefs, family: Family, world: World, obj: Any, access: Access, entity: bool
+    h: links.Hrefs, family: Family, world: World, obj: Any, access: Access, entity: bool, release: str
 ) -> list[links.Link]:
-    """An object's links: the family's Up links, Alternate to the other form, its Down links."""
+    """An object's links: the family's Up links, Alternate to the other form, its Down links; less
+    those the release does not have yet (`Family.since_links`)."""
     found = family.ups(h, world, obj, access)
     if entity:
         found.append(links.Link("Alternate", family.reference_type, h.item(family.path, obj.id), obj.name))
@@ -153,31 +156,64 @@ def object_links(
         found += family.entity_downs(h, world, obj, access)
     else:
         found += family.reference_links(h, world, obj, access)
+    if family.since_links:
+        lacking = _lacking(family.since_links, release)
+        if lacking:
+            found = [link for link in found if link.Type not in lacking]
     return found
 
 
-def reference(h: links.Hrefs, family: Family, world: World, obj: Any, access: Access, root: bool = False) -> Node:
-    """An object in reference form (`<Ref>` in a list, `<EntityRef>` alone)."""
+@cache
+def _lacking_in(since: tuple[tuple[str, str], ...], release: str) -> frozenset[str]:
+    return frozenset(key for key, first in since if not has_arrived(first, release))
+
+
+def _lacking(since: Mapping[str, str], release: str) -> frozenset[str]:
+    """The keys of `since` (holes, link types) whose first release is later than `release`."""
+    return _lacking_in(tuple(since.items()), release)
+
+
+def entity_values(
+    h: links.Hrefs, family: Family, world: World, obj: Any, access: Access, release: str
+) -> dict[str, Any]:
+    """An entity's own members in a release: the family's values, those the release gives
+    (`Family.release_values`), and `ABSENT` for each member the release does not have yet
+    (`Family.since_fields`), which leaves it out of XML and JSON alike."""
+    values = family.values(h, world, obj, access)
+    if family.release_values is not None:
+        values.update(family.release_values(obj, profile(release)))
+    if family.since_fields:
+        for hole in _lacking(family.since_fields, release):
+            values[hole] = ABSENT
+    return values
+
+
+def reference(
+    h: links.Hrefs, family: Family, world: World, obj: Any, access: Access, release: str, root: bool = False
+) -> Node:
+    """An object in reference form (`<Ref>` in a list, `<EntityRef>` alone), as the release shows it."""
     return _ref(
         root,
         family.reference_type,
         h.item(family.path, obj.id),
         obj.name,
         links.uid(family.name, obj.id),
-        object_links(h, family, world, obj, access, entity=False),
+        object_links(h, family, world, obj, access, False, release),
     )
 
 
-def entity(h: links.Hrefs, family: Family, world: World, obj: Any, access: Access, in_list: bool = False) -> Node:
-    """An object in entity form, alone or as an item of its entity list (where the vendor's schema
-    may name it otherwise: `Family.in_list`)."""
+def entity(
+    h: links.Hrefs, family: Family, world: World, obj: Any, access: Access, release: str, in_list: bool = False
+) -> Node:
+    """An object in entity form as the release shows it, alone or as an item of its entity list
+    (where the vendor's schema may name it otherwise: `Family.in_list`)."""
     return TEMPLATES.node(
         family.in_list if in_list and family.in_list else family.name,
         Href=h.item(family.path, obj.id, True),
         Name=obj.name,
         UID=links.uid(family.name, obj.id),
-        Links=link_elements(object_links(h, family, world, obj, access, entity=True)),
-        **family.values(h, world, obj, access),
+        Links=link_elements(object_links(h, family, world, obj, access, True, release)),
+        **entity_values(h, family, world, obj, access, release),
     )
 
 

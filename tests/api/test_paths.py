@@ -44,7 +44,7 @@ ITEM_ROUTES = [
     (
         f"/api{route.family.path}",
         route.path.removeprefix(f"{route.family.path}/{{id}}"),
-        registry.release_serving(route.family),
+        registry.route_release(route),
     )
     for route in registry.ROUTES
     if route.shape == "item" or (route.sub is not None and route.path.startswith(f"{route.family.path}/{{id}}/"))

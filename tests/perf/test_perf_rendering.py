@@ -30,6 +30,7 @@ from mock_em.model.kinds import kind
 from mock_em.model.schedule import DayRandom, _day_points, _DayDraws, _key_prefix, _uuid4
 from mock_em.model.world import World
 from mock_em.registry import family
+from mock_em.releases import DEFAULT_RELEASE
 from mock_em.wire import documents as doc
 from mock_em.wire.cache import (
     FragmentCache,
@@ -68,7 +69,11 @@ def listings(world: World, fragments: FragmentCache | None) -> list[tuple[Listin
     return [
         (
             Listing(
-                doc.references, points, lambda p: doc.reference(H, POINTS, world, p, ADMIN), ("Refs", H.api, ADMIN), key
+                doc.references,
+                points,
+                lambda p: doc.reference(H, POINTS, world, p, ADMIN, DEFAULT_RELEASE),
+                ("Refs", H.api, ADMIN),
+                key,
             ),
             "refs",
         ),
@@ -76,7 +81,7 @@ def listings(world: World, fragments: FragmentCache | None) -> list[tuple[Listin
             Listing(
                 lambda items: doc.entity_list("CloudVmReplicaPoints", items),
                 points,
-                lambda p: doc.entity(H, POINTS, world, p, ADMIN, in_list=True),
+                lambda p: doc.entity(H, POINTS, world, p, ADMIN, DEFAULT_RELEASE, in_list=True),
                 ("CloudVmReplicaPoints", H.api, ADMIN),
                 key,
             ),

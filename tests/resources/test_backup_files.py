@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from conftest import SEED_FIXTURE, START, EmClient, make_client
 from em_schema import BACKUP_FILE_FIELDS
-from xmlutil import API, Link, assert_error, body, links, logon
+from xmlutil import API, NS, Link, assert_error, body, links, logon
 
 from mock_em.model.backup_files import backup_file_id
 from mock_em.model.clock import Clock
@@ -111,9 +111,18 @@ def test_links_resolve(seed: EmClient) -> None:
         assert [r.get("UID") for r in vms] == [f"urn:veeam:VmRestorePoint:{p}" for p in mine] and mine
 
 
-def test_a_backups_and_a_restore_points_files(seed: EmClient) -> None:
-    """`/backups/{id}/backupFiles` lists the backup's files by time, `/restorePoints/{id}/backupFiles`
-    the point's one; each entity links Down to its list last, as v10+ does (in every profile)."""
+@pytest.fixture(scope="module")
+def seed_v10() -> Iterator[EmClient]:
+    """The seed world as EM 10 serves it: the first release that links a backup to its files."""
+    client = make_client(Settings(fixture=str(SEED_FIXTURE), user=USERS, release="10"))
+    yield client
+    client.close()
+
+
+def test_a_backups_and_a_restore_points_files(seed_v10: EmClient) -> None:
+    """From v10, `/backups/{id}/backupFiles` lists the backup's files by time,
+    `/restorePoints/{id}/backupFiles` the point's one; each entity links Down to its list last."""
+    seed = seed_v10
     world = seed.em.world
     token, _ = logon(seed)
     for backup in world.all("Backup").values():
@@ -128,6 +137,19 @@ def test_a_backups_and_a_restore_points_files(seed: EmClient) -> None:
         entity = body(seed.get_as(token, f"/api/restorePoints/{point.id}?format=Entity"), 200, "RestorePoint")
         href = f"{API}/restorePoints/{point.id}/backupFiles"
         assert links(entity)[-1] == Link("Down", "BackupFileReferenceList", href)
+
+
+def test_no_backup_files_under_a_backup_before_v10(seed: EmClient) -> None:
+    """9.5 U4 serves `/backupFiles` but neither links a backup or a restore point to its files nor
+    serves their lists under them (em-api-monitoring.md §5: "backup files (v10+)")."""
+    world = seed.em.world
+    token, _ = logon(seed)
+    backup, point = next(iter(world.all("Backup").values())), next(iter(world.all("RestorePoint").values()))
+    for path, root in ((f"/api/backups/{backup.id}", "Backup"), (f"/api/restorePoints/{point.id}", "RestorePoint")):
+        entity = body(seed.get_as(token, f"{path}?format=Entity"), 200, root)
+        assert "BackupFileReferenceList" not in [li.Type for li in links(entity)]
+        assert_error(seed.get_as(token, f"{path}/backupFiles"), 404, "NotFound")
+    assert body(seed.get_as(token, "/api/backupFiles"), 200, "EntityReferences").findall(f"{{{NS}}}Ref")
 
 
 def test_collection_and_json_parity(seed: EmClient) -> None:
