@@ -46,7 +46,7 @@ def templates(paths: list[str]) -> set[str]:
 
 
 def test_default_release_profile(em_client: Callable[..., EmClient]) -> None:
-    """9.5 U4: v1 to v1_4, latest v1_4, PascalCase without nulls or fractions; `/backupFiles` and
+    """9.5 U4: v1 to v1_4, latest v1_4, PascalCase without nulls; `/backupFiles` and
     the cloud, no `/agents`. The keys `about` had before stay as they were."""
     found = about(em_client())
     assert set(found) == ABOUT_KEYS
@@ -57,7 +57,7 @@ def test_default_release_profile(em_client: Callable[..., EmClient]) -> None:
     assert profile["name"] == "9.5u4"
     assert profile["apiVersions"] == found["apiVersions"]
     assert profile["latest"] == "v1_4"
-    assert profile["json"] == {"camelCase": False, "nulls": False, "timeDigits": 0}
+    assert profile["json"] == {"camelCase": False, "nulls": False, "timeDigits": 6}
     routes = profile["routes"]
     assert routes == sorted(set(routes))
     assert {"/api/backupFiles", "/api/backupFiles/{id}", "/api/cloud", "/api/cloud/tenants/{id}"} <= set(routes)
@@ -69,7 +69,8 @@ def test_newer_release_profiles(
     em_client: Callable[..., EmClient], release: str, camel_case: bool, digits: int
 ) -> None:
     """12 and 13: v1_5 to v1_7, latest v1_7, nulls written, their own fraction digits (13 camelCase);
-    `/agents` and its families are served beside `/backupFiles`."""
+    `/agents` and its families are served beside `/backupFiles`, and the backups' and restore
+    points' own lists of files, which came with 10."""
     profile = about(em_client(release=release))["profile"]
     assert profile["name"] == release
     assert profile["apiVersions"] == ["v1_5", "v1_6", "v1_7"]
@@ -77,7 +78,8 @@ def test_newer_release_profiles(
     assert profile["json"] == {"camelCase": camel_case, "nulls": True, "timeDigits": digits}
     assert AGENTS | {"/api/backupFiles", "/api/backupFiles/{id}"} <= set(profile["routes"])
     default = about(em_client())["profile"]["routes"]
-    assert set(profile["routes"]) - set(default) == AGENTS
+    files = {"/api/backups/{id}/backupFiles", "/api/restorePoints/{id}/backupFiles"}
+    assert set(profile["routes"]) - set(default) == AGENTS | files
 
 
 @pytest.mark.parametrize("release", ["9.5u4", "10", "11", "12", "13"])
