@@ -17,12 +17,16 @@ What a release decides:
   `JsonNamingPolicy.CamelCase`); from 12 on, members without a value are written as `null`
   rather than left out; the fraction of a second that times carry (milliseconds in 12,
   microseconds otherwise, trailing zeros cut);
-* the case of the percent-escapes in the paging links it writes back (upper-case hex in 13).
+* the case of the percent-escapes in the paging links it writes back (upper-case hex in 13);
+* how precise the instants it shows are (`Instants`, `mock_em.model.instants`): fractions of a
+  second on sessions and the catalogue in 12 and 13, and in their names in 13.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from mock_em.model.instants import WHOLE_SECONDS, Instants
 
 # Every API version EM has had, oldest first (em-api.md §2: v1 = 7.0 … v1_7 = 12 and 13).
 API_VERSIONS = ("v1", "v1_1", "v1_2", "v1_3", "v1_4", "v1_5", "v1_6", "v1_7")
@@ -48,6 +52,7 @@ class ReleaseProfile:
     name: str  # as `--release` takes it: `9.5u4`, `12`
     api_versions: tuple[str, ...]  # listed under SupportedVersions and accepted by `?v=`, oldest first
     json: JsonNotation = JsonNotation()
+    instants: Instants = WHOLE_SECONDS  # fractions of a second on sessions and points, in names too
     # what its backup servers report as `Version` (BackupServer); "": each server's own, as the
     # world holds it (9.5 U4's worlds hold 9.5 servers)
     product_version: str = ""
@@ -83,8 +88,10 @@ PROFILES: dict[str, ReleaseProfile] = {
         # product versions: 10a and 11a's builds; 12 and 13 as captured (em-api-monitoring.md §3)
         ReleaseProfile("10", _up_to("v1_5"), product_version="10.0.1.4854"),
         ReleaseProfile("11", _up_to("v1_6"), product_version="11.0.1.1261"),
-        ReleaseProfile("12", _SINCE_V12, JsonNotation(nulls=True, time_digits=3), "12.3.2.4465"),
-        ReleaseProfile("13", _SINCE_V12, _CAMEL_CASE, "13.0.1.2067", upper_escapes=True),
+        ReleaseProfile("12", _SINCE_V12, JsonNotation(nulls=True, time_digits=3), Instants(digits=3), "12.3.2.4465"),
+        ReleaseProfile(
+            "13", _SINCE_V12, _CAMEL_CASE, Instants(digits=6, fine_names=True), "13.0.1.2067", upper_escapes=True
+        ),
     )
 }
 RELEASES = tuple(PROFILES)

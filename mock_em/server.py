@@ -85,6 +85,7 @@ def build_em(settings: Settings, clock: Clock | None = None) -> EnterpriseManage
         machine_name=settings.machine_name,
         origin=origin,
         deterministic_sessions=settings.deterministic_sessions,
+        instants=settings.profile.instants,
     )
     em.live = settings.demo
     em.unusual_state_rate = settings.unusual_state_rate if settings.demo else 0.0

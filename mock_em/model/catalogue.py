@@ -30,7 +30,9 @@ from mock_em.model.entities import (
     RestorePoint,
     Vm,
     VmRestorePoint,
+    stamp,
 )
+from mock_em.model.instants import WHOLE_SECONDS, Instants
 from mock_em.model.inventory import RootIndex, vm_ref
 from mock_em.model.job_history import Run, TaskRun
 
@@ -76,11 +78,17 @@ def backup_of(job: Job) -> Backup:
 
 
 def catalogue_of(
-    job: Job, kept: list[tuple[Run, TaskRun]], kind: RepositoryKind | None, roots: RootIndex
+    job: Job,
+    kept: list[tuple[Run, TaskRun]],
+    kind: RepositoryKind | None,
+    roots: RootIndex,
+    instants: Instants = WHOLE_SECONDS,
 ) -> tuple[list[RestorePoint], list[VmRestorePoint], list[BackupFile]]:
     """The restore points, VM restore points and backup files of a job's `kept` points
     (`kept_tasks`); `kind` is the job's repository's (the files' paths), `roots` the world's
-    (`inventory.roots_of`: the VMs' references)."""
+    (`inventory.roots_of`: the VMs' references). Where the release shows fractions of a second
+    (`instants`), a restore point is made when its job session started and a VM point when its
+    task did, to the microsecond."""
     points: list[RestorePoint] = []
     sizes: list[int] = []  # what each restore point's kept VM points take: its file's size
     vm_points: list[VmRestorePoint] = []
@@ -99,16 +107,24 @@ def catalogue_of(
         tasks = [t for _, t in pairs if t.point_id is not None]
         if not tasks:
             continue
+        if instants.fractions:
+            made = instants.added(run.start, run.id.int)
+            name = stamp(made, fine=True) if instants.fine_names else sql_time(made)
+            starts = [instants.added(t.start, t.id_bits) for t in tasks]
+        else:
+            made, name, starts = run.start, sql_time(run.start), [t.start for t in tasks]
         points.append(RestorePoint(
-            id=point_id, name=sql_time(run.start), backup_server_id=server, backup_id=backup,
-            backup_date=run.start, backup_file_id=file_id,
+            id=point_id, name=name, backup_server_id=server, backup_id=backup, backup_date=made,
+            backup_file_id=file_id,
         ))  # fmt: skip
         sizes.append(sum([t.point_bytes for t in tasks]))
+        fine = instants.fine_names
         vm_points.extend([
             VmRestorePoint(
-                t.point_id, server, point_id, t.start, t.vm.name, t.vm.display_name, t.full, refs[t.vm.name], file_id
+                t.point_id, server, point_id, start, t.vm.name, t.vm.display_name, t.full, refs[t.vm.name], file_id,
+                fine,
             )
-            for t in tasks
+            for t, start in zip(tasks, starts, strict=True)
         ])  # fmt: skip
     files = [  # a run's tasks are all fulls or all increments (Sunday's or not)
         backup_file(p.id, backup, server, job.name, p.backup_date, kind, size, is_full(p))
@@ -118,7 +134,11 @@ def catalogue_of(
 
 
 def catalogue_at(
-    jobs: list[Job], kept: dict[UUID, list[tuple[Run, TaskRun]]], repositories: dict[UUID, Repository], roots: RootIndex
+    jobs: list[Job],
+    kept: dict[UUID, list[tuple[Run, TaskRun]]],
+    repositories: dict[UUID, Repository],
+    roots: RootIndex,
+    instants: Instants = WHOLE_SECONDS,
 ) -> dict[str, dict[UUID, Any]]:
     """Every backup job's backup, restore points, VM restore points and backup files, by kind:
     backups in the jobs' order, points by time (ties in the jobs' order), files in their restore
@@ -132,7 +152,8 @@ def catalogue_at(
             continue
         backups.append(backup_of(job))
         repository = repositories.get(job.repository_id)
-        found, vms, written = catalogue_of(job, kept.get(job.id, []), repository.kind if repository else None, roots)
+        kind = repository.kind if repository else None
+        found, vms, written = catalogue_of(job, kept.get(job.id, []), kind, roots, instants)
         points.extend(reversed(found))  # oldest first: the sort below then merges ordered runs
         vm_points.extend(reversed(vms))
         files.update((f.restore_point_id, f) for f in written)

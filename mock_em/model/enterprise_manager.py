@@ -18,6 +18,7 @@ from mock_em.model.access import Access, Forbidden, NotFound
 from mock_em.model.accounts import Accounts, authenticate_tenant
 from mock_em.model.clock import Clock
 from mock_em.model.entities import Account, CloudVmReplicaPoint, LogonSession, PointState
+from mock_em.model.instants import WHOLE_SECONDS, Instants
 from mock_em.model.job_sessions import refresh_jobs
 from mock_em.model.schedule import run_world
 from mock_em.model.sessions import InMemorySessionStore, Sessions
@@ -58,6 +59,7 @@ class EnterpriseManager:
     live: bool = False  # demo mode: the world follows the clock on every request
     unusual_state_rate: float = 0.0  # share of new points that end in a state other than Ready
     job_failure_rate: float | None = None  # demo mode: every job's tasks fail this often (None: as the world says)
+    instants: Instants = WHOLE_SECONDS  # how precise the times it shows are (its release's)
 
     def __post_init__(self) -> None:
         self.initial_seed = self.seed  # what a reset returns to after a regenerate with another seed
@@ -65,6 +67,7 @@ class EnterpriseManager:
             self.world_time = self.clock.now()
         if self.rng is None:
             self.rng = random.Random(f"edits:{self.seed}")
+        self.world.instants = self.instants
         refresh_jobs(self.world, self.world_time, taken_over=True)  # a fixture holds no NextRun or sessions
 
     @classmethod
@@ -79,13 +82,16 @@ class EnterpriseManager:
         machine_name: str = "EM01",
         origin: Callable[[], World] | None = None,
         deterministic_sessions: bool = False,
+        instants: Instants = WHOLE_SECONDS,
     ) -> EnterpriseManager:
         """An EM over `world` with these EM user accounts; `origin` rebuilds `world` for resets.
+        `instants`: how precise the times it shows are (its release's profile).
 
         Session ids are unguessable unless `deterministic_sessions` draws them from the seed."""
         clock = clock or Clock()
         sessions = InMemorySessionStore(clock, seed, idle_timeout, deterministic=deterministic_sessions)
-        return cls(world, clock, Accounts(accounts, machine_name), sessions, seed, clock.now(), origin)
+        accounts_of = Accounts(accounts, machine_name)
+        return cls(world, clock, accounts_of, sessions, seed, clock.now(), origin, instants=instants)
 
     # -- the world over time ----------------------------------------------------------------
 
@@ -124,6 +130,7 @@ class EnterpriseManager:
     def replace_world(self, world: World, seed: int | None = None) -> None:
         """Serve another world from now on (regenerated, loaded or restored)."""
         world.version = self.world.version + 1  # anything cached for the old world is stale
+        world.instants = self.instants
         self.world = world
         self.world_time = self.clock.now()
         self._set_failure_rate()

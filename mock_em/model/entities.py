@@ -49,6 +49,14 @@ class Role(enum.Enum):
     CloudTenant = "CloudTenant"
 
 
+def stamp(when: datetime, fine: bool = False) -> str:
+    """The time in a session's or point's name: `yyyy-MM-dd HH:mm:ss` (UTC), or with six digits
+    of a second's fraction where the release writes them (13: `model.instants`)."""
+    if fine:
+        return f"{when:%Y-%m-%d %H:%M:%S}.{when.microsecond:06d}"
+    return str(when)[:19]  # `str`'s ISO text, made faster than by `strftime`
+
+
 @dataclass(slots=True)
 class BackupServer:
     """A Veeam Backup & Replication server connected to Enterprise Manager."""
@@ -473,11 +481,13 @@ class BackupJobSession(JobRunRecord):
     progress: int  # 0 to 100, 100 once it has ended
     is_retry: bool  # an automatic retry of a run with failed VMs
     restore_point_id: UUID | None = None
+    fine_name: bool = False  # its name shows the fraction of a second (13; `model.instants`)
 
     @property
     def name(self) -> str:
-        """`job@yyyy-MM-dd HH:mm:ss`, the run's start in UTC (em-api-monitoring.md §2.2)."""
-        return f"{self.job_name}@{str(self.creation_time)[:19]}"
+        """`job@yyyy-MM-dd HH:mm:ss`, the run's start in UTC (em-api-monitoring.md §2.2), with
+        `.ffffff` in 13."""
+        return f"{self.job_name}@{stamp(self.creation_time, self.fine_name)}"
 
 
 @dataclass(slots=True)
@@ -500,11 +510,13 @@ class BackupTaskSession(JobRunRecord):
     total_size: int
     point_id: UUID | None = None
     vm_uid: str = ""
+    fine_name: bool = False  # its name shows the fraction of a second (13; `model.instants`)
 
     @property
     def name(self) -> str:
-        """`vm@yyyy-MM-dd HH:mm:ss`, the task's start in UTC (em-api-monitoring.md §2.2)."""
-        return f"{self.vm_display_name}@{str(self.creation_time)[:19]}"
+        """`vm@yyyy-MM-dd HH:mm:ss`, the task's start in UTC (em-api-monitoring.md §2.2), with
+        `.ffffff` in 13."""
+        return f"{self.vm_display_name}@{stamp(self.creation_time, self.fine_name)}"
 
 
 @dataclass(slots=True)
@@ -554,12 +566,13 @@ class VmRestorePoint:
     full: bool
     hierarchy_obj_ref: str
     backup_file_id: UUID | None = None  # the file that holds it (`BackupFile`)
+    fine_name: bool = False  # its name shows the fraction of a second (13; `model.instants`)
 
     @property
     def name(self) -> str:
         """`vm@yyyy-MM-dd HH:mm:ss`, the time the VM's task began, in UTC (the vendor's example:
-        `sql01-hv@2013-08-24 05:03:25`)."""
-        return f"{self.vm_name}@{str(self.creation_time)[:19]}"
+        `sql01-hv@2013-08-24 05:03:25`), with `.ffffff` in 13."""
+        return f"{self.vm_name}@{stamp(self.creation_time, self.fine_name)}"
 
     @property
     def algorithm(self) -> str:

@@ -32,6 +32,7 @@ from mock_em.model.entities import (
     SessionState,
     TaskState,
 )
+from mock_em.model.instants import WHOLE_SECONDS, Instants
 from mock_em.model.inventory import RootIndex, roots_of, vm_ref
 from mock_em.model.job_events import quiet_until
 from mock_em.model.job_history import Run, TaskRun, history, kept_tasks, vm_sizes
@@ -47,9 +48,12 @@ REPOSITORY_KIND = "Repository"
 COMPLETED = TaskState.Completed  # named once: a member's lookup through its enum is dear, per task
 
 
-def session_of(job: Job, run: Run, now: datetime, kept: frozenset[UUID] = frozenset()) -> BackupJobSession:
+def session_of(
+    job: Job, run: Run, now: datetime, kept: frozenset[UUID] = frozenset(), instants: Instants = WHOLE_SECONDS
+) -> BackupJobSession:
     """The run as its job session shows it at `now`; once it has ended, it names the restore
-    point it left while that point is `kept` (its `Related` link must resolve)."""
+    point it left while that point is `kept` (its `Related` link must resolve). Its times carry
+    the fractions of a second its id draws where the release shows them (`instants`)."""
     model = MODELS[job.job_type][0]
     if now >= run.end:
         state, result, progress, end = SessionState.Stopped, run.result, 100, run.end
@@ -61,16 +65,22 @@ def session_of(job: Job, run: Run, now: datetime, kept: frozenset[UUID] = frozen
         progress = min(99, int(100 * (now - run.start).total_seconds() / span))
         result, end = SessionResult.None_, None
     point = run.restore_point_id if end is not None and run.restore_point_id in kept else None
+    start = run.start
+    if instants.fractions:
+        bits = run.id.int
+        start, end = instants.added(start, bits), None if end is None else instants.added(end, bits >> 20)
     return model(
         id=run.id, job_id=job.id, backup_server_id=job.backup_server_id, job_name=job.name,
-        creation_time=run.start, end_time=end, result=result,
-        job_type=job.job_type, state=state, progress=progress, is_retry=run.is_retry, restore_point_id=point,
+        creation_time=start, end_time=end, result=result, job_type=job.job_type, state=state, progress=progress,
+        is_retry=run.is_retry, restore_point_id=point, fine_name=instants.fine_names,
     )  # fmt: skip
 
 
-def task_of(job: Job, run: Run, task: TaskRun, now: datetime, vm_uid: str = "") -> BackupTaskSession:
+def task_of(
+    job: Job, run: Run, task: TaskRun, now: datetime, vm_uid: str = "", instants: Instants = WHOLE_SECONDS
+) -> BackupTaskSession:
     """A task that has begun, as its task session shows it at `now`; `vm_uid` names its VM on its
-    host (`vm_ref`)."""
+    host (`vm_ref`); its times carry the fractions its id draws where the release shows them."""
     model = MODELS[job.job_type][1]
     if now >= task.end:
         state, result, end, reason, point = COMPLETED, task.result, task.end, task.reason, task.point_id
@@ -78,11 +88,15 @@ def task_of(job: Job, run: Run, task: TaskRun, now: datetime, vm_uid: str = "") 
     else:
         state, result, end, reason, point = TaskState.InProgress, SessionResult.Success, None, "", None
         size = vm_sizes(job.id, task.vm.name)[0]  # the VM's size until the task ends (0 only if it fails)
+    start = task.start
+    if instants.fractions:
+        bits = task.id_bits
+        start, end = instants.added(start, bits), None if end is None else instants.added(end, bits >> 20)
     # in field order: id, job_id, backup_server_id, job_name, creation_time, end_time, result,
-    # session_id, vm_name, vm_display_name, state, reason, total_size, point_id, vm_uid
+    # session_id, vm_name, vm_display_name, state, reason, total_size, point_id, vm_uid, fine_name
     return model(
-        task.id, job.id, job.backup_server_id, job.name, task.start, end, result,
-        run.id, task.vm.name, task.vm.display_name, state, reason, size, point, vm_uid,
+        task.id, job.id, job.backup_server_id, job.name, start, end, result,
+        run.id, task.vm.name, task.vm.display_name, state, reason, size, point, vm_uid, instants.fine_names,
     )  # fmt: skip
 
 
@@ -105,12 +119,15 @@ def sessions_at(world: World, now: datetime, kept: frozenset[UUID] = frozenset()
     `kept` are the restore points the catalogue holds."""
     found: dict[str, list[Any]] = {name: [] for pair in SESSION_KINDS.values() for name in pair}
     roots = roots_of(world)  # the VMs named on their roots, as the catalogue names them
+    instants = world.instants
     for job in world.all(JOB_KIND).values():
         session_kind, task_kind = SESSION_KINDS[job.job_type]
         uid_of = vm_uids(job, roots)
         for run in history(job, now):
-            found[session_kind].append(session_of(job, run, now, kept))
-            found[task_kind].extend(task_of(job, run, t, now, uid_of(t.vm.name)) for t in run.tasks if t.start <= now)
+            found[session_kind].append(session_of(job, run, now, kept, instants))
+            found[task_kind].extend(
+                task_of(job, run, t, now, uid_of(t.vm.name), instants) for t in run.tasks if t.start <= now
+            )
     by_kind = {}
     for name, objects in found.items():
         objects.sort(key=attrgetter("creation_time"))
@@ -153,7 +170,7 @@ def _refresh(world: World, at: datetime, taken_over: bool) -> bool:
     jobs = list(world.all(JOB_KIND).values())
     kept = {job.id: without_deleted(job, kept_tasks(job, at)) for job in jobs}
     repositories = world.all(REPOSITORY_KIND)
-    derived = catalogue_at(jobs, kept, repositories, roots_of(world))  # VMs named on their roots
+    derived = catalogue_at(jobs, kept, repositories, roots_of(world), world.instants)  # VMs named on their roots
     derived.update(sessions_at(world, at, frozenset(derived["RestorePoint"])))
     for name, objects in derived.items():
         if list(world.store[name].items()) != list(objects.items()):

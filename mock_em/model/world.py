@@ -24,6 +24,7 @@ from mock_em.model.entities import (
     PointState,
     Vm,
 )
+from mock_em.model.instants import WHOLE_SECONDS
 from mock_em.model.kinds import kind_of, kinds
 
 T = TypeVar("T")
@@ -43,12 +44,14 @@ class World:
     """Every object Enterprise Manager knows, by kind (vendor name) and id, in store order."""
 
     # weakly referable: caches follow a world without keeping it alive
-    __slots__ = ("__weakref__", "_grouped", "store", "version")
+    __slots__ = ("__weakref__", "_grouped", "instants", "store", "version")
 
     def __init__(self, store: dict[str, dict[UUID, Any]] | None = None, version: int = 0) -> None:
         self.store = {name: {} for name in kinds()}
         self.store.update(store or {})
         self.version = version
+        # how precise the times it shows are: its EM's release decides (`model.instants`)
+        self.instants = WHOLE_SECONDS
         self._grouped: tuple[int, dict[str, tuple[int, dict[UUID, tuple[Any, ...]]]]] = (version, {})
 
     def of_tenant(self, kind_name: str, tenant_id: UUID) -> tuple[Any, ...]:
