@@ -28,7 +28,6 @@ from mock_em.model.entities import (
     Repository,
     RepositoryKind,
     RestorePoint,
-    Vm,
     VmRestorePoint,
     stamp,
 )
@@ -56,11 +55,12 @@ def sql_time(when: datetime) -> str:
 _MONTHS = ("", "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")  # as `%b` in C
 
 
-def hierarchy_obj_ref(job: Job, vm: Vm, roots: RootIndex) -> str:
-    """The VM as its host names it, in the vendor's form ("Constructing HierarchyObjRefType"):
-    `urn:VMware:Vm:<hierarchy root id>.vm-<n>`, `urn:HyperV:Vm:<hierarchy root id>.<VM guid>`, on
-    the root of the job's backup server and platform (`mock_em.model.inventory`)."""
-    return vm_ref(job.backup_server_id, job.platform, vm.name, roots)
+def vm_refs(job: Job, roots: RootIndex) -> dict[str, str]:
+    """Each of the job's VMs as its host names it, by name, in the vendor's form ("Constructing
+    HierarchyObjRefType"): `urn:VMware:Vm:<hierarchy root id>.vm-<n>`, `urn:HyperV:Vm:<hierarchy
+    root id>.<VM guid>`, on the root of the job's backup server and platform
+    (`mock_em.model.inventory`): its VM points' `HierarchyObjRef` and its tasks' `VmUid`."""
+    return {vm.name: vm_ref(job.backup_server_id, job.platform, vm.name, roots) for vm in job.vms}
 
 
 def is_full(point: RestorePoint) -> bool:
@@ -81,19 +81,18 @@ def catalogue_of(
     job: Job,
     kept: list[tuple[Run, TaskRun]],
     kind: RepositoryKind | None,
-    roots: RootIndex,
+    refs: dict[str, str],
     instants: Instants = WHOLE_SECONDS,
 ) -> tuple[list[RestorePoint], list[VmRestorePoint], list[BackupFile]]:
     """The restore points, VM restore points and backup files of a job's `kept` points
-    (`kept_tasks`); `kind` is the job's repository's (the files' paths), `roots` the world's
-    (`inventory.roots_of`: the VMs' references). Where the release shows fractions of a second
+    (`kept_tasks`); `kind` is the job's repository's (the files' paths), `refs` its VMs'
+    references (`vm_refs`). Where the release shows fractions of a second
     (`instants`), a restore point is made when its job session started and a VM point when its
     task did, to the microsecond."""
     points: list[RestorePoint] = []
     sizes: list[int] = []  # what each restore point's kept VM points take: its file's size
     vm_points: list[VmRestorePoint] = []
     backup = backup_id(job.id)
-    refs = {vm.name: hierarchy_obj_ref(job, vm, roots) for vm in job.vms}  # each VM's, once
     server = job.backup_server_id
     # a run's points come together (`kept_tasks` reads run by run); `groupby` tells runs apart
     # by identity first, so a run is compared with the next one only
@@ -107,24 +106,31 @@ def catalogue_of(
         tasks = [t for _, t in pairs if t.point_id is not None]
         if not tasks:
             continue
-        if instants.fractions:
-            made = instants.added(run.start, run.id.int)
-            name = stamp(made, fine=True) if instants.fine_names else sql_time(made)
-            starts = [instants.added(t.start, t.id_bits) for t in tasks]
-        else:
-            made, name, starts = run.start, sql_time(run.start), [t.start for t in tasks]
-        points.append(RestorePoint(
-            id=point_id, name=name, backup_server_id=server, backup_id=backup, backup_date=made,
-            backup_file_id=file_id,
-        ))  # fmt: skip
         sizes.append(sum([t.point_bytes for t in tasks]))
-        fine = instants.fine_names
+        if not instants.digits:
+            points.append(RestorePoint(
+                id=point_id, name=sql_time(run.start), backup_server_id=server, backup_id=backup,
+                backup_date=run.start, backup_file_id=file_id,
+            ))  # fmt: skip
+            vm_points.extend([
+                VmRestorePoint(
+                    t.point_id, server, point_id, t.start, t.vm.name, t.vm.display_name, t.full, refs[t.vm.name],
+                    file_id,
+                )
+                for t in tasks
+            ])  # fmt: skip
+            continue
+        made, fine, added = instants.added(run.start, run.id.int), instants.fine_names, instants.added
+        points.append(RestorePoint(
+            id=point_id, name=stamp(made, fine=True) if fine else sql_time(made), backup_server_id=server,
+            backup_id=backup, backup_date=made, backup_file_id=file_id,
+        ))  # fmt: skip
         vm_points.extend([
             VmRestorePoint(
-                t.point_id, server, point_id, start, t.vm.name, t.vm.display_name, t.full, refs[t.vm.name], file_id,
-                fine,
+                t.point_id, server, point_id, added(t.start, t.id_bits), t.vm.name, t.vm.display_name, t.full,
+                refs[t.vm.name], file_id, fine,
             )
-            for t, start in zip(tasks, starts, strict=True)
+            for t in tasks
         ])  # fmt: skip
     files = [  # a run's tasks are all fulls or all increments (Sunday's or not)
         backup_file(p.id, backup, server, job.name, p.backup_date, kind, size, is_full(p))
@@ -137,12 +143,13 @@ def catalogue_at(
     jobs: list[Job],
     kept: dict[UUID, list[tuple[Run, TaskRun]]],
     repositories: dict[UUID, Repository],
-    roots: RootIndex,
+    refs: dict[UUID, dict[str, str]],
     instants: Instants = WHOLE_SECONDS,
 ) -> dict[str, dict[UUID, Any]]:
     """Every backup job's backup, restore points, VM restore points and backup files, by kind:
     backups in the jobs' order, points by time (ties in the jobs' order), files in their restore
-    points' order (no sort of their own: a file's time is its restore point's)."""
+    points' order (no sort of their own: a file's time is its restore point's); `refs` are each
+    job's VMs' references (`vm_refs`)."""
     backups: list[Backup] = []
     points: list[RestorePoint] = []
     vm_points: list[VmRestorePoint] = []
@@ -153,7 +160,7 @@ def catalogue_at(
         backups.append(backup_of(job))
         repository = repositories.get(job.repository_id)
         kind = repository.kind if repository else None
-        found, vms, written = catalogue_of(job, kept.get(job.id, []), kind, roots, instants)
+        found, vms, written = catalogue_of(job, kept.get(job.id, []), kind, refs[job.id], instants)
         points.extend(reversed(found))  # oldest first: the sort below then merges ordered runs
         vm_points.extend(reversed(vms))
         files.update((f.restore_point_id, f) for f in written)

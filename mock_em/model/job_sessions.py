@@ -19,7 +19,7 @@ from typing import Any
 from uuid import UUID
 from weakref import ref
 
-from mock_em.model.catalogue import catalogue_at
+from mock_em.model.catalogue import catalogue_at, vm_refs
 from mock_em.model.collector import collector_paused
 from mock_em.model.entities import (
     BackupJobSession,
@@ -33,7 +33,7 @@ from mock_em.model.entities import (
     TaskState,
 )
 from mock_em.model.instants import WHOLE_SECONDS, Instants
-from mock_em.model.inventory import RootIndex, roots_of, vm_ref
+from mock_em.model.inventory import roots_of
 from mock_em.model.job_events import quiet_until
 from mock_em.model.job_history import Run, TaskRun, history, kept_tasks, vm_sizes
 from mock_em.model.job_runs import JOB_KIND, refresh_next_runs
@@ -66,7 +66,7 @@ def session_of(
         result, end = SessionResult.None_, None
     point = run.restore_point_id if end is not None and run.restore_point_id in kept else None
     start = run.start
-    if instants.fractions:
+    if instants.digits:
         bits = run.id.int
         start, end = instants.added(start, bits), None if end is None else instants.added(end, bits >> 20)
     return model(
@@ -89,7 +89,7 @@ def task_of(
         state, result, end, reason, point = TaskState.InProgress, SessionResult.Success, None, "", None
         size = vm_sizes(job.id, task.vm.name)[0]  # the VM's size until the task ends (0 only if it fails)
     start = task.start
-    if instants.fractions:
+    if instants.digits:
         bits = task.id_bits
         start, end = instants.added(start, bits), None if end is None else instants.added(end, bits >> 20)
     # in field order: id, job_id, backup_server_id, job_name, creation_time, end_time, result,
@@ -100,33 +100,21 @@ def task_of(
     )  # fmt: skip
 
 
-def vm_uids(job: Job, roots: RootIndex) -> Callable[[str], str]:
-    """A VM's reference on its host by name, for one job's tasks (each VM's worked out once: a
-    job runs its VMs night after night)."""
-    known: dict[str, str] = {}
-
-    def uid_of(vm_name: str) -> str:
-        found = known.get(vm_name)
-        if found is None:
-            found = known[vm_name] = vm_ref(job.backup_server_id, job.platform, vm_name, roots)
-        return found
-
-    return uid_of
-
-
-def sessions_at(world: World, now: datetime, kept: frozenset[UUID] = frozenset()) -> dict[str, dict[UUID, Any]]:
+def sessions_at(
+    world: World, now: datetime, kept: frozenset[UUID], refs: dict[UUID, dict[str, str]]
+) -> dict[str, dict[UUID, Any]]:
     """Every job's sessions and task sessions at `now`, by kind, each kind by creation time;
-    `kept` are the restore points the catalogue holds."""
+    `kept` are the restore points the catalogue holds, `refs` each job's VMs' references
+    (`catalogue.vm_refs`: its tasks' `VmUid`)."""
     found: dict[str, list[Any]] = {name: [] for pair in SESSION_KINDS.values() for name in pair}
-    roots = roots_of(world)  # the VMs named on their roots, as the catalogue names them
     instants = world.instants
     for job in world.all(JOB_KIND).values():
         session_kind, task_kind = SESSION_KINDS[job.job_type]
-        uid_of = vm_uids(job, roots)
+        uid_of = refs[job.id]
         for run in history(job, now):
             found[session_kind].append(session_of(job, run, now, kept, instants))
             found[task_kind].extend(
-                task_of(job, run, t, now, uid_of(t.vm.name), instants) for t in run.tasks if t.start <= now
+                task_of(job, run, t, now, uid_of[t.vm.name], instants) for t in run.tasks if t.start <= now
             )
     by_kind = {}
     for name, objects in found.items():
@@ -170,8 +158,10 @@ def _refresh(world: World, at: datetime, taken_over: bool) -> bool:
     jobs = list(world.all(JOB_KIND).values())
     kept = {job.id: without_deleted(job, kept_tasks(job, at)) for job in jobs}
     repositories = world.all(REPOSITORY_KIND)
-    derived = catalogue_at(jobs, kept, repositories, roots_of(world), world.instants)  # VMs named on their roots
-    derived.update(sessions_at(world, at, frozenset(derived["RestorePoint"])))
+    roots = roots_of(world)
+    refs = {job.id: vm_refs(job, roots) for job in jobs}  # the VMs named on their roots, once
+    derived = catalogue_at(jobs, kept, repositories, refs, world.instants)
+    derived.update(sessions_at(world, at, frozenset(derived["RestorePoint"]), refs))
     for name, objects in derived.items():
         if list(world.store[name].items()) != list(objects.items()):
             world.store[name] = objects
