@@ -237,9 +237,8 @@ class Template:
                 nodes[index].text = xml_text(value, digits)
         for index, key in self._child_holes:
             children = values[key]
-            if (
-                children is None or children is ABSENT
-            ):  # an optional list that is not there (a tenant's ComputeResources)
+            # an optional list that is not there (a tenant's ComputeResources), or not in the release
+            if children is None or children is ABSENT:
                 dropped.append(nodes[index])
             else:
                 nodes[index].extend(child.xml(digits) for child in children)
