@@ -18,6 +18,7 @@ What a release decides:
   rather than left out; the fraction of a second that times carry (milliseconds in 12,
   microseconds otherwise, trailing zeros cut);
 * the case of the percent-escapes in the paging links it writes back (upper-case hex in 13);
+* whether a LogonSession links each family's entity list besides its reference list (12, 13);
 * how precise the instants it shows are (`Instants`, `mock_em.model.instants`): fractions of a
   second on sessions and the catalogue in 12 and 13, and in their names in 13.
 """
@@ -57,6 +58,7 @@ class ReleaseProfile:
     # world holds it (9.5 U4's worlds hold 9.5 servers)
     product_version: str = ""
     upper_escapes: bool = False  # the percent-escapes of links it writes back in upper-case hex (13)
+    entity_list_links: bool = False  # a LogonSession links each entity list too (12, 13)
 
     @property
     def latest(self) -> str:
@@ -88,9 +90,22 @@ PROFILES: dict[str, ReleaseProfile] = {
         # product versions: 10a and 11a's builds; 12 and 13 as captured (em-api-monitoring.md §3)
         ReleaseProfile("10", _up_to("v1_5"), product_version="10.0.1.4854"),
         ReleaseProfile("11", _up_to("v1_6"), product_version="11.0.1.1261"),
-        ReleaseProfile("12", _SINCE_V12, JsonNotation(nulls=True, time_digits=3), Instants(digits=3), "12.3.2.4465"),
         ReleaseProfile(
-            "13", _SINCE_V12, _CAMEL_CASE, Instants(digits=6, fine_names=True), "13.0.1.2067", upper_escapes=True
+            "12",
+            _SINCE_V12,
+            JsonNotation(nulls=True, time_digits=3),
+            Instants(digits=3),
+            "12.3.2.4465",
+            entity_list_links=True,
+        ),
+        ReleaseProfile(
+            "13",
+            _SINCE_V12,
+            _CAMEL_CASE,
+            Instants(digits=6, fine_names=True),
+            "13.0.1.2067",
+            upper_escapes=True,
+            entity_list_links=True,
         ),
     )
 }

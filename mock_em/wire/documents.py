@@ -72,13 +72,12 @@ def logon_sessions(h: links.Hrefs, sessions: Iterable[LogonSession], release: st
 
 def logon_session_links(h: links.Hrefs, session_id: UUID, access: Access, release: str) -> list[links.Link]:
     """A LogonSession links Up to the root, Down to what the caller may use in this release (the
-    registry's families and service documents), and to its Delete."""
+    registry's families and service documents), and to its Delete. From 12 on it also links each
+    family's entity list (`BackupServerList`, `…/backupServers?format=Entity`) after the
+    services, in the same order, with `/agents` after them (capture em12-logonsession)."""
     found = [links.Link("Up", "EnterpriseManager", h.root)]
-    found += [
-        links.Link("Down", f"{f.reference_type}List", h.collection(f.path))
-        for f in registry.linked_from("LogonSession", release)
-        if access.reads(f.kind)
-    ]
+    listed = [f for f in registry.linked_from("LogonSession", release) if access.reads(f.kind)]
+    found += [links.Link("Down", f"{f.reference_type}List", h.collection(f.path)) for f in listed]
     services = registry.services(release)
     if "CloudConnectService" in services:
         found.append(links.Link("Down", "CloudConnectService", h.cloud))
@@ -88,7 +87,9 @@ def logon_session_links(h: links.Hrefs, session_id: UUID, access: Access, releas
             found.append(links.Link("Down", "LookupService", f"{h.api}/{LOOKUP_SERVICE_SEGMENT}"))
         if access.role in REPORT_READERS:  # after the query and lookup services, as EM 12's session links it
             found.append(links.Link("Down", "Report", h.summary_report, "Summary"))
-        # after the query service and the report, as EM 12's session links it
+        if profile(release).entity_list_links:
+            found += [links.Link("Down", f"{f.name}List", h.collection(f.path, entity=True)) for f in listed]
+        # after the query service and the report (and the entity lists), as EM 12's session links it
         if "AgentsService" in services and service_families("AgentsService", access, release):
             found.append(links.Link("Down", "AgentsService", h.collection(SERVICE_PATHS["AgentsService"])))
         found.append(links.Link("Down", "LogonSessionList", h.logon_sessions))

@@ -165,3 +165,32 @@ def test_paging_links_write_escapes_in_the_release_case(
         paging = ours.get("PagingInfo") or ours["pagingInfo"]
         hrefs = [li.get("Href") or li["href"] for li in paging.get("Links") or paging["links"]]
         assert all(escape in href for href in hrefs), hrefs
+
+
+@pytest.mark.parametrize("release", ["12", "13"])
+def test_logon_session_links_in_the_captured_order(em_client: Callable[..., EmClient], release: str) -> None:
+    """An administrator's LogonSession links what mock-em serves of the 68 links a real 12 gives,
+    in their order: the reference lists, the query and lookup services and the report, then the
+    entity lists and `/agents`. Two links are mock-em's own additions, kept in every release:
+    `/cloud` (em-api.md §3.1; the captured EM had no Cloud Connect) and `/logonSessions`."""
+    client = em_client(clock=Clock(NOW, frozen=True), release=release)
+    response = client.post("/api/sessionMngr/?v=latest", auth=ADMIN, headers=JSON)
+    ours = response.json()
+    real = capture("em12-logonsession.json")
+
+    def typed(document: dict[str, Any]) -> list[tuple[str, str | None, str]]:
+        found = document.get("Links") or document["links"]
+        return [
+            (
+                (li.get("Rel") or li["rel"]),
+                li.get("Type", li.get("type")),
+                (li.get("Href") or li["href"]).split("/api")[1],
+            )
+            for li in found
+        ]
+
+    theirs = [(rel, kind, path) for rel, kind, path in typed(real) if rel != "Delete"]
+    mine = [(rel, kind, path) for rel, kind, path in typed(ours) if rel != "Delete"]
+    own = {"CloudConnectService", "LogonSessionList"}
+    assert [link for link in mine if link[1] not in own] == [link for link in theirs if link in mine]
+    assert len(mine) - len(own) >= 30
