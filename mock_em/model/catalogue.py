@@ -94,6 +94,7 @@ def catalogue_of(
     vm_points: list[VmRestorePoint] = []
     backup = backup_id(job.id)
     server = job.backup_server_id
+    digits, fine, added = instants.digits, instants.fine_names, instants.added
     # a run's points come together (`kept_tasks` reads run by run); `groupby` tells runs apart
     # by identity first, so a run is compared with the next one only
     for run, pairs in groupby(kept, key=_RUN):
@@ -107,28 +108,15 @@ def catalogue_of(
         if not tasks:
             continue
         sizes.append(sum([t.point_bytes for t in tasks]))
-        if not instants.digits:
-            points.append(RestorePoint(
-                id=point_id, name=sql_time(run.start), backup_server_id=server, backup_id=backup,
-                backup_date=run.start, backup_file_id=file_id,
-            ))  # fmt: skip
-            vm_points.extend([
-                VmRestorePoint(
-                    t.point_id, server, point_id, t.start, t.vm.name, t.vm.display_name, t.full, refs[t.vm.name],
-                    file_id,
-                )
-                for t in tasks
-            ])  # fmt: skip
-            continue
-        made, fine, added = instants.added(run.start, run.id.int), instants.fine_names, instants.added
+        made = added(run.start, run.id.int) if digits else run.start
         points.append(RestorePoint(
             id=point_id, name=stamp(made, fine=True) if fine else sql_time(made), backup_server_id=server,
             backup_id=backup, backup_date=made, backup_file_id=file_id,
         ))  # fmt: skip
         vm_points.extend([
             VmRestorePoint(
-                t.point_id, server, point_id, added(t.start, t.id_bits), t.vm.name, t.vm.display_name, t.full,
-                refs[t.vm.name], file_id, fine,
+                t.point_id, server, point_id, added(t.start, t.id_bits) if digits else t.start, t.vm.name,
+                t.vm.display_name, t.full, refs[t.vm.name], file_id, fine,
             )
             for t in tasks
         ])  # fmt: skip

@@ -39,6 +39,13 @@ class Instants:
         """Whether times carry a fraction of a second at all."""
         return self.digits > 0
 
+    def span(self, start: datetime, end: datetime | None, bits: int) -> tuple[datetime, datetime | None]:
+        """A session's start and end (None while it runs) as shown: each with its own fraction,
+        the start's from `bits` (its id's), the end's from others of them."""
+        if not self.digits:
+            return start, end
+        return self.added(start, bits), None if end is None else self.added(end, bits >> 20)
+
     def added(self, when: datetime, bits: int) -> datetime:
         """`when` plus the fraction of a second that `bits` (an id's) stand for, to `digits`."""
         scale = 10 ** (6 - self.digits)

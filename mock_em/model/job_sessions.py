@@ -65,10 +65,7 @@ def session_of(
         progress = min(99, int(100 * (now - run.start).total_seconds() / span))
         result, end = SessionResult.None_, None
     point = run.restore_point_id if end is not None and run.restore_point_id in kept else None
-    start = run.start
-    if instants.digits:
-        bits = run.id.int
-        start, end = instants.added(start, bits), None if end is None else instants.added(end, bits >> 20)
+    start, end = instants.span(run.start, end, run.id.int)
     return model(
         id=run.id, job_id=job.id, backup_server_id=job.backup_server_id, job_name=job.name,
         creation_time=start, end_time=end, result=result, job_type=job.job_type, state=state, progress=progress,
@@ -88,10 +85,7 @@ def task_of(
     else:
         state, result, end, reason, point = TaskState.InProgress, SessionResult.Success, None, "", None
         size = vm_sizes(job.id, task.vm.name)[0]  # the VM's size until the task ends (0 only if it fails)
-    start = task.start
-    if instants.digits:
-        bits = task.id_bits
-        start, end = instants.added(start, bits), None if end is None else instants.added(end, bits >> 20)
+    start, end = instants.span(task.start, end, task.id_bits)
     # in field order: id, job_id, backup_server_id, job_name, creation_time, end_time, result,
     # session_id, vm_name, vm_display_name, state, reason, total_size, point_id, vm_uid, fine_name
     return model(
