@@ -34,11 +34,6 @@ class Instants:
     digits: int = 0
     fine_names: bool = False
 
-    @property
-    def fractions(self) -> bool:
-        """Whether times carry a fraction of a second at all."""
-        return self.digits > 0
-
     def span(self, start: datetime, end: datetime | None, bits: int) -> tuple[datetime, datetime | None]:
         """A session's start and end (None while it runs) as shown: each with its own fraction,
         the start's from `bits` (its id's), the end's from others of them."""
