@@ -44,7 +44,7 @@ class World:
     """Every object Enterprise Manager knows, by kind (vendor name) and id, in store order."""
 
     # weakly referable: caches follow a world without keeping it alive
-    __slots__ = ("__weakref__", "_grouped", "instants", "store", "version")
+    __slots__ = ("__weakref__", "_grouped", "instants", "recorded", "release", "store", "version")
 
     def __init__(self, store: dict[str, dict[UUID, Any]] | None = None, version: int = 0) -> None:
         self.store = {name: {} for name in kinds()}
@@ -52,6 +52,9 @@ class World:
         self.version = version
         # how precise the times it shows are: its EM's release decides (`model.instants`)
         self.instants = WHOLE_SECONDS
+        # an imported world's job history is as its source recorded it, not drawn from schedules
+        self.recorded = False
+        self.release: str | None = None  # the release its source ran (an imported world), else None
         self._grouped: tuple[int, dict[str, tuple[int, dict[UUID, tuple[Any, ...]]]]] = (version, {})
 
     def of_tenant(self, kind_name: str, tenant_id: UUID) -> tuple[Any, ...]:

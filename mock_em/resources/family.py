@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from pydantic import BaseModel
 
     from mock_em.generator import Generation
+    from mock_em.importer.entity import Completes, Reads
     from mock_em.model.access import Access
     from mock_em.model.enterprise_manager import EnterpriseManager
     from mock_em.model.world import World
@@ -240,7 +241,11 @@ class Family(OfKind):
       out of both forms;
     * `release_values`: members whose value is the release's rather than the object's alone (a
       backup server's `Version`: what the release's backup servers run), from the object and the
-      release's profile, merged over `values`.
+      release's profile, merged over `values`;
+    * `reads`: the inverse of `values`, for `mock-em import`: from the entity form a source EM
+      sent (`mock_em.importer.entity.Entity`), the model object (or objects, where the entity
+      nests others); None: the family is not imported. `completes`: once every family is read,
+      what the family's objects need from other kinds (a replica's VMs, from its points).
 
     Route code never asks which release it serves: `mock_em.wire.documents` applies these three
     for the app's release (docs/catalogue.md, "Fields and links by release").
@@ -268,6 +273,8 @@ class Family(OfKind):
     since_fields: Mapping[str, str] = field(default_factory=dict, hash=False)
     since_links: Mapping[str, str] = field(default_factory=dict, hash=False)
     release_values: ReleaseValues | None = None
+    reads: Reads | None = None
+    completes: Completes | None = None
 
     @property
     def reference_type(self) -> str:
