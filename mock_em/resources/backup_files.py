@@ -89,6 +89,8 @@ KIND = catalogue_kind(
     (ForeignKey("backup_id", "Backup"), ForeignKey("restore_point_id", "RestorePoint")),
     query,
     14,
+    "Id Name BackupServerId BackupId RestorePointId FilePath BackupSize DataSize DeduplicationRatio CompressRatio"
+    " CreationTimeUTC=creation_time FileType",
 )
 # LogonSession: after the task sessions, as em12's LogonSession links it
 FAMILY = catalogue_family(KIND, PATH, values, ups=ups, downs=downs, subs=(POINTS, VM_POINTS), position=10)

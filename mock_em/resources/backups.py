@@ -79,7 +79,12 @@ def downs(h: Hrefs, world: World, backup: Backup, access: Access) -> list[Link]:
 
 # after Jobs (and FailoverPlans), before Replicas and Repositories: EntitiesType's order
 KIND = catalogue_kind(
-    Backup, "backup", (ForeignKey("job_id", "Job"), ForeignKey("repository_id", "Repository")), query, 5
+    Backup,
+    "backup",
+    (ForeignKey("job_id", "Job"), ForeignKey("repository_id", "Repository")),
+    query,
+    5,
+    "Id Name BackupServerId JobId RepositoryId Platform",
 )
 # LogonSession: after repositories, as em12's LogonSession links it
 FAMILY = catalogue_family(

@@ -68,7 +68,14 @@ def downs(h: Hrefs, world: World, point: RestorePoint, access: Access) -> list[L
 
 
 # after Repositories: EntitiesType's order
-KIND = catalogue_kind(RestorePoint, "restore point", (ForeignKey("backup_id", "Backup"),), query, 7)
+KIND = catalogue_kind(
+    RestorePoint,
+    "restore point",
+    (ForeignKey("backup_id", "Backup"),),
+    query,
+    7,
+    "Id Name BackupServerId BackupId BackupDateUTC=backup_date BackupFileId",
+)
 # LogonSession: after backups, as em12's LogonSession links it
 FAMILY = catalogue_family(
     KIND,
