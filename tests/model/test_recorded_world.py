@@ -213,3 +213,71 @@ def test_the_clock_moves_nothing_recorded(tmp_path: Path) -> None:
     finally:
         recorded.close()
     assert load_world(path)[0].recorded
+
+
+@pytest.fixture
+def recorded_em(tmp_path: Path) -> Iterator[EmClient]:
+    """A client over a recorded copy of the default world, at START."""
+    original = make_client(Settings())
+    path = recorded_copy(original.em.world, 1, tmp_path / "recorded.json")
+    original.close()
+    client = make_client(Settings(fixture=str(path)))
+    yield client
+    client.close()
+
+
+def test_job_run_edits_are_refused(recorded_em: EmClient) -> None:
+    """A recorded world has no drawn runs to fail, start or stop: a Veeam Error 400 says so, and
+    the job and its sessions are left as they were."""
+    world = recorded_em.em.world
+    job = next(iter(world.all("Job").values()))
+    sessions = list(world.all("BackupJobSession").items())
+    for action, body in (("start", None), ("stop", None), ("nextRun", {"Result": "Failed"})):
+        response = recorded_em.control("POST", f"/mock/world/jobs/{job.id}/{action}", json=body)
+        assert response.status_code == 400, response.text
+        error = response.json()
+        assert error["StatusCode"] == 400 and "recorded" in error["Message"], error
+    assert not job.run_edits and list(world.all("BackupJobSession").items()) == sessions
+
+
+def test_deleting_a_recorded_point(recorded_em: EmClient) -> None:
+    """Deleting a restore point of a recorded world removes it, its VM points and its file from the
+    world (404 on `/api`); its session links it no more, its tasks left no point the report counts,
+    and the repository gets the file's bytes back."""
+    world = recorded_em.em.world
+    token = recorded_em.logon()
+    linked = {s.restore_point_id for s in world.all("BackupJobSession").values()}
+    repositories = world.all("Repository")
+    target = next(
+        f
+        for f in world.all("BackupFile").values()
+        if f.file_type == "vib"
+        and f.restore_point_id in linked
+        and repositories[world.all("Backup")[f.backup_id].repository_id].free_space != -1
+    )
+    point_id = target.restore_point_id
+    repository = repositories[world.all("Backup")[target.backup_id].repository_id]
+    free = repository.free_space
+    vm_points = [p.id for p in world.all("VmRestorePoint").values() if p.restore_point_id == point_id]
+    session = next(s for s in world.all("BackupJobSession").values() if s.restore_point_id == point_id)
+    answer = recorded_em.control("DELETE", f"/mock/world/restorePoints/{point_id}")
+    assert answer.status_code == 200, answer.text
+    assert answer.json() == {
+        "deleted": str(point_id),
+        "restorePointsRemoved": 1,
+        "vmRestorePointsRemoved": len(vm_points),
+        "backupFilesRemoved": 1,
+        "bytesFreed": target.backup_size,
+    }
+    for path in (
+        f"/api/restorePoints/{point_id}",
+        f"/api/backupFiles/{target.id}",
+        f"/api/vmRestorePoints/{vm_points[0]}",
+    ):
+        assert recorded_em.get_as(token, path).status_code == 404, path
+    assert repository.free_space == free + target.backup_size
+    entity = recorded_em.get_as(token, f"/api/backupSessions/{session.id}?format=Entity", headers=JSON).json()
+    assert not [link for link in entity["Links"] if link["Rel"] == "Related"]
+    assert all(t.point_id is None for t in world.all("BackupTaskSession").values() if t.session_id == session.id)
+    assert world.recorded and not refresh_jobs(world, START)  # nothing drawn back
+    assert point_id not in world.all("RestorePoint")
