@@ -27,6 +27,7 @@ from mock_em.model.world import World
 from mock_em.resources import repositories
 from mock_em.resources.backup_servers import server_fields, up_to_server
 from mock_em.resources.catalogue_families import catalogue_family, catalogue_kind
+from mock_em.resources.catalogue_reads import read_backup
 from mock_em.resources.family import SubCollection
 from mock_em.wire.links import Hrefs, Link
 
@@ -98,4 +99,5 @@ FAMILY = catalogue_family(
     fragments=False,
     since_fields={"BackupType": "10"},  # em-api-monitoring.md §5: "v10+ BackupType"
     since_links={FILES_LINK: FILES_SINCE},
+    reads=read_backup,
 )

@@ -9,11 +9,15 @@ source showed instead, and writes it to its fixture. See `docs/catalogue.md`."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
 
 from mock_em.model.fixture_records import Codec, records
 from mock_em.model.kinds import ON_SERVER, PORTAL_AND_RESTORE, ForeignKey, Kind
 from mock_em.model.query_fields import QueryType
 from mock_em.resources.family import Down, Family, LinkSet, SubCollection, Values, no_links
+
+if TYPE_CHECKING:
+    from mock_em.importer.entity import Completes, Reads
 
 
 def catalogue_kind(
@@ -51,9 +55,12 @@ def catalogue_family(
     fragments: bool = True,
     since_fields: Mapping[str, str] | None = None,
     since_links: Mapping[str, str] | None = None,
+    reads: Reads | None = None,
+    completes: Completes | None = None,
 ) -> Family:
     """A catalogue family, linked from the LogonSession at `position`; big lists keep their
     items' bytes (`fragments`) unless told otherwise; members and links that came with a later
     release as `Family` takes them."""
     return Family(kind, path, values, ups=ups, downs=downs, subs=subs, down=Down("LogonSession", position),
-                  fragments=fragments, since_fields=since_fields or {}, since_links=since_links or {})  # fmt: skip
+                  fragments=fragments, since_fields=since_fields or {}, since_links=since_links or {},
+                  reads=reads, completes=completes)  # fmt: skip

@@ -45,6 +45,7 @@ from mock_em.model.query_fields import QueryType
 from mock_em.model.world import World
 from mock_em.resources.backup_servers import server_fields, up_to_server
 from mock_em.resources.family import Down, Family, SubCollection, Values
+from mock_em.resources.session_reads import complete_tasks, session_reader, task_reader
 from mock_em.wire.links import Hrefs, Link, uid
 from mock_em.wire.template import EMPTY
 
@@ -192,6 +193,7 @@ def job_sessions(model: type, path: str, tasks: SubCollection, position: int, qu
         subs=(tasks,),
         down=Down("LogonSession", position),
         fragments=True,
+        reads=session_reader(model),
     )
     return kind, family
 
@@ -236,4 +238,6 @@ def task_sessions(
         down=Down("LogonSession", position),
         fragments=True,
         since_fields=since_fields or {},
+        reads=task_reader(model, session_kind),
+        completes=complete_tasks if model is BackupTaskSession else None,  # one pass reads both kinds
     )

@@ -24,6 +24,7 @@ from mock_em.model.world import World
 from mock_em.resources import backups
 from mock_em.resources.backup_servers import server_fields, up_to_server
 from mock_em.resources.catalogue_families import catalogue_family, catalogue_kind
+from mock_em.resources.catalogue_reads import read_restore_point
 from mock_em.resources.family import SubCollection
 from mock_em.wire.links import Hrefs, Link
 
@@ -86,4 +87,5 @@ FAMILY = catalogue_family(
     subs=(VM_POINTS, FILES),
     position=4,
     since_links={backups.FILES_LINK: backups.FILES_SINCE},
+    reads=read_restore_point,
 )

@@ -28,6 +28,7 @@ from mock_em.model.world import World
 from mock_em.resources import restore_points
 from mock_em.resources.backup_servers import server_fields, up_to_server
 from mock_em.resources.catalogue_families import catalogue_family, catalogue_kind
+from mock_em.resources.catalogue_reads import read_vm_restore_point
 from mock_em.wire.links import Hrefs, Link
 
 PATH = "/vmRestorePoints"
@@ -87,4 +88,5 @@ KIND = catalogue_kind(
     " PointType=full HierarchyObjRef FineName",
     codecs={"PointType": POINT_TYPE},
 )
-FAMILY = catalogue_family(KIND, PATH, values, ups=ups, position=5)  # after restore points, as em12 links it
+# after restore points, as em12 links it
+FAMILY = catalogue_family(KIND, PATH, values, ups=ups, position=5, reads=read_vm_restore_point)
