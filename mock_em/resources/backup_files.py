@@ -28,8 +28,8 @@ from mock_em.model.world import World
 from mock_em.resources import backups
 from mock_em.resources.backup_servers import server_fields, up_to_server
 from mock_em.resources.catalogue_families import catalogue_family, catalogue_kind
-from mock_em.resources.catalogue_reads import complete_catalogue, read_backup_file
 from mock_em.resources.family import SubCollection
+from mock_em.resources.history.catalogue import complete_catalogue, read_backup_file
 from mock_em.wire.links import Hrefs, Link
 
 PATH = "/backupFiles"

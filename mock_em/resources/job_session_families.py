@@ -45,7 +45,7 @@ from mock_em.model.query_fields import QueryType
 from mock_em.model.world import World
 from mock_em.resources.backup_servers import server_fields, up_to_server
 from mock_em.resources.family import Down, Family, SubCollection, Values
-from mock_em.resources.session_reads import complete_tasks, session_reader, task_reader
+from mock_em.resources.history.sessions import complete_tasks, session_reader, task_reader
 from mock_em.wire.links import Hrefs, Link, uid
 from mock_em.wire.template import EMPTY
 

@@ -28,7 +28,7 @@ from mock_em.model.world import World
 from mock_em.resources import restore_points
 from mock_em.resources.backup_servers import server_fields, up_to_server
 from mock_em.resources.catalogue_families import catalogue_family, catalogue_kind
-from mock_em.resources.catalogue_reads import read_vm_restore_point
+from mock_em.resources.history.catalogue import read_vm_restore_point
 from mock_em.wire.links import Hrefs, Link
 
 PATH = "/vmRestorePoints"

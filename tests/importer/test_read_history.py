@@ -1,4 +1,4 @@
-"""The readers of a world's history (`session_reads`, `catalogue_reads`): a served generated
+"""The readers of a world's history (`history.sessions`, `history.catalogue`): a served generated
 world's job sessions, task sessions and backup catalogue, read back in entity form as an import
 reads them, are the same objects the world holds (what the wire does not show aside: a task's
 point that retention dropped, and what each point holds), and a world made of them answers as

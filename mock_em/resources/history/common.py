@@ -1,4 +1,4 @@
-"""What the readers of a world's history share (`session_reads`, `catalogue_reads`): the job
+"""What the readers of a world's history share (`history.sessions`, `history.catalogue`): the job
 sessions, task sessions and backup catalogue an import reads become a recorded world's
 (`World.recorded`), kept as the source showed them.
 

@@ -24,7 +24,7 @@ from mock_em.importer.entity import Entity, Found, Reading, Unreadable
 from mock_em.model.backup_files import backup_file_id
 from mock_em.model.catalogue import backup_id
 from mock_em.model.entities import Backup, BackupFile, Platform, RestorePoint, VmRestorePoint
-from mock_em.resources.history_reads import fine_name, member, server_of, time_of, up_id
+from mock_em.resources.history.common import fine_name, member, server_of, time_of, up_id
 
 FULL = "Full"
 

@@ -29,7 +29,7 @@ from uuid import UUID, uuid5
 from mock_em.importer.entity import Entity, Found, Reading, Unreadable
 from mock_em.model.entities import JobType, SessionResult, SessionState, TaskState
 from mock_em.model.inventory import ROOT_KIND, root_index, vm_ref
-from mock_em.resources.history_reads import fine_name, member, server_of, time_of
+from mock_em.resources.history.common import fine_name, member, server_of, time_of
 
 RESTORE_POINT_LINK = "RestorePointReference"
 NO_JOB = UUID(int=0)  # a task whose job session the source did not show: left out as dangling
