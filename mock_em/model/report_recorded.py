@@ -12,8 +12,9 @@ The two agree on a recorded copy of a generated world at the instant it was reco
   catalogue) and it keeps any at all;
 * a VM's provisioned size is a task's `TotalSize` (its disks, 0 for a task that failed).
 
-Where the release shows fractions of a second (`World.instants`), the model added them to
-instants drawn on whole seconds, so the times are compared cut to the second, as the runs' own.
+Times are compared cut to the second, as the runs' own are drawn: where a release shows
+fractions of a second (`World.instants`), the model added them to whole seconds (and a source's
+own fractions matter to no count here).
 A recorded world holds the last days' sessions only (`job_history.HISTORY`): a VM whose job has
 run in none of them counts no latest state, as its source would show no session of it.
 """
@@ -36,15 +37,13 @@ SUNDAY = 6
 
 def _ended(world: World, at: datetime) -> dict[UUID, list[tuple[datetime, BackupTaskSession]]]:
     """Each job's tasks that had ended by `at`, with their end as the runs' instants have it."""
-    whole = world.instants.digits > 0
     found: dict[UUID, list[tuple[datetime, BackupTaskSession]]] = {}
     for kind in TASK_KINDS:
         for task in world.all(kind).values():
             end = task.end_time
             if end is None:
                 continue
-            if whole:
-                end = end.replace(microsecond=0)
+            end = end.replace(microsecond=0)
             if end <= at:
                 found.setdefault(task.job_id, []).append((end, task))
     return found
@@ -111,7 +110,6 @@ def recorded_points_made(world: World, jobs: Iterable[Job], at: datetime, period
     made = PointsMade(backed_up_by_day={d: set() for d in days_shown}, replicated_by_day={d: set() for d in days_shown})
     since = at - period
     first = datetime.combine(days_shown[-1], datetime.min.time(), UTC) if days_shown else at
-    whole = world.instants.digits > 0
     sessions: dict[UUID, Any] = {}
     for kind in SESSION_KINDS:
         sessions.update(world.all(kind))
@@ -127,7 +125,7 @@ def recorded_points_made(world: World, jobs: Iterable[Job], at: datetime, period
                 made.count += 1
                 if replica:
                     made.replica_bytes += task.point_bytes
-                elif _is_full(task, vm_points, sessions, whole):
+                elif _is_full(task, vm_points, sessions):
                     made.full_bytes += task.point_bytes
                 else:
                     made.incremental_bytes += task.point_bytes
@@ -137,7 +135,7 @@ def recorded_points_made(world: World, jobs: Iterable[Job], at: datetime, period
     return made
 
 
-def _is_full(task: BackupTaskSession, vm_points: dict[UUID, Any], sessions: dict[UUID, Any], whole: bool) -> bool:
+def _is_full(task: BackupTaskSession, vm_points: dict[UUID, Any], sessions: dict[UUID, Any]) -> bool:
     """Whether a backup task's point is a full: as its VM point says while the catalogue keeps it,
     else by its run's day (the weekly synthetic full runs on Sundays: `job_history`)."""
     point = vm_points.get(task.point_id)
@@ -146,5 +144,38 @@ def _is_full(task: BackupTaskSession, vm_points: dict[UUID, Any], sessions: dict
     session = sessions.get(task.session_id)
     if session is None:
         return False
-    start = session.creation_time.replace(microsecond=0) if whole else session.creation_time
-    return start.weekday() == SUNDAY
+    return session.creation_time.replace(microsecond=0).weekday() == SUNDAY
+
+
+def match_point_sizes(world: World, at: datetime, full: int, incremental: int, replica: int) -> None:
+    """Give the points the tasks left in the report's period what the source's report says they
+    hold (its `vms_overview`: `FullBackupPointsSize`, `IncrementalBackupPointsSize`,
+    `ReplicaRestorePointsSize`), each sum shared equally among its points (the remainder to the
+    first): no entity shows a point's size, so an import that read the source's report at `at`
+    makes the recorded world's report say the same at that instant."""
+    from mock_em.model.reports import PERIOD  # the report's window (`reports` imports this module)
+
+    sessions: dict[UUID, Any] = {}
+    for kind in SESSION_KINDS:
+        sessions.update(world.all(kind))
+    vm_points = world.all("VmRestorePoint")
+    since = at - PERIOD
+    groups: dict[str, list[BackupTaskSession]] = {"full": [], "incremental": [], "replica": []}
+    jobs = world.all("Job")
+    for tasks in _ended(world, at).values():
+        for end, task in tasks:
+            job = jobs.get(task.job_id)
+            if task.point_id is None or end <= since or job is None:
+                continue
+            if job.job_type is JobType.Replica:
+                groups["replica"].append(task)
+            else:
+                groups["full" if _is_full(task, vm_points, sessions) else "incremental"].append(task)
+    for name, total in (("full", full), ("incremental", incremental), ("replica", replica)):
+        found = groups[name]
+        if not found:
+            continue
+        each, left = divmod(total, len(found))
+        for i, task in enumerate(found):
+            task.point_bytes = each + (left if i == 0 else 0)
+    world.changed()
