@@ -23,7 +23,7 @@ from uuid import UUID
 from mock_em.importer.entity import Entity, Found, Reading, Unreadable
 from mock_em.model.backup_files import backup_file_id
 from mock_em.model.catalogue import backup_id
-from mock_em.model.entities import Backup, BackupFile, Platform, RestorePoint, VmRestorePoint
+from mock_em.model.entities import Backup, BackupFile, Job, Platform, RestorePoint, VmRestorePoint
 from mock_em.resources.history.common import fine_name, member, server_of, time_of, up_id
 
 FULL = "Full"
@@ -34,9 +34,9 @@ def read_backup(entity: Entity, reading: Reading) -> Backup:
     obj_id = entity.id
     server = server_of(entity)
     repository = up_id(entity, "RepositoryReference")
-    jobs = reading.of("Job").values()
-    job = next((j for j in jobs if backup_id(j.id) == obj_id), None) or next(
-        (j for j in jobs if j.name == entity.name and j.backup_server_id == server), None
+    jobs = reading.of("Job")
+    job = _by_backup(jobs).get(obj_id) or next(
+        (j for j in jobs.values() if j.name == entity.name and j.backup_server_id == server), None
     )
     if job is None:
         raise Unreadable(f"no job the source showed made the backup {entity.name!r}")
@@ -44,6 +44,19 @@ def read_backup(entity: Entity, reading: Reading) -> Backup:
         id=obj_id, name=entity.name, backup_server_id=server, job_id=job.id, repository_id=repository,
         platform=member(entity, "Platform", Platform),
     )  # fmt: skip
+
+
+def _by_backup(jobs: dict[UUID, Job]) -> dict[UUID, Job]:
+    """The jobs by the id mock-em gives their backup, worked out once per jobs read (the last
+    asked is kept: one import reads every backup against the same jobs)."""
+    known, size, found = _BY_BACKUP
+    if known is not jobs or size != len(jobs):
+        found = {backup_id(job_id): job for job_id, job in jobs.items()}
+        _BY_BACKUP[:] = [jobs, len(jobs), found]
+    return found  # type: ignore[no-any-return]
+
+
+_BY_BACKUP: list[Any] = [None, 0, {}]  # the jobs asked last, how many, and them by backup
 
 
 def read_restore_point(entity: Entity, reading: Reading) -> RestorePoint:
