@@ -227,6 +227,7 @@ def test_an_entity_a_reader_cannot_take() -> None:
         ({"Result": "Maybe"}, "Result"),
         ({"JobUid": None}, "JobUid"),
         ({"Links": []}, "backup server"),
+        ({"Progress": "40%"}, "Progress"),
     ):
         with pytest.raises(Unreadable, match=says):
             reads(Entity({**session, **broken}), reading)

@@ -24,7 +24,7 @@ from mock_em.importer.entity import Entity, Found, Reading, Unreadable
 from mock_em.model.backup_files import backup_file_id
 from mock_em.model.catalogue import backup_id
 from mock_em.model.entities import Backup, BackupFile, Job, Platform, RestorePoint, VmRestorePoint
-from mock_em.resources.history.common import fine_name, member, server_of, time_of, up_id
+from mock_em.resources.history.common import fine_name, member, real, server_of, text, time_of, up_id, whole
 
 FULL = "Full"
 
@@ -72,19 +72,20 @@ def read_backup_file(entity: Entity, reading: Reading) -> BackupFile:
     return BackupFile(
         id=entity.id, name=entity.name, backup_server_id=server_of(entity), backup_id=up_id(entity, "BackupReference"),
         restore_point_id=None,  # type: ignore[arg-type]  # `complete_catalogue` names it
-        file_path=entity.get("FilePath", ""), backup_size=int(entity.get("BackupSize", 0)),
-        data_size=int(entity.get("DataSize", 0)), deduplication_ratio=float(entity.get("DeduplicationRatio", 1.0)),
-        compress_ratio=float(entity.get("CompressRatio", 1.0)), creation_time=time_of(entity, "CreationTimeUtc"),
-        file_type=entity.get("FileType", ""),
+        file_path=text(entity, "FilePath"), backup_size=whole(entity, "BackupSize"),
+        data_size=whole(entity, "DataSize"), deduplication_ratio=real(entity, "DeduplicationRatio", 1.0),
+        compress_ratio=real(entity, "CompressRatio", 1.0), creation_time=time_of(entity, "CreationTimeUtc"),
+        file_type=text(entity, "FileType"),
     )  # fmt: skip
 
 
 def read_vm_restore_point(entity: Entity, reading: Reading) -> VmRestorePoint:
     """A VM's point in its restore point (Up): a full where its `PointType` says so."""
+    vm_name = text(entity, "VmName") or entity.name.rpartition("@")[0]
     return VmRestorePoint(
         entity.id, server_of(entity), up_id(entity, "RestorePointReference"), time_of(entity, "CreationTimeUTC"),
-        entity.get("VmName") or entity.name.rpartition("@")[0], entity.get("VmDisplayName", ""),
-        entity.get("PointType") == FULL, entity.get("HierarchyObjRef", ""), None, fine_name(entity),
+        vm_name, text(entity, "VmDisplayName") or vm_name, entity.get("PointType") == FULL,
+        text(entity, "HierarchyObjRef"), None, fine_name(entity),
     )  # fmt: skip
 
 

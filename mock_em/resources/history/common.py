@@ -51,6 +51,31 @@ def fine_name(entity: Entity) -> bool:
     return "." in entity.name.rpartition("@")[2]
 
 
+def whole(entity: Entity, key: str, default: int = 0) -> int:
+    """A whole-number member (`TotalSize`, `Progress`), `default` where absent (Unreadable for
+    another value: a bool or text is no number)."""
+    value = entity.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value):
+        raise Unreadable(f"{entity.name!r}: {key} {value!r} is not a whole number")
+    return int(value)
+
+
+def real(entity: Entity, key: str, default: float) -> float:
+    """A number member (`CompressRatio`), `default` where absent (Unreadable for another value)."""
+    value = entity.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise Unreadable(f"{entity.name!r}: {key} {value!r} is not a number")
+    return float(value)
+
+
+def text(entity: Entity, key: str) -> str:
+    """A text member, "" where absent (Unreadable for another value)."""
+    value = entity.get(key, "")
+    if not isinstance(value, str):
+        raise Unreadable(f"{entity.name!r}: {key} {value!r} is not text")
+    return value
+
+
 def time_of(entity: Entity, key: str) -> datetime:
     """A time member that must be there (Unreadable otherwise)."""
     found = entity.time(key)

@@ -26,16 +26,16 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID, uuid5
 
-from mock_em.importer.entity import Entity, Found, Reading, Unreadable
+from mock_em.importer.entity import Entity, Found, Reading, Reads, Unreadable
 from mock_em.model.entities import JobType, SessionResult, SessionState, TaskState
 from mock_em.model.inventory import ROOT_KIND, root_index, vm_ref
-from mock_em.resources.history.common import fine_name, member, server_of, time_of
+from mock_em.resources.history.common import fine_name, member, server_of, text, time_of, whole
 
 RESTORE_POINT_LINK = "RestorePointReference"
-NO_JOB = UUID(int=0)  # a task whose job session the source did not show: left out as dangling
+NO_JOB = UUID(int=0)  # a task whose job session the source did not show (left out: its session dangles)
 
 
-def session_reader(model: type) -> Any:
+def session_reader(model: type) -> Reads:
     """The reader of one job type's sessions (`BackupJobSession`, `ReplicaJobSession`)."""
 
     def reads(entity: Entity, reading: Reading) -> Any:
@@ -44,17 +44,17 @@ def session_reader(model: type) -> Any:
             raise Unreadable(f"{entity.name!r} lacks JobUid")
         point = entity.link_id(RESTORE_POINT_LINK, "Related")
         return model(
-            id=entity.id, job_id=job_id, backup_server_id=server_of(entity), job_name=entity.get("JobName", ""),
+            id=entity.id, job_id=job_id, backup_server_id=server_of(entity), job_name=text(entity, "JobName"),
             creation_time=time_of(entity, "CreationTimeUTC"), end_time=entity.time("EndTimeUTC"),
             result=member(entity, "Result", SessionResult), job_type=member(entity, "JobType", JobType),
-            state=member(entity, "State", SessionState), progress=int(entity.get("Progress", 0)),
+            state=member(entity, "State", SessionState), progress=whole(entity, "Progress"),
             is_retry=bool(entity.get("IsRetry", False)), restore_point_id=point, fine_name=fine_name(entity),
         )  # fmt: skip
 
     return reads
 
 
-def task_reader(model: type, session_kind: str) -> Any:
+def task_reader(model: type, session_kind: str) -> Reads:
     """The reader of one job type's task sessions; `session_kind` is its job sessions' kind."""
 
     def reads(entity: Entity, reading: Reading) -> Any:
@@ -62,12 +62,12 @@ def task_reader(model: type, session_kind: str) -> Any:
         if session_id is None:
             raise Unreadable(f"{entity.name!r} lacks JobSessionUid")
         session = reading.of(session_kind).get(session_id)
-        display = entity.get("VmDisplayName") or entity.name.rpartition("@")[0]
+        display = text(entity, "VmDisplayName") or entity.name.rpartition("@")[0]
         return model(
             entity.id, session.job_id if session else NO_JOB, server_of(entity), session.job_name if session else "",
             time_of(entity, "CreationTimeUTC"), entity.time("EndTimeUTC"), member(entity, "Result", SessionResult),
-            session_id, display, display, member(entity, "State", TaskState), entity.get("Reason", ""),
-            int(entity.get("TotalSize", 0)), None, entity.get("VmUid", ""), fine_name(entity),
+            session_id, display, display, member(entity, "State", TaskState), text(entity, "Reason"),
+            whole(entity, "TotalSize"), None, text(entity, "VmUid"), fine_name(entity),
         )  # fmt: skip
 
     return reads
