@@ -68,7 +68,8 @@ class EnterpriseManager:
         if self.rng is None:
             self.rng = random.Random(f"edits:{self.seed}")
         self.world.instants = self.instants
-        refresh_jobs(self.world, self.world_time, taken_over=True)  # a fixture holds no NextRun or sessions
+        # a generated world's fixture holds no NextRun or sessions (a recorded world's keeps its own)
+        refresh_jobs(self.world, self.world_time, taken_over=True)
 
     @classmethod
     def create(

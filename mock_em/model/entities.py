@@ -511,6 +511,9 @@ class BackupTaskSession(JobRunRecord):
     point_id: UUID | None = None
     vm_uid: str = ""
     fine_name: bool = False  # its name shows the fraction of a second (13; `model.instants`)
+    # what the point it left adds: a backup's bytes on the repository, a replica's on its DR host
+    # (shown by no entity; the summary report of a recorded world counts them: `report_recorded`)
+    point_bytes: int = 0
 
     @property
     def name(self) -> str:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-from mock_em.model.fixture_values import format_time, parse_time
+from mock_em.model.fixture_values import format_time, parse_time, typed
 from mock_em.model.kinds import kinds
 from mock_em.model.world import World
 
@@ -28,11 +28,22 @@ class FixtureError(ValueError):
 
 
 def world_to_dict(world: World, seed: int | None = None) -> dict[str, Any]:
-    """The world as plain JSON data, in store order."""
+    """The world as plain JSON data, in store order. A recorded world (`World.recorded`) says so
+    (`"Recorded": true`, and the `"Release"` its source ran where known) and writes what a
+    generated world derives from its jobs' schedules: the sessions, the catalogue and each job's
+    `NextRun` (`FixtureSection.recorded`); a generated world's file has none of it."""
     data: dict[str, Any] = {"Format": FORMAT, "FormatVersion": FORMAT_VERSION, "Seed": seed}
+    recorded = world.recorded
+    if recorded:
+        data["Recorded"] = True
+    if world.release is not None:
+        data["Release"] = world.release
     for kind in kinds().values():
-        if kind.section is not None:
-            data[kind.section.name] = [kind.section.dump(o) for o in world.all(kind.name).values()]
+        section = kind.section
+        if section is None or (section.recorded and not recorded):
+            continue
+        dump = section.dump_recorded if recorded else section.dump
+        data[section.name] = [dump(o) for o in world.all(kind.name).values()]
     return data
 
 
@@ -59,7 +70,12 @@ def world_from_dict(data: Any) -> World:
                     name = kind.section.name if kind.section else kind.name
                     raise FixtureError(f"{name}: the id {item.id} appears more than once")
                 seen.add(item.id)
-        return World.of(*sections)
+        world = World.of(*sections)
+        where = "Recorded"
+        world.recorded = typed(data.get("Recorded", False), bool, "true or false (Recorded)")
+        release = data.get("Release")
+        world.release = None if release is None else typed(release, str, "a string (Release)")
+        return world
     except FixtureError:
         raise
     except KeyError as exc:

@@ -196,11 +196,18 @@ def record_of(model: type) -> Record:
 @dataclass(frozen=True, slots=True)
 class FixtureSection:
     """A kind's section of a fixture file (`CloudReplicas`): each object as JSON and back. `load`
-    raises KeyError, TypeError or ValueError for data it cannot take; the fixture reader says where."""
+    raises KeyError, TypeError or ValueError for data it cannot take; the fixture reader says where.
+
+    A recorded world (`World.recorded`: its history as its source recorded it, not drawn from
+    schedules) writes more: `dump_recorded` adds the keys a generated world derives (a job's
+    `NextRun`), and a `recorded` section (the sessions, the catalogue) is written for such a world
+    alone, so a generated world's fixture stays as it always was."""
 
     name: str
     dump: Callable[[Any], dict[str, Any]]
     load: Callable[[dict[str, Any]], Any]
+    dump_recorded: Callable[[Any], dict[str, Any]]
+    recorded: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,11 +218,16 @@ class Records:
     defaults: Mapping[str, Any] | None = None
     codecs: Mapping[str, Codec] | None = None
     check: Check | None = None
+    recorded: bool = False
+    recorded_keys: str = ""
 
     def section(self, name: str, model: type) -> FixtureSection:
-        """The section `name` of objects of `model`."""
+        """The section `name` of objects of `model`: a file may hold the recorded keys or not."""
         record = Record(model, self.keys, self.defaults, self.codecs, self.check)
-        return FixtureSection(name, record.dump, record.load)
+        if not self.recorded_keys:
+            return FixtureSection(name, record.dump, record.load, record.dump, self.recorded)
+        full = Record(model, f"{self.keys} {self.recorded_keys}", self.defaults, self.codecs, self.check)
+        return FixtureSection(name, record.dump, full.load, full.dump, self.recorded)
 
 
 def records(
@@ -224,7 +236,11 @@ def records(
     defaults: Mapping[str, Any] | None = None,
     codecs: Mapping[str, Codec] | None = None,
     check: Check | None = None,
+    recorded: bool = False,
+    recorded_keys: str = "",
 ) -> Records:
     """A kind's fixture keys (`"Id Name BackupServerId"`); `check` refuses a loaded object the
-    world cannot take (ValueError), beyond what the types say."""
-    return Records(keys, defaults, codecs, check)
+    world cannot take (ValueError), beyond what the types say. A kind a generated world derives
+    is `recorded` (its section is written for a recorded world only); `recorded_keys` are keys
+    written for a recorded world only, after the others (a job's `NextRun`)."""
+    return Records(keys, defaults, codecs, check, recorded, recorded_keys)

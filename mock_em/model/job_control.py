@@ -4,7 +4,8 @@ scheduled run fail or warn, start it now, stop the run going now.
 Each decision is a `RunEdit` kept on the job (and in fixtures), never a change to a session:
 sessions stay a pure function of the job (`mock_em.model.job_history`), so an edit replays alike
 in every worker and survives a clock run, a snapshot and a fixture round trip. A refusal is a
-ValueError whose text the control plane answers with a 400.
+ValueError whose text the control plane answers with a 400; a recorded world refuses them all
+(`RECORDED`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,12 @@ from mock_em.model.job_history import LONGEST_RUN, Run, runs_between
 from mock_em.model.job_runs import next_run
 
 FORCED = {SessionResult.Failed: RunAction.Fail, SessionResult.Warning: RunAction.Warn}
+# A recorded world's runs are as its source recorded them (`World.recorded`): there is no drawn run
+# to fail, start or stop, so the control plane refuses these edits with a 400 saying why.
+RECORDED = (
+    "the world is recorded (imported): its job sessions are as its source showed them, and its jobs' runs"
+    " cannot be edited"
+)
 
 
 def running(job: Job, now: datetime) -> Run | None:

@@ -1,6 +1,6 @@
 """The backup servers' job and task sessions as EM shows them at the world's time.
 
-Sessions are derived, never stored in fixtures: `refresh_jobs` draws each job's runs of the last
+Sessions are derived, not stored in a generated world's fixture: `refresh_jobs` draws each job's runs of the last
 `HISTORY` (`mock_em.model.job_history`) and shows each as it stands at the world's time: a run
 that has ended is `Stopped` with its result and `Progress` 100; one still going is `Working`
 (`Starting` before its first task, `Stopping` after its last), `Result` `None`, no end time, its
@@ -81,16 +81,16 @@ def task_of(
     model = MODELS[job.job_type][1]
     if now >= task.end:
         state, result, end, reason, point = COMPLETED, task.result, task.end, task.reason, task.point_id
-        size = task.total_size
+        size, held = task.total_size, task.point_bytes or task.replica_bytes
     else:
         state, result, end, reason, point = TaskState.InProgress, SessionResult.Success, None, "", None
-        size = vm_sizes(job.id, task.vm.name)[0]  # the VM's size until the task ends (0 only if it fails)
+        size, held = vm_sizes(job.id, task.vm.name)[0], 0  # the VM's size until the task ends (0 only if it fails)
     start, end = instants.span(task.start, end, task.id_bits)
     # in field order: id, job_id, backup_server_id, job_name, creation_time, end_time, result,
-    # session_id, vm_name, vm_display_name, state, reason, total_size, point_id, vm_uid, fine_name
+    # session_id, vm_name, vm_display_name, state, reason, total_size, point_id, vm_uid, fine_name, point_bytes
     return model(
         task.id, job.id, job.backup_server_id, job.name, start, end, result,
-        run.id, task.vm.name, task.vm.display_name, state, reason, size, point, vm_uid, instants.fine_names,
+        run.id, task.vm.name, task.vm.display_name, state, reason, size, point, vm_uid, instants.fine_names, held,
     )  # fmt: skip
 
 
@@ -128,7 +128,13 @@ def refresh_jobs(world: World, at: datetime, *, taken_over: bool = False, if_due
 
     `if_due` (the clock running the world on): skip the work when nothing can have changed since
     the last refresh of this world (`job_events.quiet_until`) and its jobs are the same ones.
-    Every other caller has just changed the jobs or the world, and refreshes in full."""
+    Every other caller has just changed the jobs or the world, and refreshes in full.
+
+    A recorded world (`World.recorded`: an import's) keeps what its source showed, the sessions,
+    the catalogue, each job's `NextRun` and the repositories' free space, whatever the time:
+    nothing of it is drawn, so nothing changes."""
+    if world.recorded:
+        return False
     jobs = world.all(JOB_KIND)
     known = _QUIET.get(id(world))
     same_jobs = known is not None and known[0]() is world and known[1:3] == (id(jobs), len(jobs))

@@ -11,6 +11,11 @@ back, as on a real repository.
 A restore point and its file go together. A full (`vbk`) takes with it the increments that depend
 on it: the backup's points after it up to its next full (mock-em takes each increment to depend
 on the full before it alone).
+
+A recorded world (`World.recorded`) draws no catalogue to leave the points out of: there the
+deletion removes the restore points, their VM points and files from the world itself, its
+sessions stop naming them (no `Related` link, no point left by their tasks, so the summary report
+counts them no more) and the repository gets the files' bytes back, as in a generated world.
 """
 
 from __future__ import annotations
@@ -41,6 +46,7 @@ class Deletion:
     points: tuple[RestorePoint, ...]
     files: tuple[BackupFile, ...]
     vm_points: int
+    recorded: World | None = None  # the recorded world it removes them from (None: a generated one)
 
     @property
     def freed(self) -> int:
@@ -75,7 +81,8 @@ def deletion_of(world: World, point: RestorePoint) -> Deletion:
             doomed.append(later)
     ids = {p.id for p in doomed}
     vm_points = sum(1 for v in world.all("VmRestorePoint").values() if v.restore_point_id in ids)
-    return Deletion(job, tuple(doomed), tuple(_file_of(files, p) for p in doomed), vm_points)
+    kept_files = tuple(_file_of(files, p) for p in doomed)
+    return Deletion(job, tuple(doomed), kept_files, vm_points, world if world.recorded else None)
 
 
 def _file_of(files: dict[UUID, BackupFile], point: RestorePoint) -> BackupFile:
@@ -83,8 +90,38 @@ def _file_of(files: dict[UUID, BackupFile], point: RestorePoint) -> BackupFile:
 
 
 def delete(deletion: Deletion) -> None:
-    """Keep the deletion on the job (the caller shows the catalogue anew)."""
+    """Keep the deletion on the job (the caller shows the catalogue anew); in a recorded world,
+    remove what it takes from the world (`_remove_recorded`)."""
     deletion.job.deleted_points.extend(_new(deletion.job, (p.id for p in deletion.points)))
+    if deletion.recorded is not None:
+        _remove_recorded(deletion.recorded, deletion)
+
+
+def _remove_recorded(world: World, deletion: Deletion) -> None:
+    """The points, their VM points and files leave the recorded world; the job sessions that left
+    them name them no more, nor do those sessions' tasks; the repository gets the bytes back."""
+    ids = {p.id for p in deletion.points}
+    for point_id in ids:
+        del world.store["RestorePoint"][point_id]
+    for file in deletion.files:
+        del world.store["BackupFile"][file.id]
+    vm_points = world.store["VmRestorePoint"]
+    gone = {v.id for v in vm_points.values() if v.restore_point_id in ids}
+    for vm_point_id in gone:
+        del vm_points[vm_point_id]
+    sessions: set[UUID] = set()
+    for kind in ("BackupJobSession", "ReplicaJobSession"):
+        for session in world.all(kind).values():
+            if session.restore_point_id in ids:
+                session.restore_point_id = None
+                sessions.add(session.id)
+    for kind in ("BackupTaskSession", "ReplicaTaskSession"):
+        for task in world.all(kind).values():
+            if task.point_id is not None and (task.session_id in sessions or task.point_id in gone):
+                task.point_id = None
+    repository = world.all("Repository").get(deletion.job.repository_id)
+    if repository is not None and repository.free_space != -1:
+        repository.free_space += deletion.freed
 
 
 def _new(job: Job, ids: Iterable[UUID]) -> list[UUID]:

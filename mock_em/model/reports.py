@@ -3,7 +3,9 @@ instant it is current to (em-api-monitoring.md §1.3). Nothing of it is stored.
 
 * Job runs: the job sessions EM shows at that instant (`mock_em.model.job_sessions`), those
   created in the `PERIOD` before it; mock-em's jobs have no child sessions to leave out.
-* VMs and restore points: the jobs' runs behind those sessions (`mock_em.model.report_vms`).
+* VMs and restore points: the jobs' runs behind those sessions (`mock_em.model.report_vms`); a
+  recorded world, which has no runs, counts them from its task sessions and backup catalogue
+  (`mock_em.model.report_recorded`), to the same figures.
 * Servers and repositories: the backup servers, each with the one backup proxy a backup server
   holds from its installation (mock-em models no other), and the repositories, those of known
   capacity in the repository frame.
@@ -37,6 +39,7 @@ from mock_em.model.entities import (
     SessionState,
 )
 from mock_em.model.kinds import PORTAL
+from mock_em.model.report_recorded import recorded_points_made, recorded_vm_states
 from mock_em.model.report_vms import PointsMade, VmKey, VmState, points_made, vm_states
 from mock_em.model.world import Stamp, World
 
@@ -193,10 +196,14 @@ class Summary:
 
     @cached_property
     def vms(self) -> dict[VmKey, VmState]:
+        if self.world.recorded:
+            return recorded_vm_states(self.world, self.jobs, self.at)
         return vm_states(self.jobs, self.at)
 
     @cached_property
     def points(self) -> PointsMade:
+        if self.world.recorded:
+            return recorded_points_made(self.world, self.jobs, self.at, self.period, PROCESSED_DAYS)
         return points_made(self.jobs, self.at, self.period, PROCESSED_DAYS)
 
     def finished_in_period(self, kind: str) -> list[BackupJobSession]:

@@ -95,9 +95,13 @@ class World:
     __hash__ = None  # type: ignore[assignment]  # a world changes: it is no dict key
 
     def __deepcopy__(self, memo: dict[int, Any]) -> World:
+        """A copy (a snapshot) that is the same kind of world: recorded or not, of the same
+        release, showing times as precisely."""
         import copy
 
-        return World(copy.deepcopy(self.store, memo), self.version)
+        world = World(copy.deepcopy(self.store, memo), self.version)
+        world.instants, world.recorded, world.release = self.instants, self.recorded, self.release
+        return world
 
     # -- the generic store -----------------------------------------------------------------
 

@@ -29,6 +29,7 @@ from mock_em.resources import backups
 from mock_em.resources.backup_servers import server_fields, up_to_server
 from mock_em.resources.catalogue_families import catalogue_family, catalogue_kind
 from mock_em.resources.family import SubCollection
+from mock_em.resources.history.catalogue import complete_catalogue, read_backup_file
 from mock_em.wire.links import Hrefs, Link
 
 PATH = "/backupFiles"
@@ -89,6 +90,18 @@ KIND = catalogue_kind(
     (ForeignKey("backup_id", "Backup"), ForeignKey("restore_point_id", "RestorePoint")),
     query,
     14,
+    "Id Name BackupServerId BackupId RestorePointId FilePath BackupSize DataSize DeduplicationRatio CompressRatio"
+    " CreationTimeUTC=creation_time FileType",
 )
 # LogonSession: after the task sessions, as em12's LogonSession links it
-FAMILY = catalogue_family(KIND, PATH, values, ups=ups, downs=downs, subs=(POINTS, VM_POINTS), position=10)
+FAMILY = catalogue_family(
+    KIND,
+    PATH,
+    values,
+    ups=ups,
+    downs=downs,
+    subs=(POINTS, VM_POINTS),
+    position=10,
+    reads=read_backup_file,
+    completes=complete_catalogue,  # a point's file and a file's point, once both are read
+)

@@ -28,6 +28,7 @@ from mock_em.resources import repositories
 from mock_em.resources.backup_servers import server_fields, up_to_server
 from mock_em.resources.catalogue_families import catalogue_family, catalogue_kind
 from mock_em.resources.family import SubCollection
+from mock_em.resources.history.catalogue import read_backup
 from mock_em.wire.links import Hrefs, Link
 
 PATH = "/backups"
@@ -79,7 +80,12 @@ def downs(h: Hrefs, world: World, backup: Backup, access: Access) -> list[Link]:
 
 # after Jobs (and FailoverPlans), before Replicas and Repositories: EntitiesType's order
 KIND = catalogue_kind(
-    Backup, "backup", (ForeignKey("job_id", "Job"), ForeignKey("repository_id", "Repository")), query, 5
+    Backup,
+    "backup",
+    (ForeignKey("job_id", "Job"), ForeignKey("repository_id", "Repository")),
+    query,
+    5,
+    "Id Name BackupServerId JobId RepositoryId Platform",
 )
 # LogonSession: after repositories, as em12's LogonSession links it
 FAMILY = catalogue_family(
@@ -93,4 +99,5 @@ FAMILY = catalogue_family(
     fragments=False,
     since_fields={"BackupType": "10"},  # em-api-monitoring.md §5: "v10+ BackupType"
     since_links={FILES_LINK: FILES_SINCE},
+    reads=read_backup,
 )

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from mock_em.model.access import NotFound
 from mock_em.model.entities import Job, JobSchedule, JobType, Platform, SessionResult, Vm
 from mock_em.model.ids import guid
-from mock_em.model.job_control import force_next_run, start_now, stop_now
+from mock_em.model.job_control import RECORDED, force_next_run, start_now, stop_now
 from mock_em.model.job_runs import next_run
 from mock_em.model.job_sessions import refresh_jobs
 from mock_em.resources.family import BadEdit, EditRoute, Edits, guid_of, member_of
@@ -90,6 +90,8 @@ def _acting(act: Callable[[Job, Any], Any]) -> Callable[..., dict[str, Any]]:
         job = manager.world.all("Job").get(job_id)
         if job is None:
             raise NotFound(f"Job {sent} was not found")
+        if manager.world.recorded:
+            raise BadEdit(RECORDED)
         try:
             edit = act(job, body)(manager.world_time)
         except ValueError as exc:

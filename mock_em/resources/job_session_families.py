@@ -2,7 +2,8 @@
 (`/api/backupSessions`, `/api/replicaSessions`) and their VMs' task sessions
 (`/api/backupTaskSessions`, `/api/replicaTaskSessions`). Each family module declares one with
 `job_sessions` or `task_sessions`; the sessions themselves are derived from the jobs' schedules
-(`mock_em.model.job_sessions`) and never written to fixtures.
+(`mock_em.model.job_sessions`) and not written to a generated world's fixture; a recorded world
+(`World.recorded`) keeps those its source showed, and writes them (`FixtureSection.recorded`).
 
 Links as EM 9.5 U4, 12 and 13 show them (em-api-monitoring.md §2.2, §2.4): the Up link to the
 backup server first (exporters label by `Links[0].Name`), then Up to the job (a task: to its
@@ -26,6 +27,7 @@ from typing import Any
 from mock_em.model.access import Access
 from mock_em.model.catalogue import sql_time
 from mock_em.model.entities import BackupJobSession, BackupTaskSession, SessionResult, SessionState, TaskState
+from mock_em.model.fixture_records import records
 from mock_em.model.kinds import ON_SERVER, PORTAL, ForeignKey, Kind
 from mock_em.model.query_columns import (
     enum_field,
@@ -43,6 +45,7 @@ from mock_em.model.query_fields import QueryType
 from mock_em.model.world import World
 from mock_em.resources.backup_servers import server_fields, up_to_server
 from mock_em.resources.family import Down, Family, SubCollection, Values
+from mock_em.resources.history.sessions import complete_tasks, session_reader, task_reader
 from mock_em.wire.links import Hrefs, Link, uid
 from mock_em.wire.template import EMPTY
 
@@ -173,6 +176,11 @@ def job_sessions(model: type, path: str, tasks: SubCollection, position: int, qu
         noun=f"{model.__name__.removesuffix('JobSession').lower()} job session",
         keys=(ON_SERVER, ForeignKey("job_id", "Job")),
         readers=PORTAL,
+        fixture=records(
+            "Id JobId BackupServerId JobName JobType CreationTimeUTC=creation_time EndTimeUTC=end_time State Result"
+            " Progress IsRetry RestorePointId FineName",
+            recorded=True,
+        ),
         query=session_query,
         query_order=query_order,
     )
@@ -185,6 +193,7 @@ def job_sessions(model: type, path: str, tasks: SubCollection, position: int, qu
         subs=(tasks,),
         down=Down("LogonSession", position),
         fragments=True,
+        reads=session_reader(model),
     )
     return kind, family
 
@@ -212,6 +221,12 @@ def task_sessions(
         noun=f"{model.__name__.removesuffix('TaskSession').lower()} task session",
         keys=(ON_SERVER, ForeignKey("session_id", session_kind)),
         readers=PORTAL,
+        fixture=records(
+            "Id JobSessionId=session_id JobId BackupServerId JobName CreationTimeUTC=creation_time"
+            " EndTimeUTC=end_time State Result Reason TotalSize VmName VmDisplayName VmUid PointId PointBytes"
+            " FineName",
+            recorded=True,
+        ),
         query=task_query,
         query_order=query_order,
     )
@@ -223,4 +238,6 @@ def task_sessions(
         down=Down("LogonSession", position),
         fragments=True,
         since_fields=since_fields or {},
+        reads=task_reader(model, session_kind),
+        completes=complete_tasks if model is BackupTaskSession else None,  # one pass reads both kinds
     )

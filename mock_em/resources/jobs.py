@@ -209,6 +209,7 @@ KIND = Kind(
         "Id Name BackupServerId RepositoryId JobType Platform Description Schedule Vms Retention RunEdits Created"
         " FailureRate DeletedPoints",
         check=valid_schedule,
+        recorded_keys="NextRun",  # a recorded world's jobs start when its source said (`World.recorded`)
     ),
     query=query,
     query_order=4,  # first of the provider's types, as the vendor's query entities list them (Jobs first)

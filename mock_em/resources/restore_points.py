@@ -25,6 +25,7 @@ from mock_em.resources import backups
 from mock_em.resources.backup_servers import server_fields, up_to_server
 from mock_em.resources.catalogue_families import catalogue_family, catalogue_kind
 from mock_em.resources.family import SubCollection
+from mock_em.resources.history.catalogue import read_restore_point
 from mock_em.wire.links import Hrefs, Link
 
 PATH = "/restorePoints"
@@ -68,7 +69,14 @@ def downs(h: Hrefs, world: World, point: RestorePoint, access: Access) -> list[L
 
 
 # after Repositories: EntitiesType's order
-KIND = catalogue_kind(RestorePoint, "restore point", (ForeignKey("backup_id", "Backup"),), query, 7)
+KIND = catalogue_kind(
+    RestorePoint,
+    "restore point",
+    (ForeignKey("backup_id", "Backup"),),
+    query,
+    7,
+    "Id Name BackupServerId BackupId BackupDateUTC=backup_date BackupFileId",
+)
 # LogonSession: after backups, as em12's LogonSession links it
 FAMILY = catalogue_family(
     KIND,
@@ -79,4 +87,5 @@ FAMILY = catalogue_family(
     subs=(VM_POINTS, FILES),
     position=4,
     since_links={backups.FILES_LINK: backups.FILES_SINCE},
+    reads=read_restore_point,
 )

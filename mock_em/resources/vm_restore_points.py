@@ -16,6 +16,7 @@ from typing import Any
 
 from mock_em.model.access import Access
 from mock_em.model.entities import VmRestorePoint
+from mock_em.model.fixture_records import Codec, one_of
 from mock_em.model.kinds import ForeignKey, Kind
 from mock_em.model.query_columns import identity_fields, plain, query_for, string_field, uid_field
 from mock_em.model.query_columns import text as text_column
@@ -27,6 +28,7 @@ from mock_em.model.world import World
 from mock_em.resources import restore_points
 from mock_em.resources.backup_servers import server_fields, up_to_server
 from mock_em.resources.catalogue_families import catalogue_family, catalogue_kind
+from mock_em.resources.history.catalogue import read_vm_restore_point
 from mock_em.wire.links import Hrefs, Link
 
 PATH = "/vmRestorePoints"
@@ -71,5 +73,20 @@ def ups(h: Hrefs, world: World, point: VmRestorePoint, access: Access) -> list[L
 
 # after RestorePoints: EntitiesType's order
 PARENTS = (ForeignKey("restore_point_id", "RestorePoint"), ForeignKey("backup_file_id", "BackupFile"))
-KIND = catalogue_kind(VmRestorePoint, "VM restore point", PARENTS, query, 8)
-FAMILY = catalogue_family(KIND, PATH, values, ups=ups, position=5)  # after restore points, as em12 links it
+# a recorded world's fixture: `PointType` (`Full` or `Increment`) says whether it is a full
+POINT_TYPE = Codec(
+    lambda full: "Full" if full else "Increment",
+    lambda value, key: one_of("Full", "Increment").load(value, key) == "Full",
+)
+KIND = catalogue_kind(
+    VmRestorePoint,
+    "VM restore point",
+    PARENTS,
+    query,
+    8,
+    "Id BackupServerId RestorePointId BackupFileId CreationTimeUTC=creation_time VmName VmDisplayName"
+    " PointType=full HierarchyObjRef FineName",
+    codecs={"PointType": POINT_TYPE},
+)
+# after restore points, as em12 links it
+FAMILY = catalogue_family(KIND, PATH, values, ups=ups, position=5, reads=read_vm_restore_point)
