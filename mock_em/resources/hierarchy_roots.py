@@ -16,6 +16,7 @@ from __future__ import annotations
 import random
 from typing import TYPE_CHECKING, Any
 
+from mock_em.importer.entity import Entity, Reading
 from mock_em.model.access import Access
 from mock_em.model.fixture_records import records
 from mock_em.model.ids import guid
@@ -62,6 +63,18 @@ def query(kind: Kind) -> QueryType:
     )
 
 
+# -- the import's reader ----------------------------------------------------------------------------
+
+
+def reads(entity: Entity, reading: Reading) -> HierarchyRoot:
+    """A root as its entity shows it (every attribute is shown). Roots keep the source's order:
+    the first root of a server and platform is where its jobs' VMs live (`inventory.root_index`)."""
+    return HierarchyRoot(
+        entity.id, entity.name, managed_servers.server_of(entity), entity.get("UniqueId", ""),
+        managed_servers.enum_of(HostType, entity, "HostType"),
+    )  # fmt: skip
+
+
 # -- the generator's part ------------------------------------------------------------------------
 
 
@@ -98,4 +111,5 @@ FAMILY = Family(
     entity_downs=entity_downs,
     down=Down("LogonSession", 1.5),  # after jobs, before repositories, as em12's LogonSession links them
     generates=generation_part(generate_roots),
+    reads=reads,
 )
