@@ -66,13 +66,27 @@ def query(kind: Kind) -> QueryType:
 # -- the import's reader ----------------------------------------------------------------------------
 
 
+# Where a root's reader leaves the names of the VMs the lookup found on it, by root id (no kind of
+# the world: `job_reading` gives them to the jobs whose VMs nothing else shows).
+LOOKUP_VMS = "HierarchyRoot.Vms"
+
+
 def reads(entity: Entity, reading: Reading) -> HierarchyRoot:
     """A root as its entity shows it (every attribute is shown). Roots keep the source's order:
-    the first root of a server and platform is where its jobs' VMs live (`inventory.root_index`)."""
-    return HierarchyRoot(
+    the first root of a server and platform is where its jobs' VMs live (`inventory.root_index`).
+
+    The entity shows no VMs, but the lookup on the root does (`/api/lookup?host=<UID>&name=*&
+    type=Vm`): where the crawl puts its answer's items in the entity as `HierarchyItems`, their
+    VMs' names are kept (`LOOKUP_VMS`), in the lookup's order, for the jobs (`job_reading`)."""
+    root = HierarchyRoot(
         entity.id, entity.name, managed_servers.server_of(entity), entity.get("UniqueId", ""),
         managed_servers.enum_of(HostType, entity, "HostType"),
     )  # fmt: skip
+    items = entity.items("HierarchyItems")
+    if items:
+        names = [i.get("ObjectName", "") for i in items if str(i.get("ObjectType", "")).casefold() == "vm"]
+        reading.found.setdefault(LOOKUP_VMS, {})[root.id] = names
+    return root
 
 
 # -- the generator's part ------------------------------------------------------------------------

@@ -13,7 +13,12 @@ the model keeps of it the source shows elsewhere, and is read here once every ki
   task's id from its run and the VM's position in the job (`job_history._run`), so a scheduled
   run's task ids give the positions back; VMs no such run places follow in the order their
   tasks and points began. A job whose VMs have no task and no point left (one that never ran
-  in the source's history: disabled, or added since) is read without VMs;
+  in the source's history: disabled, or added since) takes its VMs from the lookup on its
+  root, where the crawl read it (`hierarchy_roots.LOOKUP_VMS`): the lookup lists the VMs of the
+  server's jobs of the root's platform in the jobs' order, so the names between those of the
+  jobs around it are its (where several such jobs follow each other, the first takes them all:
+  the lookup cannot tell them apart, and shows them alike). Such VMs are named alike in full and
+  for display. Without the lookup, the job is read without VMs;
 * its **retention**: each VM's newest `Retention` points are kept, and where the oldest of them
   is an increment, the older ones of its chain back to a full. So a VM with `n` points whose
   newest full before its oldest point is its `j`-th newest keeps any retention from `j + 1` to
@@ -33,9 +38,11 @@ from uuid import UUID
 from mock_em.importer.entity import Found, Reading
 from mock_em.model.catalogue import backup_id
 from mock_em.model.day_random import DayRandom
-from mock_em.model.entities import Job, Vm
+from mock_em.model.entities import Job, Platform, Vm
 from mock_em.model.ids import guid_of
+from mock_em.model.inventory import root_index
 from mock_em.model.job_history import MASK_128, TASK_BYTES
+from mock_em.resources.hierarchy_roots import LOOKUP_VMS
 
 TASK_KINDS = ("BackupTaskSession", "ReplicaTaskSession")
 SESSION_KINDS = ("BackupJobSession", "ReplicaJobSession")
@@ -56,6 +63,39 @@ def complete_jobs(found: Found, reading: Reading) -> None:
         retention = _retention(points.get(job.id, []))
         if retention is not None:
             job.retention = retention
+    lookups = found.get(LOOKUP_VMS, {})
+    if lookups:
+        _vms_from_lookups(jobs, root_index(found.get("HierarchyRoot", {})), lookups)
+
+
+def _vms_from_lookups(
+    jobs: dict[UUID, Job], roots: dict[tuple[UUID, Platform], UUID], lookups: dict[UUID, Any]
+) -> None:
+    """The VMs of the jobs without any, from the lookup on their root (the module's docstring)."""
+    on_root: dict[tuple[UUID, Platform], list[Job]] = {}
+    for job in jobs.values():
+        on_root.setdefault((job.backup_server_id, job.platform), []).append(job)
+    for where, its_jobs in on_root.items():
+        names = lookups.get(roots.get(where))  # type: ignore[arg-type]
+        if not names or all(job.vms for job in its_jobs):
+            continue
+        seen: set[str] = set()
+        cursor, waiting = 0, None
+        for job in its_jobs:
+            if not job.vms:
+                waiting = waiting or job
+                continue
+            new = [vm.name for vm in job.vms if vm.name not in seen]
+            seen.update(vm.name for vm in job.vms)
+            if not new or new[0] not in names[cursor:]:
+                continue
+            at = names.index(new[0], cursor)
+            if waiting is not None:
+                waiting.vms = [Vm(name) for name in names[cursor:at]]
+                waiting = None
+            cursor = at + len(new)
+        if waiting is not None:
+            waiting.vms = [Vm(name) for name in names[cursor:]]
 
 
 def _backups_by_job(found: Found, jobs: dict[UUID, Job]) -> dict[UUID, Any]:

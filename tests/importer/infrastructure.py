@@ -1,5 +1,8 @@
 """For the infrastructure readers' tests: a served world imported back, and the same EM serving it.
 
+The crawl reads each hierarchy root's lookup (`with_lookup`): the only place the wire shows the
+VMs of a job that has not run in the source's history.
+
 `imported_with_borrowed(client)` reads the served world's entities as an import does and makes
 its objects with the families' readers; the kinds no family reads yet are taken from the served
 world as they are (copies), so the readers under test are judged on their own: each family's
@@ -19,7 +22,7 @@ from served import entities_of
 
 from mock_em.app import create_app
 from mock_em.importer.build import DERIVED
-from mock_em.importer.entity import Reading, Unreadable, made
+from mock_em.importer.entity import Entity, Reading, Unreadable, made
 from mock_em.model.enterprise_manager import EnterpriseManager
 from mock_em.model.kinds import kind_of, kinds
 from mock_em.model.world import World
@@ -27,6 +30,7 @@ from mock_em.releases import profile
 from mock_em.resources import FAMILIES
 
 JSON = {"Accept": "application/json"}
+TASK_KINDS = {"BackupTaskSession", "ReplicaTaskSession"}
 LOGON_SESSION = re.compile(r"/logonSessions/[0-9a-f-]{36}")  # the caller's own session: each EM draws its id
 
 
@@ -36,6 +40,7 @@ def imported_with_borrowed(client: EmClient) -> tuple[World, list[str], set[str]
     token = client.logon()
     release = client.app.state.settings.release  # type: ignore[attr-defined]
     entities = entities_of(client, token)
+    entities["HierarchyRoot"] = [with_lookup(client, token, root) for root in entities.get("HierarchyRoot", ())]
     source = client.em.world
     reading = Reading(profile(release))
     readable = {f.kind.name for f in FAMILIES if f.reads is not None}
@@ -53,12 +58,23 @@ def imported_with_borrowed(client: EmClient) -> tuple[World, list[str], set[str]
     borrowed = {name for name in kinds() if name not in readable and name not in reading.found}
     for name in borrowed:
         reading.found[name] = copy.deepcopy(dict(source.all(name)))
+    for name in TASK_KINDS & borrowed:  # a task session's entity shows its VM's display name only
+        for task in reading.found[name].values():
+            task.vm_name = task.vm_display_name
     for family in FAMILIES:
         if family.completes is not None:
             family.completes(reading.found, reading)
     world = World.of(*([] if name in DERIVED else reading.found.get(name, {}).values() for name in kinds()))
     world.release = release
     return world, reading.warnings, borrowed
+
+
+def with_lookup(client: EmClient, token: str, root: Entity) -> Entity:
+    """A root's entity with the items of the lookup of its VMs (`HierarchyItems`), as the
+    import's crawl reads them for the jobs whose VMs nothing else shows."""
+    response = client.get_as(token, f"/api/lookup?host={root['UID']}&name=*&type=Vm", headers=JSON)
+    assert response.status_code == 200, response.text
+    return Entity({**root.data, "HierarchyItems": response.json()["HierarchyItems"]})
 
 
 def serving(world: World, like: EmClient) -> EmClient:

@@ -29,6 +29,8 @@ AT = datetime(2026, 12, 9, tzinfo=UTC)
 WORLDS = {
     "default": {},
     "seed5": {"seed": 5},
+    "seed2": {"seed": 2},  # two disabled jobs, on two roots: their VMs are only in the lookups
+    "seed19": {"seed": 19},  # two disabled jobs one after the other on a root
     "sample": {"fixture": str(SEED_FIXTURE)},
 }
 RELEASES = ("9.5u4", "10", "12")  # 13 spells its JSON in camelCase, which the readers' tests' crawl does not read
@@ -138,8 +140,9 @@ def test_sessions_and_catalogue_worked_out_from_the_jobs_read_are_the_sources(
     assert differing(a, b, derived_urls(a)) == []
 
 
-def test_what_a_job_shows_is_read_back_exactly(pairs: Any) -> None:
-    a, b, _ = pairs("default", "12")
+@pytest.mark.parametrize("world", ["default", "seed2"])
+def test_what_a_job_shows_is_read_back_exactly(pairs: Any, world: str) -> None:
+    a, b, _ = pairs(world, "12")
     for job_id, job in a.em.world.all("Job").items():
         read = b.em.world.all("Job")[job_id]
         assert (read.name, read.backup_server_id, read.job_type, read.platform, read.description) == (
@@ -147,7 +150,7 @@ def test_what_a_job_shows_is_read_back_exactly(pairs: Any) -> None:
         )  # fmt: skip
         assert read.schedule == job.schedule
         assert read.next_run == job.next_run
-        assert read.vms == job.vms  # by the tasks and points, in the job's order
+        assert read.vms == job.vms  # by the tasks and points, in the job's order, else the lookup
         if job.job_type is JobType.Backup:
             assert read.repository_id == job.repository_id  # its backup's repository
 
@@ -162,6 +165,18 @@ def test_a_backup_jobs_retention_is_one_that_keeps_the_same_points(pairs: Any) -
             assert 1 <= read.retention <= job.retention
         else:
             assert read.retention == 14  # nothing shows it: the model's default
+
+
+def test_jobs_that_never_ran_one_after_the_other_share_the_lookups_vms(pairs: Any) -> None:
+    """The lookup lists a root's VMs in the jobs' order: two jobs in a row that show no VMs
+    otherwise cannot be told apart, so the first takes them all (and the lookup is the same)."""
+    a, b, _ = pairs("seed19", "12")
+    source, read = a.em.world.all("Job"), b.em.world.all("Job")
+    idle = [job for job in source.values() if not job.schedule.enabled]
+    assert len(idle) == 2
+    first, second = (read[job.id] for job in idle)
+    assert [vm.name for vm in first.vms] == [vm.name for job in idle for vm in job.vms]
+    assert second.vms == []
 
 
 def test_the_repositories_free_space_is_taken_as_current(pairs: Any) -> None:
