@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import random
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from mock_em.importer.entity import Entity, Reading
 from mock_em.model.access import Access
@@ -71,13 +72,31 @@ def query(kind: Kind) -> QueryType:
 LOOKUP_VMS = "HierarchyRoot.Vms"
 
 
+def lookup_url(root: Entity) -> str | None:
+    """Where the source lists the VMs on a root (its lookup, the crawl's one read beside the
+    families'): `/api/lookup?host=<root UID>&name=*&type=Vm`; None for a root without a UID."""
+    uid = root.get("UID")
+    return None if not uid else f"/api/lookup?host={quote(str(uid), safe=':')}&name=*&type=Vm"
+
+
+def with_lookup(root: Entity, answer: Any) -> Entity:
+    """A root's entity with the items its lookup answered (`HierarchyItemList`, in PascalCase)
+    as `HierarchyItems`, which `reads` keeps for the jobs; the entity alone where the answer holds
+    no list."""
+    items = answer.get("HierarchyItems") if isinstance(answer, dict) else None
+    if not isinstance(items, list):
+        return root
+    return Entity({**root.data, "HierarchyItems": items})
+
+
 def reads(entity: Entity, reading: Reading) -> HierarchyRoot:
     """A root as its entity shows it (every attribute is shown). Roots keep the source's order:
     the first root of a server and platform is where its jobs' VMs live (`inventory.root_index`).
 
     The entity shows no VMs, but the lookup on the root does (`/api/lookup?host=<UID>&name=*&
-    type=Vm`): where the crawl puts its answer's items in the entity as `HierarchyItems`, their
-    VMs' names are kept (`LOOKUP_VMS`), in the lookup's order, for the jobs (`job_reading`)."""
+    type=Vm`, `lookup_url`): where the crawl puts its answer's items in the entity as
+    `HierarchyItems` (`with_lookup`), their VMs' names are kept (`LOOKUP_VMS`), in the lookup's
+    order, for the jobs (`job_reading`)."""
     root = HierarchyRoot(
         entity.id, entity.name, managed_servers.server_of(entity), entity.get("UniqueId", ""),
         managed_servers.enum_of(HostType, entity, "HostType"),

@@ -27,7 +27,7 @@ from mock_em.model.enterprise_manager import EnterpriseManager
 from mock_em.model.kinds import kind_of, kinds
 from mock_em.model.world import World
 from mock_em.releases import profile
-from mock_em.resources import FAMILIES
+from mock_em.resources import FAMILIES, hierarchy_roots
 
 JSON = {"Accept": "application/json"}
 TASK_KINDS = {"BackupTaskSession", "ReplicaTaskSession"}
@@ -70,11 +70,13 @@ def imported_with_borrowed(client: EmClient) -> tuple[World, list[str], set[str]
 
 
 def with_lookup(client: EmClient, token: str, root: Entity) -> Entity:
-    """A root's entity with the items of the lookup of its VMs (`HierarchyItems`), as the
-    import's crawl reads them for the jobs whose VMs nothing else shows."""
-    response = client.get_as(token, f"/api/lookup?host={root['UID']}&name=*&type=Vm", headers=JSON)
+    """A root's entity with the items of the lookup of its VMs, as the import's crawl reads
+    them for the jobs whose VMs nothing else shows (`hierarchy_roots.lookup_url`, `with_lookup`)."""
+    url = hierarchy_roots.lookup_url(root)
+    assert url is not None
+    response = client.get_as(token, url, headers=JSON)
     assert response.status_code == 200, response.text
-    return Entity({**root.data, "HierarchyItems": response.json()["HierarchyItems"]})
+    return hierarchy_roots.with_lookup(root, response.json())
 
 
 def serving(world: World, like: EmClient) -> EmClient:

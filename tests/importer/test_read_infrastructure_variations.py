@@ -141,3 +141,15 @@ def test_a_job_whose_server_was_not_read_is_left_out_of_the_world_with_a_warning
     world, warnings = build_world({"Job": [job_entity()], "Repository": [repository(Capacity=5, FreeSpace=1)]}, "12")
     assert not world.all("Job") and not world.all("Repository")
     assert any(w.startswith("jobs:") for w in warnings) and any(w.startswith("repositories:") for w in warnings)
+
+
+def test_a_roots_lookup_is_asked_by_its_uid_and_its_vms_kept_in_order() -> None:
+    root = Entity({"Name": "vc01", "UID": f"urn:veeam:HierarchyRoot:{JOB}", "HostType": "VC", "Links": [UP]})
+    assert hierarchy_roots.lookup_url(root) == f"/api/lookup?host=urn:veeam:HierarchyRoot:{JOB}&name=*&type=Vm"
+    assert hierarchy_roots.lookup_url(Entity({"Name": "vc01"})) is None
+    assert hierarchy_roots.with_lookup(root, {"Message": "busy"}) is root
+    items = [{"ObjectName": "b", "ObjectType": "Vm"}, {"ObjectName": "x", "ObjectType": "Host"},
+             {"ObjectName": "a", "ObjectType": "VM"}]  # fmt: skip
+    read = reading()
+    hierarchy_roots.reads(hierarchy_roots.with_lookup(root, {"HierarchyItems": items}), read)
+    assert read.found[hierarchy_roots.LOOKUP_VMS] == {UUID(JOB): ["b", "a"]}
