@@ -11,6 +11,7 @@ from __future__ import annotations
 import random
 from typing import TYPE_CHECKING, Any
 
+from mock_em.importer.entity import Entity, Reading
 from mock_em.model.access import Access
 from mock_em.model.agents import AgentProtectionGroup
 from mock_em.model.fixture_records import records
@@ -21,6 +22,7 @@ from mock_em.model.query_fields import QueryType
 from mock_em.model.world import World
 from mock_em.resources.backup_servers import server_fields, up_to_server
 from mock_em.resources.family import Down, Family, SubCollection, generation_part
+from mock_em.resources.managed_servers import server_of
 from mock_em.wire.links import ENTITY, Hrefs, Link
 
 if TYPE_CHECKING:
@@ -49,6 +51,17 @@ def computers_reference(h: Hrefs, world: World, group: AgentProtectionGroup, acc
 def computers_entity(h: Hrefs, world: World, group: AgentProtectionGroup, access: Access) -> list[Link]:
     """The entity form links Down to its computers' entities."""
     return [Link("Down", "DiscoveredComputerList", h.sub(PATH, group.id, COMPUTERS.segment) + ENTITY)]
+
+
+# -- the import's reader ----------------------------------------------------------------------------
+
+
+def reads(entity: Entity, reading: Reading) -> AgentProtectionGroup:
+    """A protection group as its entity shows it (its `HierarchyObjRef` follows from its id);
+    a source that leaves `RescanScheduleEnabled` out gives true, the vendor's default."""
+    return AgentProtectionGroup(
+        entity.id, entity.name, server_of(entity), bool(entity.get("RescanScheduleEnabled", True))
+    )
 
 
 # -- the generator's part ------------------------------------------------------------------------
@@ -104,4 +117,5 @@ FAMILY = Family(
     down=Down("AgentsService", 0),  # before the computers, as the vendor's `/api/agents` links them
     generates=generation_part(generate_groups),
     since=SINCE,
+    reads=reads,
 )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from mock_em.importer.entity import Entity, Reading, Unreadable
 from mock_em.model.access import Access
 from mock_em.model.agents import AgentProtectionGroup, AgentStatus, DiscoveredComputer, HostStatus
 from mock_em.model.fixture_records import records
@@ -30,6 +31,7 @@ from mock_em.model.world import World
 from mock_em.resources import agent_protection_groups as groups
 from mock_em.resources.backup_servers import server_fields, up_to_server
 from mock_em.resources.family import Down, Family, generation_part
+from mock_em.resources.managed_servers import enum_of, server_of
 from mock_em.wire.links import Hrefs, Link
 
 if TYPE_CHECKING:
@@ -78,6 +80,23 @@ def up_to_group(h: Hrefs, world: World, computer: DiscoveredComputer, access: Ac
         return []
     group = world.all("AgentProtectionGroup")[computer.protection_group_id]
     return [Link("Up", "AgentProtectionGroupReference", h.item(groups.PATH, group.id), group.name)]
+
+
+# -- the import's reader ----------------------------------------------------------------------------
+
+
+def reads(entity: Entity, reading: Reading) -> DiscoveredComputer:
+    """A computer as its entity shows it: its group from its Up `AgentProtectionGroupReference`
+    (its `HierarchyObjRef` follows from its id). A source that leaves the agent's version, OS or
+    address out gives "" (as a computer without an agent shows its version)."""
+    group = entity.link_id("AgentProtectionGroupReference", "Up")
+    if group is None:
+        raise Unreadable(f"{entity.name!r} links Up to no protection group")
+    return DiscoveredComputer(
+        entity.id, entity.name, server_of(entity), group,
+        enum_of(HostStatus, entity, "HostStatus"), enum_of(AgentStatus, entity, "AgentStatus"),
+        entity.get("AgentVersion", ""), entity.get("OsVersion", ""), entity.get("IpAddress", ""),
+    )  # fmt: skip
 
 
 # -- the generator's part ------------------------------------------------------------------------
@@ -200,4 +219,5 @@ FAMILY = Family(
     down=Down("AgentsService", 1),
     generates=generation_part(generate_computers),
     since=groups.SINCE,
+    reads=reads,
 )

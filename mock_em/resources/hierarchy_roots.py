@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import random
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
+from mock_em.importer.entity import Entity, Reading
 from mock_em.model.access import Access
 from mock_em.model.fixture_records import records
 from mock_em.model.ids import guid
@@ -62,6 +64,50 @@ def query(kind: Kind) -> QueryType:
     )
 
 
+# -- the import's reader ----------------------------------------------------------------------------
+
+
+# Where a root's reader leaves the names of the VMs the lookup found on it, by root id (no kind of
+# the world: `job_reading` gives them to the jobs whose VMs nothing else shows).
+LOOKUP_VMS = "HierarchyRoot.Vms"
+
+
+def lookup_url(root: Entity) -> str | None:
+    """Where the source lists the VMs on a root (its lookup, the crawl's one read beside the
+    families'): `/api/lookup?host=<root UID>&name=*&type=Vm`; None for a root without a UID."""
+    uid = root.get("UID")
+    return None if not uid else f"/api/lookup?host={quote(str(uid), safe=':')}&name=*&type=Vm"
+
+
+def with_lookup(root: Entity, answer: Any) -> Entity:
+    """A root's entity with the items its lookup answered (`HierarchyItemList`, in PascalCase)
+    as `HierarchyItems`, which `reads` keeps for the jobs; the entity alone where the answer holds
+    no list."""
+    items = answer.get("HierarchyItems") if isinstance(answer, dict) else None
+    if not isinstance(items, list):
+        return root
+    return Entity({**root.data, "HierarchyItems": items})
+
+
+def reads(entity: Entity, reading: Reading) -> HierarchyRoot:
+    """A root as its entity shows it (every attribute is shown). Roots keep the source's order:
+    the first root of a server and platform is where its jobs' VMs live (`inventory.root_index`).
+
+    The entity shows no VMs, but the lookup on the root does (`/api/lookup?host=<UID>&name=*&
+    type=Vm`, `lookup_url`): where the crawl puts its answer's items in the entity as
+    `HierarchyItems` (`with_lookup`), their VMs' names are kept (`LOOKUP_VMS`), in the lookup's
+    order, for the jobs (`job_reading`)."""
+    root = HierarchyRoot(
+        entity.id, entity.name, managed_servers.server_of(entity), entity.get("UniqueId", ""),
+        managed_servers.enum_of(HostType, entity, "HostType"),
+    )  # fmt: skip
+    items = entity.items("HierarchyItems")
+    if items:
+        names = [i.get("ObjectName", "") for i in items if str(i.get("ObjectType", "")).casefold() == "vm"]
+        reading.found.setdefault(LOOKUP_VMS, {})[root.id] = names
+    return root
+
+
 # -- the generator's part ------------------------------------------------------------------------
 
 
@@ -98,4 +144,5 @@ FAMILY = Family(
     entity_downs=entity_downs,
     down=Down("LogonSession", 1.5),  # after jobs, before repositories, as em12's LogonSession links them
     generates=generation_part(generate_roots),
+    reads=reads,
 )

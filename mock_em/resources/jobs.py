@@ -16,7 +16,9 @@ from __future__ import annotations
 import random
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
+from uuid import UUID
 
+from mock_em.importer.entity import Entity, Found, Reading
 from mock_em.model.access import Access
 from mock_em.model.entities import UNKNOWN_SIZE, Job, JobSchedule, JobType, Platform, Vm
 from mock_em.model.fixture_records import records
@@ -34,6 +36,8 @@ from mock_em.model.world import World
 from mock_em.resources.backup_servers import server_fields, up_to_server
 from mock_em.resources.family import Down, Family, SubCollection, generation_part
 from mock_em.resources.job_edits import edits
+from mock_em.resources.job_reading import complete_jobs
+from mock_em.resources.managed_servers import enum_of, server_of
 from mock_em.wire.links import Hrefs, Link
 
 if TYPE_CHECKING:
@@ -89,6 +93,68 @@ def query(kind: Kind) -> QueryType:
         QueryField("ScheduleEnabled", FieldKind.BOOL, plain("schedule.enabled")),
         *server_fields(),
     )
+
+
+# -- the import's reader ----------------------------------------------------------------------------
+
+NO_REPOSITORY = UUID(int=0)  # until `completes` finds the job's repository (none found: the job is left out)
+DAY_MINUTES = 24 * 60
+
+
+def reads(entity: Entity, reading: Reading) -> Job:
+    """A job as its entity shows it: type, platform, description, its schedule from
+    `ScheduleConfigured`, `ScheduleEnabled` and `JobScheduleOptions` (the daily time, or the
+    periodic one's `FullPeriod` in hours where that is enabled), and its `NextRun`. What the
+    entity does not show is found by `complete_jobs` once every kind is read (its repository, its
+    VMs, its retention); what nothing shows keeps the model's default: a `failure_rate` of 0.02
+    (the generator's), no control-plane run edits, deleted points or creation instant."""
+    options = entity.nested("JobScheduleOptions")
+    daily, periodic = options.nested("OptionsDaily"), options.nested("OptionsPeriodically")
+    hour, minute = _utc_time(entity, daily, reading)
+    every = (
+        int(periodic.get("FullPeriod", 0) or 0)
+        if periodic.get("Enabled") and periodic.get("Kind", "Hours") == "Hours"
+        else 0
+    )
+    if every and (every > 24 or 24 % every):
+        reading.warn(f"jobs: {entity.name!r} runs every {every} hours, not a divisor of the day: read as daily")
+        every = 0
+    schedule = JobSchedule(
+        configured=bool(entity.get("ScheduleConfigured", False)), enabled=bool(entity.get("ScheduleEnabled", False)),
+        hour=hour % every if every else hour, minute=minute, every_hours=every,
+    )  # fmt: skip
+    job = Job(
+        entity.id, entity.name, server_of(entity), NO_REPOSITORY,
+        enum_of(JobType, entity, "JobType"), enum_of(Platform, entity, "Platform"),
+        entity.get("Description", ""), schedule,
+    )  # fmt: skip
+    job.next_run = entity.time("NextRun")
+    return job
+
+
+def _utc_time(entity: Entity, daily: Entity, reading: Reading) -> tuple[int, int]:
+    """The daily option's `Time` in UTC (less its `TimeOffsetUtc`, in seconds or `[-]HH:MM:SS`);
+    22:00, the model's default, where the source shows none."""
+    text = daily.get("Time")
+    if not text:
+        return 22, 0
+    try:
+        hours, minutes = (int(part) for part in str(text).split(":")[:2])
+        offset = daily.get("TimeOffsetUtc", 0)
+        if isinstance(offset, str):
+            sign = -1 if offset.startswith("-") else 1
+            h, m, *_ = (int(float(p)) for p in offset.lstrip("+-").split(":"))
+            offset = sign * (h * 3600 + m * 60)
+        total = (hours * 60 + minutes - int(offset) // 60) % DAY_MINUTES
+    except ValueError:
+        reading.warn(f"jobs: {entity.name!r} shows Time {text!r}: read as 22:00")
+        return 22, 0
+    return divmod(total, 60)
+
+
+def completes(found: Found, reading: Reading) -> None:
+    """What the jobs' entities do not show, from the kinds that name them (`job_reading`)."""
+    complete_jobs(found, reading)
 
 
 # -- the generator's part ------------------------------------------------------------------------
@@ -237,4 +303,6 @@ FAMILY = Family(
     edits=edits(lambda job: KIND.section.dump(job)),
     down=Down("LogonSession", 1),  # after backup servers, before repositories, as EM's LogonSession links them
     generates=generation_part(generate_jobs),
+    reads=reads,
+    completes=completes,
 )

@@ -10,10 +10,13 @@ id). Portal Administrators and Portal Users read them. See `docs/inventory.md`.
 
 from __future__ import annotations
 
+import enum
 import ipaddress
 import random
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
+from uuid import UUID
 
+from mock_em.importer.entity import Entity, Reading, Unreadable
 from mock_em.model.access import Access
 from mock_em.model.entities import BackupServer, Platform
 from mock_em.model.fixture_records import records
@@ -58,6 +61,36 @@ def query(kind: Kind) -> QueryType:
         string_field("Description", text_column("description")),
         string_field("ManagedServerType", text_column("managed_server_type._value_")),
     )
+
+
+# -- the import's reader ----------------------------------------------------------------------------
+
+E = TypeVar("E", bound=enum.Enum)
+
+
+def server_of(entity: Entity) -> UUID:
+    """The backup server an object of a backup server belongs to: its Up `BackupServerReference`."""
+    found = entity.link_id("BackupServerReference", "Up")
+    if found is None:
+        raise Unreadable(f"{entity.name!r} links Up to no backup server")
+    return found
+
+
+def enum_of(enum_type: type[E], entity: Entity, key: str) -> E:
+    """A member the vendor spells as one of an enum's values (Unreadable for another value)."""
+    value = entity[key]
+    try:
+        return enum_type(value)
+    except ValueError:
+        raise Unreadable(f"{entity.name!r}: {key} {value!r} is not one mock-em knows") from None
+
+
+def reads(entity: Entity, reading: Reading) -> ManagedServer:
+    """A managed server as its entity shows it (every attribute is shown)."""
+    return ManagedServer(
+        entity.id, entity.name, server_of(entity), entity.get("Description", ""),
+        enum_of(ManagedServerType, entity, "ManagedServerType"),
+    )  # fmt: skip
 
 
 # -- the generator's part ------------------------------------------------------------------------
@@ -155,4 +188,5 @@ FAMILY = Family(
     entity_downs=entity_downs,
     down=Down("LogonSession", 0.5),  # right after backup servers, as em12's LogonSession links them
     generates=generation_part(generate_managed_servers),
+    reads=reads,
 )

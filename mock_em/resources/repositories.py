@@ -17,6 +17,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from mock_em.importer.entity import Entity, Reading
 from mock_em.model.access import Access, NotFound
 from mock_em.model.entities import UNKNOWN_SIZE, CloudTenantResource, Repository, RepositoryKind
 from mock_em.model.fixture_records import records
@@ -30,6 +31,7 @@ from mock_em.model.usage import MB, RESOURCE_KIND
 from mock_em.model.world import World
 from mock_em.resources.backup_servers import server_fields, up_to_server
 from mock_em.resources.family import BadEdit, Down, Edits, Family, generation_part, guid_of, member_of
+from mock_em.resources.managed_servers import enum_of, server_of
 from mock_em.wire.links import Hrefs
 
 if TYPE_CHECKING:
@@ -61,6 +63,28 @@ def never_zero(repository: Repository) -> None:
     """Monitoring clients divide by Capacity: a repository's size is known (> 0) or -1, never 0."""
     if repository.capacity == 0 or (repository.capacity == UNKNOWN_SIZE) != (repository.free_space == UNKNOWN_SIZE):
         raise ValueError(f"repository {repository.name!r}: Capacity must be positive, or -1 with FreeSpace -1")
+
+
+# -- the import's reader ----------------------------------------------------------------------------
+
+
+def reads(entity: Entity, reading: Reading) -> Repository:
+    """A repository as its entity shows it. Its free space is taken as current (an EM taking a
+    world notes what its jobs' backups hold, `job_sessions.refresh_jobs`). A source that leaves
+    `Kind` out (9.5's schema has none) gives `WindowsLocal`, the vendor's default repository;
+    one whose storage reports no size (0, or a size without free space) gives -1 for both, as
+    mock-em shows object storage, so that monitoring clients never divide by 0."""
+    kind = RepositoryKind.WindowsLocal
+    if entity.get("Kind") is not None:
+        kind = enum_of(RepositoryKind, entity, "Kind")
+    capacity, free = entity.get("Capacity", UNKNOWN_SIZE), entity.get("FreeSpace", UNKNOWN_SIZE)
+    if capacity in (0, UNKNOWN_SIZE) or free == UNKNOWN_SIZE:
+        if (capacity, free) != (UNKNOWN_SIZE, UNKNOWN_SIZE):
+            reading.warn(
+                f"repositories: {entity.name!r} shows Capacity {capacity} and FreeSpace {free}: read as unknown (-1)"
+            )
+        capacity = free = UNKNOWN_SIZE
+    return Repository(entity.id, entity.name, server_of(entity), kind, int(capacity), int(free))
 
 
 # -- the generator's part ------------------------------------------------------------------------
@@ -221,4 +245,5 @@ FAMILY = Family(
     down=Down("LogonSession", 2),  # after backup servers and jobs, as EM's LogonSession links them
     edits=EDITS,
     generates=generation_part(generate_repositories),
+    reads=reads,
 )

@@ -29,6 +29,7 @@ NOT_FAMILIES = {
     "job_session_families",
     "catalogue_families",
     "job_edits",
+    "job_reading",
     "__init__",
 }  # what several families share
 FAMILY_MODULES = sorted(
