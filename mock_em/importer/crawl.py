@@ -73,7 +73,15 @@ async def crawl(
 ) -> Crawled:
     """Read every family's entities through `source` (logged on)."""
     crawled = Crawled()
-    results = await asyncio.gather(*(_family(source, family, page_size, watcher) for family in families))
+    tasks = [asyncio.create_task(_family(source, family, page_size, watcher)) for family in families]
+    try:
+        results = await asyncio.gather(*tasks)
+    except BaseException:
+        # one family failed for good: the others stop now, before the session is logged off
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
     for family, (items, absent, warnings) in zip(families, results, strict=True):
         name = family.kind.name
         crawled.warnings.extend(warnings)
