@@ -183,7 +183,7 @@ def _run_import(args: argparse.Namespace) -> int:
     """`mock-em import`: exit 0 when the fixture is written, 1 when the source could not be read,
     2 for a usage error."""
     from mock_em.importer.client import Gentleness, SourceError
-    from mock_em.importer.command import ImportFailed, ImportOptions, read_password, run_import
+    from mock_em.importer.command import ImportFailed, ImportOptions, UsageError, read_password, run_import
     from mock_em.importer.progress import Progress
 
     problems = [
@@ -226,10 +226,10 @@ def _run_import(args: argparse.Namespace) -> int:
         if args.insecure:
             progress.warn("--insecure: the source's certificate is not verified")
         run_import(options, password, progress)
-    except ImportFailed as exc:
+    except UsageError as exc:
         print(f"mock-em import: {exc}", file=sys.stderr)
-        return 2 if str(exc).startswith(("--", "no password", "the password")) else 1
-    except (SourceError, OSError) as exc:
+        return 2
+    except (ImportFailed, SourceError, OSError) as exc:
         print(f"mock-em import: {exc}", file=sys.stderr)
         return 1
     return 0

@@ -37,6 +37,10 @@ class ImportFailed(RuntimeError):
     """The import could not be done; the message says why (never with the password)."""
 
 
+class UsageError(ImportFailed):
+    """The import was asked wrongly (no password, no anonymizer): nothing was sent."""
+
+
 @dataclass(frozen=True, slots=True)
 class ImportOptions:
     """What `mock-em import` was asked to do."""
@@ -91,11 +95,11 @@ def read_password(
             return _one_line(Path(password_file).read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError) as exc:
             why = getattr(exc, "strerror", None) or type(exc).__name__
-            raise ImportFailed(f"--password-file: cannot read {password_file}: {why}") from None
+            raise UsageError(f"--password-file: cannot read {password_file}: {why}") from None
     password = environ.get(PASSWORD_VARIABLE)
     if password:
         return password
-    raise ImportFailed(
+    raise UsageError(
         f"no password: give --password-file FILE, --password-file - (standard input) or {PASSWORD_VARIABLE}"
     )
 
@@ -103,7 +107,7 @@ def read_password(
 def _one_line(text: str) -> str:
     line = text.split("\n", 1)[0].removesuffix("\r")
     if not line:
-        raise ImportFailed("the password file is empty")
+        raise UsageError("the password file is empty")
     return line
 
 
@@ -113,7 +117,7 @@ def anonymizer() -> Callable[[dict[str, Any], int], tuple[dict[str, Any], dict[s
         module = importlib.import_module(ANONYMIZER)
     except ModuleNotFoundError as exc:
         if exc.name is None or exc.name == ANONYMIZER or ANONYMIZER.startswith(f"{exc.name}."):
-            raise ImportFailed(f"--anonymize: this mock-em has no anonymizer ({ANONYMIZER} is missing)") from None
+            raise UsageError(f"--anonymize: this mock-em has no anonymizer ({ANONYMIZER} is missing)") from None
         raise
     return module.anonymize
 

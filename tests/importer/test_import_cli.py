@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from email.utils import format_datetime
 from pathlib import Path
 
+import httpcore  # noqa: F401  # see below
 import httpx
 import pytest
 
@@ -22,6 +23,11 @@ from mock_em.cli import main
 from mock_em.model.fixture import load_world, parse_time
 from mock_em.settings import Settings
 from mock_em.testing.server import MockEmServer
+
+# httpx imports httpcore when it first needs it and maps its errors by class from then on; a test
+# run in-process by pytester (tests/testing) drops the modules first imported during it, so an
+# httpcore imported there comes back as other classes that httpx no longer maps. Imported here,
+# at collection, it is there before any test and stays one module.
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED_FIXTURE = str(ROOT / "fixtures" / "seed-sample.json")

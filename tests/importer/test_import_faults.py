@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import httpcore  # noqa: F401  # see below
 import pytest
 
 from mock_em.importer.client import Gentleness
@@ -22,6 +23,11 @@ from mock_em.importer.progress import Progress
 from mock_em.resources import FAMILIES
 from mock_em.testing.client import MockEmClient
 from mock_em.testing.server import MockEmServer
+
+# httpx imports httpcore when it first needs it and maps its errors by class from then on; a test
+# run in-process by pytester (tests/testing) drops the modules first imported during it, so an
+# httpcore imported there comes back as other classes that httpx no longer maps. Imported here,
+# at collection, it is there before any test and stays one module.
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED_FIXTURE = str(ROOT / "fixtures" / "seed-sample.json")

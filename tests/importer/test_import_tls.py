@@ -8,11 +8,17 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpcore  # noqa: F401  # see below
 import httpx
 import pytest
 from e2e.test_real_server_curl import Server, free_port, start_server
 
 from mock_em.cli import main
+
+# httpx imports httpcore when it first needs it and maps its errors by class from then on; a test
+# run in-process by pytester (tests/testing) drops the modules first imported during it, so an
+# httpcore imported there comes back as other classes that httpx no longer maps. Imported here,
+# at collection, it is there before any test and stays one module.
 
 ROOT = Path(__file__).resolve().parents[2]
 CLOCK = "2026-11-30T10:00:00Z"
