@@ -185,14 +185,14 @@ class Source:
 
     async def root(self) -> Any:
         """`GET /api/` (no session needed): what the source says it serves, as sent."""
-        response = await self._send("GET", "/api/")
+        response, body = await self._send("GET", "/api/")
         if response.status_code != 200:
             raise SourceError(f"GET /api/ answered {response.status_code}: {_message(response)}")
-        return self._json(response, "/api/")
+        return body
 
     async def logon(self) -> None:
         """Open a session (`POST /api/sessionMngr/?v=latest` with HTTP Basic)."""
-        response = await self._send("POST", LOGON_PATH, auth=(self.user, self._password))
+        response, _ = await self._send("POST", LOGON_PATH, auth=(self.user, self._password))
         if response.status_code in (401, 403):
             raise SourceError(
                 f"the source refused the logon of {self.user!r} ({response.status_code}: {_message(response)}); "
@@ -203,7 +203,7 @@ class Source:
         token = response.headers.get(SESSION_HEADER)
         if not token:
             raise SourceError(f"the logon answered without an {SESSION_HEADER} header")
-        body = to_pascal(self._json(response, LOGON_PATH))
+        body = pascal_body(self._json(response, LOGON_PATH))
         session_id = str(body.get("SessionId") or "") if isinstance(body, dict) else ""
         if not session_id:
             session_id = response.headers.get("Location", "").rstrip("/").rsplit("/", 1)[-1]
@@ -221,7 +221,7 @@ class Source:
                 await self._relogon(self._generation)
             generation = self._generation
             token = self._session[0] if self._session else ""
-            response = await self._send("GET", path, headers={SESSION_HEADER: token})
+            response, body = await self._send("GET", path, headers={SESSION_HEADER: token})
             if response.status_code == 401 and relogons < MAX_RELOGONS:
                 relogons += 1
                 await self._relogon(generation)
@@ -229,7 +229,7 @@ class Source:
             if response.status_code == 401:
                 raise SourceError(f"GET {path}: the source kept answering 401 after {MAX_RELOGONS} new logons")
             if response.is_success:
-                return Answer(response.status_code, to_pascal(self._json(response, path)))
+                return Answer(response.status_code, pascal_body(body))
             return Answer(response.status_code, None, _message(response))
 
     async def logoff(self) -> None:
@@ -264,8 +264,11 @@ class Source:
             path = path[len(prefix) :]
         return path + (f"?{parts.query}" if parts.query else "")
 
-    async def _send(self, method: str, path: str, *, tries: int | None = None, **kwargs: Any) -> httpx.Response:
-        """One request, tried again on a passing failure; never anything but the three kinds."""
+    async def _send(
+        self, method: str, path: str, *, tries: int | None = None, **kwargs: Any
+    ) -> tuple[httpx.Response, Any]:
+        """One request, tried again on a passing failure; never anything but the three kinds. With
+        the answer comes a successful GET's JSON (parsed once: a page of a large EM is big)."""
         if not _allowed(method, path):
             raise AssertionError(f"the import sends no {method} {path}")  # a bug, never the source's doing
         attempts = (self.gentle.retries + 1) if tries is None else tries
@@ -273,9 +276,9 @@ class Source:
             async with self._slots:
                 await self._bucket.take()
                 self.requests += 1
-                response, failure, asked = await self._attempt(method, path, kwargs)
+                response, body, failure, asked = await self._attempt(method, path, kwargs)
             if response is not None:
-                return response
+                return response, body
             if attempt + 1 == attempts:
                 raise SourceError(f"{method} {path}: {failure} ({attempts} attempts)")
             self.retried += 1
@@ -284,9 +287,9 @@ class Source:
 
     async def _attempt(
         self, method: str, path: str, kwargs: dict[str, Any]
-    ) -> tuple[httpx.Response | None, str, float]:
-        """One attempt: the answer to keep, or what failed for a passing reason and how long the
-        source asked us to wait (`Retry-After`)."""
+    ) -> tuple[httpx.Response | None, Any, str, float]:
+        """One attempt: the answer to keep (and a successful GET's JSON), or what failed for a
+        passing reason and how long the source asked us to wait (`Retry-After`)."""
         try:
             response = await self._http.request(method, self.url + path, **kwargs)
             await response.aread()
@@ -297,14 +300,18 @@ class Source:
                     "give --ca FILE with the CA that signed it, or --insecure to skip the check"
                 ) from None
             self._report(method, path, None)
-            return None, self._scrub(_cause(exc)), 0.0
+            return None, None, self._scrub(_cause(exc)), 0.0
         self._report(method, path, response.status_code)
         if response.status_code in RETRY_STATUSES:
             failure = f"answered {response.status_code}: {_message(response)}"
-            return None, failure, _retry_after(response, self.gentle.max_backoff)
-        if response.is_success and not _json_whole(response):
-            return None, "the answer is no whole JSON", 0.0
-        return response, "", 0.0
+            return None, None, failure, _retry_after(response, self.gentle.max_backoff)
+        body = None
+        if method == "GET" and response.is_success:
+            try:  # a body cut short by a proxy is tried again
+                body = json.loads(response.content)
+            except ValueError:
+                return None, None, "the answer is no whole JSON", 0.0
+        return response, body, "", 0.0
 
     def _backoff(self, attempt: int) -> float:
         """Exponential backoff with jitter: half the doubled wait, plus up to as much again at random."""
@@ -342,15 +349,12 @@ def _basic(user: str, password: str) -> str:
     return base64.b64encode(f"{user}:{password}".encode()).decode("ascii") if password else ""
 
 
-def _json_whole(response: httpx.Response) -> bool:
-    """Whether a success's body is whole JSON (a body cut short by a proxy is tried again)."""
-    if response.request.method != "GET":
-        return True  # the logon's body is read where it is used; the logoff's is not
-    try:
-        json.loads(response.content)
-    except ValueError:
-        return False
-    return True
+def pascal_body(body: Any) -> Any:
+    """A JSON answer in PascalCase: release 13's camelCase read back (its members begin in lower
+    case); the other releases' as sent, without a walk through a big page for nothing."""
+    if isinstance(body, dict) and any(key[:1].islower() for key in body):
+        return to_pascal(body)
+    return body
 
 
 def _message(response: httpx.Response) -> str:
