@@ -101,6 +101,8 @@ def test_the_date_header_follows_the_em_clock(source: MockEmServer) -> None:
         control.set_clock("2027-02-03T04:05:06Z")
         assert httpx.get(f"{source.url}/api/").headers["date"] == "Wed, 03 Feb 2027 04:05:06 GMT"
         assert httpx.get(f"{source.url}/mock/health").headers["date"] == "Wed, 03 Feb 2027 04:05:06 GMT"
+        unknown = httpx.get(f"{source.url}/api/noSuchThing")  # an error answer is dated alike
+        assert unknown.status_code == 404 and unknown.headers.get_list("date") == ["Wed, 03 Feb 2027 04:05:06 GMT"]
 
 
 def test_the_password_is_nowhere_but_in_the_logon(source: MockEmServer, tmp_path: Path) -> None:
