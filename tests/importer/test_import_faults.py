@@ -7,6 +7,7 @@ whole served world whatever the readers are."""
 
 from __future__ import annotations
 
+import io
 import json
 import random
 import time
@@ -40,7 +41,7 @@ class Hooked(Progress):
     """Progress that also runs `hook(requests so far)` after each request (to act mid-crawl)."""
 
     def __init__(self, hook: Callable[[int], None] | None = None) -> None:
-        super().__init__(open("/dev/null", "w"), quiet=True)  # noqa: SIM115  # closed with the test
+        super().__init__(io.StringIO(), quiet=True)
         self.hook = hook
 
     def request(self, method: str, path: str, status: int | None) -> None:
