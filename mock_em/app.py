@@ -8,11 +8,13 @@ to its canonical camelCase before routing.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
+from email.utils import format_datetime
 from functools import cache, lru_cache
 
 from fastapi import FastAPI
 from starlette.middleware.errors import ServerErrorMiddleware
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mock_em import __version__, registry
 from mock_em.api import errors, lookup, members, query, reports, resources, root, sessions, tenant_resources
@@ -69,12 +71,27 @@ class CanonicalPaths:
         await self.app(scope, receive, send)
 
 
+@lru_cache(maxsize=4)
+def _http_date(second: int) -> bytes:
+    return format_datetime(datetime.fromtimestamp(second, UTC), usegmt=True).encode("ascii")
+
+
+def http_date(moment: datetime) -> bytes:
+    """An HTTP `Date` value (`Sat, 05 Dec 2026 09:24:33 GMT`) for an aware instant; the last few
+    seconds' values are kept, since every answer carries one."""
+    return _http_date(int(moment.timestamp()))
+
+
 class EmApp(FastAPI):
     """FastAPI with mock-em's own middleware right inside Starlette's ServerErrorMiddleware:
     Recorder (outermost of ours: sees /api requests as sent), CanonicalPaths, then FastPath,
     then FastAPI's remaining wrappers (exception telemetry, body limits, exception handlers) and
     the router. Placed there, the fast path answers without passing through the wrappers it
     does not need, while any error still ends as a Veeam Error from ServerErrorMiddleware.
+
+    Every answer carries a `Date` header read from the EM's clock, as a real EM's comes from its
+    system clock: a client that takes the server's time from it (`mock-em import` does) sees the
+    virtual time the world lives in (the servers' own date header is off).
 
     HTTP requests skip FastAPI's per-request OpenTelemetry check (a mock is not traced, and the
     check costs more than a kept answer); other scopes (lifespan) go through FastAPI as usual.
@@ -97,7 +114,14 @@ class EmApp(FastAPI):
         scope["app"] = self
         if self.middleware_stack is None:
             self.middleware_stack = self.build_middleware_stack()
-        await self.middleware_stack(scope, receive, send)
+        clock = self.state.em.clock
+
+        async def dated(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", ()), (b"date", http_date(clock.now()))]
+            await send(message)
+
+        await self.middleware_stack(scope, receive, dated)
 
 
 def ours(app: ASGIApp, release: str) -> ASGIApp:

@@ -4,6 +4,8 @@ mock-em serve                      # EM on 0.0.0.0:9399 with the default generat
 mock-em serve --fixture FILE       # serve a world from a fixture file
 mock-em generate -o world.json     # write the generated world as a fixture
 mock-em tenants                    # print the tenants' logon credentials
+mock-em import --from URL --user NAME --password-file FILE --out world.json
+                                   # read a real Enterprise Manager into a fixture (docs/import.md)
 """
 
 from __future__ import annotations
@@ -13,11 +15,14 @@ import contextlib
 import json
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from mock_em import __version__
 from mock_em.generator import KNOBS
 from mock_em.model.fixture import FixtureError, world_to_dict
 from mock_em.settings import DEFAULT_USER, RELEASES, Settings, SettingsError
+
+PASSWORD_VARIABLE = "MOCK_EM_IMPORT_PASSWORD"  # as mock_em.importer.command reads it
 
 
 def _world_flags(parser: argparse.ArgumentParser) -> None:
@@ -129,7 +134,105 @@ def parser() -> argparse.ArgumentParser:
 
     tenants = commands.add_parser("tenants", help="print each tenant's name, username and password")
     _world_flags(tenants)
+    _import_parser(commands)
     return top
+
+
+def _import_parser(commands: Any) -> None:
+    """`mock-em import`: flags of its own, none shared with the server's settings. No flag takes
+    the password (it would show in the process list); abbreviations are off, so that `--password`
+    is never taken for `--password-file`."""
+    imp = commands.add_parser(
+        "import",
+        help="read an Enterprise Manager over its REST API into a fixture (docs/import.md)",
+        allow_abbrev=False,
+    )
+    imp.add_argument("--from", dest="source", required=True, metavar="URL", help="the EM, e.g. https://em.example:9398")
+    imp.add_argument("--user", required=True, help="an EM account that may read everything (e.g. DOMAIN\\user)")
+    imp.add_argument(
+        "--password-file",
+        metavar="FILE",
+        help=f"the account's password on this file's first line; - reads standard input (else {PASSWORD_VARIABLE})",
+    )
+    imp.add_argument("--out", required=True, metavar="FILE", help="the fixture to write (mock-em serve --fixture)")
+    imp.add_argument("--quiet", action="store_true", help="no progress line and no summary; warnings still shown")
+    read = imp.add_argument_group("reading gently")
+    read.add_argument("--rate", type=float, default=10.0, help="requests a second at most, on average (default 10)")
+    read.add_argument("--concurrency", type=int, default=2, help="requests in flight at most (default 2)")
+    read.add_argument("--page-size", type=int, default=500, help="objects a query page asks for (default 500)")
+    read.add_argument("--retries", type=int, default=5, help="further attempts of a failed request (default 5)")
+    read.add_argument("--timeout", type=float, default=60.0, help="seconds one request may take (default 60)")
+    read.add_argument(
+        "--release", help=f"take the source as this release ({', '.join(RELEASES)}) instead of what it reports"
+    )
+    tls = imp.add_argument_group("TLS (verified by default)")
+    tls.add_argument("--ca", metavar="FILE", help="PEM CA certificate(s) to verify the source's certificate with")
+    tls.add_argument("--insecure", action="store_true", help="do not verify the source's certificate")
+    anon = imp.add_argument_group("anonymizing")
+    anon.add_argument(
+        "--anonymize", action="store_true", help="replace names, addresses and GUIDs consistently before writing"
+    )
+    anon.add_argument("--seed", type=int, help="the anonymizer's seed (default: a random one, shown in the summary)")
+    anon.add_argument("--report", metavar="FILE", help="where the anonymizer's report goes (default <out>.report.json)")
+
+
+PASSWORD_FLAGS = ("--password", "--pass", "--passwd", "-p")
+
+
+def _run_import(args: argparse.Namespace) -> int:
+    """`mock-em import`: exit 0 when the fixture is written, 1 when the source could not be read,
+    2 for a usage error."""
+    from mock_em.importer.client import Gentleness, SourceError
+    from mock_em.importer.command import ImportFailed, ImportOptions, UsageError, read_password, run_import
+    from mock_em.importer.progress import Progress
+
+    problems = [
+        (args.rate <= 0, "--rate: must be above 0"),
+        (args.concurrency < 1, "--concurrency: must be at least 1"),
+        (not 1 <= args.page_size <= 100_000, "--page-size: must be between 1 and 100000"),
+        (args.retries < 0, "--retries: must not be negative"),
+        (args.timeout <= 0, "--timeout: must be above 0"),
+        (args.insecure and bool(args.ca), "--ca and --insecure exclude each other"),
+        (args.seed is not None and not args.anonymize, "--seed: only with --anonymize"),
+        (args.report is not None and not args.anonymize, "--report: only with --anonymize"),
+        (args.release is not None and args.release.lower() not in RELEASES, f"--release: one of {', '.join(RELEASES)}"),
+    ]
+    for bad, message in problems:
+        if bad:
+            print(f"mock-em import: {message}", file=sys.stderr)
+            return 2
+    options = ImportOptions(
+        url=args.source,
+        user=args.user,
+        out=args.out,
+        page_size=args.page_size,
+        gentleness=Gentleness(
+            rate=args.rate,
+            burst=args.concurrency,
+            concurrency=args.concurrency,
+            retries=args.retries,
+            timeout=args.timeout,
+        ),
+        ca=args.ca,
+        insecure=args.insecure,
+        release=args.release,
+        anonymize=args.anonymize,
+        seed=args.seed,
+        report=args.report,
+    )
+    progress = Progress(sys.stderr, quiet=args.quiet)
+    try:
+        password = read_password(args.password_file)
+        if args.insecure:
+            progress.warn("--insecure: the source's certificate is not verified")
+        run_import(options, password, progress)
+    except UsageError as exc:
+        print(f"mock-em import: {exc}", file=sys.stderr)
+        return 2
+    except (ImportFailed, SourceError, OSError) as exc:
+        print(f"mock-em import: {exc}", file=sys.stderr)
+        return 1
+    return 0
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -139,7 +242,18 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the exit status."""
-    args = parser().parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    if words[:1] == ["import"] and any(w.split("=", 1)[0] in PASSWORD_FLAGS for w in words):
+        # said before argparse, which would repeat the password in its "unrecognized arguments"
+        print(
+            "mock-em import: no password on the command line (the process list shows it): "
+            f"use --password-file FILE, --password-file - or {PASSWORD_VARIABLE}",
+            file=sys.stderr,
+        )
+        return 2
+    args = parser().parse_args(words)
+    if args.command == "import":
+        return _run_import(args)
     try:
         settings = _settings(args)
         if args.command == "serve":

@@ -211,6 +211,7 @@ def uvicorn_servers(
         "log_level": settings.log_level.lower(),
         "access_log": False,
         "server_header": False,
+        "date_header": False,  # the app dates each answer by the EM's clock (mock_em.app)
         "timeout_graceful_shutdown": 1,
     }
     servers = []

@@ -7,6 +7,7 @@ default. Bad values raise SettingsError with a message that names the setting.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from collections.abc import Mapping
@@ -206,10 +207,63 @@ class Settings:
         for name, value in (overrides or {}).items():
             if value is not None and value != [] and value != ():
                 values[name] = tuple(value) if isinstance(value, list) else value
+        if values.get("fixture") and not {"release", "clock"} <= values.keys():
+            # an imported world is served as its source was: its release, its clock at the import
+            header = fixture_header(values["fixture"])
+            for name, key in (("release", "Release"), ("clock", "ImportedAt")):
+                if name not in values and isinstance(header.get(key), str) and header[key]:
+                    values[name] = header[key]
         try:
             return cls(**values)
         except TypeError as exc:
             raise SettingsError(str(exc)) from None
+
+
+HEADER_BYTES = 1 << 20  # a fixture's header members stand in its first lines
+
+
+def fixture_header(path: str) -> dict[str, Any]:
+    """The scalar members a fixture file opens with, before its world's sections (`Format`,
+    `Seed`, and in an imported world `Release` and `ImportedAt`): read from the head of the file
+    alone, so a large world is not parsed twice. {} for a file that cannot be read or does not
+    open so (`load_world` says what is wrong with it later)."""
+    try:
+        with open(path, encoding="utf-8") as file:
+            text = file.read(HEADER_BYTES)
+    except (OSError, UnicodeDecodeError):
+        return {}
+    decoder = json.JSONDecoder()
+    header: dict[str, Any] = {}
+    at = _skip_space(text, 0)
+    if not text.startswith("{", at):
+        return {}
+    at += 1
+    try:
+        while True:
+            at = _skip_space(text, at)
+            if not text.startswith('"', at):
+                return header
+            key, at = decoder.raw_decode(text, at)
+            at = _skip_space(text, at)
+            if not text.startswith(":", at):
+                return header
+            at = _skip_space(text, at + 1)
+            if text[at : at + 1] in ("[", "{"):  # the first section: the header is over
+                return header
+            value, at = decoder.raw_decode(text, at)
+            header[key] = value
+            at = _skip_space(text, at)
+            if not text.startswith(",", at):
+                return header
+            at += 1
+    except (json.JSONDecodeError, IndexError):
+        return header
+
+
+def _skip_space(text: str, at: int) -> int:
+    while at < len(text) and text[at] in " \t\r\n":
+        at += 1
+    return at
 
 
 def _convert(name: str, raw: str) -> Any:

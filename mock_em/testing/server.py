@@ -116,6 +116,7 @@ class MockEmServer:
             log_level=settings.log_level.lower(),
             access_log=False,
             server_header=False,
+            date_header=False,  # the app dates each answer by the EM's clock
             lifespan="off",
             timeout_graceful_shutdown=2,
         )
