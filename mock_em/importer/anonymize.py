@@ -20,8 +20,8 @@ replaced, and holds no original value.
 from __future__ import annotations
 
 import re
+from collections import defaultdict
 from collections.abc import Callable
-from functools import lru_cache
 from typing import Any
 
 from mock_em.importer.anonymize_names import StandIns
@@ -52,50 +52,91 @@ class _Found:
         self.atoms: dict[str, str] = {}
         self.guids: dict[str, None] = {}
         self.secrets: dict[str, None] = {}
-        self.texts: set[str] = set()
+        self.seen: defaultdict[str, set[str]] = defaultdict(set)  # the strings read, by rule: each once
 
     def add(self, role: str, atom: str) -> None:
         if atom:
             self.atoms.setdefault(atom, role)
 
-
-@lru_cache(maxsize=4096)
-def _rule(section: str, path: tuple[str, ...]) -> str:
-    return rule_of(section, path)
-
-
-def _collect(value: Any, section: str, path: tuple[str, ...], found: _Found) -> None:
-    if isinstance(value, dict):
-        for key, item in value.items():
-            _collect(item, section, (*path, key), found)
-    elif isinstance(value, list):
-        for item in value:
-            _collect(item, section, path, found)
-    elif isinstance(value, str) and value and path:
-        rule = _rule(section, path)
-        if rule == KEEP:
+    def string(self, value: str, rule: str) -> None:
+        """Note what one string of a key with `rule` holds."""
+        seen = self.seen[rule]
+        if value in seen:
             return
+        seen.add(value)
         if rule == SECRET:
-            found.secrets.setdefault(value)
+            self.secrets.setdefault(value)
             return
         if len(value) == 36 and GUID_FULL.fullmatch(value):
-            found.guids.setdefault(value.lower())
+            self.guids.setdefault(value.lower())
             return
-        for match in GUID_ANY.finditer(value):
-            found.guids.setdefault(match.group(0).lower())
+        if "-" in value:
+            for match in GUID_ANY.finditer(value):
+                self.guids.setdefault(match.group(0).lower())
         if rule == TEXT:
-            if value not in found.texts:
-                found.texts.add(value)
-                for role, atom in text_atoms(value):
-                    found.add(role, atom)
+            for role, atom in text_atoms(value):
+                self.add(role, atom)
         elif rule == "host" or (rule == "vm" and "." in value):
             for role, atom in host_atoms(value):
-                found.add(role, atom)
+                self.add(role, atom)
         elif rule == "account":
             for role, atom in account_atoms(value):
-                found.add(role, atom)
+                self.add(role, atom)
         else:
-            found.add(rule, value)
+            self.add(rule, value)
+
+
+class _Keys:
+    """Each key's rule, the keys down to it and its name in the report, worked out once for each
+    place (section and keys down to it) rather than for each of a big world's million values."""
+
+    def __init__(self) -> None:
+        self.places: dict[tuple[str, tuple[str, ...]], dict[str, tuple[str, tuple[str, ...], str]]] = {}
+
+    def at(self, section: str, path: tuple[str, ...]) -> dict[str, tuple[str, tuple[str, ...], str]]:
+        place = self.places.get((section, path))
+        if place is None:
+            place = self.places[section, path] = _Place(section, path)
+        return place
+
+
+class _Place(dict[str, tuple[str, tuple[str, ...], str]]):
+    """The keys of the objects at one place, filled as they are met."""
+
+    def __init__(self, section: str, path: tuple[str, ...]) -> None:
+        super().__init__()
+        self.section, self.path = section, path
+        self.rule = rule_of(section, path) if path else TEXT  # of strings listed right here
+        self.name = ".".join(path)
+
+    def __missing__(self, key: str) -> tuple[str, tuple[str, ...], str]:
+        path = (*self.path, key)
+        entry = self[key] = (rule_of(self.section, path), path, ".".join(path))
+        return entry
+
+
+def _collect(value: Any, section: str, path: tuple[str, ...], found: _Found, keys: _Keys) -> None:
+    """The first pass over one value (a section, an object, a list)."""
+    kind = type(value)
+    if kind is dict:
+        place = keys.at(section, path)
+        for key, item in value.items():
+            kind = type(item)
+            if kind is str:
+                if item:
+                    rule = place[key][0]
+                    if rule != KEEP and item not in found.seen[rule]:
+                        found.string(item, rule)
+            elif kind is dict or kind is list:
+                _collect(item, section, place[key][1], found, keys)
+    elif kind is list:
+        for item in value:
+            if type(item) is str:
+                rule = keys.at(section, path).rule
+                if item and rule != KEEP:
+                    found.string(item, rule)
+            else:
+                _collect(item, section, path, found, keys)
 
 
 def _leading(atoms: dict[str, str], names: StandIns) -> Callable[[str], tuple[str, str] | None]:
@@ -137,14 +178,14 @@ def _stand_ins(found: _Found, seed: int) -> StandIns:
 
 
 class _Rewriter:
-    """The third pass: each string through the one pattern of all atoms, each once (memoized:
-    a big world repeats its VMs' names a hundred thousand times)."""
+    """The third pass: each string through the one pattern of all atoms, each distinct string
+    once (a big world repeats its VMs' names a hundred thousand times)."""
 
-    def __init__(self, names: StandIns) -> None:
-        self.names = names
-        atoms = [a for a in names.names if len(a) >= SHORTEST_ATOM]
-        self.pattern = atom_pattern(atoms)
-        self.done: dict[str, str] = {}
+    def __init__(self, names: StandIns, keys: _Keys) -> None:
+        self.names, self.keys = names, keys
+        self.pattern = atom_pattern(a for a in names.names if len(a) >= SHORTEST_ATOM)
+        self.done: dict[str, str] = dict(names.names)
+        self.done.update(names.guid_texts)
         self.counts: dict[str, dict[str, int]] = {}
 
     def _replace(self, match: re.Match[str]) -> str:
@@ -153,50 +194,70 @@ class _Rewriter:
             return self.names.guid(guid)
         return self.names.names[match.group(0)]
 
-    def text(self, value: str) -> str:
-        done = self.done.get(value)
-        if done is None:
-            whole = self.names.names.get(value)
-            done = self.done[value] = whole if whole is not None else self.pattern.sub(self._replace, value)
-        return done
-
-    def walk(self, value: Any, section: str, path: tuple[str, ...]) -> Any:
-        if isinstance(value, dict):
-            return {key: self.walk(item, section, (*path, key)) for key, item in value.items()}
-        if isinstance(value, list):
-            return [self.walk(item, section, path) for item in value]
-        if not isinstance(value, str) or not value or not path:
-            return value
-        rule = _rule(section, path)
+    def string(self, value: str, rule: str) -> str:
+        """The string's stand-in text (`walk` looks in `done` first, inline: it is the hot path)."""
         if rule == KEEP:
             return value
         if rule == SECRET:
-            new = self.names.secret(value)
-        elif len(value) == 36 and GUID_FULL.fullmatch(value):
-            new = self.names.guid(value)
-        else:
-            new = self.text(value)
-        if new != value:
-            counts = self.counts.setdefault(section or "(top)", {})
-            key = ".".join(path)
-            counts[key] = counts.get(key, 0) + 1
+            return self.names.secrets[value]
+        new = self.done.get(value)
+        if new is None:
+            new = self.done[value] = self.pattern.sub(self._replace, value)
         return new
+
+    def counted(self, value: str, rule: str, counts: dict[str, int], name: str) -> str:
+        new = self.string(value, rule)
+        if new != value:
+            counts[name] = counts.get(name, 0) + 1
+        return new
+
+    def walk(self, value: Any, section: str, path: tuple[str, ...]) -> Any:
+        kind = type(value)
+        if kind is dict:
+            place = self.keys.at(section, path)
+            counts = self.counts.setdefault(section or "(top)", {})
+            out = {}
+            for key, item in value.items():
+                kind = type(item)
+                if kind is str:
+                    if item:
+                        rule, _, name = place[key]
+                        if rule != KEEP:
+                            new = self.done.get(item) if rule != SECRET else None
+                            new = self.string(item, rule) if new is None else new
+                            if new != item:
+                                counts[name] = counts.get(name, 0) + 1
+                            item = new
+                elif kind is dict or kind is list:
+                    item = self.walk(item, section, place[key][1])
+                out[key] = item
+            return out
+        if kind is list:
+            place = self.keys.at(section, path)
+            counts = self.counts.setdefault(section or "(top)", {})
+            return [
+                (self.counted(item, place.rule, counts, place.name) if item else item)
+                if type(item) is str
+                else self.walk(item, section, path)
+                for item in value
+            ]
+        return value
 
 
 def anonymize(data: dict[str, Any], seed: int) -> tuple[dict[str, Any], dict[str, Any]]:
     """The fixture `data` with every name, address, account, contact, password and GUID replaced
     by its stand-in for `seed`, everything else kept; and a report of what was replaced, by
     section and key, without any original value."""
-    found = _Found()
-    for key, value in data.items():
-        section = key if isinstance(value, list | dict) else ""
-        _collect(value, section, () if section else (key,), found)
+    found, keys = _Found(), _Keys()
+    top = {key: key if isinstance(value, list | dict) else "" for key, value in data.items()}
+    _collect({k: v for k, v in data.items() if not top[k]}, "", (), found, keys)
+    for key, section in top.items():
+        if section:
+            _collect(data[key], section, (), found, keys)
     names = _stand_ins(found, seed)
-    rewriter = _Rewriter(names)
-    result: dict[str, Any] = {}
-    for key, value in data.items():
-        section = key if isinstance(value, list | dict) else ""
-        result[key] = rewriter.walk(value, section, () if section else (key,))
+    rewriter = _Rewriter(names, keys)
+    scalars = rewriter.walk({k: v for k, v in data.items() if not top[k]}, "", ())
+    result = {key: rewriter.walk(data[key], section, ()) if section else scalars[key] for key, section in top.items()}
     roles: dict[str, int] = {}
     for role in found.atoms.values():
         roles[role] = roles.get(role, 0) + 1
@@ -208,6 +269,6 @@ def anonymize(data: dict[str, Any], seed: int) -> tuple[dict[str, Any], dict[str
             "Guids": len(found.guids),
             "Secrets": len(found.secrets),
         },
-        "Sections": {section: dict(sorted(keys.items())) for section, keys in rewriter.counts.items()},
+        "Sections": {section: dict(sorted(keys.items())) for section, keys in rewriter.counts.items() if keys},
     }
     return result, report

@@ -13,7 +13,6 @@ from __future__ import annotations
 import random
 import re
 from collections.abc import Callable, Iterable
-from uuid import UUID
 
 from faker import Faker
 
@@ -58,6 +57,8 @@ class StandIns:
         self.names: dict[str, str] = {}  # original atom -> stand-in
         self.secrets: dict[str, str] = {}  # original password -> stand-in
         self.guids: dict[str, str] = {}  # lower-case original GUID -> stand-in (lower-case)
+        self.new_guids: set[str] = set()
+        self.guid_texts: dict[str, str] = {}  # each original GUID as written -> its stand-in so written
         self.networks: dict[tuple[str, ...], tuple[str, ...]] = {}
         self.ips_by_network: dict[tuple[str, ...], list[str]] = {}
 
@@ -219,14 +220,17 @@ class StandIns:
         if known is None:
             version = int(lower[14], 16)
             version = version if 1 <= version <= 8 else 4
-            while True:
-                value = UUID(int=self.random.getrandbits(128), version=4).int
-                value = (value & ~(0xF << 76)) | (version << 76)
-                known = str(UUID(int=value))
-                if known not in self.guids and known not in self.originals:
+            while True:  # (by hand, not with UUID objects: a big world has a hundred thousand)
+                value = self.random.getrandbits(128) & ~(0xF << 76) & ~(0xC << 60) | version << 76 | 0x8 << 60
+                hexed = f"{value:032x}"
+                known = f"{hexed[:8]}-{hexed[8:12]}-{hexed[12:16]}-{hexed[16:20]}-{hexed[20:]}"
+                if known not in self.new_guids and known not in self.originals:
                     break
             self.guids[lower] = known
-        return known.upper() if original.isupper() else known
+            self.new_guids.add(known)
+        written = known.upper() if original.isupper() else known
+        self.guid_texts[original] = written
+        return written
 
     def note_ips(self, ips: Iterable[str]) -> None:
         """Every original address, by /24, so that a network's stand-in suits all its hosts."""

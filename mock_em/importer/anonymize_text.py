@@ -48,6 +48,10 @@ CONTACT_ANY = re.compile(
     r"\s*:\s*((?:Dr\.|Mr\.|Mrs\.|Ms\.)?\s?[A-Z][\w'’-]*(?: (?:[A-Z][\w'’-]*\.?|van|von|de|der|da|di|la|le|del))*)"
 )
 ACCOUNT_FULL = re.compile(r"([A-Za-z][\w.-]{0,63})\\([^\\/\s]+)")
+IPV4_HINT = re.compile(r"\.\d{1,3}\.\d")
+FQDN_HINT = re.compile(r"\.(?:" + "|".join(sorted(TLDS)) + r")(?![\w-])", re.IGNORECASE)
+PHONE_HINT = re.compile(r"\+\d|\d{3}[-. )]+\d{3}[-. ]\d{4}|\d{10}")
+CONTACT_WORDS = ("ontact", "wner", "dmin", "anager", "esponsible", "ttn", "ttention")
 HOST_LABEL = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]*")
 BUILTIN_ACCOUNTS = frozenset({"Administrator", "administrator", "SYSTEM", "root", "admin", "Guest"})
 PERSON_TITLES = ("Dr. ", "Mr. ", "Mrs. ", "Ms. ")
@@ -87,23 +91,32 @@ def text_atoms(text: str) -> Iterator[tuple[str, str]]:
     with a known top-level domain, phone numbers, and people named after a contact label."""
     if not text or text.isalnum():
         return
-    for match in EMAIL_ANY.finditer(text):
-        yield "email", match.group(0)
-    for match in IPV4_ANY.finditer(text):
-        yield "ip", match.group(0)
-    for match in UNC_ANY.finditer(text):
-        yield from host_atoms(match.group(1))
-    for match in FQDN_ANY.finditer(text):
-        if match.group(3).lower() in TLDS and not match.group(0).replace(".", "").isdigit():
-            yield from host_atoms(match.group(0))
-    for match in PHONE_ANY.finditer(text):
-        yield "phone", match.group(0)
-    for match in CONTACT_ANY.finditer(text):
-        person = match.group(1).strip()
-        for title in PERSON_TITLES:
-            person = person.removeprefix(title)
-        if " " in person or len(person) > 3:
-            yield "person", person
+    # Cheap tests first, each a scan for a literal (the engine skips to it): most strings of a big
+    # world (paths, session names, references) hold none of these shapes.
+    if "@" in text:
+        for match in EMAIL_ANY.finditer(text):
+            yield "email", match.group(0)
+    if "." in text:
+        if IPV4_HINT.search(text):
+            for match in IPV4_ANY.finditer(text):
+                yield "ip", match.group(0)
+        if FQDN_HINT.search(text):
+            for match in FQDN_ANY.finditer(text):
+                if match.group(3).lower() in TLDS and not match.group(0).replace(".", "").isdigit():
+                    yield from host_atoms(match.group(0))
+    if "\\\\" in text:
+        for match in UNC_ANY.finditer(text):
+            yield from host_atoms(match.group(1))
+    if PHONE_HINT.search(text):
+        for match in PHONE_ANY.finditer(text):
+            yield "phone", match.group(0)
+    if ":" in text and any(word in text for word in CONTACT_WORDS):
+        for match in CONTACT_ANY.finditer(text):
+            person = match.group(1).strip()
+            for title in PERSON_TITLES:
+                person = person.removeprefix(title)
+            if " " in person or len(person) > 3:
+                yield "person", person
 
 
 def trie_pattern(words: Iterable[str]) -> str:
