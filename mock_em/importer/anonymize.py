@@ -185,6 +185,9 @@ class _Rewriter:
         self.names, self.keys = names, keys
         self.pattern = atom_pattern(a for a in names.names if len(a) >= SHORTEST_ATOM)
         self.done: dict[str, str] = dict(names.names)
+        self.folded: dict[str, str] = {}  # a stand-in by its original in lower case: the first found
+        for original, stand_in in names.names.items():
+            self.folded.setdefault(original.lower(), stand_in)
         self.done.update(names.guid_texts)
         self.counts: dict[str, dict[str, int]] = {}
 
@@ -192,7 +195,12 @@ class _Rewriter:
         guid = match.group(1)
         if guid is not None:
             return self.names.guid(guid)
-        return self.names.names[match.group(0)]
+        found = match.group(0)
+        stand_in = self.names.names.get(found)
+        if stand_in is not None:
+            return stand_in
+        stand_in = self.folded[found.lower()]  # the name in another case: the stand-in in that case
+        return stand_in.upper() if found.isupper() else stand_in
 
     def string(self, value: str, rule: str) -> str:
         """The string's stand-in text (`walk` looks in `done` first, inline: it is the hot path)."""

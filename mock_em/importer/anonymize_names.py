@@ -51,7 +51,7 @@ class StandIns:
         self.fake = Faker("en_US")
         self.fake.seed_instance(seed)
         self.random = random.Random(seed)
-        self.originals = originals
+        self.originals = {original.lower() for original in originals}  # names compare ignoring case
         self.leaks: re.Pattern[str] | None = None
         self.used: set[str] = set()
         self.names: dict[str, str] = {}  # original atom -> stand-in
@@ -70,12 +70,14 @@ class StandIns:
         for attempt in range(TRIES):
             candidate = draw(attempt)
             if self._clean(candidate):
-                self.used.add(candidate)
+                self.used.add(candidate.lower())
                 return candidate
         raise RuntimeError("no unique stand-in found")  # only with pathological originals
 
     def _clean(self, candidate: str) -> bool:
-        if not candidate or candidate in self.used or candidate in self.originals:
+        """Unique and free of originals, ignoring case as EM's names and DNS do."""
+        lower = candidate.lower()
+        if not candidate or lower in self.used or lower in self.originals:
             return False
         return self.leaks is None or self.leaks.search(candidate) is None
 

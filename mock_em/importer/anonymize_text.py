@@ -143,15 +143,17 @@ def _branch(node: dict[str, dict]) -> str:
 
 
 def atom_pattern(atoms: Iterable[str]) -> re.Pattern[str]:
-    """One pattern for GUIDs (group 1) and known atoms (group 0). An atom starts where no letter or
-    digit precedes it and ends where none follows, or where the vendor glues a file's date to a
-    job's name (`File Server Daily BackupD2026-11-22T233014.vbk`)."""
+    """One pattern for GUIDs (group 1) and known atoms (group 0), ignoring case (EM's names and DNS
+    names do: `SRV39` is `srv39`). An atom starts where no letter or digit precedes it and ends
+    where none follows, or where the vendor glues a file's date to a job's name
+    (`File Server Daily BackupD2026-11-22T233014.vbk`)."""
     trie = trie_pattern(atoms)
     names = rf"|(?<![A-Za-z0-9])(?:{trie})(?:(?![A-Za-z0-9])|(?=D\d{{4}}-\d\d-\d\dT))" if trie else ""
-    return re.compile(rf"(?<![0-9A-Fa-f])({GUID})(?![0-9A-Fa-f]){names}")
+    return re.compile(rf"(?<![0-9A-Fa-f])({GUID})(?![0-9A-Fa-f]){names}", re.IGNORECASE)
 
 
 def containment_pattern(atoms: Iterable[str]) -> re.Pattern[str] | None:
-    """A pattern finding any of `atoms` anywhere, boundaries or not: a stand-in must contain none."""
+    """A pattern finding any of `atoms` anywhere, boundaries or case aside: a stand-in must contain
+    none."""
     trie = trie_pattern(atoms)
-    return re.compile(trie) if trie else None
+    return re.compile(trie, re.IGNORECASE) if trie else None

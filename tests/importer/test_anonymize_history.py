@@ -17,7 +17,7 @@ SESSION = "7c03655b-b826-4739-8a73-636e2fcf309b"
 POINT = "896d72b4-e6c1-4aaa-b696-e5a43233248f"
 REF = f"urn:VMware:Vm:{ROOT}.vm-69543"
 PATH = "E:\\Backups\\Exchange Daily Backup\\Exchange Daily BackupD2026-03-01T220000.vbk"
-NOTE = "Ask jdoe@acme-corp.com or call +1-555-0100; files on \\\\nas01\\Backups; owner: Helen Brooks"
+NOTE = "Ask jdoe@acme-corp.com or call +1-555-0100; files on \\\\nas01\\Backups; owner: Helen Brooks; EXCH01 down"
 SECRETS = ("Exchange Daily Backup", "exch01", "exch02", "esx05", "corp.example", "10.20.30.40", "jdoe", "acme-corp")
 SECRETS += ("555-0100", "nas01", "Helen Brooks", "CORP\\jsmith", "jsmith", ROOT, JOB, SESSION, POINT)
 
@@ -100,10 +100,11 @@ def test_embedded_names_take_their_names_stand_ins() -> None:
     assert session["InitiatedBy"].startswith("CORP\\") is False and "\\" in session["InitiatedBy"]
     for kept in ("Recorded", "Release", "ImportedAt"):
         assert result[kept] == recorded()[kept]
-    text = json.dumps(result) + json.dumps(report)
-    assert [secret for secret in SECRETS if secret in text] == []
+    text = (json.dumps(result) + json.dumps(report)).lower()
+    assert [secret for secret in SECRETS if json.dumps(secret)[1:-1].lower() in text] == []
     note = result["Notes"][0]["Text"]
     assert note.startswith("Ask ") and "@" in note and "; files on \\\\" in note and "owner: " in note
+    assert note.endswith(f"; {exch01.upper()} down")  # a name in another case is the same name
     assert report["Sections"]["BackupFiles"] == {"FilePath": 1, "Id": 1}
     assert report["Sections"]["BackupTaskSessions"]["Reason"] == 1
 
@@ -123,3 +124,17 @@ def test_a_name_is_one_stand_in_across_families() -> None:
     assert gateway["Name"] in result["BackupTaskSessions"][0]["Reason"]
     # One /24 stays one /24, each host keeping its number.
     assert gateway["Name"].rsplit(".", 1) == [computer["IpAddress"].rsplit(".", 1)[0], "40"]
+
+
+def test_many_similar_names_stay_unique() -> None:
+    """Thousands of VMs named alike (`srv0001` …): every stand-in is unique and none holds an
+    original, even one that would be a prefix of it (`srv0001` in `srv00012`)."""
+    vms = [{"Name": f"srv{i:04d}", "DisplayName": f"srv{i:04d}"} for i in range(1, 3001)]
+    data = {"Format": "mock-em/world", "Jobs": [{"Id": JOB, "Name": "Big", "Vms": vms}]}
+    result, report = anonymize(data, 5)
+    names = [vm["Name"] for vm in result["Jobs"][0]["Vms"]]
+    assert len({name.lower() for name in names}) == 3000
+    assert all(vm["DisplayName"] == vm["Name"] for vm in result["Jobs"][0]["Vms"])
+    text = json.dumps(result)
+    assert [vm["Name"] for vm in vms if vm["Name"] in text] == []
+    assert report["Totals"]["Names"] == {"job": 1, "vm": 3000}
