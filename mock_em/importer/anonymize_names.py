@@ -38,7 +38,6 @@ WORKLOADS = (
     "File Server", "SQL", "Exchange", "ERP", "CRM", "Web", "Print", "Terminal Servers", "Citrix",
     "SharePoint", "Domain Controllers", "Oracle", "SAP", "Mail", "Intranet", "Accounting", "HR",
 )  # fmt: skip
-PRIVATE_BLOCKS = ((10,), (172, 16, 31), (192, 168))
 
 
 class StandIns:
@@ -61,6 +60,7 @@ class StandIns:
         self.guid_texts: dict[str, str] = {}  # each original GUID as written -> its stand-in so written
         self.networks: dict[tuple[str, ...], tuple[str, ...]] = {}
         self.ips_by_network: dict[tuple[str, ...], list[str]] = {}
+        self.new_networks: set[tuple[str, ...]] = set()  # two original networks never share a new one
 
     # -- the draw every role shares -------------------------------------------------------------
 
@@ -147,7 +147,7 @@ class StandIns:
 
     def _email(self, original: str) -> str:
         domain = original.rpartition("@")[2]
-        replaced = self.name("domain", domain) if "." in domain else self.fake.domain_name()
+        replaced = self.names.get(domain) or self.fake.domain_name()  # (`text_atoms` found the domain first)
         return self._fresh(lambda attempt: f"{self.fake.user_name()}{attempt or ''}@{replaced}")
 
     def _ip(self, original: str) -> str:
@@ -164,7 +164,10 @@ class StandIns:
         members = self.ips_by_network.get(network, [])
         for _ in range(TRIES):
             candidate = self._draw_network(network)
-            if candidate != network and all(self._clean(".".join([*candidate, ip.split(".")[3]])) for ip in members):
+            if candidate in self.new_networks or candidate in self.ips_by_network:
+                continue
+            if all(self._clean(".".join([*candidate, ip.split(".")[3]])) for ip in members):
+                self.new_networks.add(candidate)
                 return candidate
         return self._draw_network(network)
 

@@ -81,8 +81,9 @@ def account_atoms(value: str) -> list[tuple[str, str]]:
         domain, user = account.groups()
         found = host_atoms(domain) if "." in domain else [("netbios", domain)]
         return found + ([] if user in BUILTIN_ACCOUNTS else [("user", user)])
-    if EMAIL_ANY.fullmatch(value):
-        return [("email", value)]
+    email = EMAIL_ANY.fullmatch(value)
+    if email:
+        return [("domain", email.group(2)), ("email", value)]
     return [] if value in BUILTIN_ACCOUNTS else [("user", value)]
 
 
@@ -95,6 +96,7 @@ def text_atoms(text: str) -> Iterator[tuple[str, str]]:
     # world (paths, session names, references) hold none of these shapes.
     if "@" in text:
         for match in EMAIL_ANY.finditer(text):
+            yield "domain", match.group(2)
             yield "email", match.group(0)
     if "." in text:
         if IPV4_HINT.search(text):

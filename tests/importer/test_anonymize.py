@@ -6,13 +6,16 @@ the result is still a world mock-em loads and serves, with the tenants' new cred
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import SEED_FIXTURE, START, EmClient
+from conftest import ROOT, SEED_FIXTURE, START, EmClient
 
 from mock_em.importer.anonymize import anonymize
 from mock_em.model.clock import Clock
@@ -115,6 +118,28 @@ def test_same_seed_same_bytes_other_seed_other_names(world: dict[str, Any]) -> N
     names = [{t["Name"] for t in made[0]["CloudTenants"]} for made in (first, other)]
     assert names[0].isdisjoint(names[1])
     assert first[0]["CloudTenants"][0]["Id"] != other[0]["CloudTenants"][0]["Id"]
+
+
+def test_same_bytes_in_another_process() -> None:
+    """Nothing depends on the process: not string hashing, not the order of a set."""
+    code = (
+        "import json, sys; from mock_em.importer.anonymize import anonymize; "
+        "print(json.dumps(anonymize(json.load(open(sys.argv[1])), 7)))"
+    )
+    runs = {
+        subprocess.run(
+            [sys.executable, "-c", code, str(SEED_FIXTURE)],
+            env={**os.environ, "PYTHONHASHSEED": hashing},
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for hashing in ("1", "2")
+    }
+    assert len(runs) == 1
+    here = anonymize(json.loads(SEED_FIXTURE.read_text(encoding="utf-8")), 7)
+    assert runs.pop().strip() == json.dumps(list(here))
 
 
 def _compare(before: Any, after: Any, path: str, names: set[str]) -> None:
