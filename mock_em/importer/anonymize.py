@@ -43,6 +43,7 @@ __all__ = ["anonymize"]
 # its domain's.
 ROLE_ORDER = ("tenant", "person", "user", "netbios", "domain", "host", "vm", "ip", "phone", "email")
 SHORTEST_ATOM = 2  # one-letter names are replaced where they stand alone as a value, not inside text
+SHORTEST_SECRET = 8
 
 
 class _Found:
@@ -183,12 +184,15 @@ class _Rewriter:
 
     def __init__(self, names: StandIns, keys: _Keys) -> None:
         self.names, self.keys = names, keys
-        self.pattern = atom_pattern(a for a in names.names if len(a) >= SHORTEST_ATOM)
-        self.done: dict[str, str] = dict(names.names)
+        # A password long enough not to be a common word is replaced in text too (a tenant's
+        # password copied into a description); a name that equals one keeps its name's stand-in.
+        secrets = {s: new for s, new in names.secrets.items() if len(s) >= SHORTEST_SECRET}
+        self.texts: dict[str, str] = {**secrets, **names.names}
+        self.pattern = atom_pattern(a for a in self.texts if len(a) >= SHORTEST_ATOM)
         self.folded: dict[str, str] = {}  # a stand-in by its original in lower case: the first found
-        for original, stand_in in names.names.items():
+        for original, stand_in in self.texts.items():
             self.folded.setdefault(original.lower(), stand_in)
-        self.done.update(names.guid_texts)
+        self.done: dict[str, str] = {**self.texts, **names.guid_texts}
         self.counts: dict[str, dict[str, int]] = {}
 
     def _replace(self, match: re.Match[str]) -> str:
@@ -196,7 +200,7 @@ class _Rewriter:
         if guid is not None:
             return self.names.guid(guid)
         found = match.group(0)
-        stand_in = self.names.names.get(found)
+        stand_in = self.texts.get(found)
         if stand_in is not None:
             return stand_in
         stand_in = self.folded[found.lower()]  # the name in another case: the stand-in in that case

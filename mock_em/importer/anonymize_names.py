@@ -107,7 +107,7 @@ class StandIns:
 
     def secret(self, original: str) -> str:
         """A password's stand-in: random letters and digits, as long as the original (at least 12).
-        Kept apart from the names: a password is replaced where it is, never searched for in text."""
+        Kept apart from the names: no name's stand-in is built on a password's."""
         known = self.secrets.get(original)
         if known is None:
             alphabet = "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"

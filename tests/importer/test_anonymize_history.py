@@ -18,8 +18,9 @@ POINT = "896d72b4-e6c1-4aaa-b696-e5a43233248f"
 REF = f"urn:VMware:Vm:{ROOT}.vm-69543"
 PATH = "E:\\Backups\\Exchange Daily Backup\\Exchange Daily BackupD2026-03-01T220000.vbk"
 NOTE = "Ask jdoe@acme-corp.com or call +1-555-0100; files on \\\\nas01\\Backups; owner: Helen Brooks; EXCH01 down"
+PASSWORD = "S3cretTenantPass"
 SECRETS = ("Exchange Daily Backup", "exch01", "exch02", "esx05", "corp.example", "10.20.30.40", "jdoe", "acme-corp")
-SECRETS += ("555-0100", "nas01", "Helen Brooks", "CORP\\jsmith", "jsmith", ROOT, JOB, SESSION, POINT)
+SECRETS += ("555-0100", "nas01", "Helen Brooks", "CORP\\jsmith", "jsmith", ROOT, JOB, SESSION, POINT, PASSWORD)
 
 
 def recorded() -> dict[str, Any]:
@@ -75,6 +76,8 @@ def recorded() -> dict[str, Any]:
         ],
         "BackupFiles": [{"Id": "205250ab-12f3-4960-98cf-e364c488f367", "FilePath": PATH, "BackupSize": 123}],
         "Notes": [{"Text": NOTE}],
+        "CloudTenants": [{"Name": "ABC Company", "Username": "ABC Company", "Password": PASSWORD}],
+        "Comments": [f"ABC Company's password was {PASSWORD}"],
     }
 
 
@@ -106,6 +109,8 @@ def test_embedded_names_take_their_names_stand_ins() -> None:
     assert note.startswith("Ask ") and "@" in note and "; files on \\\\" in note and "owner: " in note
     assert note.endswith(f"; {exch01.upper()} down")  # a name in another case is the same name
     assert report["Sections"]["BackupFiles"] == {"FilePath": 1, "Id": 1}
+    tenant = result["CloudTenants"][0]
+    assert result["Comments"] == [f"{tenant['Name']}'s password was {tenant['Password']}"]
     assert report["Sections"]["BackupTaskSessions"]["Reason"] == 1
 
 
