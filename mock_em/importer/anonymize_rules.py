@@ -16,7 +16,7 @@ KEPT_KEYS = frozenset(
         "Platform", "Kind", "JobType", "State", "Result", "LastResult", "PointType", "HostType",
         "ManagedServerType", "HostStatus", "AgentStatus", "NetworkMode", "ThrottlingSpeedUnit",
         "Algorithm", "FileType", "Version", "AgentVersion", "OsVersion", "Action", "Status",
-        "ObjectType", "Type", "RepositoryType",
+        "ObjectType", "Type", "RepositoryType", "NextRun",
     }
 )  # fmt: skip
 TIME_SUFFIXES = ("Time", "TimeUTC", "TimeUtc", "Date", "DateUTC", "DateUtc", "LastActive", "Created")
