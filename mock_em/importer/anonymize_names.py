@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable
 
 from faker import Faker
 
-from mock_em.importer.anonymize_text import TLDS, words
+from mock_em.importer.anonymize_text import TLDS, lower_words, words
 
 TRIES = 200
 # The leading letters of a machine's name that only say its role (`srv`, `sql`, `exch`): kept.
@@ -26,14 +26,14 @@ HOST_ROLES = words(
 )
 HOST_PREFIXES = ("srv", "app", "web", "db", "vm", "node", "host")
 # Words a job's name is made of that say what it does, not whose it is.
-JOB_WORDS = words(
+JOB_WORDS = lower_words(
     "Backup Backups Replication Replica Replicas Copy Job Jobs Daily Weekly Monthly Nightly Hourly Full "
     "Incremental to of for the and on DR Site Servers Server VMs VM Failover Plan SQL Exchange ERP CRM File "
     "Files Web Print Terminal Citrix SharePoint Domain Controllers DB Database Databases Mail App Apps "
     "Application Oracle SAP Linux Windows Hyper-V VMware Cloud Offsite Archive Tape Agent Physical "
     "Workstations Laptops Production Test Dev Infrastructure Core Critical Tier Group Computers"
 )
-JOB_KINDS = ("Backup", "Replication", "Replica", "Copy", "Plan", "Archive")
+JOB_KINDS = lower_words("Backup Replication Replica Copy Plan Archive")
 WORKLOADS = (
     "File Server", "SQL", "Exchange", "ERP", "CRM", "Web", "Print", "Terminal Servers", "Citrix",
     "SharePoint", "Domain Controllers", "Oracle", "SAP", "Mail", "Intranet", "Accounting", "HR",
@@ -198,14 +198,14 @@ class StandIns:
             return known
         found = leading(original)
         words = original.split()
-        kind = next((w for w in reversed(words) if w in JOB_KINDS), "Job")
+        kind = next((w for w in reversed(words) if w.lower() in JOB_KINDS), "Job")  # as written
 
         def made(attempt: int) -> str:
             return f"{self.fake.city()} {self.random.choice(WORKLOADS)} {kind}"
 
         if found is not None:
             prefix, rest = found
-            generic = all(w in JOB_WORDS or w.isdigit() for w in rest.split())
+            generic = all(w.lower() in JOB_WORDS or w.isdigit() for w in rest.split())
 
             def draw(attempt: int) -> str:
                 if generic and attempt == 0:

@@ -22,6 +22,11 @@ def words(text: str) -> frozenset[str]:
     return frozenset(text.split())
 
 
+def lower_words(text: str) -> frozenset[str]:
+    """The same, to be compared in lower case."""
+    return words(text.lower())
+
+
 GUID = r"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}"
 GUID_FULL = re.compile(GUID)
 GUID_ANY = re.compile(rf"(?<![0-9A-Fa-f]){GUID}(?![0-9A-Fa-f])")

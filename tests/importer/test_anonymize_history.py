@@ -119,8 +119,15 @@ def test_a_name_is_one_stand_in_across_families() -> None:
     data = recorded()
     data["DiscoveredComputers"] = [{"Name": "exch01.corp.example.com", "IpAddress": "10.20.30.41"}]
     data["CloudGateways"] = [{"Name": "10.20.30.40", "Description": "Gateway on 10.20.30.41"}]
+    data["Jobs"].append({"Id": SESSION, "Name": "exch01 nightly backup", "Vms": []})
+    data["Jobs"].append({"Id": POINT, "Name": "exch01 Smith laptop backup", "Vms": []})
     result, _ = anonymize(data, 3)
     vm = result["Jobs"][0]["Vms"][0]["Name"]
+    # A job named after a VM starts with the VM's stand-in; words that only say what a job does
+    # stay, any other word goes with a made-up workload instead.
+    assert result["Jobs"][1]["Name"] == f"{vm} nightly backup"
+    assert result["Jobs"][2]["Name"].startswith(f"{vm} ") and result["Jobs"][2]["Name"].endswith(" backup")
+    assert "Smith" not in result["Jobs"][2]["Name"]
     computer = result["DiscoveredComputers"][0]
     assert computer["Name"].split(".")[0] == vm
     assert computer["Name"].partition(".")[2] == result["HierarchyRoots"][0]["Name"].partition(".")[2]
