@@ -41,7 +41,7 @@ __all__ = ["anonymize"]
 
 # The order roles are drawn in: a job's stand-in is built on its tenant's, an e-mail address's on
 # its domain's.
-ROLE_ORDER = ("tenant", "person", "user", "netbios", "domain", "host", "vm", "ip", "phone", "email")
+ROLE_ORDER = ("tenant", "person", "user", "netbios", "domain", "host", "vm", "fqdn", "ip", "phone", "email")
 SHORTEST_ATOM = 2  # one-letter names are replaced where they stand alone as a value, not inside text
 SHORTEST_SECRET = 8
 
@@ -157,8 +157,20 @@ def _leading(atoms: dict[str, str], names: StandIns) -> Callable[[str], tuple[st
     return leading
 
 
+def _known_hosts(found: _Found) -> None:
+    """A DNS name found in text whose machine a key names too (`esx05` in a `Reason` and a
+    hierarchy root's `Name`) is that machine and its domain, not a name of its own."""
+    machines = {atom.lower() for atom, role in found.atoms.items() if role in ("host", "vm")}
+    found.atoms = {
+        atom: role
+        for atom, role in found.atoms.items()
+        if role != "fqdn" or atom.partition(".")[0].lower() not in machines
+    }
+
+
 def _stand_ins(found: _Found, seed: int) -> StandIns:
     """Every atom's and secret's stand-in, drawn role by role in the order found."""
+    _known_hosts(found)
     originals = set(found.atoms) | set(found.secrets)
     names = StandIns(seed, originals | set(found.guids))
     names.leaks = containment_pattern(a for a in originals if len(a) >= SHORTEST_ATOM)

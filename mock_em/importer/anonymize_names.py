@@ -117,19 +117,24 @@ class StandIns:
         return known
 
     def _host(self, original: str) -> str:
-        """A machine's name: the original's role letters if they only say a role (`srv`, `sql`),
-        else a common prefix, and a number wide enough to stay unique."""
+        prefix = self._prefix(original)
+        return self._fresh(lambda attempt: self._machine(original, attempt, prefix))
+
+    def _prefix(self, original: str) -> str:
+        """The original's role letters if they only say a role (`srv`, `sql`), else a common
+        prefix; a display name with spaces gets a word."""
         base = original.rstrip("0123456789").rstrip("-_")
         roles = all(part in HOST_ROLES for part in re.split(r"[-_]", base.lower()))
-        prefix = base if base and roles else self.random.choice(HOST_PREFIXES)
-        if not HOST_LABEL_SAFE.fullmatch(original):  # a display name with spaces: a word, then a number
-            prefix = self.fake.word().capitalize() + " "
+        if not HOST_LABEL_SAFE.fullmatch(original):
+            return self.fake.word().capitalize() + " "
+        return base if base and roles else self.random.choice(HOST_PREFIXES)
 
-        def draw(attempt: int) -> str:
-            digits = 3 + attempt // 20
-            return _styled(f"{prefix}{self.random.randrange(10 ** (digits - 1), 10**digits)}", original)
-
-        return self._fresh(draw)
+    def _machine(self, original: str, attempt: int, prefix: str | None = None) -> str:
+        """A machine's name: a prefix (`_prefix`) and a number, wider after many tries so that a
+        big world never runs out."""
+        digits = 3 + attempt // 20
+        number = self.random.randrange(10 ** (digits - 1), 10**digits)
+        return _styled(f"{prefix or self._prefix(original)}{number}", original)
 
     _vm = _host
 
@@ -144,6 +149,12 @@ class StandIns:
             return ".".join([*words, tld] if tld else words)
 
         return self._fresh(draw)
+
+    def _fqdn(self, original: str) -> str:
+        """A DNS name no key names the machine of: a machine's name in its domain's stand-in."""
+        label, _, domain = original.partition(".")
+        suffix = self.names.get(domain, domain)  # (a lone top-level domain, `local`, is kept)
+        return self._fresh(lambda attempt: f"{self._machine(label, attempt)}.{suffix}")
 
     def _email(self, original: str) -> str:
         domain = original.rpartition("@")[2]

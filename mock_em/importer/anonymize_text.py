@@ -92,6 +92,16 @@ def account_atoms(value: str) -> list[tuple[str, str]]:
     return [] if value in BUILTIN_ACCOUNTS else [("user", value)]
 
 
+def _named_host(value: str) -> list[tuple[str, str]]:
+    """A host named in text: an address; a DNS name whole (`fqdn`) with its domain, so that prose
+    (`see support.example.com`) makes no atom of a common word (`support`) unless a host key
+    names that machine too (the anonymizer then uses the machine's stand-in); else a `host`."""
+    found = host_atoms(value)
+    if found[0][0] == "host" and "." in value:
+        return [*found[1:], ("fqdn", value)]
+    return found
+
+
 def text_atoms(text: str) -> Iterator[tuple[str, str]]:
     """The atoms free text reveals by its shape: e-mail addresses, addresses, UNC hosts, DNS names
     with a known top-level domain, phone numbers, and people named after a contact label."""
@@ -110,10 +120,10 @@ def text_atoms(text: str) -> Iterator[tuple[str, str]]:
         if FQDN_HINT.search(text):
             for match in FQDN_ANY.finditer(text):
                 if match.group(3).lower() in TLDS and not match.group(0).replace(".", "").isdigit():
-                    yield from host_atoms(match.group(0))
+                    yield from _named_host(match.group(0))
     if "\\\\" in text:
         for match in UNC_ANY.finditer(text):
-            yield from host_atoms(match.group(1))
+            yield from _named_host(match.group(1))
     if PHONE_HINT.search(text):
         for match in PHONE_ANY.finditer(text):
             yield "phone", match.group(0)
@@ -154,7 +164,7 @@ def atom_pattern(atoms: Iterable[str]) -> re.Pattern[str]:
     names do: `SRV39` is `srv39`). An atom starts where no letter or digit precedes it and ends
     where none follows, or where the vendor glues a file's date to a job's name
     (`File Server Daily BackupD2026-11-22T233014.vbk`)."""
-    trie = trie_pattern(atoms)
+    trie = trie_pattern({atom.lower() for atom in atoms})  # one branch for all cases: the longest wins
     names = rf"|(?<![A-Za-z0-9])(?:{trie})(?:(?![A-Za-z0-9])|(?=D\d{{4}}-\d\d-\d\dT))" if trie else ""
     return re.compile(rf"(?<![0-9A-Fa-f])({GUID})(?![0-9A-Fa-f]){names}", re.IGNORECASE)
 
@@ -162,5 +172,5 @@ def atom_pattern(atoms: Iterable[str]) -> re.Pattern[str]:
 def containment_pattern(atoms: Iterable[str]) -> re.Pattern[str] | None:
     """A pattern finding any of `atoms` anywhere, boundaries or case aside: a stand-in must contain
     none."""
-    trie = trie_pattern(atoms)
+    trie = trie_pattern({atom.lower() for atom in atoms})
     return re.compile(trie, re.IGNORECASE) if trie else None
