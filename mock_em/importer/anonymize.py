@@ -42,6 +42,10 @@ __all__ = ["anonymize"]
 # The order roles are drawn in: a job's stand-in is built on its tenant's, an e-mail address's on
 # its domain's.
 ROLE_ORDER = ("tenant", "person", "user", "netbios", "domain", "host", "vm", "fqdn", "ip", "phone", "email")
+# Which role a name found in several takes: the first in this order.
+STRENGTH = {role: rank for rank, role in enumerate(
+    ("tenant", "job", "vm", "host", "fqdn", "ip", "domain", "netbios", "email", "person", "phone", "user")
+)}  # fmt: skip
 SHORTEST_ATOM = 2  # one-letter names are replaced where they stand alone as a value, not inside text
 SHORTEST_SECRET = 8
 
@@ -56,8 +60,12 @@ class _Found:
         self.seen: defaultdict[str, set[str]] = defaultdict(set)  # the strings read, by rule: each once
 
     def add(self, role: str, atom: str) -> None:
+        """Note an atom; a name found in two roles takes the one that says most of it (a tenant's
+        name that is also its logon name is a company's, whichever key came first)."""
         if atom:
-            self.atoms.setdefault(atom, role)
+            known = self.atoms.get(atom)
+            if known is None or STRENGTH[role] < STRENGTH[known]:
+                self.atoms[atom] = role
 
     def string(self, value: str, rule: str) -> None:
         """Note what one string of a key with `rule` holds."""

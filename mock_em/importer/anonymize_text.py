@@ -7,8 +7,7 @@ file path under a folder named as its job, `Processing srv39 Error: …`, a desc
 here find the rest (addresses, DNS names, UNC hosts, contacts, e-mail addresses, account names)
 in any text, so an unknown key is anonymized too. Every name becomes an "atom"; `atom_pattern`
 then finds every atom in a string in one pass, as a character trie, because a plain alternation
-of thousands of names is tried name by name at every position and a 100,000-point world would
-take minutes.
+of thousands of names is tried name by name at every position of every string.
 """
 
 from __future__ import annotations

@@ -76,7 +76,7 @@ def recorded() -> dict[str, Any]:
         ],
         "BackupFiles": [{"Id": "205250ab-12f3-4960-98cf-e364c488f367", "FilePath": PATH, "BackupSize": 123}],
         "Notes": [{"Text": NOTE}],
-        "CloudTenants": [{"Name": "ABC Company", "Username": "ABC Company", "Password": PASSWORD}],
+        "CloudTenants": [{"Username": "ABC Company", "Name": "ABC Company", "Password": PASSWORD}],
         "Comments": [f"ABC Company's password was {PASSWORD}", "Support: support.acme-corp.com", "Support ends"],
     }
 
@@ -110,6 +110,8 @@ def test_embedded_names_take_their_names_stand_ins() -> None:
     assert note.endswith(f"; {exch01.upper()} down")  # a name in another case is the same name
     assert report["Sections"]["BackupFiles"] == {"FilePath": 1, "Id": 1}
     tenant = result["CloudTenants"][0]
+    # A company's name (capitalized), not a logon name's (lower case), though its logon came first
+    assert tenant["Username"] == tenant["Name"] != tenant["Name"].lower()
     said, portal, ends = result["Comments"]
     assert said == f"{tenant['Name']}'s password was {tenant['Password']}"
     # A DNS name in prose is replaced whole, in the stand-in of its domain (the e-mail address's
