@@ -43,18 +43,24 @@ FQDN_ANY = re.compile(r"(?<![\w.@-])([A-Za-z0-9][A-Za-z0-9-]*)((?:\.[A-Za-z0-9-]
 EMAIL_ANY = re.compile(r"(?<![\w.%+-])([A-Za-z0-9._%+-]+)@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)(?![\w-])")
 UNC_ANY = re.compile(r"\\\\([A-Za-z0-9][A-Za-z0-9.-]*)\\")
 PHONE_ANY = re.compile(
-    r"(?<![\w.+-])(?:\+\d[\d(). -]{5,}\d|(?:00\d{1,3}[-. ])?(?:\(\d{3}\) ?|\d{3}[-. ])\d{3}[-. ]\d{4}|\d{10})"
+    r"(?<![\w.+-])(?:\+\d[\d(). -]{5,}\d|(?:00\d{1,3}[-. ])?(?:\(\d{3}\) ?|\d{3}[-. ])\d{3}[-. ]\d{4})"
     r"(?: ?(?:x|ext\.?) ?\d{1,6})?(?![\w.-]?\d)"
 )
 # A person named after a label (`Contact: Helen Brooks`): capitalized words, particles allowed.
 CONTACT_ANY = re.compile(
     r"\b(?:[Cc]ontact(?: person)?|[Oo]wner|[Aa]dmin(?:istrator)?|[Mm]anager|[Rr]esponsible|[Aa]ttn|[Aa]ttention)"
     r"\s*:\s*((?:Dr\.|Mr\.|Mrs\.|Ms\.)?\s?[A-Z][\w'’-]*(?: (?:[A-Z][\w'’-]*\.?|van|von|de|der|da|di|la|le|del))*)"
+    r"(?:,\s*(\+?\(?\d[\d(). -]{5,}\d(?: ?x\d{1,6})?))?"  # and the number after the name, in any form
+)
+# A number after a label (`Phone: 3667907439`), in any form.
+LABELLED_PHONE = re.compile(
+    r"\b(?:[Pp]hone|[Tt]el|[Mm]obile|[Cc]ell|[Ff]ax)\.?\s*:?\s*(\+?\(?\d[\d(). -]{5,}\d(?: ?x\d{1,6})?)"
 )
 ACCOUNT_FULL = re.compile(r"([A-Za-z][\w.-]{0,63})\\([^\\/\s]+)")
 IPV4_HINT = re.compile(r"\.\d{1,3}\.\d")
 FQDN_HINT = re.compile(r"\.(?:" + "|".join(sorted(TLDS)) + r")(?![\w-])", re.IGNORECASE)
-PHONE_HINT = re.compile(r"\+\d|\d{3}[-. )]+\d{3}[-. ]\d{4}|\d{10}")
+PHONE_HINT = re.compile(r"\+\d|\d{3}[-. )]+\d{3}[-. ]\d{4}")
+PHONE_WORDS = ("hone", "el", "obile", "ell", "ax")
 CONTACT_WORDS = ("ontact", "wner", "dmin", "anager", "esponsible", "ttn", "ttention")
 HOST_LABEL = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]*")
 BUILTIN_ACCOUNTS = frozenset({"Administrator", "administrator", "SYSTEM", "root", "admin", "Guest"})
@@ -115,7 +121,8 @@ def text_atoms(text: str) -> Iterator[tuple[str, str]]:
     if "." in text:
         if IPV4_HINT.search(text):
             for match in IPV4_ANY.finditer(text):
-                yield "ip", match.group(0)
+                if not match.group(0).startswith(("255.", "0.")):  # a netmask, or no address at all
+                    yield "ip", match.group(0)
         if FQDN_HINT.search(text):
             for match in FQDN_ANY.finditer(text):
                 if match.group(3).lower() in TLDS and not match.group(0).replace(".", "").isdigit():
@@ -133,6 +140,11 @@ def text_atoms(text: str) -> Iterator[tuple[str, str]]:
                 person = person.removeprefix(title)
             if " " in person or len(person) > 3:
                 yield "person", person
+            if match.group(2):
+                yield "phone", match.group(2)
+    if any(word in text for word in PHONE_WORDS):
+        for match in LABELLED_PHONE.finditer(text):
+            yield "phone", match.group(1)
 
 
 def trie_pattern(words: Iterable[str]) -> str:

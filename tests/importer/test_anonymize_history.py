@@ -58,7 +58,8 @@ def recorded() -> dict[str, Any]:
                 "SessionId": SESSION,
                 "VmName": "exch02",
                 "VmDisplayName": "exch02",
-                "Reason": "Processing exch02 Error: Cannot connect to esx05.corp.example.com (10.20.30.40)",
+                "Reason": "Processing exch02 Error: Cannot connect to esx05.corp.example.com (10.20.30.40)"
+                " after 5368709120 bytes, mask 255.255.255.0",
                 "TotalSize": 53687091200,
                 "VmUid": REF,
             }
@@ -93,6 +94,7 @@ def test_embedded_names_take_their_names_stand_ins() -> None:
     assert session["Id"] == task["SessionId"] and session["JobId"] == result["Jobs"][0]["Id"]
     assert task["VmName"] == task["VmDisplayName"] == exch02
     assert task["Reason"].startswith(f"Processing {exch02} Error: Cannot connect to {host}.{domain} (")
+    assert task["Reason"].endswith(") after 5368709120 bytes, mask 255.255.255.0")  # no phone, no address
     assert domain.endswith(".com") and {"corp", "example"}.isdisjoint(domain.lower().split("."))
     point = result["VmRestorePoints"][0]
     assert point["Name"] == f"{exch01}@2026-03-01 22:00:41" and point["VmName"] == exch01
