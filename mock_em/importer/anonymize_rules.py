@@ -15,7 +15,7 @@ KEPT_KEYS = frozenset(
         "Format", "FormatVersion", "Release", "ImportedAt", "Recorded",
         "Platform", "Kind", "JobType", "State", "Result", "LastResult", "PointType", "HostType",
         "ManagedServerType", "HostStatus", "AgentStatus", "NetworkMode", "ThrottlingSpeedUnit",
-        "Algorithm", "FileType", "Version", "AgentVersion", "OsVersion", "Action", "Status",
+        "Algorithm", "FileType", "Version", "AgentVersion", "OsVersion",
         "ObjectType", "Type", "RepositoryType", "NextRun",
     }
 )  # fmt: skip
