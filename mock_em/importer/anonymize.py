@@ -95,57 +95,49 @@ class _Found:
             self.add(rule, value)
 
 
-class _Keys:
-    """Each key's rule, the keys down to it and its name in the report, worked out once for each
-    place (section and keys down to it) rather than for each of a big world's million values."""
+class _Place:
+    """One place in a fixture: a section and the keys down to it (`CloudReplicas`, `Vms`, `Name`),
+    with the rule of the strings there, its name in the report, the count of values replaced
+    (shared by the section) and the places under it. Worked out once per place, not once per
+    value: a big world has a million values in a few dozen places."""
 
-    def __init__(self) -> None:
-        self.places: dict[tuple[str, tuple[str, ...]], dict[str, tuple[str, tuple[str, ...], str]]] = {}
+    __slots__ = ("counts", "keys", "name", "path", "rule", "section")
 
-    def at(self, section: str, path: tuple[str, ...]) -> dict[str, tuple[str, tuple[str, ...], str]]:
-        place = self.places.get((section, path))
+    def __init__(self, section: str, path: tuple[str, ...] = (), counts: dict[str, int] | None = None) -> None:
+        self.section, self.path = section, path
+        self.rule = rule_of(section, path) if path else TEXT
+        self.name = ".".join(path)
+        self.counts: dict[str, int] = {} if counts is None else counts
+        self.keys: dict[str, _Place] = {}
+
+    def under(self, key: str) -> _Place:
+        place = self.keys.get(key)
         if place is None:
-            place = self.places[section, path] = _Place(section, path)
+            place = self.keys[key] = _Place(self.section, (*self.path, key), self.counts)
         return place
 
 
-class _Place(dict[str, tuple[str, tuple[str, ...], str]]):
-    """The keys of the objects at one place, filled as they are met."""
-
-    def __init__(self, section: str, path: tuple[str, ...]) -> None:
-        super().__init__()
-        self.section, self.path = section, path
-        self.rule = rule_of(section, path) if path else TEXT  # of strings listed right here
-        self.name = ".".join(path)
-
-    def __missing__(self, key: str) -> tuple[str, tuple[str, ...], str]:
-        path = (*self.path, key)
-        entry = self[key] = (rule_of(self.section, path), path, ".".join(path))
-        return entry
-
-
-def _collect(value: Any, section: str, path: tuple[str, ...], found: _Found, keys: _Keys) -> None:
+def _collect(value: Any, place: _Place, found: _Found) -> None:
     """The first pass over one value (a section, an object, a list)."""
     kind = type(value)
     if kind is dict:
-        place = keys.at(section, path)
+        keys = place.keys
         for key, item in value.items():
             kind = type(item)
             if kind is str:
                 if item:
-                    rule = place[key][0]
+                    rule = (keys.get(key) or place.under(key)).rule
                     if rule != KEEP and item not in found.seen[rule]:
                         found.string(item, rule)
             elif kind is dict or kind is list:
-                _collect(item, section, place[key][1], found, keys)
+                _collect(item, keys.get(key) or place.under(key), found)
     elif kind is list:
         for item in value:
             if type(item) is str:
-                rule = keys.at(section, path).rule
-                if item and rule != KEEP:
-                    found.string(item, rule)
+                if item and place.rule != KEEP:
+                    found.string(item, place.rule)
             else:
-                _collect(item, section, path, found, keys)
+                _collect(item, place, found)
 
 
 def _leading(atoms: dict[str, str], names: StandIns) -> Callable[[str], tuple[str, str] | None]:
@@ -202,8 +194,8 @@ class _Rewriter:
     """The third pass: each string through the one pattern of all atoms, each distinct string
     once (a big world repeats its VMs' names a hundred thousand times)."""
 
-    def __init__(self, names: StandIns, keys: _Keys) -> None:
-        self.names, self.keys = names, keys
+    def __init__(self, names: StandIns) -> None:
+        self.names = names
         # A password long enough not to be a common word is replaced in text too (a tenant's
         # password copied into a description); a name that equals one keeps its name's stand-in.
         secrets = {s: new for s, new in names.secrets.items() if len(s) >= SHORTEST_SECRET}
@@ -213,7 +205,6 @@ class _Rewriter:
         for original, stand_in in self.texts.items():
             self.folded.setdefault(original.lower(), stand_in)
         self.done: dict[str, str] = {**self.texts, **names.guid_texts}
-        self.counts: dict[str, dict[str, int]] = {}
 
     def _replace(self, match: re.Match[str]) -> str:
         guid = match.group(1)
@@ -243,34 +234,31 @@ class _Rewriter:
             counts[name] = counts.get(name, 0) + 1
         return new
 
-    def walk(self, value: Any, section: str, path: tuple[str, ...]) -> Any:
+    def walk(self, value: Any, place: _Place) -> Any:
         kind = type(value)
         if kind is dict:
-            place = self.keys.at(section, path)
-            counts = self.counts.setdefault(section or "(top)", {})
-            out = {}
+            keys, counts, out = place.keys, place.counts, {}
             for key, item in value.items():
                 kind = type(item)
                 if kind is str:
                     if item:
-                        rule, _, name = place[key]
+                        at = keys.get(key) or place.under(key)
+                        rule = at.rule
                         if rule != KEEP:
                             new = self.done.get(item) if rule != SECRET else None
                             new = self.string(item, rule) if new is None else new
                             if new != item:
-                                counts[name] = counts.get(name, 0) + 1
+                                counts[at.name] = counts.get(at.name, 0) + 1
                             item = new
                 elif kind is dict or kind is list:
-                    item = self.walk(item, section, place[key][1])
+                    item = self.walk(item, keys.get(key) or place.under(key))
                 out[key] = item
             return out
         if kind is list:
-            place = self.keys.at(section, path)
-            counts = self.counts.setdefault(section or "(top)", {})
             return [
-                (self.counted(item, place.rule, counts, place.name) if item else item)
+                (self.counted(item, place.rule, place.counts, place.name) if item else item)
                 if type(item) is str
-                else self.walk(item, section, path)
+                else self.walk(item, place)
                 for item in value
             ]
         return value
@@ -281,27 +269,30 @@ def anonymize(data: dict[str, Any], seed: int) -> tuple[dict[str, Any], dict[str
     by its stand-in for `seed`, everything else kept; and a report of what was replaced, without
     any original value: `{"Seed": 7, "Totals": {"Values": n, "Names": {role: distinct originals},
     "Guids": n, "Secrets": n}, "Sections": {section: {key path ("Vms.Name"): values replaced}}}`."""
-    found, keys = _Found(), _Keys()
-    top = {key: key if isinstance(value, list | dict) else "" for key, value in data.items()}
-    _collect({k: v for k, v in data.items() if not top[k]}, "", (), found, keys)
-    for key, section in top.items():
-        if section:
-            _collect(data[key], section, (), found, keys)
+    found = _Found()
+    scalars = {key: value for key, value in data.items() if not isinstance(value, list | dict)}
+    places = {key: _Place(key) for key in data if key not in scalars}
+    places[""] = _Place("")  # the top's own values (`Format`, `Release`, …), each under its key
+    _collect(scalars, places[""], found)
+    for key, place in places.items():
+        if key:
+            _collect(data[key], place, found)
     names = _stand_ins(found, seed)
-    rewriter = _Rewriter(names, keys)
-    scalars = rewriter.walk({k: v for k, v in data.items() if not top[k]}, "", ())
-    result = {key: rewriter.walk(data[key], section, ()) if section else scalars[key] for key, section in top.items()}
+    rewriter = _Rewriter(names)
+    scalars = rewriter.walk(scalars, places[""])
+    result = {key: scalars[key] if key in scalars else rewriter.walk(value, places[key]) for key, value in data.items()}
+    counts = {key or "(top)": place.counts for key, place in places.items() if place.counts}
     roles: dict[str, int] = {}
     for role in found.atoms.values():
         roles[role] = roles.get(role, 0) + 1
     report = {
         "Seed": seed,
         "Totals": {
-            "Values": sum(sum(keys.values()) for keys in rewriter.counts.values()),
+            "Values": sum(sum(keys.values()) for keys in counts.values()),
             "Names": dict(sorted(roles.items())),
             "Guids": len(found.guids),
             "Secrets": len(found.secrets),
         },
-        "Sections": {section: dict(sorted(keys.items())) for section, keys in rewriter.counts.items() if keys},
+        "Sections": {section: dict(sorted(keys.items())) for section, keys in counts.items()},
     }
     return result, report

@@ -60,8 +60,9 @@ ACCOUNT_FULL = re.compile(r"([A-Za-z][\w.-]{0,63})\\([^\\/\s]+)")
 IPV4_HINT = re.compile(r"\.\d{1,3}\.\d")
 FQDN_HINT = re.compile(r"\.(?:" + "|".join(sorted(TLDS)) + r")(?![\w-])", re.IGNORECASE)
 PHONE_HINT = re.compile(r"\+\d|\d{3}[-. )]+\d{3}[-. ]\d{4}")
-PHONE_WORDS = ("hone", "el", "obile", "ell", "ax")
-CONTACT_WORDS = ("ontact", "wner", "dmin", "anager", "esponsible", "ttn", "ttention")
+LABEL_HINT = re.compile(
+    "ontact|wner|dmin|anager|esponsible|ttn|hone|Tel|tel|obile|Cell|cell|Fax|fax"
+)  # of either label
 HOST_LABEL = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]*")
 BUILTIN_ACCOUNTS = frozenset({"Administrator", "administrator", "SYSTEM", "root", "admin", "Guest"})
 PERSON_TITLES = ("Dr. ", "Mr. ", "Mrs. ", "Ms. ")
@@ -133,7 +134,9 @@ def text_atoms(text: str) -> Iterator[tuple[str, str]]:
     if PHONE_HINT.search(text):
         for match in PHONE_ANY.finditer(text):
             yield "phone", match.group(0)
-    if ":" in text and any(word in text for word in CONTACT_WORDS):
+    if LABEL_HINT.search(text) is None:
+        return
+    if ":" in text:
         for match in CONTACT_ANY.finditer(text):
             person = match.group(1).strip()
             for title in PERSON_TITLES:
@@ -142,9 +145,8 @@ def text_atoms(text: str) -> Iterator[tuple[str, str]]:
                 yield "person", person
             if match.group(2):
                 yield "phone", match.group(2)
-    if any(word in text for word in PHONE_WORDS):
-        for match in LABELLED_PHONE.finditer(text):
-            yield "phone", match.group(1)
+    for match in LABELLED_PHONE.finditer(text):
+        yield "phone", match.group(1)
 
 
 def trie_pattern(words: Iterable[str]) -> str:
