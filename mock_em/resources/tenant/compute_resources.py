@@ -4,8 +4,11 @@ plan, with what its VM replicas use of it (`mock_em.model.compute`)."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
+from uuid import UUID
 
+from mock_em.importer.entity import Entity, Unreadable
 from mock_em.model.access import Access
 from mock_em.model.compute import compute_stats
 from mock_em.model.entities import CloudTenantComputeResource
@@ -42,6 +45,30 @@ def values(h: Hrefs, world: World, compute: CloudTenantComputeResource, access: 
             for s, used in stats.storages
         ],
     }
+
+
+APPLIANCE = re.compile(r"\((?P<host>[^()]*)\)$")
+
+
+def reads(entity: Entity, tenant_id: UUID) -> tuple[CloudTenantComputeResource, str | None]:
+    """A compute resource as the tenant's entity holds it (its appliance's members inside a
+    `NetworkAppliance` object in JSON), and the host its appliance name ends with (`Cloud Appliance
+    ABC Company(hv08)`: a Hyper-V plan shows its host nowhere else). Its stats are computed from the
+    replicas' VMs, so they are not read."""
+    appliance = entity.nested("NetworkAppliance") if entity.get("NetworkAppliance") is not None else entity
+    plan_id = entity.uid("CloudHardwarePlanUid")
+    if plan_id is None:
+        raise Unreadable(f"the compute resource {entity.get('Id')} names no hardware plan")
+    found = APPLIANCE.search(appliance.get("Name", ""))
+    compute = CloudTenantComputeResource(
+        id=entity.id,
+        tenant_id=tenant_id,
+        plan_id=plan_id,
+        use_network_failover=bool(entity.get("UseNetworkFailoverResources", True)),
+        production_network=appliance.get("ProductionNetwork", "VM Network"),
+        wan_accelerator_id=entity.uid("WanAcceleratorUid"),
+    )
+    return compute, found.group("host") if found else None
 
 
 KIND = Kind(

@@ -1,0 +1,277 @@
+"""What the Cloud Connect readers leave to be worked out once every kind is read: the values the
+model computes from inputs EM does not show, set so that it computes the shown values again.
+
+EM shows neither a replica's tenant nor its VMs; a tenant's `VmCount` counts those VMs, its
+compute resources' stats are sized from them (`mock_em.model.compute`), and its backup resources'
+`UsedQuota` from its cloud backups (`mock_em.model.usage`). In order:
+
+1. a replica's VMs are those its points name (their newest display name), in natural order of
+   their names (`srv2` before `srv10`: the order the provider numbered them in); its retention
+   the most points one of its VMs keeps (the default where it has none);
+2. a tenant the source does not list (a tenant's own logon may not read tenants) but that its
+   failover plans or public IP addresses name stands in for itself (its id, the plan's
+   `TenantName`), and where nothing names one, one stand-in holds the replicas read;
+3. a replica's tenant: the one whose failover plans include its VMs, else the only tenant on its
+   backup server, else the tenant whose name begins its name (`ABC Company CRM Replication`),
+   else the one on its server whose `VmCount` still misses as many VMs (a guess, with a warning);
+4. what shows no backup server (a tenant's logon sees no `Up` link to one) is on its tenant's,
+   a stand-in where the source named none;
+5. a failover plan's VM is the tenant's replica's that replicates a VM of that name; one that no
+   point names is put in the replica of the VM before it in the plan (plans list replicas' VMs
+   in order), so that the tenant's `VmCount` holds it;
+6. a backup resource's fill offset makes its `UsedQuota` what the tenant's modelled cloud backups
+   hold plus the offset (zero where the model holds what was shown at an instant the source's
+   latest times allow: the source ran mock-em);
+7. a tenant's own logon sees the hardware plans it subscribes to: where no tenant was listed,
+   its stand-in subscribes to each plan read (a compute resource whose id is drawn from the
+   tenant's and the plan's), so that its logon sees them again.
+
+A tenant whose `VmCount` the VMs found do not make is warned of.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections import Counter, defaultdict
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from mock_em.importer.entity import Found, Reading
+from mock_em.model.entities import (
+    CloudReplica,
+    CloudTenant,
+    CloudTenantComputeResource,
+    CloudTenantResource,
+    Vm,
+)
+from mock_em.model.usage import tenant_backups
+from mock_em.resources.cloud_import import notes, stand_in_server, tenant_password
+
+NAMESPACE = uuid.UUID("6f1d2c1e-5b7a-4f4e-9a43-0c8e6a1b2d3f")  # stand-ins' ids: uuid5 in this namespace
+DIGITS = re.compile(r"(\d+)")
+
+
+def natural(name: str) -> tuple[Any, ...]:
+    """A name's sort key with its numbers compared as numbers (`srv2` before `srv10`)."""
+    return tuple(int(part) if part.isdigit() else part.casefold() for part in DIGITS.split(name))
+
+
+def complete(found: Found, reading: Reading) -> None:
+    """Every step of the module's docstring, in order."""
+    replicas: dict[UUID, CloudReplica] = found.get("CloudReplica", {})
+    tenants: dict[UUID, CloudTenant] = found.setdefault("CloudTenant", {})
+    listed = bool(tenants)
+    _replica_vms(found, replicas)
+    if not listed:
+        _stand_in_tenants(found, reading, replicas)
+    _replica_tenants(found, reading, replicas, tenants)
+    _servers(found, reading, replicas, tenants)
+    _plan_vms(found, reading, replicas)
+    _vm_counts(reading, replicas, tenants)
+    _fill_offsets(found, tenants)
+    if not listed:
+        _subscriptions(found, tenants)
+
+
+def _replica_vms(found: Found, replicas: dict[UUID, CloudReplica]) -> None:
+    newest: dict[tuple[UUID, str], Any] = {}
+    kept: Counter[tuple[UUID, str]] = Counter()
+    for point in found.get("CloudVmReplicaPoint", {}).values():
+        key = (point.replica_id, point.vm_name)
+        kept[key] += 1
+        if key not in newest or point.creation_time >= newest[key].creation_time:
+            newest[key] = point
+    by_replica: dict[UUID, list[Vm]] = defaultdict(list)
+    for (replica_id, name), point in newest.items():
+        by_replica[replica_id].append(Vm(name, point.vm_display_name))
+    for replica in replicas.values():
+        vms = sorted(by_replica.get(replica.id, []), key=lambda vm: natural(vm.name))
+        replica.vms = vms
+        counts = [kept[(replica.id, vm.name)] for vm in vms]
+        if counts:
+            replica.retention = max(counts)
+
+
+def _stand_in_tenants(found: Found, reading: Reading, replicas: dict[UUID, CloudReplica]) -> None:
+    tenants = found["CloudTenant"]
+    named: dict[UUID, UUID | None] = {}  # tenant id: a server its objects name
+    for kind in ("CloudFailoverPlan", "CloudPublicIpAddress"):
+        for obj in found.get(kind, {}).values():
+            if named.get(obj.tenant_id) is None:
+                named[obj.tenant_id] = obj.backup_server_id
+    if not named and replicas:
+        first = next(iter(replicas.values()))
+        named[uuid.uuid5(NAMESPACE, f"tenant:{first.id}")] = first.backup_server_id
+    for tenant_id, server_id in named.items():
+        name = notes(reading).tenant_names.get(tenant_id) or f"Tenant {tenant_id}"
+        tenants[tenant_id] = CloudTenant(
+            id=tenant_id,
+            name=name,
+            backup_server_id=server_id,  # type: ignore[arg-type]  # None: step 4's
+            username=name,
+            password=tenant_password(tenant_id),
+        )
+        reading.warn(f"cloud tenants: {name!r} stands in for a tenant the source named but did not list")
+
+
+def _replica_tenants(
+    found: Found, reading: Reading, replicas: dict[UUID, CloudReplica], tenants: dict[UUID, CloudTenant]
+) -> None:
+    planned: dict[tuple[UUID | None, str], UUID] = {}  # (server, VM name): the tenant whose plan includes it
+    for plan in found.get("CloudFailoverPlan", {}).values():
+        for vm in plan.vms:
+            planned.setdefault((plan.backup_server_id, vm.vm_name.casefold()), plan.tenant_id)
+    on_server: dict[UUID | None, list[CloudTenant]] = defaultdict(list)
+    for tenant in tenants.values():
+        on_server[tenant.backup_server_id].append(tenant)
+    missing = {t.id: count for t in tenants.values() if (count := notes(reading).vm_counts.get(t.id)) is not None}
+    guessed: list[CloudReplica] = []
+    for replica in replicas.values():
+        if replica.tenant_id is not None:
+            continue
+        tenant_id = _evidence(replica, tenants, on_server, planned)
+        if tenant_id is None:
+            guessed.append(replica)
+            continue
+        replica.tenant_id = tenant_id
+        if tenant_id in missing:
+            missing[tenant_id] -= len(replica.vms)
+    for replica in guessed:
+        candidates = on_server.get(replica.backup_server_id) or list(tenants.values())
+        fits = sorted(
+            (t for t in candidates if missing.get(t.id, 0) >= len(replica.vms)),
+            key=lambda t: (missing[t.id] != len(replica.vms), -missing[t.id]),
+        )
+        if not fits:
+            reading.warn(f"cloud replicas: no tenant found for {replica.name!r}")
+            continue
+        replica.tenant_id = fits[0].id
+        missing[fits[0].id] -= len(replica.vms)
+        reading.warn(f"cloud replicas: {replica.name!r} taken for {fits[0].name!r}'s by its VM count")
+
+
+def _evidence(
+    replica: CloudReplica,
+    tenants: dict[UUID, CloudTenant],
+    on_server: dict[UUID | None, list[CloudTenant]],
+    planned: dict[tuple[UUID | None, str], UUID],
+) -> UUID | None:
+    if len(tenants) == 1:
+        return next(iter(tenants))
+    for vm in replica.vms:
+        tenant_id = planned.get((replica.backup_server_id, vm.name.casefold()))
+        if tenant_id in tenants:
+            return tenant_id
+    local = on_server.get(replica.backup_server_id, [])
+    if len(local) == 1:
+        return local[0].id
+    name = replica.name.casefold()
+    prefixed = [t for t in local or tenants.values() if name.startswith(t.name.casefold() + " ")]
+    if prefixed:
+        return max(prefixed, key=lambda t: len(t.name)).id
+    return None
+
+
+def _servers(
+    found: Found, reading: Reading, replicas: dict[UUID, CloudReplica], tenants: dict[UUID, CloudTenant]
+) -> None:
+    for tenant in tenants.values():
+        if tenant.backup_server_id is None:
+            tenant.backup_server_id = next(
+                (r.backup_server_id for r in replicas.values() if r.tenant_id == tenant.id and r.backup_server_id),
+                None,
+            ) or uuid.uuid5(NAMESPACE, f"backup-server:{tenant.id}")  # type: ignore[assignment]
+            stand_in_server(reading, tenant.backup_server_id)
+    for kind in ("CloudReplica", "CloudFailoverPlan"):
+        for obj in found.get(kind, {}).values():
+            tenant = tenants.get(obj.tenant_id)
+            if obj.backup_server_id is None and tenant is not None:
+                obj.backup_server_id = tenant.backup_server_id
+    for plan in found.get("CloudHardwarePlan", {}).values():
+        if plan.backup_server_id is None and len({t.backup_server_id for t in tenants.values()}) == 1:
+            plan.backup_server_id = next(iter(tenants.values())).backup_server_id
+
+
+def _plan_vms(found: Found, reading: Reading, replicas: dict[UUID, CloudReplica]) -> None:
+    for plan in found.get("CloudFailoverPlan", {}).values():
+        mine = [r for r in replicas.values() if r.tenant_id == plan.tenant_id]
+        where = {vm.name.casefold(): r for r in mine for vm in r.vms}
+        unplaced = []
+        for position, vm in enumerate(plan.vms):
+            replica = where.get(vm.vm_name.casefold())
+            if replica is not None:
+                vm.replica_id = replica.id
+            else:
+                unplaced.append(position)
+        for position in unplaced:
+            vm = plan.vms[position]
+            near = [plan.vms[i].replica_id for i in (*range(position - 1, -1, -1), *range(position + 1, len(plan.vms)))]
+            replica_id = next((i for i in near if i is not None), mine[0].id if mine else None)
+            if replica_id is None:
+                continue  # no replica of the tenant: the VM is left out of the plan (`Held`)
+            vm.replica_id = replica_id
+            replicas[replica_id].vms.append(Vm(vm.vm_name))
+            where[vm.vm_name.casefold()] = replicas[replica_id]
+            reading.warn(
+                f"cloud failover plans: {vm.vm_name!r} of {plan.name!r} has no point: taken for a VM of "
+                f"{replicas[replica_id].name!r}"
+            )
+
+
+def _vm_counts(reading: Reading, replicas: dict[UUID, CloudReplica], tenants: dict[UUID, CloudTenant]) -> None:
+    counted: Counter[UUID] = Counter()
+    for replica in replicas.values():
+        counted[replica.tenant_id] += len(replica.vms)
+    for tenant_id, shown in notes(reading).vm_counts.items():
+        if tenant_id in tenants and counted[tenant_id] != shown:
+            name = tenants[tenant_id].name
+            reading.warn(f"cloud tenants: {name!r} shows {shown} VMs, its replicas' points name {counted[tenant_id]}")
+
+
+def _fill_offsets(found: Found, tenants: dict[UUID, CloudTenant]) -> None:
+    resources: dict[UUID, list[CloudTenantResource]] = defaultdict(list)
+    for resource in found.get("CloudTenantResource", {}).values():
+        resources[resource.tenant_id].append(resource)
+    latest = _latest(found)
+    if latest is None:
+        return
+    for tenant_id, mine in resources.items():
+        tenant = tenants.get(tenant_id)
+        if tenant is None:
+            continue
+        backups = tenant_backups(tenant)
+        day = timedelta(days=1)
+        runs = (b.run_at(latest.date() + d * day) for b in backups for d in (0, 1))
+        instants = [latest, *sorted(at for at in runs if latest < at <= latest + day)]
+        held = [_held(backups, len(mine), at) for at in instants]
+        shown = [r.used_quota_mb for r in mine]
+        exact = next((h for h in held if h == shown), None)
+        for position, resource in enumerate(mine):
+            resource.fill_offset_mb = 0 if exact is not None else resource.used_quota_mb - held[0][position]
+
+
+def _held(backups: list[Any], count: int, at: datetime) -> list[int]:
+    held = [0] * count
+    for backup in backups:
+        held[backup.index % count] += backup.used_mb(at)
+    return [max(0, h) for h in held]
+
+
+def _latest(found: Found) -> datetime | None:
+    times = [p.creation_time for p in found.get("CloudVmReplicaPoint", {}).values()]
+    times += [t.last_active for t in found.get("CloudTenant", {}).values() if t.last_active is not None]
+    return max(times, default=None)
+
+
+def _subscriptions(found: Found, tenants: dict[UUID, CloudTenant]) -> None:
+    if len(tenants) != 1:
+        return
+    tenant = next(iter(tenants.values()))
+    computes: dict[UUID, CloudTenantComputeResource] = found.setdefault("CloudTenantComputeResource", {})
+    subscribed = {c.plan_id for c in computes.values() if c.tenant_id == tenant.id}
+    for plan in found.get("CloudHardwarePlan", {}).values():
+        if plan.id not in subscribed:
+            compute_id = uuid.uuid5(NAMESPACE, f"compute:{tenant.id}:{plan.id}")
+            computes[compute_id] = CloudTenantComputeResource(compute_id, tenant.id, plan.id)
