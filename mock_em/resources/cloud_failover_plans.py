@@ -89,7 +89,7 @@ def related(h: Hrefs, world: World, plan: CloudFailoverPlan, access: Access) -> 
 
 def reads(entity: Entity, reading: Reading) -> CloudFailoverPlan:
     """The plan as EM lists it, its VMs in their `Order`. A VM shows its name but not the replica
-    that replicates it: the completion finds it among the tenant's replicas (`cloud_completion.py`).
+    that replicates it: the completion finds it among the tenant's replicas (`cloud_import.completion`).
     The tenant's name is kept for a tenant the source does not list (a tenant's own logon)."""
     tenant_id = entity.uid("TenantUid")
     if tenant_id is None:

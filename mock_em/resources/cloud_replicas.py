@@ -63,7 +63,7 @@ def reads(entity: Entity, reading: Reading) -> CloudReplica:
     nor its VMs, retention or schedule: the completion finds its tenant and its VMs (from its
     points and the failover plans) and its retention (the most points a VM keeps); the schedule
     stays the default, so its past is as read and its future runs are the default's
-    (`cloud_completion.py`)."""
+    (`cloud_import.completion`)."""
     return CloudReplica(
         id=entity.id,
         name=entity.name,

@@ -30,8 +30,8 @@ from mock_em.model.query_fields import Kind as FieldKind
 from mock_em.model.query_fields import QueryType
 from mock_em.model.world import World
 from mock_em.resources.backup_servers import server_fields, up_to_server
-from mock_em.resources.cloud_completion import complete
 from mock_em.resources.cloud_import import notes, number, server_of, tenant_password
+from mock_em.resources.cloud_import.completion import complete
 from mock_em.resources.family import BadEdit, Down, Edits, Family, Generates, guid_of
 from mock_em.resources.tenant import NESTED, backup_resources, compute_resources
 from mock_em.resources.tenant.nested import list_href, node
@@ -93,7 +93,7 @@ def reads(entity: Entity, reading: Reading) -> list[Any]:
     password derived from its id (`cloud_import.tenant_password`). `VmCount`, `ReplicaCount` and
     `PublicIpCount` are counted from the replicas and addresses read; the resources' `UsedQuota`
     is taken as shown and the completion recovers what the model computes it from
-    (`cloud_completion.py`)."""
+    (`cloud_import.completion`)."""
     lease = entity.nested("LeaseOptions")
     lease_on = lease.get("Enabled", entity.get("LeaseEnabled", False))
     last_active = entity.time("LastActive")

@@ -21,8 +21,8 @@ from mock_em.model.access import owner
 from mock_em.model.entities import CloudTenant
 from mock_em.model.fixture import dump_world, load_world
 from mock_em.model.kinds import kind
-from mock_em.resources.cloud_completion import NAMESPACE
 from mock_em.resources.cloud_import import tenant_password
+from mock_em.resources.cloud_import.completion import NAMESPACE
 from mock_em.settings import Settings
 
 OWN = ("CloudReplica", "CloudVmReplicaPoint", "CloudFailoverPlan", "CloudPublicIpAddress")

@@ -34,7 +34,7 @@ def values(h: Hrefs, world: World, resource: CloudTenantResource, access: Access
 def reads(entity: Entity, tenant_id: UUID) -> CloudTenantResource:
     """A backup resource as the tenant's entity holds it (its `RepositoryQuota` members, inside a
     `RepositoryQuota` object in JSON). The control plane's fill offset is not shown: the completion
-    recovers it from `UsedQuota` (`cloud_completion.py`)."""
+    recovers it from `UsedQuota` (`cloud_import.completion`)."""
     quota = entity.nested("RepositoryQuota") if entity.get("RepositoryQuota") is not None else entity
     repository_id = quota.uid("RepositoryUid")
     if repository_id is None:

@@ -119,19 +119,14 @@ def _stand_in_tenants(found: Found, reading: Reading, replicas: dict[UUID, Cloud
 def _replica_tenants(
     found: Found, reading: Reading, replicas: dict[UUID, CloudReplica], tenants: dict[UUID, CloudTenant]
 ) -> None:
-    planned: dict[tuple[UUID | None, str], UUID] = {}  # (server, VM name): the tenant whose plan includes it
-    for plan in found.get("CloudFailoverPlan", {}).values():
-        for vm in plan.vms:
-            planned.setdefault((plan.backup_server_id, vm.vm_name.casefold()), plan.tenant_id)
-    on_server: dict[UUID | None, list[CloudTenant]] = defaultdict(list)
-    for tenant in tenants.values():
-        on_server[tenant.backup_server_id].append(tenant)
-    missing = {t.id: count for t in tenants.values() if (count := notes(reading).vm_counts.get(t.id)) is not None}
+    evidence = _Evidence(found, tenants)
+    counts = notes(reading).vm_counts
+    missing = {t.id: counts[t.id] for t in tenants.values() if t.id in counts}  # VMs still to find, by tenant
     guessed: list[CloudReplica] = []
     for replica in replicas.values():
         if replica.tenant_id is not None:
             continue
-        tenant_id = _evidence(replica, tenants, on_server, planned)
+        tenant_id = evidence.tenant_of(replica)
         if tenant_id is None:
             guessed.append(replica)
             continue
@@ -139,7 +134,7 @@ def _replica_tenants(
         if tenant_id in missing:
             missing[tenant_id] -= len(replica.vms)
     for replica in guessed:
-        candidates = on_server.get(replica.backup_server_id) or list(tenants.values())
+        candidates = evidence.on_server.get(replica.backup_server_id) or list(tenants.values())
         fits = sorted(
             (t for t in candidates if missing.get(t.id, 0) >= len(replica.vms)),
             key=lambda t: (missing[t.id] != len(replica.vms), -missing[t.id]),
@@ -152,51 +147,70 @@ def _replica_tenants(
         reading.warn(f"cloud replicas: {replica.name!r} taken for {fits[0].name!r}'s by its VM count")
 
 
-def _evidence(
-    replica: CloudReplica,
-    tenants: dict[UUID, CloudTenant],
-    on_server: dict[UUID | None, list[CloudTenant]],
-    planned: dict[tuple[UUID | None, str], UUID],
-) -> UUID | None:
-    if len(tenants) == 1:
-        return next(iter(tenants))
-    for vm in replica.vms:
-        tenant_id = planned.get((replica.backup_server_id, vm.name.casefold()))
-        if tenant_id in tenants:
-            return tenant_id
-    local = on_server.get(replica.backup_server_id, [])
-    if len(local) == 1:
-        return local[0].id
-    name = replica.name.casefold()
-    prefixed = [t for t in local or tenants.values() if name.startswith(t.name.casefold() + " ")]
-    if prefixed:
-        return max(prefixed, key=lambda t: len(t.name)).id
-    return None
+class _Evidence:
+    """What tells a replica's tenant, indexed once (a big provider has many tenants per server)."""
+
+    def __init__(self, found: Found, tenants: dict[UUID, CloudTenant]) -> None:
+        self.tenants = tenants
+        self.planned: dict[tuple[UUID | None, str], UUID] = {}  # (server, VM name): whose plan includes it
+        for plan in found.get("CloudFailoverPlan", {}).values():
+            for vm in plan.vms:
+                self.planned.setdefault((plan.backup_server_id, vm.vm_name.casefold()), plan.tenant_id)
+        self.on_server: dict[UUID | None, list[CloudTenant]] = defaultdict(list)
+        self.named: dict[tuple[UUID | None, str], UUID] = {}  # (server, name): the tenant
+        self.anywhere: dict[str, UUID] = {}  # a name: the tenant (the first, where servers are unknown)
+        for tenant in tenants.values():
+            self.on_server[tenant.backup_server_id].append(tenant)
+            self.named.setdefault((tenant.backup_server_id, tenant.name.casefold()), tenant.id)
+            self.anywhere.setdefault(tenant.name.casefold(), tenant.id)
+
+    def tenant_of(self, replica: CloudReplica) -> UUID | None:
+        """The tenant the evidence names, or None."""
+        if len(self.tenants) == 1:
+            return next(iter(self.tenants))
+        server = replica.backup_server_id
+        for vm in replica.vms:
+            tenant_id = self.planned.get((server, vm.name.casefold()))
+            if tenant_id in self.tenants:
+                return tenant_id
+        local = self.on_server.get(server, [])
+        if len(local) == 1:
+            return local[0].id
+        name = replica.name.casefold()
+        for end in sorted((i for i, c in enumerate(name) if c == " "), reverse=True):  # the longest name first
+            prefix = name[:end]
+            tenant_id = self.named.get((server, prefix)) if local else self.anywhere.get(prefix)
+            if tenant_id is not None:
+                return tenant_id
+        return None
 
 
 def _servers(
     found: Found, reading: Reading, replicas: dict[UUID, CloudReplica], tenants: dict[UUID, CloudTenant]
 ) -> None:
+    linked = {r.tenant_id: r.backup_server_id for r in replicas.values() if r.backup_server_id is not None}
     for tenant in tenants.values():
         if tenant.backup_server_id is None:
-            tenant.backup_server_id = next(
-                (r.backup_server_id for r in replicas.values() if r.tenant_id == tenant.id and r.backup_server_id),
-                None,
-            ) or uuid.uuid5(NAMESPACE, f"backup-server:{tenant.id}")  # type: ignore[assignment]
-            stand_in_server(reading, tenant.backup_server_id)
+            server_id = linked.get(tenant.id) or uuid.uuid5(NAMESPACE, f"backup-server:{tenant.id}")
+            tenant.backup_server_id = server_id
+            stand_in_server(reading, server_id)
     for kind in ("CloudReplica", "CloudFailoverPlan"):
         for obj in found.get(kind, {}).values():
             tenant = tenants.get(obj.tenant_id)
             if obj.backup_server_id is None and tenant is not None:
                 obj.backup_server_id = tenant.backup_server_id
+    servers = {t.backup_server_id for t in tenants.values()}
     for plan in found.get("CloudHardwarePlan", {}).values():
-        if plan.backup_server_id is None and len({t.backup_server_id for t in tenants.values()}) == 1:
-            plan.backup_server_id = next(iter(tenants.values())).backup_server_id
+        if plan.backup_server_id is None and len(servers) == 1:  # a tenant's logon: its own server's
+            plan.backup_server_id = next(iter(servers))
 
 
 def _plan_vms(found: Found, reading: Reading, replicas: dict[UUID, CloudReplica]) -> None:
+    of_tenant: dict[UUID, list[CloudReplica]] = defaultdict(list)
+    for replica in replicas.values():
+        of_tenant[replica.tenant_id].append(replica)
     for plan in found.get("CloudFailoverPlan", {}).values():
-        mine = [r for r in replicas.values() if r.tenant_id == plan.tenant_id]
+        mine = of_tenant.get(plan.tenant_id, [])
         where = {vm.name.casefold(): r for r in mine for vm in r.vms}
         unplaced = []
         for position, vm in enumerate(plan.vms):
@@ -231,32 +245,48 @@ def _vm_counts(reading: Reading, replicas: dict[UUID, CloudReplica], tenants: di
 
 
 def _fill_offsets(found: Found, tenants: dict[UUID, CloudTenant]) -> None:
+    """Each resource's offset from what its tenant's modelled backups hold at the instant the
+    source most likely answered at: of the latest time it shows and the backups' runs in the day
+    after it, the one at which the most resources hold exactly what they showed (the earliest of
+    equals); a resource the control plane filled keeps the difference."""
     resources: dict[UUID, list[CloudTenantResource]] = defaultdict(list)
     for resource in found.get("CloudTenantResource", {}).values():
-        resources[resource.tenant_id].append(resource)
+        if resource.tenant_id in tenants:
+            resources[resource.tenant_id].append(resource)
     latest = _latest(found)
-    if latest is None:
+    if latest is None or not resources:
         return
+    day = timedelta(days=1)
+    steps: dict[UUID, list[tuple[datetime, list[int]]]] = {}  # by tenant: from when its resources hold what
+    candidates = {latest}
     for tenant_id, mine in resources.items():
-        tenant = tenants.get(tenant_id)
-        if tenant is None:
-            continue
-        backups = tenant_backups(tenant)
-        day = timedelta(days=1)
-        runs = (b.run_at(latest.date() + d * day) for b in backups for d in (0, 1))
+        backups = tenant_backups(tenants[tenant_id])
+        runs = {b.run_at(latest.date() + d * day) for b in backups for d in (0, 1)}
         instants = [latest, *sorted(at for at in runs if latest < at <= latest + day)]
-        held = [_held(backups, len(mine), at) for at in instants]
+        candidates.update(instants)
+        steps[tenant_id] = [(at, _held(backups, len(mine), at)) for at in instants]
+    votes = dict.fromkeys(sorted(candidates), 0)
+    for tenant_id, mine in resources.items():
         shown = [r.used_quota_mb for r in mine]
-        exact = next((h for h in held if h == shown), None)
-        for position, resource in enumerate(mine):
-            resource.fill_offset_mb = 0 if exact is not None else resource.used_quota_mb - held[0][position]
+        for at in votes:
+            held = _held_at(steps[tenant_id], at)
+            votes[at] += sum(h == s for h, s in zip(held, shown, strict=True))
+    best = max(votes, key=lambda at: votes[at])  # the first of the most: the earliest
+    for tenant_id, mine in resources.items():
+        for resource, held in zip(mine, _held_at(steps[tenant_id], best), strict=True):
+            resource.fill_offset_mb = resource.used_quota_mb - held
+
+
+def _held_at(steps: list[tuple[datetime, list[int]]], at: datetime) -> list[int]:
+    """What a tenant's resources hold at `at`: their last step at or before it."""
+    return next(held for start, held in reversed(steps) if start <= at)
 
 
 def _held(backups: list[Any], count: int, at: datetime) -> list[int]:
     held = [0] * count
     for backup in backups:
         held[backup.index % count] += backup.used_mb(at)
-    return [max(0, h) for h in held]
+    return held
 
 
 def _latest(found: Found) -> datetime | None:

@@ -4,7 +4,7 @@ enum members, and what an entity shows that the model keeps elsewhere (`Notes`).
 An account that may not read backup servers (a tenant's own logon) still sees objects whose links
 name one where the source writes them: the first object naming a server the source did not list
 makes a stand-in for it (id from the link's `Href`, name from its `Name`), with a warning, so that
-the world it makes is whole. What needs every kind read is `cloud_completion.py`'s.
+the world it makes is whole. What needs every kind read is `cloud_import.completion`'s.
 """
 
 from __future__ import annotations
