@@ -151,10 +151,13 @@ def test_cloud_answers_round_trip(world: str, release: str) -> None:
         b.close()
 
 
-def test_cloud_answers_of_a_wide_world_round_trip() -> None:
+@pytest.mark.parametrize("release", ["9.5u4", "12"])
+def test_cloud_answers_of_a_wide_world_round_trip(release: str) -> None:
     """Many tenants on several servers, jobs with two VMs each (several tenants per server: a
-    replica's tenant is found by its failover plan or its name, not by its server alone)."""
-    settings = Settings(backup_servers=3, tenants=12, replicas_per_tenant=3, vms_per_replica=2, points_per_vm=2)
+    replica's tenant is found by its failover plan or its name, not by its server alone), leased
+    and throttled tenants, plans with two storages."""
+    size = {"backup_servers": 3, "tenants": 12, "replicas_per_tenant": 3, "vms_per_replica": 2, "points_per_vm": 2}
+    settings = Settings(release=release, **size)
     a, b, warnings = round_trip(settings)
     try:
         assert warnings == []
@@ -260,3 +263,63 @@ def test_replicas_nothing_ties_to_a_tenant_are_shared_out_by_vm_count() -> None:
         assert read.tenant_vm_count(tenant.id) == world.tenant_vm_count(tenant.id)
     read.check()
     a.close()
+
+
+def test_entities_a_source_writes_otherwise_are_left_out_or_defaulted() -> None:
+    """Members missing, null or of another type make a default or leave the one object out with a
+    warning; the import goes on and its world holds together."""
+    from mock_em.importer.build import build_world
+    from mock_em.importer.entity import Entity
+
+    def uid(kind: str, n: int) -> str:
+        return f"urn:veeam:{kind}:9d1c3c55-0000-4000-8000-{n:012d}"
+
+    up = [{"Rel": "Up", "Type": "BackupServerReference", "Href": f"{BASE}/api/backupServers/{uid('', 1)[-36:]}"}]
+    vm = {"FailoverPlanVMId": uid("", 9)[-36:], "Name": "srv01", "Order": 0}
+    resource = {"Id": uid("", 3)[-36:]}  # no quota
+    entities = {
+        "BackupServer": [
+            Entity({"UID": uid("BackupServer", 1), "Name": "vbr", "Port": "not a port"}),
+            Entity({"UID": uid("BackupServer", 1)}),
+        ],
+        "CloudTenant": [
+            Entity(
+                {
+                    "UID": uid("CloudTenant", 2),
+                    "Links": up,
+                    "Resources": {"CloudTenantResources": [resource]},
+                    "LastActive": "1753-01-01T00:00:00Z",
+                    "VmCount": None,
+                }
+            ),
+            Entity({"Name": "no id"}),
+        ],
+        "CloudReplica": [Entity({"UID": uid("CloudReplica", 4), "Platform": "Xen", "Links": up})],
+        "CloudVmReplicaPoint": [Entity({"UID": uid("CloudVmReplicaPoint", 5)})],
+        "CloudHardwarePlan": [Entity({"UID": uid("CloudHardwarePlan", 6)})],
+        "CloudPublicIpAddress": [Entity({"UID": uid("CloudPublicIpAddress", 7)})],
+        "CloudFailoverPlan": [
+            Entity(
+                {
+                    "UID": uid("CloudFailoverPlan", 8),
+                    "TenantUid": uid("CloudTenant", 2),
+                    "CloudFailoverPlanInfo": {"Includes": {"CloudFailoveredVms": [vm]}},
+                }
+            )
+        ],
+    }
+    world, warnings = build_world(entities, "12")
+    left_out = {w.split(":")[0] for w in warnings if "left out" in w}
+    assert left_out >= {
+        "backup servers",
+        "cloud tenants",
+        "backup resources",
+        "cloud replicas",
+        "cloud VM replica points",
+        "cloud hardware plans",
+        "cloud public IP addresses",
+    }, warnings
+    tenant = next(iter(world.tenants.values()))
+    assert tenant.last_active is None and tenant.name == "" and not world.replicas
+    assert [plan.vms for plan in world.all("CloudFailoverPlan").values()] == [[]]  # its VM names no replica
+    world.check()
