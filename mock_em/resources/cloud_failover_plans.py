@@ -102,6 +102,9 @@ def reads(entity: Entity, reading: Reading) -> CloudFailoverPlan:
     info = entity.nested("CloudFailoverPlanInfo")
     included = info.items("Includes", "CloudFailoveredVms") or entity.items("Includes", "CloudFailoveredVms")
     ordered = sorted(enumerate(included), key=lambda item: (number(item[1], "Order", item[0]), item[0]))
+    plan_no = len(reading.of("CloudFailoverPlan"))
+    for position, (_, vm) in enumerate(ordered):
+        notes(reading).plan_order.setdefault(str(vm.get("Name", "")).casefold(), (plan_no, position))
     return CloudFailoverPlan(
         id=entity.id,
         name=entity.name,

@@ -123,13 +123,15 @@ def reads(entity: Entity, reading: Reading) -> list[Any]:
             reading.warn(f"backup resources: one of {tenant.name!r} was left out: {exc}")
     for item in entity.items("ComputeResources", "CloudTenantComputeResources"):
         try:
-            compute, host = compute_resources.reads(item, tenant.id)
+            compute, host, shown = compute_resources.reads(item, tenant.id)
         except Unreadable as exc:
             reading.warn(f"compute resources: one of {tenant.name!r} was left out: {exc}")
             continue
         made.append(compute)
         if host:
             notes(reading).plan_hosts.setdefault(compute.plan_id, host)
+        if shown is not None:
+            notes(reading).compute_stats[compute.id] = shown
     return made
 
 

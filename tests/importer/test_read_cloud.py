@@ -8,7 +8,9 @@ Only these families' answers are compared: the other families' readers are not i
 
 from __future__ import annotations
 
+import copy
 import sys
+import uuid
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import timedelta
@@ -323,3 +325,39 @@ def test_entities_a_source_writes_otherwise_are_left_out_or_defaulted() -> None:
     assert tenant.last_active is None and tenant.name == "" and not world.replicas
     assert [plan.vms for plan in world.all("CloudFailoverPlan").values()] == [[]]  # its VM names no replica
     world.check()
+
+
+def test_a_vm_added_by_name_keeps_its_place_and_stats_are_checked() -> None:
+    """A VM named out of the provider's numbering, added last to a job its tenant's failover plan
+    covers, stays last (the plan orders the others), so its tenant's compute stats come out as
+    shown; stats the model would compute otherwise are warned of."""
+    from conftest import make_client
+    from served import entities_of
+
+    from mock_em.importer.build import build_world
+    from mock_em.importer.entity import Entity
+    from mock_em.model.entities import CloudVmReplicaPoint, Vm
+
+    a = make_client(Settings(seed=5))
+    world = a.em.world
+    plan = next(iter(world.all("CloudFailoverPlan").values()))
+    replica = world.replicas[plan.vms[0].replica_id]
+    world.add_vm(replica.id, Vm("aaa-web"))
+    world.add_point(CloudVmReplicaPoint(uuid.uuid4(), replica.id, "aaa-web", START - timedelta(hours=1)))
+    read, warnings = imported(a)
+    assert [vm.name for vm in read.replicas[replica.id].vms] == [vm.name for vm in replica.vms]
+    assert not any(w.startswith("compute resources:") for w in warnings), warnings
+
+    entities = entities_of(a, a.logon())
+    tenant = next(e for e in entities["CloudTenant"] if e.id == replica.tenant_id)
+    data = copy.deepcopy(tenant.data)
+    shown = data["ComputeResources"]["CloudTenantComputeResources"][0]
+    shown["ComputeResourceStats"]["CPUCount"] += 1
+    entities["CloudTenant"] = [Entity(data) if e.id == tenant.id else e for e in entities["CloudTenant"]]
+    _, warnings = build_world(entities, "9.5u4")
+    plan_id = read.all("CloudTenantComputeResource")[uuid.UUID(shown["Id"])].plan_id
+    hardware = world.all("CloudHardwarePlan")[plan_id]
+    assert [w for w in warnings if w.startswith("compute resources:")] == [
+        f"compute resources: {world.tenants[replica.tenant_id].name!r}'s on {hardware.name!r} shows other stats"
+    ]
+    a.close()

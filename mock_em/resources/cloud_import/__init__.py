@@ -25,13 +25,16 @@ E = TypeVar("E", bound=enum.Enum)
 @dataclass
 class Notes:
     """What the Cloud Connect readers learnt that no model object holds, for the completion:
-    servers made as stand-ins, a failover plan's `TenantName`, a tenant's `VmCount`, a Hyper-V plan's host as a tenant's
+    servers made as stand-ins, a failover plan's `TenantName` and the order of its VMs, a tenant's
+    `VmCount` and its compute resources' stats, a Hyper-V plan's host as a tenant's
     network appliance names it (`Cloud Appliance ABC Company(hv08)`)."""
 
     stand_in_servers: set[UUID] = field(default_factory=set)
     tenant_names: dict[UUID, str] = field(default_factory=dict)
     plan_hosts: dict[UUID, str] = field(default_factory=dict)
     vm_counts: dict[UUID, int] = field(default_factory=dict)  # a tenant's `VmCount`, by its id
+    plan_order: dict[str, tuple[int, int]] = field(default_factory=dict)  # a VM's place in the plans read
+    compute_stats: dict[UUID, tuple[int, int, list[int]]] = field(default_factory=dict)  # as shown, by id
 
 
 def notes(reading: Reading) -> Notes:

@@ -5,9 +5,10 @@ EM shows neither a replica's tenant nor its VMs; a tenant's `VmCount` counts tho
 compute resources' stats are sized from them (`mock_em.model.compute`), and its backup resources'
 `UsedQuota` from its cloud backups (`mock_em.model.usage`). In order:
 
-1. a replica's VMs are those its points name (their newest display name), in natural order of
-   their names (`srv2` before `srv10`: the order the provider numbered them in); its retention
-   the most points one of its VMs keeps (the default where it has none);
+1. a replica's VMs are those its points name (their newest display name): those a failover plan
+   includes in the plan's order (a plan lists its replicas' VMs in their order), then the others
+   in natural order of their names (`srv2` before `srv10`: the order the provider numbered them
+   in); its retention the most points one of its VMs keeps (the default where it has none);
 2. a tenant the source does not list (a tenant's own logon may not read tenants) but that its
    failover plans or public IP addresses name stands in for itself (its id, the plan's
    `TenantName`), and where nothing names one, one stand-in holds the replicas read;
@@ -26,7 +27,8 @@ compute resources' stats are sized from them (`mock_em.model.compute`), and its 
    its stand-in subscribes to each plan read (a compute resource whose id is drawn from the
    tenant's and the plan's), so that its logon sees them again.
 
-A tenant whose `VmCount` the VMs found do not make is warned of.
+A tenant whose `VmCount` the VMs found do not make is warned of, and a compute resource whose
+stats the model computes otherwise than shown (VMs in another order, or sized otherwise).
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from typing import Any
 from uuid import UUID
 
 from mock_em.importer.entity import Found, Reading
+from mock_em.model.compute import compute_stats
 from mock_em.model.entities import (
     CloudReplica,
     CloudTenant,
@@ -46,7 +49,9 @@ from mock_em.model.entities import (
     CloudTenantResource,
     Vm,
 )
+from mock_em.model.kinds import kinds
 from mock_em.model.usage import tenant_backups
+from mock_em.model.world import World
 from mock_em.resources.cloud_import import notes, stand_in_server, tenant_password
 
 NAMESPACE = uuid.UUID("6f1d2c1e-5b7a-4f4e-9a43-0c8e6a1b2d3f")  # stand-ins' ids: uuid5 in this namespace
@@ -63,7 +68,7 @@ def complete(found: Found, reading: Reading) -> None:
     replicas: dict[UUID, CloudReplica] = found.get("CloudReplica", {})
     tenants: dict[UUID, CloudTenant] = found.setdefault("CloudTenant", {})
     listed = bool(tenants)
-    _replica_vms(found, replicas)
+    _replica_vms(found, reading, replicas)
     if not listed:
         _stand_in_tenants(found, reading, replicas)
     _replica_tenants(found, reading, replicas, tenants)
@@ -71,11 +76,12 @@ def complete(found: Found, reading: Reading) -> None:
     _plan_vms(found, reading, replicas)
     _vm_counts(reading, replicas, tenants)
     _fill_offsets(found, tenants)
+    _compute_stats(found, reading)
     if not listed:
         _subscriptions(found, tenants)
 
 
-def _replica_vms(found: Found, replicas: dict[UUID, CloudReplica]) -> None:
+def _replica_vms(found: Found, reading: Reading, replicas: dict[UUID, CloudReplica]) -> None:
     newest: dict[tuple[UUID, str], Any] = {}
     kept: Counter[tuple[UUID, str]] = Counter()
     for point in found.get("CloudVmReplicaPoint", {}).values():
@@ -83,11 +89,17 @@ def _replica_vms(found: Found, replicas: dict[UUID, CloudReplica]) -> None:
         kept[key] += 1
         if key not in newest or point.creation_time >= newest[key].creation_time:
             newest[key] = point
+    planned = notes(reading).plan_order
+
+    def order(vm: Vm) -> tuple[Any, ...]:
+        place = planned.get(vm.name.casefold())
+        return (0, *place) if place is not None else (1, *natural(vm.name))
+
     by_replica: dict[UUID, list[Vm]] = defaultdict(list)
     for (replica_id, name), point in newest.items():
         by_replica[replica_id].append(Vm(name, point.vm_display_name))
     for replica in replicas.values():
-        vms = sorted(by_replica.get(replica.id, []), key=lambda vm: natural(vm.name))
+        vms = sorted(by_replica.get(replica.id, []), key=order)
         replica.vms = vms
         counts = [kept[(replica.id, vm.name)] for vm in vms]
         if counts:
@@ -287,6 +299,26 @@ def _held(backups: list[Any], count: int, at: datetime) -> list[int]:
     for backup in backups:
         held[backup.index % count] += backup.used_mb(at)
     return held
+
+
+def _compute_stats(found: Found, reading: Reading) -> None:
+    """Warn of each compute resource whose stats the model does not compute as shown."""
+    shown = notes(reading).compute_stats
+    plans = found.get("CloudHardwarePlan", {})
+    computes = found.get("CloudTenantComputeResource", {})
+    if not shown or not computes:
+        return
+    world = World({name: found.get(name, {}) for name in kinds()})
+    unplanned = {c.tenant_id for c in computes.values() if c.plan_id not in plans}
+    tenants = found.get("CloudTenant", {})
+    for compute in computes.values():
+        if compute.tenant_id in unplanned or compute.id not in shown:
+            continue
+        stats = compute_stats(world, compute)
+        if (stats.memory_mb, stats.cpu_count, [used for _, used in stats.storages]) != shown[compute.id]:
+            tenant = tenants.get(compute.tenant_id)
+            name = tenant.name if tenant is not None else compute.tenant_id
+            reading.warn(f"compute resources: {name!r}'s on {plans[compute.plan_id].name!r} shows other stats")
 
 
 def _latest(found: Found) -> datetime | None:
