@@ -14,6 +14,7 @@ from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
+from mock_em.importer.entity import Entity, Reading
 from mock_em.model.access import Access
 from mock_em.model.entities import BackupServer
 from mock_em.model.fixture_records import records
@@ -26,6 +27,7 @@ from mock_em.model.query_fields import Kind as FieldKind
 from mock_em.model.query_fields import QueryType
 from mock_em.model.world import World
 from mock_em.releases import ReleaseProfile
+from mock_em.resources.cloud_import import number
 from mock_em.resources.family import Down, Family, SubCollection, generation_part
 from mock_em.wire.links import Hrefs, Link
 
@@ -86,6 +88,14 @@ def entity_downs(h: Hrefs, world: World, server: BackupServer, access: Access) -
         for sub in (JOBS, REPOSITORIES)
         if access.reads(sub.family)
     ]
+
+
+def reads(entity: Entity, reading: Reading) -> BackupServer:
+    """The server as EM lists it. Where the release shows its own product version for every
+    server (`release_values`), the server's own is not shown: it keeps the shown one."""
+    server = BackupServer(entity.id, entity.name, entity.get("Description", ""), number(entity, "Port", 9392))
+    server.version = entity.get("Version", server.version)
+    return server
 
 
 # -- the generator's part ------------------------------------------------------------------------
@@ -151,4 +161,5 @@ FAMILY = Family(
     generates=generation_part(generate_servers),
     since_fields={"WcfPort": "12", "VbrCertificateThumbprint": "12"},  # em-api-monitoring.md §7
     release_values=release_values,
+    reads=reads,
 )

@@ -25,6 +25,7 @@ from collections import defaultdict
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
+from mock_em.importer.entity import Entity, Reading, Unreadable
 from mock_em.model.access import Access
 from mock_em.model.entities import CloudFailoveredVm, CloudFailoverPlan, CloudReplica
 from mock_em.model.fixture_records import many, records
@@ -35,6 +36,7 @@ from mock_em.model.query_columns import text as text_column
 from mock_em.model.query_fields import QueryType
 from mock_em.model.world import World
 from mock_em.resources.backup_servers import server_fields, up_to_server
+from mock_em.resources.cloud_import import notes, number, server_of
 from mock_em.resources.cloud_tenants import tenant_fields
 from mock_em.resources.family import Down, Family, Generates, Members
 from mock_em.wire.links import Hrefs, Link, uid
@@ -83,6 +85,41 @@ def related(h: Hrefs, world: World, plan: CloudFailoverPlan, access: Access) -> 
         return []
     tenant = world.tenants[plan.tenant_id]
     return [Link("Related", "CloudTenant", h.item(TENANTS_PATH, tenant.id, True), tenant.name)]
+
+
+def reads(entity: Entity, reading: Reading) -> CloudFailoverPlan:
+    """The plan as EM lists it, its VMs in their `Order`. A VM shows its name but not the replica
+    that replicates it: the completion finds it among the tenant's replicas (`cloud_import.completion`).
+    The tenant's name is kept for a tenant the source does not list (a tenant's own logon)."""
+    tenant_id = entity.uid("TenantUid")
+    if tenant_id is None:
+        raise Unreadable(f"the failover plan {entity.name!r} names no tenant")
+    if entity.get("TenantName"):
+        notes(reading).tenant_names.setdefault(tenant_id, entity["TenantName"])
+    options = entity.nested("CloudFailoverPlanOptions")
+    if not options.data:
+        options = entity
+    info = entity.nested("CloudFailoverPlanInfo")
+    included = info.items("Includes", "CloudFailoveredVms") or entity.items("Includes", "CloudFailoveredVms")
+    ordered = sorted(enumerate(included), key=lambda item: (number(item[1], "Order", item[0]), item[0]))
+    plan_no = len(reading.of("CloudFailoverPlan"))
+    for position, (_, vm) in enumerate(ordered):
+        notes(reading).plan_order.setdefault(str(vm.get("Name", "")).casefold(), (plan_no, position))
+    return CloudFailoverPlan(
+        id=entity.id,
+        name=entity.name,
+        tenant_id=tenant_id,
+        backup_server_id=server_of(entity, reading),  # type: ignore[arg-type]  # None: the completion's
+        description=entity.get("Description", ""),
+        pre_command_enabled=bool(options.get("PreFailoverPlanCommandEnabled", False)),
+        pre_command=options.get("PreFailoverPlanCommand", ""),
+        post_command_enabled=bool(options.get("PostFailoverPlanCommandEnabled", False)),
+        post_command=options.get("PostFailoverPlanCommand", ""),
+        vms=[
+            CloudFailoveredVm(vm.uid("FailoverPlanVMId") or vm.id, None, vm["Name"])  # type: ignore[arg-type]
+            for _, vm in ordered
+        ],
+    )
 
 
 # -- the generator's part: about half the tenants that replicate have a plan -------------------------
@@ -167,4 +204,5 @@ FAMILY = Family(
     ),
     down=Down("CloudConnectService", 4),
     generates=Generates(generate_plans),
+    reads=reads,
 )

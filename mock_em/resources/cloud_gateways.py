@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from mock_em.generator_billing import generate_gateways
+from mock_em.importer.entity import Entity, Reading
 from mock_em.model.access import Access
 from mock_em.model.entities import CloudGateway
 from mock_em.model.fixture_records import one_of, records
@@ -16,6 +17,7 @@ from mock_em.model.query_fields import Kind as FieldKind
 from mock_em.model.query_fields import QueryType
 from mock_em.model.world import World
 from mock_em.resources.backup_servers import server_fields, up_to_server
+from mock_em.resources.cloud_import import number, server_of
 from mock_em.resources.family import Down, Family, Generates
 from mock_em.wire.links import Hrefs
 
@@ -31,6 +33,21 @@ def values(h: Hrefs, world: World, gateway: CloudGateway, access: Access) -> dic
         "InternalPort": gateway.internal_port,
         "Description": gateway.description,
     }
+
+
+def reads(entity: Entity, reading: Reading) -> CloudGateway:
+    """The gateway as EM lists it (its name is its `DnsNameOrIpAddress`)."""
+    return CloudGateway(
+        id=entity.id,
+        name=entity.get("DnsNameOrIpAddress", entity.name),
+        backup_server_id=server_of(entity, reading),  # type: ignore[arg-type]  # None: left out
+        external_ip=entity.get("ExternalIP", ""),
+        network_mode=entity.get("NetworkMode", "Direct"),
+        external_port=number(entity, "ExternalPort", 6180),
+        internal_port=number(entity, "InternalPort", 6180),
+        enabled=bool(entity.get("Enabled", True)),
+        description=entity.get("Description", ""),
+    )
 
 
 def query(kind: Kind) -> QueryType:
@@ -64,4 +81,5 @@ FAMILY = Family(
     ups=up_to_server,
     down=Down("CloudConnectService", 0),
     generates=Generates(generate_gateways),
+    reads=reads,
 )

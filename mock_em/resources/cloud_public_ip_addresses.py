@@ -11,6 +11,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
 
+from mock_em.importer.entity import Entity, Reading, Unreadable
 from mock_em.model.access import Access, NotFound
 from mock_em.model.entities import CloudPublicIpAddress, CloudTenant
 from mock_em.model.fixture_records import records
@@ -21,6 +22,7 @@ from mock_em.model.query_columns import text as text_column
 from mock_em.model.query_fields import QueryType
 from mock_em.model.world import World
 from mock_em.resources.backup_servers import server_fields, up_to_server
+from mock_em.resources.cloud_import import named_server
 from mock_em.resources.cloud_tenants import PUBLIC_IPS, tenant_fields
 from mock_em.resources.family import BadEdit, Down, Edits, Family, Generates, guid_of
 from mock_em.wire.links import Hrefs, uid
@@ -43,6 +45,16 @@ def values(h: Hrefs, world: World, address: CloudPublicIpAddress, access: Access
         "IpAddress": address.ip_address,
         "TenantUid": uid("CloudTenant", address.tenant_id),
     }
+
+
+def reads(entity: Entity, reading: Reading) -> CloudPublicIpAddress:
+    """The address, its tenant and the server whose pool holds it, all shown by UID (the server a
+    stand-in where the source lists none: a tenant's own logon)."""
+    tenant_id = entity.uid("TenantUid")
+    server_id = named_server(reading, entity.uid("BackupServerUid"))
+    if tenant_id is None or server_id is None:
+        raise Unreadable(f"the public IP address {entity.name!r} names no tenant or no backup server")
+    return CloudPublicIpAddress(entity.id, entity.get("IpAddress", entity.name), tenant_id, server_id)
 
 
 def pool_address(n: int) -> str:
@@ -163,4 +175,5 @@ FAMILY = Family(
     ),  # a tenant's /cloud links none (cloud_connect_tenant_credentials.md)
     edits=EDITS,
     generates=Generates(generate_addresses),
+    reads=reads,
 )

@@ -8,6 +8,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from mock_em.importer.entity import Entity, Reading
 from mock_em.model.access import Access, NotFound
 from mock_em.model.entities import CloudReplica, CloudTenant, Platform, ReplicaSchedule, Vm
 from mock_em.model.fixture_records import records
@@ -17,6 +18,7 @@ from mock_em.model.query_columns import enum_field, identity_fields, query_for, 
 from mock_em.model.query_fields import QueryType
 from mock_em.model.world import World
 from mock_em.resources.backup_servers import up_to_server
+from mock_em.resources.cloud_import import member, server_of
 from mock_em.resources.family import (
     BadEdit,
     Down,
@@ -54,6 +56,21 @@ def values(h: Hrefs, world: World, replica: CloudReplica, access: Access) -> dic
 def downs(h: Hrefs, world: World, replica: CloudReplica, access: Access) -> list[Link]:
     """Down to its restore points."""
     return [Link("Down", "CloudVmReplicaPointReferenceList", h.sub(PATH, replica.id, POINTS.segment))]
+
+
+def reads(entity: Entity, reading: Reading) -> CloudReplica:
+    """The job as EM lists it: its name, platform and backup server. EM shows neither its tenant
+    nor its VMs, retention or schedule: the completion finds its tenant and its VMs (from its
+    points and the failover plans) and its retention (the most points a VM keeps); the schedule
+    stays the default, so its past is as read and its future runs are the default's
+    (`cloud_import.completion`)."""
+    return CloudReplica(
+        id=entity.id,
+        name=entity.name,
+        tenant_id=None,  # type: ignore[arg-type]  # the completion's
+        backup_server_id=server_of(entity, reading),  # type: ignore[arg-type]  # None: the completion's
+        platform=member(Platform, entity, "Platform", Platform.VMware),
+    )
 
 
 # -- control-plane edits (`/mock/world/replicas`, and a job's VMs) -----------------------------------
@@ -225,4 +242,5 @@ FAMILY = Family(
     down=Down("CloudConnectService", 6),
     edits=EDITS,
     generates=Generates(generate_replicas, per="CloudTenant"),
+    reads=reads,
 )

@@ -11,6 +11,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from mock_em.importer.entity import Entity, Reading, Unreadable
 from mock_em.model.access import Access
 from mock_em.model.entities import CloudTenant
 from mock_em.model.fixture_records import records
@@ -29,8 +30,10 @@ from mock_em.model.query_fields import Kind as FieldKind
 from mock_em.model.query_fields import QueryType
 from mock_em.model.world import World
 from mock_em.resources.backup_servers import server_fields, up_to_server
+from mock_em.resources.cloud_import import notes, number, server_of, tenant_password
+from mock_em.resources.cloud_import.completion import complete
 from mock_em.resources.family import BadEdit, Down, Edits, Family, Generates, guid_of
-from mock_em.resources.tenant import NESTED
+from mock_em.resources.tenant import NESTED, backup_resources, compute_resources
 from mock_em.resources.tenant.nested import list_href, node
 from mock_em.wire.links import Hrefs, Link
 from mock_em.wire.template import Node
@@ -78,6 +81,58 @@ def downs(h: Hrefs, world: World, tenant: CloudTenant, access: Access) -> list[L
     """Down to its nested resources' lists, as EM links them from the entity (for callers who may
     read them; the reference form links only Up and Alternate)."""
     return [Link("Down", f"{n.name}List", list_href(h, n, tenant.id)) for n in NESTED if access.reads(n.kind)]
+
+
+# -- the import's reader ---------------------------------------------------------------------------
+
+
+def reads(entity: Entity, reading: Reading) -> list[Any]:
+    """The tenant and the backup and compute resources its entity holds.
+
+    What EM does not show is chosen: the tenant logs on with its name (as Veeam tenants do) and a
+    password derived from its id (`cloud_import.tenant_password`). `VmCount`, `ReplicaCount` and
+    `PublicIpCount` are counted from the replicas and addresses read; the resources' `UsedQuota`
+    is taken as shown and the completion recovers what the model computes it from
+    (`cloud_import.completion`)."""
+    lease = entity.nested("LeaseOptions")
+    lease_on = lease.get("Enabled", entity.get("LeaseEnabled", False))
+    last_active = entity.time("LastActive")
+    tenant = CloudTenant(
+        id=entity.id,
+        name=entity.name,
+        backup_server_id=server_of(entity, reading),  # type: ignore[arg-type]  # None: the completion's
+        username=entity.name,
+        password=tenant_password(entity.id),
+        description=entity.get("Description", ""),
+        enabled=bool(entity.get("Enabled", True)),
+        lease_expiration=(lease.time("ExpirationDate") or entity.time("LeaseExpirationDate")) if lease_on else None,
+        last_result=entity.get("LastResult", "Success"),
+        last_active=None if last_active is None or last_active.year <= NEVER.year else last_active,
+        throttling_enabled=bool(entity.get("ThrottlingEnabled", False)),
+        throttling_speed_limit=number(entity, "ThrottlingSpeedLimit", 1),
+        throttling_speed_unit=entity.get("ThrottlingSpeedUnit", "Mbps"),
+        backup_count=number(entity, "BackupCount", 0),
+    )
+    if entity.get("VmCount") is not None:
+        notes(reading).vm_counts[tenant.id] = number(entity, "VmCount")
+    made: list[Any] = [tenant]
+    for item in entity.items("Resources", "CloudTenantResources"):
+        try:
+            made.append(backup_resources.reads(item, tenant.id))
+        except Unreadable as exc:
+            reading.warn(f"backup resources: one of {tenant.name!r} was left out: {exc}")
+    for item in entity.items("ComputeResources", "CloudTenantComputeResources"):
+        try:
+            compute, host, shown = compute_resources.reads(item, tenant.id)
+        except Unreadable as exc:
+            reading.warn(f"compute resources: one of {tenant.name!r} was left out: {exc}")
+            continue
+        made.append(compute)
+        if host:
+            notes(reading).plan_hosts.setdefault(compute.plan_id, host)
+        if shown is not None:
+            notes(reading).compute_stats[compute.id] = shown
+    return made
 
 
 # -- control-plane edits (`/mock/world/tenants`) -------------------------------------------------
@@ -265,4 +320,6 @@ FAMILY = Family(
     down=Down("CloudConnectService", 1),
     edits=EDITS,
     generates=Generates(generate_tenants),
+    reads=reads,
+    completes=complete,
 )

@@ -12,6 +12,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
 
+from mock_em.importer.entity import Entity, Reading, Unreadable
 from mock_em.model.access import Access, NotFound, visible
 from mock_em.model.entities import CloudReplica, CloudVmReplicaPoint, PointState, PointType
 from mock_em.model.fixture_records import records
@@ -27,6 +28,7 @@ from mock_em.model.query_point_names import CREATION_TIME, name_column, name_com
 from mock_em.model.schedule import latest_points
 from mock_em.model.world import World
 from mock_em.resources.backup_servers import server_up
+from mock_em.resources.cloud_import import member, server_of
 from mock_em.resources.cloud_replicas import KIND as REPLICA_KIND
 from mock_em.resources.cloud_replicas import PATH as REPLICAS
 from mock_em.resources.family import BadEdit, Down, Edits, Family, generation_part, guid_of, member_of
@@ -54,6 +56,27 @@ def ups(h: Hrefs, world: World, point: CloudVmReplicaPoint, access: Access) -> l
     links = server_up(h, world, replica.backup_server_id, access)
     links.append(Link("Up", "CloudReplicaReference", h.item(REPLICAS, replica.id), replica.name))
     return links
+
+
+def reads(entity: Entity, reading: Reading) -> CloudVmReplicaPoint:
+    """The point as EM lists it, its replica from its `Up` link (its backup server is its
+    replica's: a stand-in where the source lists none, `cloud_import.server_of`)."""
+    replica_id = entity.link_id("CloudReplicaReference", "Up")
+    if replica_id is None:
+        raise Unreadable(f"the point {entity.name!r} links up to no replica")
+    created = entity.time("CreationTimeUTC")
+    if created is None:
+        raise Unreadable(f"the point {entity.name!r} lacks CreationTimeUTC")
+    server_of(entity, reading)
+    return CloudVmReplicaPoint(
+        id=entity.id,
+        replica_id=replica_id,
+        vm_name=entity["VmName"],
+        creation_time=created,
+        vm_display_name=entity.get("VmDisplayName", ""),
+        point_type=member(PointType, entity, "PointType", PointType.Snapshot),
+        state=member(PointState, entity, "State", PointState.Ready),
+    )
 
 
 # -- control-plane edits (`/mock/world/points`) ---------------------------------------------------
@@ -224,4 +247,5 @@ FAMILY = Family(
     fragments=True,
     edits=EDITS,
     generates=generation_part(generate_points),
+    reads=reads,
 )

@@ -4,14 +4,18 @@ plan, with what its VM replicas use of it (`mock_em.model.compute`)."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
+from uuid import UUID
 
+from mock_em.importer.entity import Entity, Unreadable
 from mock_em.model.access import Access
 from mock_em.model.compute import compute_stats
 from mock_em.model.entities import CloudTenantComputeResource
 from mock_em.model.fixture_records import records
 from mock_em.model.kinds import OF_TENANT, PORTAL_AND_TENANTS, ForeignKey, Kind
 from mock_em.model.world import World
+from mock_em.resources.cloud_import import number
 from mock_em.resources.tenant.nested import Nested
 from mock_em.wire.links import Hrefs, uid
 from mock_em.wire.template import TEMPLATES
@@ -42,6 +46,44 @@ def values(h: Hrefs, world: World, compute: CloudTenantComputeResource, access: 
             for s, used in stats.storages
         ],
     }
+
+
+APPLIANCE = re.compile(r"\((?P<host>[^()]*)\)$")
+
+
+Shown = tuple[int, int, list[int]]  # memory in MB, CPU count, GB used on each of the plan's storages
+
+
+def reads(entity: Entity, tenant_id: UUID) -> tuple[CloudTenantComputeResource, str | None, Shown | None]:
+    """A compute resource as the tenant's entity holds it (its appliance's members inside a
+    `NetworkAppliance` object in JSON, its stats inside `ComputeResourceStats`), the host its
+    appliance name ends with (`Cloud Appliance ABC Company(hv08)`: a Hyper-V plan shows its host
+    nowhere else), and the stats it shows: the model computes them from the replicas' VMs, so the
+    import only checks that it computes them again (None where they are not whole numbers)."""
+    appliance = entity.nested("NetworkAppliance") if entity.get("NetworkAppliance") is not None else entity
+    plan_id = entity.uid("CloudHardwarePlanUid")
+    if plan_id is None:
+        raise Unreadable(f"the compute resource {entity.get('Id')} names no hardware plan")
+    found = APPLIANCE.search(appliance.get("Name", ""))
+    compute = CloudTenantComputeResource(
+        id=entity.id,
+        tenant_id=tenant_id,
+        plan_id=plan_id,
+        use_network_failover=bool(entity.get("UseNetworkFailoverResources", True)),
+        production_network=appliance.get("ProductionNetwork", "VM Network"),
+        wan_accelerator_id=entity.uid("WanAcceleratorUid"),
+    )
+    stats = entity.nested("ComputeResourceStats") if entity.get("ComputeResourceStats") is not None else entity
+    storages = stats.items("StorageResourceStats", "StorageResourceStats") or stats.items("StorageResourceStats")
+    try:
+        shown = (
+            number(stats, "MemoryUsageMb", 0),
+            number(stats, "CPUCount", 0),
+            [number(s, "StorageUsageGb", 0) for s in storages],
+        )
+    except Unreadable:
+        shown = None
+    return compute, found.group("host") if found else None, shown
 
 
 KIND = Kind(
