@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import httpcore  # noqa: F401  # loaded once, before any test can load it anew: httpx maps its errors
 import httpx
 import pytest
 from em_schema import assert_valid

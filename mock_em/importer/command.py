@@ -24,6 +24,8 @@ from mock_em.importer.crawl import Crawled, crawl, importable
 from mock_em.importer.progress import Progress
 from mock_em.importer.release import UnknownSource, detect_release
 from mock_em.importer.writer import fixture_of, write_json
+from mock_em.model.report_recorded import match_point_sizes
+from mock_em.model.world import World
 from mock_em.releases import ReleaseProfile, profile
 
 if TYPE_CHECKING:
@@ -182,6 +184,7 @@ def run_import(
         raise ImportFailed(str(exc)) from None
     world, built = build_world(outcome.crawled.entities, outcome.release.name)
     outcome.warnings.extend(built)
+    sized(world, outcome.crawled.vms_overview, outcome.imported_at)
     data = fixture_of(world, outcome.release.name, outcome.imported_at)
     if anonymize is not None:
         outcome.seed = options.seed if options.seed is not None else random.SystemRandom().randrange(2**31)
@@ -192,6 +195,21 @@ def run_import(
         progress.warn(warning)
     progress.done(summary(outcome, options, progress.elapsed()))
     return outcome
+
+
+SIZE_MEMBERS = ("FullBackupPointsSize", "IncrementalBackupPointsSize", "ReplicaRestorePointsSize")
+
+
+def sized(world: World, frame: dict[str, Any] | None, at: datetime) -> None:
+    """A recorded world's points of the report's last day given the sizes the source's
+    `vms_overview` says they hold, so that its report answers as the source's did at `at`."""
+    if not world.recorded or frame is None:
+        return
+    sizes = [
+        frame.get(key) for key in ("FullBackupPointsSize", "IncrementalBackupPointsSize", "ReplicaRestorePointsSize")
+    ]
+    if all(isinstance(size, int) and not isinstance(size, bool) for size in sizes):
+        match_point_sizes(world, at, *sizes)
 
 
 def summary(outcome: Outcome, options: ImportOptions, seconds: float) -> str:

@@ -41,6 +41,7 @@ class Crawled:
     entities: dict[str, list[Entity]] = field(default_factory=dict)
     absent: dict[str, str] = field(default_factory=dict)  # kind name -> why
     warnings: list[str] = field(default_factory=list)
+    vms_overview: dict[str, Any] | None = None  # the source's report frame (None: not read)
 
     @property
     def objects(self) -> int:
@@ -90,7 +91,41 @@ async def crawl(
             crawled.warnings.append(f"{family.kind.plural}: not read ({absent}); the world has none")
         else:
             crawled.entities[name] = items
+    await _root_lookups(source, crawled)
+    await _vms_overview(source, crawled)
     return crawled
+
+
+ROOT_KIND = "HierarchyRoot"
+VMS_OVERVIEW = "/api/reports/summary/vms_overview"
+
+
+async def _root_lookups(source: Source, crawled: Crawled) -> None:
+    """Each hierarchy root's entity with the VMs its lookup lists: no entity names the VMs of a
+    job that has not run in the source's history, and the lookup answers from a job's VMs."""
+    from mock_em.resources.hierarchy_roots import lookup_url, with_lookup  # the families sit above
+
+    roots = crawled.entities.get(ROOT_KIND)
+    if not roots:
+        return
+    read: list[Entity] = []
+    for root in roots:
+        url = lookup_url(root)
+        answer = await source.get(url) if url else None
+        read.append(with_lookup(root, answer.body) if answer is not None and answer.status == 200 else root)
+        if answer is not None and answer.status != 200:
+            crawled.warnings.append(f"the lookup of root {root.name!r} answered {answer.status}: its VMs are the jobs'")
+    crawled.entities[ROOT_KIND] = read
+
+
+async def _vms_overview(source: Source, crawled: Crawled) -> None:
+    """The source's `vms_overview` frame: no entity shows a restore point's size, and its report
+    says what the points of its last day hold (`report_recorded.match_point_sizes`)."""
+    answer = await source.get(VMS_OVERVIEW)
+    if answer.status == 200 and isinstance(answer.body, dict):
+        crawled.vms_overview = answer.body
+    else:
+        crawled.warnings.append(f"the summary report answered {answer.status}: the points' sizes are estimates")
 
 
 async def _family(

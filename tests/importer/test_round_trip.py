@@ -59,6 +59,6 @@ def test_an_imported_world_answers_as_its_source(world: dict[str, Any], release:
     data = json.loads(fixture.read_text(encoding="utf-8"))
     assert data["Release"] == release
     source = crawled(Settings(release=release, **world), release)
-    copy = crawled(Settings(fixture=str(fixture)), release)
+    copy = crawled(Settings.from_sources({"fixture": str(fixture)}, environ={}), release)
     assert sorted(copy) == sorted(source)
     assert not differences(source, copy), "\n".join(differences(source, copy))
