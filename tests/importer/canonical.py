@@ -34,8 +34,33 @@ def sample(ids: list[Any], most: int = ITEMS_PER_KIND) -> list[Any]:
     return [ids[round(i * step)] for i in range(most)]
 
 
-def urls(world: World, release: str) -> Iterator[str]:
-    """Every URL the crawl asks, for a world served in `release`, in a fixed order."""
+def urls(world: World, release: str, whole_up_to: int | None = None) -> Iterator[tuple[str, tuple[str, ...]]]:
+    """Every URL the crawl asks, for a world served in `release`, in a fixed order, with the
+    notations it is asked in. A kind of more than `whole_up_to` objects (None: no bound) has its
+    whole list asked once, as the query service's entities in JSON (every member of every
+    object, written once), rather than in each of the eight views of a list (a big world's
+    lists are a hundred megabytes each); its paged and item answers are asked as any other's."""
+    for url in _urls(world, release):
+        big = whole_up_to is not None and _whole_list_of(url, world) > whole_up_to
+        if not big:
+            yield url, tuple(NOTATIONS)
+        elif "format=Entities" in url and "pageSize=1000000" in url:
+            yield url, ("json",)
+
+
+def _whole_list_of(url: str, world: World) -> int:
+    """How many objects a whole-list URL answers with (0 for any other URL)."""
+    path, _, query = url.partition("?")
+    if "pageSize=1000000" in query:
+        kind_name = query.split("type=", 1)[1].split("&", 1)[0]
+        return len(world.all(kind_name))
+    for route in registry.family_routes():
+        if route.shape == "list" and path == f"/api{route.path}":
+            return len(world.all(route.family.kind.name))
+    return 0
+
+
+def _urls(world: World, release: str) -> Iterator[str]:
     yield "/api/"
     yield "/api/querySvc"
     yield "/api/lookupSvc"
@@ -71,14 +96,16 @@ def urls(world: World, release: str) -> Iterator[str]:
         yield f"/api/lookup?host=urn:veeam:HierarchyRoot:{root_id}&name=*&type=Vm"
 
 
-def crawl(client: EmClient, token: str, world: World, release: str) -> dict[str, tuple[int, str]]:
+def crawl(
+    client: EmClient, token: str, world: World, release: str, whole_up_to: int | None = None
+) -> dict[str, tuple[int, str]]:
     """Each URL's status and body, in XML and JSON (`xml /api/...`, `json /api/...`), the
     caller's session id (which the lookup service links) written as `SESSION`."""
     session_id = base64.b64decode(token).decode()
     answers: dict[str, tuple[int, str]] = {}
-    for url in urls(world, release):
-        for notation, headers in NOTATIONS.items():
-            response = client.get_as(token, url, headers=headers)
+    for url, notations in urls(world, release, whole_up_to):
+        for notation in notations:
+            response = client.get_as(token, url, headers=NOTATIONS[notation])
             answers[f"{notation} {url}"] = (response.status_code, response.text.replace(session_id, "SESSION"))
     return answers
 
