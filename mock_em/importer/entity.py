@@ -124,6 +124,9 @@ class Reading:
     release: ReleaseProfile
     found: Found = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    # what readers learn that no model object holds, for a `completes` (a root's VMs as its lookup
+    # lists them, a tenant's `VmCount`), by a name of the family's choosing
+    notes: dict[str, Any] = field(default_factory=dict)
 
     def of(self, kind: str) -> dict[UUID, Any]:
         """The objects of a kind read so far (none if the source had none)."""

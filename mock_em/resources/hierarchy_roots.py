@@ -67,8 +67,8 @@ def query(kind: Kind) -> QueryType:
 # -- the import's reader ----------------------------------------------------------------------------
 
 
-# Where a root's reader leaves the names of the VMs the lookup found on it, by root id (no kind of
-# the world: `job_reading` gives them to the jobs whose VMs nothing else shows).
+# Where a root's reader leaves the names of the VMs the lookup found on it, by root id, in the
+# reading's notes (`job_reading` gives them to the jobs whose VMs nothing else shows).
 LOOKUP_VMS = "HierarchyRoot.Vms"
 
 
@@ -104,7 +104,7 @@ def reads(entity: Entity, reading: Reading) -> HierarchyRoot:
     items = entity.items("HierarchyItems")
     if items:
         names = [i.get("ObjectName", "") for i in items if str(i.get("ObjectType", "")).casefold() == "vm"]
-        reading.found.setdefault(LOOKUP_VMS, {})[root.id] = names
+        reading.notes.setdefault(LOOKUP_VMS, {})[root.id] = names
     return root
 
 

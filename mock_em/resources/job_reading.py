@@ -63,7 +63,7 @@ def complete_jobs(found: Found, reading: Reading) -> None:
         retention = _retention(points.get(job.id, []))
         if retention is not None:
             job.retention = retention
-    lookups = found.get(LOOKUP_VMS, {})
+    lookups = reading.notes.get(LOOKUP_VMS, {})
     if lookups:
         _vms_from_lookups(jobs, root_index(found.get("HierarchyRoot", {})), lookups)
 

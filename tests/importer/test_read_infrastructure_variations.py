@@ -152,4 +152,4 @@ def test_a_roots_lookup_is_asked_by_its_uid_and_its_vms_kept_in_order() -> None:
              {"ObjectName": "a", "ObjectType": "VM"}]  # fmt: skip
     read = reading()
     hierarchy_roots.reads(hierarchy_roots.with_lookup(root, {"HierarchyItems": items}), read)
-    assert read.found[hierarchy_roots.LOOKUP_VMS] == {UUID(JOB): ["b", "a"]}
+    assert read.notes[hierarchy_roots.LOOKUP_VMS] == {UUID(JOB): ["b", "a"]}

@@ -37,11 +37,14 @@ class Notes:
     compute_stats: dict[UUID, tuple[int, int, list[int]]] = field(default_factory=dict)  # as shown, by id
 
 
+NOTES = "CloudConnect"
+
+
 def notes(reading: Reading) -> Notes:
     """The reading's notes (made on first use: a `Reading` is the import's, not the families')."""
-    held = vars(reading).get("_cloud_notes")
+    held = reading.notes.get(NOTES)
     if held is None:
-        held = vars(reading)["_cloud_notes"] = Notes()
+        held = reading.notes[NOTES] = Notes()
     return held
 
 
