@@ -58,6 +58,7 @@ class ImportOptions:
     anonymize: bool = False
     seed: int | None = None
     report: str | None = None
+    tenant: bool = False  # `--user` is a Cloud Connect tenant (it logs on with a LoginSpec)
 
     @property
     def report_path(self) -> str:
@@ -140,6 +141,7 @@ async def read_source(
         verify=tls_verify(options.ca, options.insecure),
         jitter=jitter,
         on_request=progress.request,
+        tenant=options.tenant,
     )
     async with source:
         try:
