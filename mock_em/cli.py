@@ -149,6 +149,7 @@ def _import_parser(commands: Any) -> None:
     )
     imp.add_argument("--from", dest="source", required=True, metavar="URL", help="the EM, e.g. https://em.example:9398")
     imp.add_argument("--user", required=True, help="an EM account that may read everything (e.g. DOMAIN\\user)")
+    imp.add_argument("--tenant", action="store_true", help="--user is a Cloud Connect tenant: import what it may see")
     imp.add_argument(
         "--password-file",
         metavar="FILE",
@@ -219,6 +220,7 @@ def _run_import(args: argparse.Namespace) -> int:
         anonymize=args.anonymize,
         seed=args.seed,
         report=args.report,
+        tenant=args.tenant,
     )
     progress = Progress(sys.stderr, quiet=args.quiet)
     try:

@@ -1,12 +1,13 @@
 """A gentle, read-only client of a source Enterprise Manager's REST API.
 
 It sends three kinds of request and no other: the logon (`POST /api/sessionMngr/?v=latest` with
-HTTP Basic), GETs (`Accept: application/json`, the session in `X-RestSvcSessionId`) and the
-logoff (`DELETE /api/logonSessions/{id}`). A production EM serves its own consoles and portals
-while it is read, so the client is gentle: a token bucket keeps it under `rate` requests a second,
-at most `concurrency` requests are in flight, and what fails for a passing reason (a 5xx, a 429,
-a timeout, a dropped connection, a body cut short) is tried again after an exponential backoff
-with jitter, a bounded number of times. A 401 on a GET is a session that expired: the client
+HTTP Basic, or a Cloud Connect tenant's `LoginSpec`), GETs (`Accept: application/json`, the
+session in `X-RestSvcSessionId`) and the logoff (`DELETE /api/logonSessions/{id}`). A
+production EM serves its own consoles and portals while it is read, so the client is gentle: a
+token bucket keeps it under `rate` requests a second, at most `concurrency` requests are in
+flight, and what fails for a passing reason (a 5xx, a 429, a timeout, a dropped connection, a
+body cut short) is tried again after an exponential backoff with jitter, a bounded number of
+times. A 401 on a GET is a session that expired: the client
 logs on again and repeats the request.
 
 The password is held here alone; no message this module makes names it, and what a library
@@ -28,6 +29,7 @@ from datetime import datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlsplit
+from xml.sax.saxutils import escape
 
 import httpx
 
@@ -143,10 +145,12 @@ class Source:
         sleep: Callable[[float], Any] = asyncio.sleep,
         on_request: Callable[[str, str, int | None], None] | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
+        tenant: bool = False,
     ) -> None:
         self.url = base_url(url)
         self.user = user
         self._password = password
+        self._tenant = tenant  # a Cloud Connect tenant: its credentials go in a LoginSpec, not Basic
         self._secrets = tuple(s for s in (password, _basic(user, password)) if s)
         self.gentle = gentleness
         self._jitter = jitter or random.Random()
@@ -191,8 +195,14 @@ class Source:
         return body
 
     async def logon(self) -> None:
-        """Open a session (`POST /api/sessionMngr/?v=latest` with HTTP Basic)."""
-        response, _ = await self._send("POST", LOGON_PATH, auth=(self.user, self._password))
+        """Open a session (`POST /api/sessionMngr/?v=latest` with HTTP Basic, or for a Cloud
+        Connect tenant with its `TenantCredentials` in a `LoginSpec` body, as EM asks of tenants)."""
+        if self._tenant:
+            spec = login_spec(self.user, self._password)
+            headers = {"Content-Type": "application/xml"}
+            response, _ = await self._send("POST", LOGON_PATH, content=spec, headers=headers)
+        else:
+            response, _ = await self._send("POST", LOGON_PATH, auth=(self.user, self._password))
         if response.status_code in (401, 403):
             raise SourceError(
                 f"the source refused the logon of {self.user!r} ({response.status_code}: {_message(response)}); "
@@ -343,6 +353,15 @@ def _allowed(method: str, path: str) -> bool:
     if method == "POST":
         return lowered.startswith("/api/sessionmngr")
     return method == "DELETE" and lowered.startswith("/api/logonsessions/")
+
+
+def login_spec(username: str, password: str) -> str:
+    """A tenant's logon body: the vendor's `LoginSpec` with its `TenantCredentials`."""
+    return (
+        '<LoginSpec xmlns="http://www.veeam.com/ent/v1.0"><TenantCredentials>'
+        f"<Username>{escape(username)}</Username><Password>{escape(password)}</Password>"
+        "</TenantCredentials></LoginSpec>"
+    )
 
 
 def _basic(user: str, password: str) -> str:

@@ -24,6 +24,7 @@ from mock_em.importer.crawl import Crawled, crawl, importable
 from mock_em.importer.progress import Progress
 from mock_em.importer.release import UnknownSource, detect_release
 from mock_em.importer.writer import fixture_of, write_json
+from mock_em.model.compute import keep_usage
 from mock_em.model.report_recorded import match_point_sizes
 from mock_em.model.world import World
 from mock_em.releases import ReleaseProfile, profile
@@ -58,6 +59,7 @@ class ImportOptions:
     anonymize: bool = False
     seed: int | None = None
     report: str | None = None
+    tenant: bool = False  # `--user` is a Cloud Connect tenant (it logs on with a LoginSpec)
 
     @property
     def report_path(self) -> str:
@@ -140,6 +142,7 @@ async def read_source(
         verify=tls_verify(options.ca, options.insecure),
         jitter=jitter,
         on_request=progress.request,
+        tenant=options.tenant,
     )
     async with source:
         try:
@@ -185,6 +188,8 @@ def run_import(
     world, built = build_world(outcome.crawled.entities, outcome.release.name)
     outcome.warnings.extend(built)
     sized(world, outcome.crawled.vms_overview, outcome.imported_at)
+    if anonymize is not None:
+        keep_usage(world)  # VMs are sized from the names and ids the anonymizer replaces
     data = fixture_of(world, outcome.release.name, outcome.imported_at)
     if anonymize is not None:
         outcome.seed = options.seed if options.seed is not None else random.SystemRandom().randrange(2**31)

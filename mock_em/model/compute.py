@@ -17,7 +17,14 @@ import math
 from dataclasses import dataclass
 from uuid import UUID
 
-from mock_em.model.entities import CloudReplica, CloudTenantComputeResource, PlanStorage, Platform, Vm
+from mock_em.model.entities import (
+    CloudReplica,
+    CloudTenantComputeResource,
+    ComputeUsage,
+    PlanStorage,
+    Platform,
+    Vm,
+)
 from mock_em.model.world import Stamp, World
 
 COMPUTE_KIND = "CloudTenantComputeResource"
@@ -86,9 +93,14 @@ def tenant_compute(world: World, tenant_id: UUID) -> list[CloudTenantComputeReso
 
 
 def compute_stats(world: World, resource: CloudTenantComputeResource) -> ComputeStats:
-    """What the tenant's replicated VMs placed on this compute resource use of its plan."""
+    """What the tenant's replicated VMs placed on this compute resource use of its plan (what it
+    keeps as its source showed it, where it keeps that: `keep_usage`)."""
     plans = world.all(PLAN_KIND)
     plan = plans[resource.plan_id]
+    kept = resource.usage
+    if kept is not None:
+        used = [*kept.storage_usage_gb, *[0] * len(plan.storages)][: len(plan.storages)]
+        return ComputeStats(kept.cpu_count, kept.memory_usage_mb, tuple(zip(plan.storages, used, strict=True)))
     index = _indexed(world)
     same = [c for c in index.computes.get(resource.tenant_id, []) if plans[c.plan_id].platform is plan.platform]
     position = [c.id for c in same].index(resource.id)
@@ -108,6 +120,17 @@ def compute_stats(world: World, resource: CloudTenantComputeResource) -> Compute
         memory_mb=sum(s.memory_mb for s in mine),
         storages=tuple(zip(plan.storages, used, strict=True)),
     )
+
+
+def keep_usage(world: World) -> None:
+    """Each compute resource keeps what its VMs use now (`usage`), however they are named after:
+    the anonymizer renames the VMs and their replicas, from which their sizes are drawn."""
+    kept = {}
+    for compute in world.all(COMPUTE_KIND).values():
+        stats = compute_stats(world, compute)
+        kept[compute.id] = ComputeUsage(stats.cpu_count, stats.memory_mb, [used for _, used in stats.storages])
+    for compute in world.all(COMPUTE_KIND).values():
+        compute.usage = kept[compute.id]
 
 
 def headroom(value: float, factor: float, step: int, least: int) -> int:

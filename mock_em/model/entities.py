@@ -279,11 +279,24 @@ class CloudHardwarePlan:
 
 
 @dataclass(slots=True)
+class ComputeUsage:
+    """What a compute resource's VMs use of its plan, kept as its source showed it (see
+    `CloudTenantComputeResource.usage`): CPUs, memory, and the GB used on each of the plan's
+    storages, in the plan's order."""
+
+    cpu_count: int
+    memory_usage_mb: int
+    storage_usage_gb: list[int] = field(default_factory=list)
+
+
+@dataclass(slots=True)
 class CloudTenantComputeResource:
     """A tenant's subscription to a hardware plan: where its VM replicas run on failover.
 
     What they use of the plan (`ComputeResourceStats`) is worked out from the tenant's replicated
-    VMs (`mock_em.model.usage`)."""
+    VMs (`mock_em.model.compute`), which are sized from their replica's id and their names; an
+    anonymized import renames both, so it keeps the use its source showed in `usage` (None: work
+    it out)."""
 
     id: UUID
     tenant_id: UUID
@@ -291,6 +304,7 @@ class CloudTenantComputeResource:
     use_network_failover: bool = True
     production_network: str = "VM Network"
     wan_accelerator_id: UUID | None = None
+    usage: ComputeUsage | None = None
 
     @property
     def name(self) -> str:

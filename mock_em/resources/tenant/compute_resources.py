@@ -95,6 +95,7 @@ KIND = Kind(
     fixture=records(
         "Id TenantId CloudHardwarePlanId=plan_id UseNetworkFailoverResources=use_network_failover ProductionNetwork"
         " WanAcceleratorId",
+        recorded_keys="ComputeResourceStats=usage",  # kept by an anonymized import (`keep_usage`)
     ),
 )
 
