@@ -19,6 +19,7 @@ from mock_em.resources import FAMILIES
 
 REPLICAS = next(f for f in FAMILIES if f.kind.name == "CloudReplica")
 PLANS = next(f for f in FAMILIES if f.kind.name == "CloudHardwarePlan")
+NO_REPORT = httpx.Response(403, json={"Message": "Access denied"})  # the crawl's last ask: the summary report
 GUIDS = [f"urn:veeam:CloudReplica:00000000-0000-0000-0000-00000000000{i}" for i in range(4)]
 
 
@@ -97,7 +98,7 @@ def test_retry_after_is_honoured_and_camel_case_read_back() -> None:
             httpx.Response(200, content=json.dumps({"cloudHardwarePlans": [{"uid": "urn:veeam:CloudHardwarePlan:1"}]})),
         ]
     )
-    source = _source(lambda request: next(answers), [])
+    source = _source(lambda request: NO_REPORT if "/reports/" in request.url.path else next(answers), [])
 
     async def record(seconds: float) -> None:
         waits.append(seconds)
