@@ -20,11 +20,19 @@ DERIVED = ("Backup", "RestorePoint", "BackupFile", "VmRestorePoint",
 
 
 def read_objects(entities: Mapping[str, Sequence[Entity]], release: ReleaseProfile) -> Reading:
-    """Every entity made into model objects by its family's reader, in the registry's order;
-    the `Reading` holds them by kind and what had to be guessed."""
+    """Every entity made into model objects by its family's reader, in the registry's order, then
+    completed (`complete`); the `Reading` holds them by kind and what had to be guessed."""
+    reading = Reading(release)
+    read_entities(entities, reading)
+    complete(reading)
+    return reading
+
+
+def read_entities(entities: Mapping[str, Sequence[Entity]], reading: Reading) -> None:
+    """Each family's reader over its entities, in the registry's order, into `reading.found`; an
+    entity it cannot read is left out with a warning."""
     from mock_em.resources import FAMILIES  # the families sit above the importer's model side
 
-    reading = Reading(release)
     for family in FAMILIES:
         if family.reads is None:
             continue
@@ -36,10 +44,15 @@ def read_objects(entities: Mapping[str, Sequence[Entity]], release: ReleaseProfi
                 continue
             for obj in objects:
                 reading.found.setdefault(kind_of(obj).name, {})[obj.id] = obj
+
+
+def complete(reading: Reading) -> None:
+    """Each family's `completes`, once every entity is read: what needs other kinds."""
+    from mock_em.resources import FAMILIES
+
     for family in FAMILIES:
         if family.completes is not None:
             family.completes(reading.found, reading)
-    return reading
 
 
 def build_world(entities: Mapping[str, Sequence[Entity]], release: str) -> tuple[World, list[str]]:
@@ -80,4 +93,4 @@ def _dangles(kind: Kind, obj: Any, found: dict[str, dict[UUID, Any]]) -> bool:
     return False
 
 
-__all__ = ["DERIVED", "build_world", "kind_of", "read_objects"]
+__all__ = ["DERIVED", "build_world", "complete", "kind_of", "read_entities", "read_objects"]

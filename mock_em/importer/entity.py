@@ -12,12 +12,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from enum import Enum
+from typing import Any, TypeVar
 from uuid import UUID
 
 from mock_em.model.world import World
 from mock_em.releases import ReleaseProfile
 
+E = TypeVar("E", bound=Enum)
 Found = dict[str, dict[UUID, Any]]  # the objects read so far, by kind name, each kind in the source's order
 
 
@@ -83,6 +85,26 @@ class Entity:
         for key in path:
             value = value.get(key) if isinstance(value, dict) else None
         return [Entity(v) for v in value or () if isinstance(v, dict)]
+
+    def member(self, key: str, enum: type[E], default: E | None = None) -> E:
+        """The enumeration member a member names by its vendor value (`"JobType": "Backup"`);
+        `default` where it is absent; Unreadable for a value the model does not know."""
+        value = self.data.get(key)
+        if value is None and default is not None:
+            return default
+        try:
+            return enum(value)
+        except ValueError:
+            known = ", ".join(m.value for m in enum)
+            raise Unreadable(f"{self.name!r}: {key} {value!r} is not one of {known}") from None
+
+    def up(self, type_name: str) -> UUID:
+        """The id its Up link of this `Type` leads to (`BackupServerReference`: the backup server
+        an object is on); Unreadable without one."""
+        found = self.link_id(type_name, "Up")
+        if found is None:
+            raise Unreadable(f"{self.name!r} has no Up link of type {type_name}")
+        return found
 
     def time(self, key: str) -> datetime | None:
         """A time member (`2026-12-01T05:00:17.659559Z`) as an aware UTC datetime; None if absent."""

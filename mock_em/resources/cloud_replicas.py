@@ -18,7 +18,7 @@ from mock_em.model.query_columns import enum_field, identity_fields, query_for, 
 from mock_em.model.query_fields import QueryType
 from mock_em.model.world import World
 from mock_em.resources.backup_servers import up_to_server
-from mock_em.resources.cloud_import import member, server_of
+from mock_em.resources.cloud_import import server_of
 from mock_em.resources.family import (
     BadEdit,
     Down,
@@ -69,7 +69,7 @@ def reads(entity: Entity, reading: Reading) -> CloudReplica:
         name=entity.name,
         tenant_id=None,  # type: ignore[arg-type]  # the completion's
         backup_server_id=server_of(entity, reading),  # type: ignore[arg-type]  # None: the completion's
-        platform=member(Platform, entity, "Platform", Platform.VMware),
+        platform=entity.member("Platform", Platform, Platform.VMware),
     )
 
 

@@ -28,7 +28,7 @@ from mock_em.model.query_point_names import CREATION_TIME, name_column, name_com
 from mock_em.model.schedule import latest_points
 from mock_em.model.world import World
 from mock_em.resources.backup_servers import server_up
-from mock_em.resources.cloud_import import member, server_of
+from mock_em.resources.cloud_import import server_of
 from mock_em.resources.cloud_replicas import KIND as REPLICA_KIND
 from mock_em.resources.cloud_replicas import PATH as REPLICAS
 from mock_em.resources.family import BadEdit, Down, Edits, Family, generation_part, guid_of, member_of
@@ -74,8 +74,8 @@ def reads(entity: Entity, reading: Reading) -> CloudVmReplicaPoint:
         vm_name=entity["VmName"],
         creation_time=created,
         vm_display_name=entity.get("VmDisplayName", ""),
-        point_type=member(PointType, entity, "PointType", PointType.Snapshot),
-        state=member(PointState, entity, "State", PointState.Ready),
+        point_type=entity.member("PointType", PointType, PointType.Snapshot),
+        state=entity.member("State", PointState, PointState.Ready),
     )
 
 

@@ -31,7 +31,7 @@ from mock_em.model.world import World
 from mock_em.resources import agent_protection_groups as groups
 from mock_em.resources.backup_servers import server_fields, up_to_server
 from mock_em.resources.family import Down, Family, generation_part
-from mock_em.resources.managed_servers import enum_of, server_of
+from mock_em.resources.managed_servers import server_of
 from mock_em.wire.links import Hrefs, Link
 
 if TYPE_CHECKING:
@@ -94,7 +94,7 @@ def reads(entity: Entity, reading: Reading) -> DiscoveredComputer:
         raise Unreadable(f"{entity.name!r} links Up to no protection group")
     return DiscoveredComputer(
         entity.id, entity.name, server_of(entity), group,
-        enum_of(HostStatus, entity, "HostStatus"), enum_of(AgentStatus, entity, "AgentStatus"),
+        entity.member("HostStatus", HostStatus), entity.member("AgentStatus", AgentStatus),
         entity.get("AgentVersion", ""), entity.get("OsVersion", ""), entity.get("IpAddress", ""),
     )  # fmt: skip
 

@@ -99,7 +99,7 @@ def reads(entity: Entity, reading: Reading) -> HierarchyRoot:
     order, for the jobs (`job_reading`)."""
     root = HierarchyRoot(
         entity.id, entity.name, managed_servers.server_of(entity), entity.get("UniqueId", ""),
-        managed_servers.enum_of(HostType, entity, "HostType"),
+        entity.member("HostType", HostType),
     )  # fmt: skip
     items = entity.items("HierarchyItems")
     if items:

@@ -37,7 +37,7 @@ from mock_em.resources.backup_servers import server_fields, up_to_server
 from mock_em.resources.family import Down, Family, SubCollection, generation_part
 from mock_em.resources.job_edits import edits
 from mock_em.resources.job_reading import complete_jobs
-from mock_em.resources.managed_servers import enum_of, server_of
+from mock_em.resources.managed_servers import server_of
 from mock_em.wire.links import Hrefs, Link
 
 if TYPE_CHECKING:
@@ -125,7 +125,7 @@ def reads(entity: Entity, reading: Reading) -> Job:
     )  # fmt: skip
     job = Job(
         entity.id, entity.name, server_of(entity), NO_REPOSITORY,
-        enum_of(JobType, entity, "JobType"), enum_of(Platform, entity, "Platform"),
+        entity.member("JobType", JobType), entity.member("Platform", Platform),
         entity.get("Description", ""), schedule,
     )  # fmt: skip
     job.next_run = entity.time("NextRun")

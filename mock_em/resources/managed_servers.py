@@ -10,13 +10,12 @@ id). Portal Administrators and Portal Users read them. See `docs/inventory.md`.
 
 from __future__ import annotations
 
-import enum
 import ipaddress
 import random
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from mock_em.importer.entity import Entity, Reading, Unreadable
+from mock_em.importer.entity import Entity, Reading
 from mock_em.model.access import Access
 from mock_em.model.entities import BackupServer, Platform
 from mock_em.model.fixture_records import records
@@ -65,31 +64,17 @@ def query(kind: Kind) -> QueryType:
 
 # -- the import's reader ----------------------------------------------------------------------------
 
-E = TypeVar("E", bound=enum.Enum)
-
 
 def server_of(entity: Entity) -> UUID:
     """The backup server an object of a backup server belongs to: its Up `BackupServerReference`."""
-    found = entity.link_id("BackupServerReference", "Up")
-    if found is None:
-        raise Unreadable(f"{entity.name!r} links Up to no backup server")
-    return found
-
-
-def enum_of(enum_type: type[E], entity: Entity, key: str) -> E:
-    """A member the vendor spells as one of an enum's values (Unreadable for another value)."""
-    value = entity[key]
-    try:
-        return enum_type(value)
-    except ValueError:
-        raise Unreadable(f"{entity.name!r}: {key} {value!r} is not one mock-em knows") from None
+    return entity.up("BackupServerReference")
 
 
 def reads(entity: Entity, reading: Reading) -> ManagedServer:
     """A managed server as its entity shows it (every attribute is shown)."""
     return ManagedServer(
         entity.id, entity.name, server_of(entity), entity.get("Description", ""),
-        enum_of(ManagedServerType, entity, "ManagedServerType"),
+        entity.member("ManagedServerType", ManagedServerType),
     )  # fmt: skip
 
 

@@ -31,7 +31,7 @@ from mock_em.model.usage import MB, RESOURCE_KIND
 from mock_em.model.world import World
 from mock_em.resources.backup_servers import server_fields, up_to_server
 from mock_em.resources.family import BadEdit, Down, Edits, Family, generation_part, guid_of, member_of
-from mock_em.resources.managed_servers import enum_of, server_of
+from mock_em.resources.managed_servers import server_of
 from mock_em.wire.links import Hrefs
 
 if TYPE_CHECKING:
@@ -76,7 +76,7 @@ def reads(entity: Entity, reading: Reading) -> Repository:
     mock-em shows object storage, so that monitoring clients never divide by 0."""
     kind = RepositoryKind.WindowsLocal
     if entity.get("Kind") is not None:
-        kind = enum_of(RepositoryKind, entity, "Kind")
+        kind = entity.member("Kind", RepositoryKind)
     capacity, free = entity.get("Capacity", UNKNOWN_SIZE), entity.get("FreeSpace", UNKNOWN_SIZE)
     if capacity in (0, UNKNOWN_SIZE) or free == UNKNOWN_SIZE:
         if (capacity, free) != (UNKNOWN_SIZE, UNKNOWN_SIZE):

@@ -21,10 +21,10 @@ from conftest import BASE, EmClient, check_response
 from served import entities_of
 
 from mock_em.app import create_app
-from mock_em.importer.build import DERIVED
-from mock_em.importer.entity import Entity, Reading, Unreadable, made
+from mock_em.importer.build import DERIVED, complete, read_entities
+from mock_em.importer.entity import Entity, Reading
 from mock_em.model.enterprise_manager import EnterpriseManager
-from mock_em.model.kinds import kind_of, kinds
+from mock_em.model.kinds import kinds
 from mock_em.model.world import World
 from mock_em.releases import profile
 from mock_em.resources import FAMILIES, hierarchy_roots
@@ -44,26 +44,14 @@ def imported_with_borrowed(client: EmClient) -> tuple[World, list[str], set[str]
     source = client.em.world
     reading = Reading(profile(release))
     readable = {f.kind.name for f in FAMILIES if f.reads is not None}
-    for family in FAMILIES:
-        if family.reads is None:
-            continue
-        for entity in entities.get(family.kind.name, ()):
-            try:
-                objects = made(family.reads(entity, reading))
-            except Unreadable as exc:
-                reading.warn(f"{family.kind.plural}: one was left out: {exc}")
-                continue
-            for obj in objects:
-                reading.found.setdefault(kind_of(obj).name, {})[obj.id] = obj
+    read_entities(entities, reading)
     borrowed = {name for name in kinds() if name not in readable and name not in reading.found}
     for name in borrowed:
         reading.found[name] = copy.deepcopy(dict(source.all(name)))
     for name in TASK_KINDS & borrowed:  # a task session's entity shows its VM's display name only
         for task in reading.found[name].values():
             task.vm_name = task.vm_display_name
-    for family in FAMILIES:
-        if family.completes is not None:
-            family.completes(reading.found, reading)
+    complete(reading)
     world = World.of(*([] if name in DERIVED else reading.found.get(name, {}).values() for name in kinds()))
     world.release = release
     return world, reading.warnings, borrowed

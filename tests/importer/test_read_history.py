@@ -226,7 +226,7 @@ def test_an_entity_a_reader_cannot_take() -> None:
     for broken, says in (
         ({"Result": "Maybe"}, "Result"),
         ({"JobUid": None}, "JobUid"),
-        ({"Links": []}, "backup server"),
+        ({"Links": []}, "BackupServerReference"),
         ({"Progress": "40%"}, "Progress"),
     ):
         with pytest.raises(Unreadable, match=says):

@@ -9,17 +9,13 @@ the world it makes is whole. What needs every kind read is `cloud_import.complet
 
 from __future__ import annotations
 
-import enum
 import hashlib
 import string
 from dataclasses import dataclass, field
-from typing import TypeVar
 from uuid import UUID
 
 from mock_em.importer.entity import Entity, Reading, Unreadable, guid_in
 from mock_em.model.entities import BackupServer
-
-E = TypeVar("E", bound=enum.Enum)
 
 
 @dataclass
@@ -82,17 +78,6 @@ def named_server(reading: Reading, server_id: UUID | None) -> UUID | None:
     if server_id is not None and not servers_read(reading):
         stand_in_server(reading, server_id)
     return server_id
-
-
-def member(enum_type: type[E], entity: Entity, key: str, default: E | None = None) -> E:
-    """An enum member by its value, Unreadable for one the model does not know."""
-    value = entity.get(key)
-    if value is None and default is not None:
-        return default
-    try:
-        return enum_type(value)
-    except ValueError:
-        raise Unreadable(f"{key} {value!r} is not one of {', '.join(m.value for m in enum_type)}") from None
 
 
 def number(entity: Entity, key: str, default: int | None = None) -> int:

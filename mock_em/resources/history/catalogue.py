@@ -24,7 +24,8 @@ from mock_em.importer.entity import Entity, Found, Reading, Unreadable
 from mock_em.model.backup_files import backup_file_id
 from mock_em.model.catalogue import backup_id
 from mock_em.model.entities import Backup, BackupFile, Job, Platform, RestorePoint, VmRestorePoint
-from mock_em.resources.history.common import fine_name, member, real, server_of, text, time_of, up_id, whole
+from mock_em.resources.history.common import fine_name, real, text, time_of, whole
+from mock_em.resources.managed_servers import server_of
 
 FULL = "Full"
 
@@ -33,7 +34,7 @@ def read_backup(entity: Entity, reading: Reading) -> Backup:
     """A backup, on its repository (Up) and server, of the job whose backup it is."""
     obj_id = entity.id
     server = server_of(entity)
-    repository = up_id(entity, "RepositoryReference")
+    repository = entity.up("RepositoryReference")
     jobs = reading.of("Job")
     job = _by_backup(jobs).get(obj_id) or next(
         (j for j in jobs.values() if j.name == entity.name and j.backup_server_id == server), None
@@ -42,7 +43,7 @@ def read_backup(entity: Entity, reading: Reading) -> Backup:
         raise Unreadable(f"no job the source showed made the backup {entity.name!r}")
     return Backup(
         id=obj_id, name=entity.name, backup_server_id=server, job_id=job.id, repository_id=repository,
-        platform=member(entity, "Platform", Platform),
+        platform=entity.member("Platform", Platform),
     )  # fmt: skip
 
 
@@ -63,14 +64,14 @@ def read_restore_point(entity: Entity, reading: Reading) -> RestorePoint:
     """A restore point in its backup (Up), made at `BackupDateUTC`; its file found later."""
     return RestorePoint(
         id=entity.id, name=entity.name, backup_server_id=server_of(entity),
-        backup_id=up_id(entity, "BackupReference"), backup_date=time_of(entity, "BackupDateUTC"),
+        backup_id=entity.up("BackupReference"), backup_date=time_of(entity, "BackupDateUTC"),
     )  # fmt: skip
 
 
 def read_backup_file(entity: Entity, reading: Reading) -> BackupFile:
     """A backup file of its backup (Up); the restore point it holds is found once all are read."""
     return BackupFile(
-        id=entity.id, name=entity.name, backup_server_id=server_of(entity), backup_id=up_id(entity, "BackupReference"),
+        id=entity.id, name=entity.name, backup_server_id=server_of(entity), backup_id=entity.up("BackupReference"),
         restore_point_id=None,  # type: ignore[arg-type]  # `complete_catalogue` names it
         file_path=text(entity, "FilePath"), backup_size=whole(entity, "BackupSize"),
         data_size=whole(entity, "DataSize"), deduplication_ratio=real(entity, "DeduplicationRatio", 1.0),
@@ -83,7 +84,7 @@ def read_vm_restore_point(entity: Entity, reading: Reading) -> VmRestorePoint:
     """A VM's point in its restore point (Up): a full where its `PointType` says so."""
     vm_name = text(entity, "VmName") or entity.name.rpartition("@")[0]
     return VmRestorePoint(
-        entity.id, server_of(entity), up_id(entity, "RestorePointReference"), time_of(entity, "CreationTimeUTC"),
+        entity.id, server_of(entity), entity.up("RestorePointReference"), time_of(entity, "CreationTimeUTC"),
         vm_name, text(entity, "VmDisplayName") or vm_name, entity.get("PointType") == FULL,
         text(entity, "HierarchyObjRef"), None, fine_name(entity),
     )  # fmt: skip

@@ -3,47 +3,16 @@ sessions, task sessions and backup catalogue an import reads become a recorded w
 (`World.recorded`), kept as the source showed them.
 
 Each reader is the inverse of its family's `values` and links; the little they have in common is
-here: the backup server an object is on (its Up link), a vendor value of an enumeration, and
-whether a name carries the fraction of a second (13 writes `job@2026-01-05 22:00:14.659559`, where
-12 and earlier cut names at the second: `model.instants`).
+here (the server an object is on and an enumeration's member are `Entity`'s): members' values
+of the right type, and whether a name carries the fraction of a second (13 writes
+`job@2026-01-05 22:00:14.659559`, where 12 and earlier cut names at the second: `model.instants`).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from enum import Enum
-from typing import TypeVar
-from uuid import UUID
 
 from mock_em.importer.entity import Entity, Unreadable
-
-E = TypeVar("E", bound=Enum)
-SERVER_LINK = "BackupServerReference"
-
-
-def server_of(entity: Entity) -> UUID:
-    """The backup server an object is on: its Up link (Unreadable without one)."""
-    server = entity.link_id(SERVER_LINK, "Up")
-    if server is None:
-        raise Unreadable(f"{entity.name!r} has no Up link to its backup server")
-    return server
-
-
-def member(entity: Entity, key: str, enum: type[E]) -> E:
-    """An enumeration's member by the vendor value a member holds (Unreadable for another)."""
-    value = entity[key]
-    try:
-        return enum(value)
-    except ValueError:
-        raise Unreadable(f"{entity.name!r}: {key} {value!r} is not one of {', '.join(m.value for m in enum)}") from None
-
-
-def up_id(entity: Entity, type_name: str) -> UUID:
-    """The id an Up link of this type leads to (Unreadable without one)."""
-    found = entity.link_id(type_name, "Up")
-    if found is None:
-        raise Unreadable(f"{entity.name!r} has no Up link of type {type_name}")
-    return found
 
 
 def fine_name(entity: Entity) -> bool:

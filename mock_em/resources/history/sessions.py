@@ -29,7 +29,8 @@ from uuid import UUID, uuid5
 from mock_em.importer.entity import Entity, Found, Reading, Reads, Unreadable
 from mock_em.model.entities import JobType, SessionResult, SessionState, TaskState
 from mock_em.model.inventory import ROOT_KIND, root_index, vm_ref
-from mock_em.resources.history.common import fine_name, member, server_of, text, time_of, whole
+from mock_em.resources.history.common import fine_name, text, time_of, whole
+from mock_em.resources.managed_servers import server_of
 
 RESTORE_POINT_LINK = "RestorePointReference"
 NO_JOB = UUID(int=0)  # a task whose job session the source did not show (left out: its session dangles)
@@ -46,8 +47,8 @@ def session_reader(model: type) -> Reads:
         return model(
             id=entity.id, job_id=job_id, backup_server_id=server_of(entity), job_name=text(entity, "JobName"),
             creation_time=time_of(entity, "CreationTimeUTC"), end_time=entity.time("EndTimeUTC"),
-            result=member(entity, "Result", SessionResult), job_type=member(entity, "JobType", JobType),
-            state=member(entity, "State", SessionState), progress=whole(entity, "Progress"),
+            result=entity.member("Result", SessionResult), job_type=entity.member("JobType", JobType),
+            state=entity.member("State", SessionState), progress=whole(entity, "Progress"),
             is_retry=bool(entity.get("IsRetry", False)), restore_point_id=point, fine_name=fine_name(entity),
         )  # fmt: skip
 
@@ -65,8 +66,8 @@ def task_reader(model: type, session_kind: str) -> Reads:
         display = text(entity, "VmDisplayName") or entity.name.rpartition("@")[0]
         return model(
             entity.id, session.job_id if session else NO_JOB, server_of(entity), session.job_name if session else "",
-            time_of(entity, "CreationTimeUTC"), entity.time("EndTimeUTC"), member(entity, "Result", SessionResult),
-            session_id, display, display, member(entity, "State", TaskState), text(entity, "Reason"),
+            time_of(entity, "CreationTimeUTC"), entity.time("EndTimeUTC"), entity.member("Result", SessionResult),
+            session_id, display, display, entity.member("State", TaskState), text(entity, "Reason"),
             whole(entity, "TotalSize"), None, text(entity, "VmUid"), fine_name(entity),
         )  # fmt: skip
 
