@@ -127,6 +127,11 @@ def parser() -> argparse.ArgumentParser:
         metavar="PREFIX",
         help="namespace of this EM's keys in Redis (MOCK_EM_REDIS_PREFIX, default mock-em:)",
     )
+    scale.add_argument(
+        "--redis-ca",
+        metavar="FILE",
+        help="PEM CA certificate(s) a rediss:// server is verified with; default the system's CAs (MOCK_EM_REDIS_CA)",
+    )
 
     generate = commands.add_parser("generate", help="write the generated world as a JSON fixture")
     _world_flags(generate)

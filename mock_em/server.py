@@ -25,6 +25,7 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp
 
 from mock_em import __version__
+from mock_em.api import errors
 from mock_em.api.replication import Replication
 from mock_em.app import create_app
 from mock_em.generator import WorldSize, generate_world
@@ -35,6 +36,7 @@ from mock_em.model.world import World
 from mock_em.settings import DEFAULT_USER, Settings, SettingsError
 from mock_em.store import SharedStore, connect, redacted_url
 from mock_em.store.clock import ReplicatedClock, pinned
+from mock_em.store.outage import Outage, OutageGuard
 from mock_em.store.sessions import RedisSessionStore
 from mock_em.tls import TlsFiles, default_hosts, make_self_signed
 
@@ -124,7 +126,8 @@ def build_served(settings: Settings, store: SharedStore | None = None) -> Served
     )
     app = create_app(em, settings)
     replication = Replication(app, store.log(), control_token=settings.control_token, floor=store.epoch)
-    return Served(replication, app, em, replication)
+    app.state.outage = outage = Outage(store.probe or store.client, store.url)
+    return Served(OutageGuard(replication, app, outage, errors.unavailable(app)), app, em, replication)
 
 
 def app_from_environment() -> ASGIApp:

@@ -93,6 +93,7 @@ class Settings:
     workers: int = 1
     redis_url: str | None = None
     redis_prefix: str = "mock-em:"
+    redis_ca: str | None = None  # PEM CA file that a rediss:// server's certificate is checked against
     deterministic_sessions: bool = False  # session ids from the seed: predictable, so for tests only
     _accounts: tuple[Account, ...] = field(default=(), repr=False, compare=False)
 
@@ -127,6 +128,8 @@ class Settings:
             )
         if self.redis_url is not None and not re.match(r"^(rediss?|unix)://\S+$", self.redis_url):
             raise SettingsError(f"redis-url: {self.redis_url!r} is not a redis://, rediss:// or unix:// URL")
+        if self.redis_ca is not None and not (self.redis_url or "").startswith("rediss://"):
+            raise SettingsError("redis-ca: only with a rediss:// redis-url (TLS)")
         if not self.redis_prefix or any(c.isspace() for c in self.redis_prefix):
             raise SettingsError(f"redis-prefix: {self.redis_prefix!r} must be a non-empty word such as mock-em:")
         for knob in KNOBS:

@@ -60,6 +60,7 @@ SAMPLES: dict[str, Sample] = {
     "workers": Sample("3", 3, 2),
     "redis_url": Sample("redis://127.0.0.1:6379/0", "redis://127.0.0.1:6379/0", "unix:///run/redis.sock"),
     "redis_prefix": Sample("em-a:", "em-a:", "em-b:"),
+    "redis_ca": Sample("/tmp/env-ca.pem", "/tmp/env-ca.pem", "/tmp/flag-ca.pem"),
     "deterministic_sessions": Sample("yes", True, False),
 }
 
@@ -69,6 +70,7 @@ COMPANIONS: dict[str, dict[str, str]] = {
     "tls_cert": {"MOCK_EM_TLS_KEY": "/tmp/companion-key.pem"},
     "tls_key": {"MOCK_EM_TLS_CERT": "/tmp/companion-cert.pem"},
     "workers": {"MOCK_EM_REDIS_URL": "redis://127.0.0.1:6379/0"},
+    "redis_ca": {"MOCK_EM_REDIS_URL": "rediss://127.0.0.1:6380/0"},
 }
 
 

@@ -7,13 +7,17 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
+from starlette.types import Message, Scope
 
 from mock_em.model.enterprise_manager import Forbidden, NotFound
+from mock_em.store.outage import describe, is_store_error
 from mock_em.wire import documents as doc
 from mock_em.wire.render import notation, render
 
@@ -50,17 +54,40 @@ def unauthorized(message: str) -> VeeamError:
     return VeeamError(401, message, {"WWW-Authenticate": "Basic Realm=RestSvc"})
 
 
-def error_response(request: Request, status_code: int, message: str, headers: dict[str, str] | None = None) -> Response:
-    """The Error body for a status code, in the notation the client asked for."""
+def error_body(path: str, accept: str | None, style: Any, status_code: int, message: str) -> tuple[bytes, str]:
+    """The Error body and its media type for a status code, in the notation the client asked for."""
     node = doc.error(status_code, STATUS_NAMES.get(status_code, "InternalServerError"), message)
     # The control plane speaks JSON only (mock-em's own, PascalCase); the vendor API answers in
     # the notation asked for, as the app's release writes it.
-    if request.url.path.startswith(CONTROL_PREFIX):
-        body, media_type = render(node, True)
-    else:
-        style = request.app.state.settings.profile.json
-        body, media_type = render(node, notation(request.headers.get("accept"), style))
+    if path.startswith(CONTROL_PREFIX):
+        return render(node, True)
+    return render(node, notation(accept, style))
+
+
+def error_response(request: Request, status_code: int, message: str, headers: dict[str, str] | None = None) -> Response:
+    """The Error body for a status code, in the notation the client asked for."""
+    style = request.app.state.settings.profile.json
+    body, media_type = error_body(request.url.path, request.headers.get("accept"), style, status_code, message)
     return Response(body, status_code, headers=headers, media_type=media_type)
+
+
+def unavailable(app: FastAPI) -> Callable[[Scope, str], tuple[Message, bytes]]:
+    """The 503 that `mock_em.store.outage.OutageGuard` answers while Redis is away, as the app
+    would write it (Veeam Error by `Accept`, dated by the EM's clock)."""
+    from mock_em.app import http_date  # the app module builds on this one
+
+    def answer(scope: Scope, reason: str) -> tuple[Message, bytes]:
+        accept = next((v.decode("latin-1") for k, v in scope["headers"] if k.lower() == b"accept"), None)
+        style = app.state.settings.profile.json
+        body, media_type = error_body(scope["path"], accept, style, 503, f"The service is unavailable: {reason}")
+        headers = [
+            (b"content-type", media_type.encode("latin-1")),
+            (b"content-length", b"%d" % len(body)),
+            (b"date", http_date(app.state.em.clock.now())),
+        ]
+        return {"type": "http.response.start", "status": 503, "headers": headers}, body
+
+    return answer
 
 
 def allowed_methods(request: Request) -> str:
@@ -114,5 +141,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _crash(request: Request, exc: Exception) -> Response:
+        if is_store_error(exc):  # Redis is away: the outage guard logs it once (mock_em.store.outage)
+            return error_response(request, 503, f"The service is unavailable: {describe(exc)}")
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return error_response(request, 500, "Internal server error")

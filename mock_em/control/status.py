@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
 
 from mock_em import __version__, registry
 from mock_em.control.common import clock_state, em, world_summary
 from mock_em.releases import ReleaseProfile
+from mock_em.store.outage import state_of
 
 # Health and readiness answer without the control token, so a HEALTHCHECK needs no secret.
 open_router = APIRouter(tags=["status"])
@@ -21,9 +23,15 @@ async def health() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@open_router.get("/ready")
-async def ready(request: Request) -> dict[str, Any]:
-    """The world is loaded and the vendor API answers."""
+@open_router.get("/ready", response_model=None)
+async def ready(request: Request) -> dict[str, Any] | JSONResponse:
+    """The world is loaded and the vendor API answers; with a shared store, Redis answers too
+    (503 with the reason while it does not: a load balancer then sends clients elsewhere)."""
+    outage = state_of(request.app)
+    if outage is not None:
+        await outage.check()
+        if outage.down:
+            return JSONResponse({"ready": False, "reason": outage.reason}, status_code=503)
     return {"ready": True, "points": len(em(request).world.points)}
 
 

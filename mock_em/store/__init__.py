@@ -33,6 +33,7 @@ import orjson
 from mock_em.model.clock import Clock
 from mock_em.settings import Settings, SettingsError
 from mock_em.store.log import ReplicationLog
+from mock_em.store.outage import CLIENT_TIMEOUT, describe
 from mock_em.store.sessions import RedisSessionStore
 
 if TYPE_CHECKING:
@@ -71,6 +72,12 @@ def redacted_url(url: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
+def _scrubbed(text: str, url: str) -> str:
+    """`text` with the URL's password (if any) blotted out, whatever quoted it."""
+    password = urlsplit(url).password
+    return text.replace(password, "***") if password else text
+
+
 def _digest(value: Any) -> str:
     return hashlib.sha256(orjson.dumps(value)).hexdigest()[:16]
 
@@ -97,6 +104,7 @@ class SharedStore:
     prefix: str
     url: str  # redacted
     epoch: float
+    probe: Redis | None = None  # a second client, for the outage probe (`mock_em.store.outage`)
 
     def log(self) -> ReplicationLog:
         """The control-plane replication log."""
@@ -107,11 +115,36 @@ class SharedStore:
         return RedisSessionStore(self.client, self.prefix, clock, seed, idle_timeout)
 
 
+def client_options(settings: Settings) -> dict[str, Any]:
+    """How every process talks to Redis: short timeouts, so that an outage costs a request about a
+    second, not a hang (`mock_em.store.outage`); one immediate retry on a broken connection, so
+    that a connection pooled before Redis restarted reconnects instead of failing once; and the CA
+    of `--redis-ca` for `rediss://`."""
+    from redis.backoff import NoBackoff
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.retry import Retry
+
+    options: dict[str, Any] = {
+        "socket_connect_timeout": CLIENT_TIMEOUT,
+        "socket_timeout": CLIENT_TIMEOUT,
+        "retry": Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,)),
+        "health_check_interval": 30,
+    }
+    if settings.redis_ca:
+        options["ssl_ca_certs"] = settings.redis_ca
+    return options
+
+
 def connect(settings: Settings) -> SharedStore:
-    """Join (or found) the EM that `settings.redis_url` and the prefix name, or SettingsError why not."""
+    """Join (or found) the EM that `settings.redis_url` and the prefix name, or SettingsError why not.
+
+    A Redis this process cannot use (unreachable, a wrong password, a TLS failure, not a Redis at
+    all) is refused here with one line that names the URL without its password."""
     if not settings.redis_url:
         raise SettingsError("redis-url: not set")
     url = redacted_url(settings.redis_url)
+    if settings.redis_ca and not Path(settings.redis_ca).is_file():
+        raise SettingsError(f"redis-ca: cannot read {settings.redis_ca}")
     try:
         import redis
     except ImportError:
@@ -119,9 +152,11 @@ def connect(settings: Settings) -> SharedStore:
             "redis-url: the Python package redis is not installed: pip install 'mock-em[redis]'"
         ) from None
     try:
-        client = redis.Redis.from_url(settings.redis_url, socket_connect_timeout=5, health_check_interval=30)
-    except ValueError as exc:
-        raise SettingsError(f"redis-url: {url}: {exc}") from None
+        options = client_options(settings)
+        client = redis.Redis.from_url(settings.redis_url, **options)
+        probe = redis.Redis.from_url(settings.redis_url, **options)
+    except (ValueError, TypeError) as exc:
+        raise SettingsError(f"redis-url: {url}: {_scrubbed(str(exc), settings.redis_url)}") from None
     prefix = settings.redis_prefix
     shaped = orjson.dumps(shaping_settings(settings), option=orjson.OPT_SORT_KEYS)
     try:
@@ -131,8 +166,9 @@ def connect(settings: Settings) -> SharedStore:
         pipe.get(f"{prefix}config")
         pipe.get(f"{prefix}epoch")
         _, _, stored, epoch = pipe.execute()
-    except redis.RedisError as exc:
-        raise SettingsError(f"redis-url: cannot use {url}: {exc}") from None
+    except (redis.RedisError, OSError, ValueError) as exc:
+        reason = _scrubbed(describe(exc), settings.redis_url)
+        raise SettingsError(f"redis-url: cannot use {url}: {reason}") from None
     if stored != shaped:
         theirs = orjson.loads(stored)
         ours = orjson.loads(shaped)
@@ -145,4 +181,4 @@ def connect(settings: Settings) -> SharedStore:
             f"redis-url: {url} (prefix {prefix!r}) already holds an EM with other settings ({shown}); "
             "start every process with the same settings, or use another --redis-prefix"
         )
-    return SharedStore(client, prefix, url, float(epoch))
+    return SharedStore(client, prefix, url, float(epoch), probe)
