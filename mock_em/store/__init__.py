@@ -78,6 +78,16 @@ def _scrubbed(text: str, url: str) -> str:
     return text.replace(password, "***") if password else text
 
 
+def _hint(exc: BaseException) -> str:
+    """What to do about the commonest refusals, after the client's own words."""
+    text = str(exc)
+    if type(exc).__name__ == "AuthenticationError" or "NOAUTH" in text:
+        return " (is the password right? redis://:PASSWORD@host:port/0)"
+    if "CERTIFICATE_VERIFY_FAILED" in text:
+        return " (trust the server's CA with --redis-ca FILE)"
+    return ""
+
+
 def _digest(value: Any) -> str:
     return hashlib.sha256(orjson.dumps(value)).hexdigest()[:16]
 
@@ -168,7 +178,7 @@ def connect(settings: Settings) -> SharedStore:
         _, _, stored, epoch = pipe.execute()
     except (redis.RedisError, OSError, ValueError) as exc:
         reason = _scrubbed(describe(exc), settings.redis_url)
-        raise SettingsError(f"redis-url: cannot use {url}: {reason}") from None
+        raise SettingsError(f"redis-url: cannot use {url}: {reason}{_hint(exc)}") from None
     if stored != shaped:
         theirs = orjson.loads(stored)
         ours = orjson.loads(shaped)
