@@ -126,7 +126,7 @@ def build_served(settings: Settings, store: SharedStore | None = None) -> Served
     )
     app = create_app(em, settings)
     replication = Replication(app, store.log(), control_token=settings.control_token, floor=store.epoch)
-    app.state.outage = outage = Outage(store.probe or store.client, store.url)
+    app.state.outage = outage = Outage(store.probe or store.client, store.url, f"{store.prefix}config")
     return Served(OutageGuard(replication, app, outage, errors.unavailable(app)), app, em, replication)
 
 

@@ -56,9 +56,10 @@ def describe(exc: BaseException) -> str:
 class Outage:
     """Whether this process can reach its Redis; begins on the first store error, ends by probing."""
 
-    def __init__(self, probe_client: Redis, url: str) -> None:
+    def __init__(self, probe_client: Redis, url: str, marker: str | None = None) -> None:
         self._probe = probe_client  # a client of its own: the probe never queues behind requests
         self.url = url  # redacted
+        self.marker = marker  # a key the EM always has in Redis (its config): gone means Redis lost it
         self._lock = threading.Lock()
         self.reason: str | None = None
         self.since: float | None = None
@@ -106,6 +107,19 @@ class Outage:
             lasted = time.monotonic() - (self.since or time.monotonic())
             self.reason, self.since, self._thread = None, None, None
         logger.warning("Redis at %s is reachable again after %.1fs; serving", self.url, lasted)
+        if self.marker is not None and not self._kept():
+            logger.error(
+                "Redis at %s came back without this EM's keys (%s): the sessions and control edits it held "
+                "are gone; run Redis with persistence (appendonly yes) to keep them across restarts",
+                self.url,
+                self.marker,
+            )
+
+    def _kept(self) -> bool:
+        try:
+            return bool(self._probe.exists(self.marker))
+        except Exception:  # gone again: the next outage says so
+            return True
 
 
 def _path(scope: Scope) -> str:
