@@ -6,9 +6,9 @@ any worker as a one-line error and prints worker 0's banner once all serve. Afte
 a worker that dies (SIGKILL, out of memory): sessions, world edits and clock changes live in Redis,
 so the successor joins the same EM as a late process would. Connections the dead worker had
 accepted are lost; the listening socket is shared, so connections still waiting in its queue are
-served by the others. A worker that dies before it serves (say Redis is unreachable) is started
-again after a doubling delay, so a supervisor never spins, and never gives up: the EM recovers by
-itself once the cause goes away.
+served by the others. A worker that dies before it serves (say Redis is unreachable), or keeps
+dying once it serves, is started again after a doubling delay, so the supervisor never spins; it
+never gives up either, so the EM recovers by itself once the cause goes away.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from mock_em.store import connect
 STARTUP_FAILURE = 3  # a worker's exit status when it could not build its EM or app
 BACKOFF_FIRST = 0.5  # seconds before restarting a worker that died before serving; doubles each time
 BACKOFF_LIMIT = 30.0  # the longest such wait
+CRASH_WINDOW = 60.0  # a worker that served counts as crashing in a loop after a second death in this time
 STOP_GRACE = 10.0  # seconds a worker gets to finish its requests after SIGTERM
 
 
@@ -78,6 +79,7 @@ class _Slot:
     served: bool = False
     error: str | None = None  # why it could not start, as it reported
     failed_starts: int = 0
+    deaths: tuple[float, ...] = ()  # when workers in this place died within CRASH_WINDOW (monotonic)
     restart_at: float | None = None  # set once it died: when its successor is due (monotonic)
 
 
@@ -158,8 +160,13 @@ class _Workers:
                 return
             slot.process.join()
             slot.reports.close()
+            now = time.monotonic()
+            slot.deaths = (*(t for t in slot.deaths if now - t < CRASH_WINDOW), now)
             slot.failed_starts = 0 if slot.served else slot.failed_starts + 1
-            delay = 0.0 if slot.served else min(BACKOFF_LIMIT, BACKOFF_FIRST * 2 ** (slot.failed_starts - 1))
+            # One death of a serving worker is replaced at once; deaths before serving, or a
+            # serving worker dying again and again, wait longer each time.
+            strikes = slot.failed_starts or len(slot.deaths) - 1
+            delay = min(BACKOFF_LIMIT, BACKOFF_FIRST * 2 ** (strikes - 1)) if strikes else 0.0
             why = "" if slot.served else " before serving" + (f" ({slot.error})" if slot.error else "")
             print(
                 f"mock-em: worker {index} (pid {slot.process.pid}) exited with status {slot.process.exitcode}{why}; "
@@ -167,10 +174,10 @@ class _Workers:
                 file=sys.stderr,
                 flush=True,
             )
-            slot.restart_at = time.monotonic() + delay
+            slot.restart_at = now + delay
         if slot.restart_at is not None and time.monotonic() >= slot.restart_at:
             successor = self.start(index)
-            successor.successor, successor.failed_starts = True, slot.failed_starts
+            successor.successor, successor.failed_starts, successor.deaths = True, slot.failed_starts, slot.deaths
             self.slots[index] = successor
 
     def stop_all(self) -> None:
