@@ -2,32 +2,36 @@
 
 The parent binds the ports (`mock_em.server.serve`), then starts N spawned worker processes that
 each join the EM kept in Redis and serve the inherited sockets. It reports the first failure of
-any worker as a one-line error, prints worker 0's banner once all serve, and replaces a worker
-that dies (the new one catches up from the shared log), giving up when workers keep dying.
+any worker as a one-line error and prints worker 0's banner once all serve. Afterwards it replaces
+a worker that dies (SIGKILL, out of memory): sessions, world edits and clock changes live in Redis,
+so the successor joins the same EM as a late process would. Connections the dead worker had
+accepted are lost; the listening socket is shared, so connections still waiting in its queue are
+served by the others. A worker that dies before it serves (say Redis is unreachable), or keeps
+dying once it serves, is started again after a doubling delay, so the supervisor never spins; it
+never gives up either, so the EM recovers by itself once the cause goes away.
 """
 
 from __future__ import annotations
 
 import asyncio
 import multiprocessing
-import queue
 import signal
 import socket
 import sys
 import threading
 import time
 from dataclasses import dataclass
-from multiprocessing.connection import wait
+from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
-from typing import Any
 
 from mock_em.server import Listener, banner, build_served, serve_all, uvicorn_servers
 from mock_em.settings import Settings, SettingsError
 from mock_em.store import connect
 
 STARTUP_FAILURE = 3  # a worker's exit status when it could not build its EM or app
-RESTART_LIMIT = 5  # replacements of dead workers allowed within RESTART_WINDOW seconds
-RESTART_WINDOW = 60.0
+BACKOFF_FIRST = 0.5  # seconds before restarting a worker that died before serving; doubles each time
+BACKOFF_LIMIT = 30.0  # the longest such wait
+CRASH_WINDOW = 60.0  # a worker that served counts as crashing in a loop after a second death in this time
 STOP_GRACE = 10.0  # seconds a worker gets to finish its requests after SIGTERM
 
 
@@ -41,24 +45,42 @@ class _Report:
 
 
 def _worker(
-    settings: Settings, index: int, listeners: list[Listener], sockets: list[socket.socket], reports: Any
+    settings: Settings, index: int, listeners: list[Listener], sockets: list[socket.socket], report: Connection
 ) -> None:
-    """One worker process (spawned, so nothing is shared by accident): join the EM, serve the sockets."""
+    """One worker process (spawned, so nothing is shared by accident): join the EM, serve the sockets.
+
+    Its reports go down a pipe of its own: a worker killed mid-report can break only that pipe,
+    never a lock the other workers' reports would wait on (as with one shared queue)."""
     try:
         served = build_served(settings, connect(settings))
     except Exception as exc:  # every failure becomes the parent's one-line error
         text = str(exc) if isinstance(exc, ValueError | OSError) and str(exc) else f"{type(exc).__name__}: {exc}"
-        reports.put(_Report(index, error=text))
+        report.send(_Report(index, error=text))
         sys.exit(STARTUP_FAILURE)
     tls = listeners[-1][2]
     served.fastapi.state.tls = tls
     servers = uvicorn_servers(served.app, settings, listeners, sockets)
 
     def started() -> None:
-        reports.put(_Report(index, banner=banner(settings, served.em, tls) if index == 0 else None))
+        report.send(_Report(index, banner=banner(settings, served.em, tls) if index == 0 else None))
 
     assert served.replication is not None
     asyncio.run(serve_all(servers, prepare=served.replication.catch_up, on_started=started))
+
+
+@dataclass(slots=True)
+class _Slot:
+    """One worker place: its current process, the parent's end of its report pipe, whether the
+    process served, and how many workers in this place in a row died before serving."""
+
+    process: BaseProcess
+    reports: Connection
+    successor: bool = False  # it replaces a worker that died
+    served: bool = False
+    error: str | None = None  # why it could not start, as it reported
+    failed_starts: int = 0
+    deaths: tuple[float, ...] = ()  # when workers in this place died within CRASH_WINDOW (monotonic)
+    restart_at: float | None = None  # set once it died: when its successor is due (monotonic)
 
 
 class _Workers:
@@ -66,82 +88,106 @@ class _Workers:
 
     def __init__(self, settings: Settings, listeners: list[Listener], sockets: list[socket.socket]) -> None:
         self.context = multiprocessing.get_context("spawn")  # fork would copy a half-started event loop
-        self.reports = self.context.Queue()
         self.settings, self.listeners, self.sockets = settings, listeners, sockets
-        self.processes: list[BaseProcess] = []
-        self.restarts: list[float] = []
+        self.slots: list[_Slot] = []
 
-    def start(self, index: int) -> BaseProcess:
+    def start(self, index: int) -> _Slot:
+        """A new worker in place `index`, with a fresh report pipe."""
+        ours, theirs = self.context.Pipe(duplex=False)
         process = self.context.Process(
             target=_worker,
-            args=(self.settings, index, self.listeners, self.sockets, self.reports),
+            args=(self.settings, index, self.listeners, self.sockets, theirs),
             name=f"mock-em-worker-{index}",
         )
         process.start()
-        return process
+        theirs.close()  # the child holds its own copy
+        return _Slot(process, ours)
+
+    @staticmethod
+    def _read(slot: _Slot) -> _Report | None:
+        """The slot's next report, or None when none is waiting (or its worker is gone)."""
+        try:
+            return slot.reports.recv() if slot.reports.poll() else None
+        except (EOFError, OSError):
+            return None
 
     def wait_ready(self, stop: threading.Event) -> str:
         """Block until every worker serves; the banner, or SettingsError with the first failure."""
-        ready: set[int] = set()
         text = ""
-        while len(ready) < len(self.processes):
+        while not all(slot.served for slot in self.slots):
             if stop.is_set():
                 raise KeyboardInterrupt
-            try:
-                report: _Report = self.reports.get(timeout=0.2)
-            except queue.Empty:
-                dead = [i for i, p in enumerate(self.processes) if i not in ready and not p.is_alive()]
-                if dead:
-                    status = self.processes[dead[0]].exitcode
-                    raise SettingsError(f"worker {dead[0]} exited with status {status} before serving") from None
-                continue
-            if report.error is not None:
-                raise SettingsError(report.error)
-            ready.add(report.index)
-            text = report.banner or text
+            waiting = [slot for slot in self.slots if not slot.served]
+            wait([s.reports for s in waiting] + [s.process.sentinel for s in waiting], timeout=0.2)
+            for slot in waiting:
+                dead = not slot.process.is_alive()  # before reading: a report sent before dying is read
+                report = self._read(slot)
+                if report is not None and report.error is not None:
+                    raise SettingsError(report.error)
+                if report is not None:
+                    slot.served = True
+                    text = report.banner or text
+                elif dead:
+                    index, status = self.slots.index(slot), slot.process.exitcode
+                    raise SettingsError(f"worker {index} exited with status {status} before serving")
         return text
 
     def supervise(self, stop: threading.Event) -> None:
-        """Until told to stop: replace a worker that dies (it rejoins the EM from the shared log)."""
+        """Until told to stop: replace a worker that dies (it rejoins the EM from Redis)."""
         while not stop.is_set():
-            wait([p.sentinel for p in self.processes], timeout=0.5)
-            self._drain_reports()
-            for index, process in enumerate(self.processes):
-                if process.is_alive() or stop.wait(0.1):
-                    continue
-                now = time.monotonic()
-                self.restarts = [t for t in self.restarts if now - t < RESTART_WINDOW] + [now]
-                if len(self.restarts) > RESTART_LIMIT:
-                    print(
-                        f"mock-em: workers keep dying (worker {index}: status {process.exitcode}); stopping",
-                        file=sys.stderr,
-                        flush=True,
-                    )
-                    raise SystemExit(1)
-                print(
-                    f"mock-em: worker {index} (pid {process.pid}) exited with status {process.exitcode}; "
-                    "starting another",
-                    file=sys.stderr,
-                    flush=True,
-                )
-                self.processes[index] = self.start(index)
-
-    def _drain_reports(self) -> None:
-        while True:
-            try:
-                report: _Report = self.reports.get_nowait()
-            except queue.Empty:
+            live = [slot for slot in self.slots if slot.restart_at is None]
+            due = [slot.restart_at for slot in self.slots if slot.restart_at is not None]
+            timeout = min([0.5] + [max(0.0, at - time.monotonic()) for at in due])
+            wait([s.process.sentinel for s in live] + [s.reports for s in live if not s.served], timeout=timeout)
+            if stop.is_set():
                 return
-            if report.error is not None:
-                print(f"mock-em: worker {report.index} could not start: {report.error}", file=sys.stderr, flush=True)
+            for index, slot in enumerate(self.slots):
+                self._look_after(index, slot)
+
+    def _look_after(self, index: int, slot: _Slot) -> None:
+        """Read a slot's report; when its worker died, say so and schedule a successor, after a
+        doubling delay if it died before serving; start the successor when it is due."""
+        if slot.restart_at is None:
+            dead = not slot.process.is_alive()
+            report = self._read(slot)
+            if report is not None and report.error is not None:
+                slot.error = report.error
+            elif report is not None and not slot.served:
+                slot.served = True
+                if slot.successor:
+                    print(f"mock-em: worker {index} (pid {slot.process.pid}) serves", file=sys.stderr, flush=True)
+            if not dead:
+                return
+            slot.process.join()
+            slot.reports.close()
+            now = time.monotonic()
+            slot.deaths = (*(t for t in slot.deaths if now - t < CRASH_WINDOW), now)
+            slot.failed_starts = 0 if slot.served else slot.failed_starts + 1
+            # One death of a serving worker is replaced at once; deaths before serving, or a
+            # serving worker dying again and again, wait longer each time.
+            strikes = slot.failed_starts or len(slot.deaths) - 1
+            delay = min(BACKOFF_LIMIT, BACKOFF_FIRST * 2 ** (strikes - 1)) if strikes else 0.0
+            why = "" if slot.served else " before serving" + (f" ({slot.error})" if slot.error else "")
+            print(
+                f"mock-em: worker {index} (pid {slot.process.pid}) exited with status {slot.process.exitcode}{why}; "
+                "starting another" + (f" in {delay:g}s" if delay else ""),
+                file=sys.stderr,
+                flush=True,
+            )
+            slot.restart_at = now + delay
+        if slot.restart_at is not None and time.monotonic() >= slot.restart_at:
+            successor = self.start(index)
+            successor.successor, successor.failed_starts, successor.deaths = True, slot.failed_starts, slot.deaths
+            self.slots[index] = successor
 
     def stop_all(self) -> None:
         """SIGTERM every worker (uvicorn finishes its requests), then kill what is left."""
-        for process in self.processes:
+        processes = [slot.process for slot in self.slots if slot.restart_at is None]
+        for process in processes:
             if process.is_alive():
                 process.terminate()
         deadline = time.monotonic() + STOP_GRACE
-        for process in self.processes:
+        for process in processes:
             process.join(max(0.0, deadline - time.monotonic()))
             if process.is_alive():
                 process.kill()
@@ -154,7 +200,7 @@ def run_workers(settings: Settings, listeners: list[Listener], sockets: list[soc
     previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
     workers = _Workers(settings, listeners, sockets)
     try:
-        workers.processes = [workers.start(index) for index in range(settings.workers)]
+        workers.slots = [workers.start(index) for index in range(settings.workers)]
         try:
             text = workers.wait_ready(stop)
         except KeyboardInterrupt:
