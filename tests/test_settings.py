@@ -61,6 +61,7 @@ SAMPLES: dict[str, Sample] = {
     "redis_url": Sample("redis://127.0.0.1:6379/0", "redis://127.0.0.1:6379/0", "unix:///run/redis.sock"),
     "redis_prefix": Sample("em-a:", "em-a:", "em-b:"),
     "deterministic_sessions": Sample("yes", True, False),
+    "compact_every": Sample("50", 50, 10),
 }
 
 
@@ -191,6 +192,7 @@ def _names(message: str, name: str) -> bool:
         ("vms_per_replica", "x"),
         ("points_per_vm", "-7"),
         ("journal_size", "-1"),
+        ("compact_every", "-1"),
         ("journal_size", "lots"),
         ("tls", "maybe"),
         ("tls_port", "70000"),
