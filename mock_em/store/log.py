@@ -6,6 +6,10 @@ snapshots, fault rules and the ids drawn from the EM's RNG thus go through the s
 every process. The entry keeps what re-applying the request needs (method, path, query, body, the
 headers that shape parsing) and the wall time it was logged at (see `mock_em.store.clock`); never
 credentials: a process re-applying an entry presents its own control token.
+
+The list does not grow forever: compaction (`mock_em.store.compaction`) trims its head behind a
+snapshot of the state it built. Indexes stay absolute (`<key>:base` counts the trimmed entries),
+and reading entries that were trimmed raises `Trimmed`, telling the reader to load the snapshot.
 """
 
 from __future__ import annotations
