@@ -50,10 +50,13 @@ import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from mock_em.api.errors import STATUS_NAMES
 from mock_em.control import PREFIX
 from mock_em.store.clock import pinned
 from mock_em.store.compaction import Compactor, SharedState
 from mock_em.store.log import REPLAYING, Command, ReplicationLog, Trimmed
+from mock_em.wire import documents as doc
+from mock_em.wire.render import render
 
 MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 WORKER_HEADER = b"x-mock-em-worker"
@@ -124,13 +127,15 @@ def replay_receive(body: bytes, then: Receive | None = None) -> Receive:
 
 async def _lost(send: Send) -> None:
     """The answer to a control change whose effect arrived through a snapshot: it happened, but
-    what it answered is unknown; 503 tells the client to read the state back."""
-    body = b'{"error": "the change was applied, but its answer was lost to log compaction; read the state back"}'
+    what it answered is unknown; a 503 Error (JSON, as the control plane speaks) says to read the
+    state back."""
+    message = "The change was applied, but its answer was lost to control log compaction; read the state back"
+    body, media_type = render(doc.error(503, STATUS_NAMES[503], message), True)
     await send(
         {
             "type": "http.response.start",
             "status": 503,
-            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+            "headers": [(b"content-type", media_type.encode()), (b"content-length", str(len(body)).encode())],
         }
     )
     await send({"type": "http.response.body", "body": body})

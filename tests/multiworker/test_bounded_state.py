@@ -279,3 +279,31 @@ def test_compaction_races_neither_itself_nor_appends(processes: Callable[..., Te
     )
     for client in clients[1:]:
         assert answers(client, token) == expected
+
+
+def test_a_change_whose_entries_were_compacted_meanwhile_is_a_503_not_a_double(
+    processes: Callable[..., TestClient], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """If a process stalls between logging its change and applying the entries before it for a
+    whole round of compaction, the change reaches it through the snapshot: it is applied once, and
+    its client gets a 503 Error saying to read the state back (never a 500, never a second copy)."""
+    stalled, busy = processes(compact_every=1), processes(compact_every=1)
+    log = stalled.served.replication.log
+    append = log.append
+
+    def append_then_stall(command: Any) -> int:
+        index = append(command)
+        for number in range(3):  # the other process applies it, edits and compacts meanwhile
+            assert busy.post("/mock/world/tenants", json={"Name": f"Meanwhile {number}"}).status_code == 201
+        return index
+
+    assert busy.post("/mock/world/tenants", json={"Name": "Before"}).status_code == 201  # not applied by `stalled` yet
+    monkeypatch.setattr(log, "append", append_then_stall)
+    response = stalled.post("/mock/world/tenants", json={"Name": "Stalled"})
+    assert response.status_code == 503
+    assert response.json()["Status"] == "ServiceUnavailable"
+    monkeypatch.setattr(log, "append", append)
+    token, _ = logon(busy)
+    expected = answers(busy, token)
+    assert answers(stalled, token) == expected
+    assert expected[0].count('Name="Stalled"') == 2  # the entity and its link: one tenant
