@@ -132,6 +132,13 @@ def parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="PEM CA certificate(s) a rediss:// server is verified with; default the system's CAs (MOCK_EM_REDIS_CA)",
     )
+    scale.add_argument(
+        "--compact-every",
+        type=int,
+        metavar="N",
+        help="snapshot the shared state and trim the control log every N control changes; 0 never "
+        "(MOCK_EM_COMPACT_EVERY, default 1000)",
+    )
 
     generate = commands.add_parser("generate", help="write the generated world as a JSON fixture")
     _world_flags(generate)

@@ -36,6 +36,7 @@ from mock_em.model.world import World
 from mock_em.settings import DEFAULT_USER, Settings, SettingsError
 from mock_em.store import SharedStore, connect, redacted_url
 from mock_em.store.clock import ReplicatedClock, pinned
+from mock_em.store.compaction import Compactor, SharedState
 from mock_em.store.outage import Outage, OutageGuard
 from mock_em.store.sessions import RedisSessionStore
 from mock_em.tls import TlsFiles, default_hosts, make_self_signed
@@ -125,7 +126,14 @@ def build_served(settings: Settings, store: SharedStore | None = None) -> Served
         deterministic=settings.deterministic_sessions,
     )
     app = create_app(em, settings)
-    replication = Replication(app, store.log(), control_token=settings.control_token, floor=store.epoch)
+    replication = Replication(
+        app,
+        store.log(),
+        control_token=settings.control_token,
+        floor=store.epoch,
+        compactor=Compactor(store.client, store.prefix, settings.compact_every),
+        state=SharedState(em, app.state.faults),
+    )
     app.state.outage = outage = Outage(store.probe or store.client, store.url, f"{store.prefix}config")
     return Served(OutageGuard(replication, app, outage, errors.unavailable(app)), app, em, replication)
 

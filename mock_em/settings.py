@@ -95,6 +95,7 @@ class Settings:
     redis_prefix: str = "mock-em:"
     redis_ca: str | None = None  # PEM CA file that a rediss:// server's certificate is checked against
     deterministic_sessions: bool = False  # session ids from the seed: predictable, so for tests only
+    compact_every: int = 1000  # control-log entries between snapshots (0: never compact)
     _accounts: tuple[Account, ...] = field(default=(), repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -117,6 +118,8 @@ class Settings:
             raise SettingsError(f"unusual-state-rate: {self.unusual_state_rate} is not between 0 and 1")
         if self.journal_size < 0:
             raise SettingsError("journal-size: must not be negative")
+        if self.compact_every < 0:
+            raise SettingsError("compact-every: must not be negative")
         if not 0 <= self.port <= 65535:
             raise SettingsError(f"port: {self.port} is not a TCP port")
         if not 1 <= self.workers <= MAX_WORKERS:

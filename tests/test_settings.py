@@ -62,6 +62,7 @@ SAMPLES: dict[str, Sample] = {
     "redis_prefix": Sample("em-a:", "em-a:", "em-b:"),
     "redis_ca": Sample("/tmp/env-ca.pem", "/tmp/env-ca.pem", "/tmp/flag-ca.pem"),
     "deterministic_sessions": Sample("yes", True, False),
+    "compact_every": Sample("50", 50, 10),
 }
 
 
@@ -193,6 +194,7 @@ def _names(message: str, name: str) -> bool:
         ("vms_per_replica", "x"),
         ("points_per_vm", "-7"),
         ("journal_size", "-1"),
+        ("compact_every", "-1"),
         ("journal_size", "lots"),
         ("tls", "maybe"),
         ("tls_port", "70000"),

@@ -33,8 +33,10 @@ What stays per process, by design or for now:
   process and miss it in another. With a frozen clock (the default with `--clock`) and with real
   time outside demo mode the processes stay identical.
 
-The log is never trimmed: a process that starts late (a restarted worker, a new container)
-applies it from the start, so it needs all of it.
+The log is compacted (`mock_em.store.compaction`): every `compact_every` entries a process writes
+a snapshot of the state the log built, and the log's head is trimmed. A process that starts late
+(a restarted worker, a new container) loads the snapshot and applies the entries after it; a
+running one that finds the entries it still needed trimmed away does the same.
 """
 
 from __future__ import annotations
@@ -48,9 +50,13 @@ import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from mock_em.api.errors import STATUS_NAMES
 from mock_em.control import PREFIX
 from mock_em.store.clock import pinned
-from mock_em.store.log import REPLAYING, Command, ReplicationLog
+from mock_em.store.compaction import Compactor, SharedState
+from mock_em.store.log import REPLAYING, Command, ReplicationLog, Trimmed
+from mock_em.wire import documents as doc
+from mock_em.wire.render import render
 
 MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 WORKER_HEADER = b"x-mock-em-worker"
@@ -119,6 +125,22 @@ def replay_receive(body: bytes, then: Receive | None = None) -> Receive:
     return receive
 
 
+async def _lost(send: Send) -> None:
+    """The answer to a control change whose effect arrived through a snapshot: it happened, but
+    what it answered is unknown; a 503 Error (JSON, as the control plane speaks) says to read the
+    state back."""
+    message = "The change was applied, but its answer was lost to control log compaction; read the state back"
+    body, media_type = render(doc.error(503, STATUS_NAMES[503], message), True)
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 503,
+            "headers": [(b"content-type", media_type.encode()), (b"content-length", str(len(body)).encode())],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
 async def _discard(message: Message) -> None:
     """Where the answers to other processes' commands go."""
 
@@ -134,6 +156,8 @@ class Replication:
         control_token: str | None = None,
         floor: float = 0.0,
         worker: str | None = None,
+        compactor: Compactor | None = None,
+        state: SharedState | None = None,
     ) -> None:
         self.app = app
         self.log = log
@@ -142,6 +166,23 @@ class Replication:
         self.worker = (worker or worker_name()).encode("latin-1")
         self._last_pin = floor  # pins never go back: the epoch, then each entry's
         self._lock = asyncio.Lock()
+        self.compactor = compactor if state is not None else None
+        self.state = state
+        self.resync()
+
+    def resync(self) -> bool:
+        """Load the latest snapshot if it lies past what this process applied (at start, and
+        when the entries it needed were trimmed); False if there is none to load."""
+        if self.compactor is None or self.state is None:
+            return False
+        snapshot = self.compactor.load()
+        if snapshot is None or snapshot.pos <= self.applied:
+            return False
+        pin = self.state.restore(snapshot.state)
+        self.applied = snapshot.pos
+        self._last_pin = max(self._last_pin, pin)
+        logger.info("loaded the control snapshot at entry %d", snapshot.pos)
+        return True
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -194,13 +235,34 @@ class Replication:
         async with self._lock:
             index = self.log.append(command)
             await self._apply_pending(index)
+            if self.applied > index:  # only if this process stalled a whole round of compaction
+                logger.warning("%s %s was applied from a snapshot; its answer is lost", command.method, command.path)
+                await _lost(send)
+                return
             await self._apply(command, (scope, replay_receive(body, receive), send))
+            self._maybe_compact()
+
+    def _maybe_compact(self) -> None:
+        """Write a snapshot of the state after this process's own entry, when one is due."""
+        if self.compactor is None or self.state is None or not self.compactor.due(self.applied):
+            return
+        try:
+            blob = self.state.capture(self._last_pin)
+        except Exception:  # a vendor request changed the world while it was pickled: next time
+            logger.warning("control snapshot not taken; will retry", exc_info=True)
+            return
+        self.compactor.compact(self.applied, blob)
 
     async def _apply_pending(self, stop: int | None) -> None:
         """Apply logged entries from `applied` up to (not including) `stop`, or to the log's end."""
         while stop is None or self.applied < stop:
             upto = self.applied + READ_CHUNK if stop is None else min(stop, self.applied + READ_CHUNK)
-            batch = self.log.read(self.applied, upto)
+            try:
+                batch = self.log.read(self.applied, upto)
+            except Trimmed:
+                if not self.resync():
+                    raise
+                continue
             if not batch:
                 return
             for command in batch:

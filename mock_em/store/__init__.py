@@ -9,12 +9,17 @@ mock does). What makes the processes one EM lives in Redis, under a prefix (`--r
   with other settings refuses to join (a different seed would be a different EM);
 * `epoch`: the wall time the first process started at; every process builds its world and starts
   its clock at that instant (`mock_em.store.clock`), so all build the same world;
-* `sessions:*`: the logon sessions (`mock_em.store.sessions`);
+* `sessions:*`: the logon sessions (`mock_em.store.sessions`), each key expiring after the idle
+  timeout unless the session is used;
 * `control-log`: every control-plane change in order (`mock_em.store.log`), which each process
-  applies (`mock_em.api.replication`), so world, clock, snapshots and fault rules stay the same.
+  applies (`mock_em.api.replication`), so world, clock, snapshots and fault rules stay the same;
+  `control-snapshot` and `control-log:base`: the shared state as of a position of the log, behind
+  which the log is trimmed (`mock_em.store.compaction`), so it stays bounded and a late process
+  starts from the snapshot (docs/redis-state.md).
 
-The request journal stays per process: each lists the requests it answered. Nothing here expires
-by itself: a fresh EM needs a fresh Redis database, a `FLUSHDB`, or another prefix.
+The request journal stays per process: each lists the requests it answered. A fresh EM needs a
+fresh Redis database, a `FLUSHDB`, or another prefix. While Redis cannot be reached, what needs
+it answers 503 and the process recovers by itself when it returns (`mock_em.store.outage`).
 """
 
 from __future__ import annotations

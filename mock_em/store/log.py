@@ -6,6 +6,10 @@ snapshots, fault rules and the ids drawn from the EM's RNG thus go through the s
 every process. The entry keeps what re-applying the request needs (method, path, query, body, the
 headers that shape parsing) and the wall time it was logged at (see `mock_em.store.clock`); never
 credentials: a process re-applying an entry presents its own control token.
+
+The list does not grow forever: compaction (`mock_em.store.compaction`) trims its head behind a
+snapshot of the state it built. Indexes stay absolute (`<key>:base` counts the trimmed entries),
+and reading entries that were trimmed raises `Trimmed`, telling the reader to load the snapshot.
 """
 
 from __future__ import annotations
@@ -67,23 +71,62 @@ class Command:
         )
 
 
+# KEYS: log, base. ARGV: start, stop (absolute). Returns {base, entries...}; only {base} when
+# `start` was trimmed away.
+_READ = """
+local base = tonumber(redis.call('GET', KEYS[2]) or '0')
+local start, stop = tonumber(ARGV[1]), tonumber(ARGV[2])
+if start < base then return {base} end
+local out = redis.call('LRANGE', KEYS[1], start - base, stop - 1 - base)
+table.insert(out, 1, base)
+return out
+"""
+
+
+class Trimmed(Exception):
+    """The entries asked for were compacted into the snapshot (`mock_em.store.compaction`)."""
+
+    def __init__(self, base: int) -> None:
+        super().__init__(f"the control log now starts at entry {base}")
+        self.base = base
+
+
 class ReplicationLog:
-    """The shared, append-only list of control commands."""
+    """The shared list of control commands. Indexes are absolute: `base` (kept in `<key>:base`)
+    counts the entries compaction trimmed from its head, so an entry keeps its index for good."""
 
     def __init__(self, client: Redis, key: str) -> None:
         self._client = client
         self.key = key
+        self.base_key = f"{key}:base"
+        self.base = 0  # the base as last seen
+        self._read = client.register_script(_READ)
 
     def append(self, command: Command) -> int:
         """Log a command; returns its index (0 for the first ever)."""
-        return int(self._client.rpush(self.key, command.encode())) - 1
+        pipe = self._client.pipeline(transaction=True)
+        pipe.rpush(self.key, command.encode())
+        pipe.get(self.base_key)
+        length, base = pipe.execute()
+        self.base = int(base or 0)
+        return self.base + int(length) - 1
 
     def length(self) -> int:
-        """How many commands have been logged (one cheap round trip: asked before every request)."""
-        return int(self._client.llen(self.key))
+        """How many commands have ever been logged (one cheap round trip: asked before every request)."""
+        pipe = self._client.pipeline(transaction=True)
+        pipe.get(self.base_key)
+        pipe.llen(self.key)
+        base, length = pipe.execute()
+        self.base = int(base or 0)
+        return self.base + int(length)
 
     def read(self, start: int, stop: int) -> list[Command]:
-        """The commands with index start..stop-1 (fewer if the log is shorter)."""
+        """The commands with index start..stop-1 (fewer if the log is shorter); Trimmed if `start`
+        is before the base."""
         if stop <= start:
             return []
-        return [Command.decode(raw) for raw in self._client.lrange(self.key, start, stop - 1)]
+        found = self._read(keys=[self.key, self.base_key], args=[start, stop])
+        self.base = int(found[0])
+        if start < self.base:
+            raise Trimmed(self.base)
+        return [Command.decode(raw) for raw in found[1:]]

@@ -1,15 +1,19 @@
 """Logon sessions kept in Redis, so that a session opened through one process is valid in all.
 
-Three hashes under the EM's prefix hold them: `sessions:data` (token → the session as JSON),
-`sessions:used` (token → when it was last used) and `sessions:ids` (SessionId → token), beside a
-counter `sessions:logons`. Times are microseconds since 0001-01-01 written as 20-digit text, so
-that Lua compares them exactly as text (a Lua number is a double and would round far-future
-virtual times).
+Each session is a hash `sessions:s:<token>` (its record as JSON, and when it was last used), with
+`sessions:id:<SessionId>` → token beside it, and a sorted set `sessions:index` of live tokens
+(scored by when their keys expire) to list them; a counter `sessions:logons` numbers logons. Times
+are microseconds since 0001-01-01 written as 20-digit text, so that Lua compares them exactly as
+text (a Lua number is a double and would round far-future virtual times).
 
-Idle expiry is judged against the EM's clock, which may be virtual, so Redis's own key expiry is
-of no use: `use` checks and touches a session atomically in one script (a logoff through another
-process can never be undone by a late touch), and expired sessions are dropped when found, when
-sessions are listed, and every `PURGE_EVERY` logons.
+Idle expiry is judged against the EM's clock, which may be virtual: `use` checks and touches a
+session atomically in one script (a logoff through another process can never be undone by a late
+touch). What keeps Redis bounded is real time: every key of a session carries the idle timeout as
+its Redis expiry, renewed in that same script on each use, so a session nobody logs off is gone
+from Redis one idle timeout (of real time) after its last use, whatever the EM's clock says; the
+index drops the tokens whose keys expired at every logon and listing, and expires itself when no
+session is left. A logoff deletes the keys. With a frozen or slow virtual clock a session may thus
+end (in real time) before the virtual clock calls it idle: the bound wins over the fiction.
 
 A counter (`sessions:logons`) numbers logons across processes; sessions are listed in its order.
 By default a SessionId is a random GUID from `secrets` (`mock_em.model.sessions.random_session_id`):
@@ -48,66 +52,113 @@ from mock_em.store.log import REPLAYING
 if TYPE_CHECKING:
     from redis import Redis
 
-PURGE_EVERY = 64  # logons between sweeps of expired sessions
 SKIP_CHUNK = 4096  # logons skipped per RNG call when catching up with other processes
 _ORIGIN = datetime(1, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
 
-# KEYS: data, used, ids. ARGV: token, now (stamp), idle threshold (stamp: used before it = expired).
-_USE = """
-local raw = redis.call('HGET', KEYS[1], ARGV[1])
-if not raw then return false end
-local used = redis.call('HGET', KEYS[2], ARGV[1])
-if (not used) or used < ARGV[3] then
-  redis.call('HDEL', KEYS[1], ARGV[1])
-  redis.call('HDEL', KEYS[2], ARGV[1])
-  redis.call('HDEL', KEYS[3], cjson.decode(raw)['id'])
-  return false
+# The Lua below builds a session's key names from the prefix (ARGV[1]) and its token or id: a
+# session's keys are found from what a request carries, in one round trip.
+_KEYS = """
+local prefix = ARGV[1]
+local function skey(token) return prefix .. 'sessions:s:' .. token end
+local function ikey(id) return prefix .. 'sessions:id:' .. id end
+local index = prefix .. 'sessions:index'
+local function now_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
-redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
-return raw
+local function drop(token, id)
+  redis.call('DEL', skey(token))
+  if id then redis.call('DEL', ikey(id)) end
+  redis.call('ZREM', index, token)
+end
+local function keep(token, id, ttl)
+  redis.call('PEXPIRE', skey(token), ttl)
+  redis.call('PEXPIRE', ikey(id), ttl)
+  redis.call('ZADD', index, now_ms() + ttl, token)
+  redis.call('PEXPIRE', index, ttl)
+end
 """
 
-# KEYS: data, used, ids. ARGV: session id. Returns {raw, used} or nil.
-_GET = """
-local token = redis.call('HGET', KEYS[3], ARGV[1])
-if not token then return false end
-local raw = redis.call('HGET', KEYS[1], token)
-if not raw then return false end
-return {raw, redis.call('HGET', KEYS[2], token) or ''}
-"""
-
-# KEYS: data, used, ids. ARGV: session id. Returns 1 if a session was ended.
-_LOGOFF = """
-local token = redis.call('HGET', KEYS[3], ARGV[1])
-if not token then return 0 end
-redis.call('HDEL', KEYS[1], token)
-redis.call('HDEL', KEYS[2], token)
-redis.call('HDEL', KEYS[3], ARGV[1])
+# ARGV: prefix, token, session id, record, stamp, ttl (ms).
+_LOGON = (
+    _KEYS
+    + """
+local ttl = tonumber(ARGV[6])
+redis.call('HSET', skey(ARGV[2]), 'r', ARGV[4], 'u', ARGV[5])
+redis.call('SET', ikey(ARGV[3]), ARGV[2])
+redis.call('ZREMRANGEBYSCORE', index, '-inf', now_ms())
+keep(ARGV[2], ARGV[3], ttl)
 return 1
 """
+)
 
-# KEYS: data, used, ids. ARGV: idle threshold (stamp). Drops expired sessions; returns the others
-# as a flat list {raw, used, raw, used, ...}.
-_SWEEP = """
-local kept = {}
-local pairs_ = redis.call('HGETALL', KEYS[2])
-for i = 1, #pairs_, 2 do
-  local token, used = pairs_[i], pairs_[i + 1]
-  local raw = redis.call('HGET', KEYS[1], token)
+# ARGV: prefix, token, now (stamp), idle threshold (stamp: used before it = expired), ttl (ms).
+_USE = (
+    _KEYS
+    + """
+local found = redis.call('HMGET', skey(ARGV[2]), 'r', 'u')
+local raw, used = found[1], found[2]
+if not raw then return false end
+local id = cjson.decode(raw)['id']
+if (not used) or used < ARGV[4] then
+  drop(ARGV[2], id)
+  return false
+end
+redis.call('HSET', skey(ARGV[2]), 'u', ARGV[3])
+keep(ARGV[2], id, tonumber(ARGV[5]))
+return raw
+"""
+)
+
+# ARGV: prefix, session id. Returns {raw, used} or nil.
+_GET = (
+    _KEYS
+    + """
+local token = redis.call('GET', ikey(ARGV[2]))
+if not token then return false end
+local found = redis.call('HMGET', skey(token), 'r', 'u')
+if not found[1] then return false end
+return {found[1], found[2] or ''}
+"""
+)
+
+# ARGV: prefix, session id. Returns 1 if a session was ended.
+_LOGOFF = (
+    _KEYS
+    + """
+local token = redis.call('GET', ikey(ARGV[2]))
+if not token then return 0 end
+drop(token, ARGV[2])
+return 1
+"""
+)
+
+# ARGV: prefix, idle threshold (stamp), or '' to end every session. Drops expired sessions (and
+# index entries whose keys Redis expired); returns the others as a flat list {raw, used, ...}
+# (nothing when ending all, but their count).
+_SWEEP = (
+    _KEYS
+    + """
+redis.call('ZREMRANGEBYSCORE', index, '-inf', now_ms())
+local kept, ended = {}, 0
+for _, token in ipairs(redis.call('ZRANGE', index, 0, -1)) do
+  local found = redis.call('HMGET', skey(token), 'r', 'u')
+  local raw, used = found[1], found[2]
   if not raw then
-    redis.call('HDEL', KEYS[2], token)
-  elseif used < ARGV[1] then
-    redis.call('HDEL', KEYS[1], token)
-    redis.call('HDEL', KEYS[2], token)
-    redis.call('HDEL', KEYS[3], cjson.decode(raw)['id'])
+    redis.call('ZREM', index, token)
+  elseif ARGV[2] == '' or (not used) or used < ARGV[2] then
+    drop(token, cjson.decode(raw)['id'])
+    ended = ended + 1
   else
     kept[#kept + 1] = raw
     kept[#kept + 1] = used
   end
 end
+if ARGV[2] == '' then return ended end
 return kept
 """
+)
 
 
 def stamp(when: datetime) -> str:
@@ -138,11 +189,12 @@ class RedisSessionStore:
         self._clock = clock
         self._seed = seed
         self.deterministic = deterministic
-        self._keys = [f"{prefix}sessions:data", f"{prefix}sessions:used", f"{prefix}sessions:ids"]
+        self._prefix = prefix
         self._counter = f"{prefix}sessions:logons"
         self._rng = session_rng(seed)  # deterministic mode only
         self._drawn = 0  # logons whose ids this process's RNG has passed
         self._rng_lock = threading.Lock()
+        self._logon = client.register_script(_LOGON)
         self._use = client.register_script(_USE)
         self._get = client.register_script(_GET)
         self._logoff = client.register_script(_LOGOFF)
@@ -165,30 +217,19 @@ class RedisSessionStore:
             "account": [account.user_name, account.role.value, str(account.tenant_id) if account.tenant_id else None],
             "created": stamp(now),
         }
-        data, used, ids = self._keys
-        pipe = self._client.pipeline(transaction=True)
-        pipe.hset(data, token, orjson.dumps(record))
-        pipe.hset(used, token, stamp(now))
-        pipe.hset(ids, str(session_id), token)
-        pipe.execute()
-        if number % PURGE_EVERY == 0:
-            self._sweep(keys=self._keys, args=[self._threshold(now)])
+        self._logon(args=[self._prefix, token, str(session_id), orjson.dumps(record), stamp(now), self._ttl()])
         return LogonSession(session_id, token, user_name, account, now, now)
 
     def use(self, token: str) -> LogonSession | None:
         """The live session for a token, marking it used now; None if unknown, ended or idle."""
         now = self._clock.now()
-        raw = self._use(keys=self._keys, args=[token, stamp(now), self._threshold(now)])
+        raw = self._use(args=[self._prefix, token, stamp(now), self._threshold(now), self._ttl()])
         return None if raw is None else self._session(raw, now)
 
     def peek(self, token: str) -> LogonSession | None:
         """The live session for a token without marking it used or dropping it."""
         now = self._clock.now()
-        data, used, _ = self._keys
-        pipe = self._client.pipeline(transaction=True)
-        pipe.hget(data, token)
-        pipe.hget(used, token)
-        raw, last = pipe.execute()
+        raw, last = self._client.hmget(f"{self._prefix}sessions:s:{token}", "r", "u")
         if raw is None or last is None:
             return None
         session = self._session(raw, unstamp(last))
@@ -197,7 +238,7 @@ class RedisSessionStore:
     def get(self, session_id: UUID) -> LogonSession | None:
         """A live session by its SessionId (without touching it)."""
         now = self._clock.now()
-        found = self._get(keys=self._keys, args=[str(session_id)])
+        found = self._get(args=[self._prefix, str(session_id)])
         if not found or not found[1]:
             return None
         raw, last = found
@@ -207,7 +248,7 @@ class RedisSessionStore:
     def live(self) -> list[LogonSession]:
         """All live sessions, oldest first (expired ones are dropped on the way)."""
         now = self._clock.now()
-        flat = self._sweep(keys=self._keys, args=[self._threshold(now)])
+        flat = self._sweep(args=[self._prefix, self._threshold(now)])
         pairs = sorted(zip(flat[::2], flat[1::2], strict=True), key=lambda pair: orjson.loads(pair[0])["n"])
         return [self._session(raw, unstamp(last)) for raw, last in pairs]
 
@@ -215,21 +256,20 @@ class RedisSessionStore:
         """End a session; False if there was none (or while re-applying another process's command)."""
         if REPLAYING.get():
             return False
-        return bool(self._logoff(keys=self._keys, args=[str(session_id)]))
+        return bool(self._logoff(args=[self._prefix, str(session_id)]))
 
     def expire_all(self) -> int:
         """End every session, in every process; returns how many there were (0 while re-applying
         another process's command: that process ended them, and later sessions must stay)."""
         if REPLAYING.get():
             return 0
-        data, used, ids = self._keys
-        pipe = self._client.pipeline(transaction=True)
-        pipe.hlen(ids)
-        pipe.delete(data, used, ids)
-        count, _ = pipe.execute()
-        return int(count)
+        return int(self._sweep(args=[self._prefix, ""]))
 
     # -- helpers ------------------------------------------------------------------------------
+
+    def _ttl(self) -> int:
+        """The keys' expiry in milliseconds: the idle timeout (at least 1 ms), in real time."""
+        return max(1, self.idle_timeout // timedelta(milliseconds=1))
 
     def _threshold(self, now: datetime) -> str:
         """Sessions last used before this stamp are idle at `now`."""

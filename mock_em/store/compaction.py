@@ -1,0 +1,178 @@
+"""Compacting the control log: a snapshot of the shared state, and the log's tail after it.
+
+Every process applies the control log (`mock_em.store.log`) in order, so the state it holds after
+applying the first `n` entries is the same in every process: that state, written down, can stand
+in for those `n` entries. Once `compact_every` entries were logged since the last snapshot, the
+process that just applied its own entry writes such a snapshot under `control-snapshot` (a hash:
+`pos`, the log position it covers, and `state`) and, in the same MULTI, trims the entries before
+the *previous* snapshot's position from the list and sets `control-log:base` to it, so entry
+indexes stay what they were. The log thus keeps between one and two rounds of `compact_every`
+entries. Keeping one round more than the snapshot needs is deliberate: a process that appended
+its own entry and has not yet applied the ones before it must still find them, or its client's
+answer would be lost inside a snapshot. A process that starts late loads the snapshot and applies
+the tail; one whose position was trimmed away reloads it (`mock_em.api.replication`).
+
+Two guards keep compactions apart: a lock key (`control-log:compacting`, SET NX with an expiry, so
+a process killed mid-way cannot hold it) saves the work of a second snapshot, and a WATCH on the
+base makes the trim itself correct even if a lock expired. Appends never race a trim: LTRIM
+counts from the head, appends go to the tail, and readers read base and entries in one script.
+
+The state is what replaying the log rebuilds, and nothing the settings already give every process
+alike: the world (with its version), the instant it is current to, the seed and initial seed, the
+saved snapshots, the state of the RNG that edits draw ids from, the demo failure rate, the clock
+(anchor, wall anchor, frozen, rate, virtual) and the fault rules (their ids, specs, RNGs and the
+next id), plus the replication pin. It is pickled: the world's object graph (shared references
+between a snapshot and the world included) comes back exactly, which a fixture round trip would
+not promise for every field. Loading a pickle runs what it says, so whoever can write the EM's
+Redis keys can run code in its processes; they could already drive its control plane (log entries
+are applied with the control token), and a production Redis has a password (see the docs).
+"""
+
+from __future__ import annotations
+
+import logging
+import pickle
+import secrets
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from mock_em.model.enterprise_manager import EnterpriseManager
+from mock_em.model.faults import FaultRules
+
+if TYPE_CHECKING:
+    from redis import Redis
+
+FORMAT = 1  # bumped when the snapshot's contents change: an older one is then not loaded
+LOCK_MS = 60_000  # how long a compaction may hold the lock before another may start
+logger = logging.getLogger("mock_em.compaction")
+
+_RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The shared state as of log position `pos` (entries 0..pos-1 applied)."""
+
+    pos: int
+    state: bytes
+
+
+def capture(em: EnterpriseManager, faults: FaultRules, last_pin: float) -> bytes:
+    """This process's shared state, as a snapshot's `state` (call between two applied entries)."""
+    clock = em.clock
+    with clock._lock, faults._lock:
+        state: dict[str, Any] = {
+            "format": FORMAT,
+            "world": em.world,
+            "world_time": em.world_time,
+            "seed": em.seed,
+            "initial_seed": em.initial_seed,
+            "snapshots": em.snapshots,
+            "rng": em.rng.getstate(),
+            "job_failure_rate": em.job_failure_rate,
+            "clock": {name: value for name, value in vars(clock).items() if name != "_lock"},
+            "faults": (faults._rules, faults._next),
+            "last_pin": last_pin,
+        }
+        return pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def restore(em: EnterpriseManager, faults: FaultRules, blob: bytes) -> float:
+    """Make this process's shared state the snapshot's; returns the replication pin it held."""
+    state = pickle.loads(blob)  # written by a process of this EM (see the module doc)
+    if state.get("format") != FORMAT:
+        raise ValueError(f"control snapshot format {state.get('format')!r}, this version reads {FORMAT}")
+    world = state["world"]
+    # Caches are kept per world version: the loaded world must not reuse this process's numbers.
+    world.version = max(world.version, em.world.version) + 1
+    em.world = world
+    em.world_time = state["world_time"]
+    em.seed = state["seed"]
+    em.initial_seed = state["initial_seed"]
+    em.snapshots = state["snapshots"]
+    em.rng.setstate(state["rng"])
+    em.job_failure_rate = state["job_failure_rate"]
+    clock = em.clock
+    with clock._lock:
+        vars(clock).update(state["clock"])
+    rules, following = state["faults"]
+    with faults._lock:
+        faults._rules = rules
+        faults._next = following
+    return float(state["last_pin"])
+
+
+class SharedState:
+    """What a snapshot holds for one process: its EM and its fault rules."""
+
+    def __init__(self, em: EnterpriseManager, faults: FaultRules) -> None:
+        self.em = em
+        self.faults = faults
+
+    def capture(self, last_pin: float) -> bytes:
+        """See `capture`."""
+        return capture(self.em, self.faults, last_pin)
+
+    def restore(self, blob: bytes) -> float:
+        """See `restore`."""
+        return restore(self.em, self.faults, blob)
+
+
+class Compactor:
+    """Writes and reads one EM's control snapshot and trims its log (see the module doc)."""
+
+    def __init__(self, client: Redis, prefix: str, every: int) -> None:
+        self._client = client
+        self.every = every
+        self.log_key = f"{prefix}control-log"
+        self.base_key = f"{prefix}control-log:base"
+        self.snapshot_key = f"{prefix}control-snapshot"
+        self.lock_key = f"{prefix}control-log:compacting"
+        self.known = 0  # the latest snapshot position this process has seen
+        self._release = client.register_script(_RELEASE)
+
+    def due(self, applied: int) -> bool:
+        """Whether a process that has applied `applied` entries should write a snapshot."""
+        return self.every > 0 and applied - self.known >= self.every
+
+    def load(self) -> Snapshot | None:
+        """The latest snapshot, or None if the log was never compacted."""
+        pos, state = self._client.hmget(self.snapshot_key, "pos", "state")
+        if pos is None or state is None:
+            return None
+        self.known = max(self.known, int(pos))
+        return Snapshot(int(pos), bytes(state))
+
+    def compact(self, pos: int, state: bytes) -> bool:
+        """Store `state` as the snapshot at `pos` and trim the log before the previous snapshot;
+        False if another process is compacting or compacted lately."""
+        import redis
+
+        token = secrets.token_hex(8)
+        if not self._client.set(self.lock_key, token, nx=True, px=LOCK_MS):
+            return False
+        try:
+            with self._client.pipeline(transaction=True) as pipe:
+                pipe.watch(self.base_key, self.snapshot_key)
+                base = int(pipe.get(self.base_key) or 0)
+                previous = int(pipe.hget(self.snapshot_key, "pos") or 0)
+                self.known = max(self.known, previous)
+                if pos - previous < self.every or previous < base:
+                    return False
+                pipe.multi()
+                pipe.hset(self.snapshot_key, mapping={"pos": pos, "state": state})
+                pipe.ltrim(self.log_key, previous - base, -1)
+                pipe.set(self.base_key, previous)
+                pipe.execute()
+            self.known = pos
+            logger.info(
+                "control log compacted: snapshot at entry %d (%d bytes), log from %d", pos, len(state), previous
+            )
+            return True
+        except redis.WatchError:
+            return False
+        finally:
+            self._release(keys=[self.lock_key], args=[token])
