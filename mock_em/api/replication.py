@@ -55,6 +55,7 @@ from mock_em.control import PREFIX
 from mock_em.store.clock import pinned
 from mock_em.store.compaction import Compactor, SharedState
 from mock_em.store.log import REPLAYING, Command, ReplicationLog, Trimmed
+from mock_em.store.outage import is_store_error
 from mock_em.wire import documents as doc
 from mock_em.wire.render import render
 
@@ -273,19 +274,24 @@ class Replication:
         pin = max(command.wall, self._last_pin)
         self._last_pin = pin
         replaying = REPLAYING.set(own is None)
+        applied = True
         try:
             with pinned(pin):
                 if own is not None:
                     await self.app(*own)
                 else:
                     await self.app(self._scope(command), replay_receive(command.body), _discard)
-        except Exception:
+        except Exception as exc:
             if own is not None:
+                raise
+            if is_store_error(exc):  # Redis went away mid-entry: the entry is applied again once it is back
+                applied = False
                 raise
             logger.warning("re-applying %s %s failed", command.method, command.path, exc_info=True)
         finally:
             REPLAYING.reset(replaying)
-            self.applied += 1
+            if applied:
+                self.applied += 1
 
     def _scope(self, command: Command) -> Scope:
         """The ASGI scope of another process's entry, as this process's app should see it."""
