@@ -98,12 +98,17 @@ def uvicorn_server(factory: str, env: dict[str, str]):
         wait_until_up(port, process)
         yield Server(port, process.pid)
     finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process, 10)
+
+
+def stop(process: subprocess.Popen[Any], grace: float) -> None:
+    """Ask a server to stop (SIGTERM: it finishes what it answers), and kill it after `grace` s."""
+    process.terminate()
+    try:
+        process.wait(grace)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def logon(port: int) -> str:

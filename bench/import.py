@@ -25,7 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import PYTHON, ROOT, SERVER_CPU, free_port, machine, table, taskset, wait_until_up
+from _common import PYTHON, ROOT, SERVER_CPU, free_port, machine, stop, table, taskset, wait_until_up
 
 VMS_PER_JOB, RETENTION = 34, 30
 AT = "2026-12-09T03:00:00Z"
@@ -57,8 +57,7 @@ def main() -> None:
             took = time.perf_counter() - started
             requests = journal_count(url)
         finally:
-            source.terminate()
-            source.wait(30)
+            stop(source, 30)
         data = json.loads(out.read_text(encoding="utf-8"))
         sections = {k: len(v) for k, v in data.items() if isinstance(v, list)}
         started = time.perf_counter()

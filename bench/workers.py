@@ -32,7 +32,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from _common import ADMIN, BENCH, PYTHON, ROOT, WrkResult, free_port, logon, machine, median, table, wrk
+from _common import ADMIN, BENCH, PYTHON, ROOT, WrkResult, free_port, logon, machine, median, stop, table, wrk
 
 from mock_em.store.redis_server import RedisServer
 
@@ -73,12 +73,7 @@ def mock_em(name: str, *flags: str) -> Iterator[tuple[int, int]]:
                 time.sleep(0.05)
             yield port, process.pid
         finally:
-            process.terminate()
-            try:
-                process.wait(20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop(process, 20)
 
 
 def logon_pairs(port: int, seconds: float) -> tuple[float, int]:
