@@ -39,6 +39,7 @@ from mock_em.store.clock import ReplicatedClock, pinned
 from mock_em.store.compaction import Compactor, SharedState
 from mock_em.store.outage import Outage, OutageGuard
 from mock_em.store.sessions import RedisSessionStore
+from mock_em.store.shared_state import SnapshotError
 from mock_em.tls import TlsFiles, default_hosts, make_self_signed
 
 DEMO_JOB_FAILURE_RATE = 0.1  # demo mode: one VM task in ten fails, so runs fail and retry to watch
@@ -126,14 +127,20 @@ def build_served(settings: Settings, store: SharedStore | None = None) -> Served
         deterministic=settings.deterministic_sessions,
     )
     app = create_app(em, settings)
-    replication = Replication(
-        app,
-        store.log(),
-        control_token=settings.control_token,
-        floor=store.epoch,
-        compactor=Compactor(store.client, store.prefix, settings.compact_every),
-        state=SharedState(em, app.state.faults),
-    )
+    try:
+        replication = Replication(
+            app,
+            store.log(),
+            control_token=settings.control_token,
+            floor=store.epoch,
+            compactor=Compactor(store.client, store.prefix, settings.compact_every),
+            state=SharedState(em, app.state.faults),
+        )
+    except SnapshotError as exc:  # (the shared settings carry the format, so only a hand-written key gets here)
+        raise SettingsError(
+            f"redis-url: {store.url} (prefix {store.prefix!r}) holds a control snapshot this mock-em cannot read "
+            f"({exc}); use another --redis-prefix, or delete that EM's keys"
+        ) from None
     app.state.outage = outage = Outage(store.probe or store.client, store.url, f"{store.prefix}config")
     return Served(OutageGuard(replication, app, outage, errors.unavailable(app)), app, em, replication)
 

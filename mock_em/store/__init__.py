@@ -40,6 +40,7 @@ from mock_em.settings import Settings, SettingsError
 from mock_em.store.log import ReplicationLog
 from mock_em.store.outage import CLIENT_TIMEOUT, describe
 from mock_em.store.sessions import RedisSessionStore
+from mock_em.store.shared_state import FORMAT_VERSION as SNAPSHOT_FORMAT
 
 if TYPE_CHECKING:
     from redis import Redis
@@ -108,6 +109,8 @@ def shaping_settings(settings: Settings) -> dict[str, Any]:
             with contextlib.suppress(OSError):  # unreadable: building the world names the file
                 value = "sha256:" + hashlib.sha256(Path(value).read_bytes()).hexdigest()[:16]
         shaped[name] = list(value) if isinstance(value, tuple) else value
+    # processes that write control snapshots another cannot read are not one EM
+    shaped["control_snapshot"] = SNAPSHOT_FORMAT
     return shaped
 
 

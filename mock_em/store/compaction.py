@@ -18,31 +18,24 @@ base makes the trim itself correct even if a lock expired. Appends never race a 
 counts from the head, appends go to the tail, and readers read base and entries in one script.
 
 The state is what replaying the log rebuilds, and nothing the settings already give every process
-alike: the world (with its version), the instant it is current to, the seed and initial seed, the
-saved snapshots, the state of the RNG that edits draw ids from, the demo failure rate, the clock
-(anchor, wall anchor, frozen, rate, virtual) and the fault rules (their ids, specs, RNGs and the
-next id), plus the replication pin. It is pickled: the world's object graph (shared references
-between a snapshot and the world included) comes back exactly, which a fixture round trip would
-not promise for every field. Loading a pickle runs what it says, so whoever can write the EM's
-Redis keys can run code in its processes; they could already drive its control plane (log entries
-are applied with the control token), and a production Redis has a password (see the docs).
+alike (`mock_em.store.shared_state`). It is JSON, never a pickle: a snapshot comes from Redis, and
+whoever can write there must not be able to run code in the EM's processes.
 """
 
 from __future__ import annotations
 
 import logging
-import pickle
 import secrets
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from mock_em.model.enterprise_manager import EnterpriseManager
-from mock_em.model.faults import FaultRules
+from mock_em.store.shared_state import SharedState
 
 if TYPE_CHECKING:
     from redis import Redis
 
-FORMAT = 1  # bumped when the snapshot's contents change: an older one is then not loaded
+__all__ = ["Compactor", "SharedState", "Snapshot"]
+
 LOCK_MS = 60_000  # how long a compaction may hold the lock before another may start
 logger = logging.getLogger("mock_em.compaction")
 
@@ -58,67 +51,6 @@ class Snapshot:
 
     pos: int
     state: bytes
-
-
-def capture(em: EnterpriseManager, faults: FaultRules, last_pin: float) -> bytes:
-    """This process's shared state, as a snapshot's `state` (call between two applied entries)."""
-    clock = em.clock
-    with clock._lock, faults._lock:
-        state: dict[str, Any] = {
-            "format": FORMAT,
-            "world": em.world,
-            "world_time": em.world_time,
-            "seed": em.seed,
-            "initial_seed": em.initial_seed,
-            "snapshots": em.snapshots,
-            "rng": em.rng.getstate(),
-            "job_failure_rate": em.job_failure_rate,
-            "clock": {name: value for name, value in vars(clock).items() if name != "_lock"},
-            "faults": (faults._rules, faults._next),
-            "last_pin": last_pin,
-        }
-        return pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)
-
-
-def restore(em: EnterpriseManager, faults: FaultRules, blob: bytes) -> float:
-    """Make this process's shared state the snapshot's; returns the replication pin it held."""
-    state = pickle.loads(blob)  # written by a process of this EM (see the module doc)
-    if state.get("format") != FORMAT:
-        raise ValueError(f"control snapshot format {state.get('format')!r}, this version reads {FORMAT}")
-    world = state["world"]
-    # Caches are kept per world version: the loaded world must not reuse this process's numbers.
-    world.version = max(world.version, em.world.version) + 1
-    em.world = world
-    em.world_time = state["world_time"]
-    em.seed = state["seed"]
-    em.initial_seed = state["initial_seed"]
-    em.snapshots = state["snapshots"]
-    em.rng.setstate(state["rng"])
-    em.job_failure_rate = state["job_failure_rate"]
-    clock = em.clock
-    with clock._lock:
-        vars(clock).update(state["clock"])
-    rules, following = state["faults"]
-    with faults._lock:
-        faults._rules = rules
-        faults._next = following
-    return float(state["last_pin"])
-
-
-class SharedState:
-    """What a snapshot holds for one process: its EM and its fault rules."""
-
-    def __init__(self, em: EnterpriseManager, faults: FaultRules) -> None:
-        self.em = em
-        self.faults = faults
-
-    def capture(self, last_pin: float) -> bytes:
-        """See `capture`."""
-        return capture(self.em, self.faults, last_pin)
-
-    def restore(self, blob: bytes) -> float:
-        """See `restore`."""
-        return restore(self.em, self.faults, blob)
 
 
 class Compactor:
