@@ -413,3 +413,47 @@ async def _until_disconnected(receive: Receive) -> None:
             return
         if message["type"] == "http.disconnect":
             return
+
+
+OUTAGE = "outage"  # the journal's `fault` for a 503 answered because the shared store was away
+
+
+class OutageJournal:
+    """Journals the 503s `mock_em.store.outage.OutageGuard` answers while Redis is away.
+
+    Those requests never reach the recorder (the guard answers before replication, which would
+    need Redis), yet a test reading the journal must see them as it sees every other answer: one
+    entry each, of the same shape, written to this process's journal (it lives in memory, so Redis
+    is not needed to write it). What differs is only what cannot be known without Redis:
+
+    * `sessionId` and `userName` are null and `tokenRejected` false: sessions live in Redis, so who
+      sent the request is unknown, and its token was not rejected, just not looked at;
+    * `fault` is `"outage"` and `faultId` null: no fault rule fired (rules are not consulted), but
+      the answer is the environment's failure rather than the EM's, which is what the field says
+      for injected faults; `error` is the Error's Message, which names the Redis and why.
+
+    Only vendor requests (`/api`) are journaled, as by the recorder.
+    """
+
+    def __init__(self, app: Any, canonical: Callable[[str], str]) -> None:
+        self.app = app  # the FastAPI app whose state holds the journal and the EM
+        self.canonical = canonical
+
+    def arrival(self) -> tuple[datetime, float]:
+        """When a request arrived: the EM's time, and a counter for its latency."""
+        return self.app.state.em.clock.now(), time.perf_counter()
+
+    def record(self, scope: Scope, arrival: tuple[datetime, float], status: int, body: bytes) -> None:
+        """One entry for a request the guard answered with `status` and `body`."""
+        journal: Journal = self.app.state.journal
+        path: str = scope["path"]
+        canonical = self.canonical(path)
+        if not journal.enabled or not is_vendor_path(canonical):
+            return
+        arrived, started = arrival
+        headers, _ = header_facts(scope["headers"])
+        journal.append(
+            arrived, scope["method"], path, canonical, scope.get("query_string", b"").decode("latin-1"), headers,
+            None, None, False, status, (time.perf_counter() - started) * 1000, None, OUTAGE, None,
+            error_message(body[:MAX_ERROR_BODY]),
+        )  # fmt: skip
