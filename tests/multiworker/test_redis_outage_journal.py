@@ -9,6 +9,7 @@ after Redis is back the same entries are still there, next to the ordinary answe
 
 from __future__ import annotations
 
+import threading
 import time
 import warnings
 from collections.abc import Iterator
@@ -59,7 +60,7 @@ def assert_refused(response: httpx.Response, content_type: str) -> str:
     assert response.headers[WORKER] == worker_name()
     status, name, message = error_of(response)
     assert (status, name) == (503, "ServiceUnavailable")
-    assert "unreachable" in message
+    assert message.startswith("The service is unavailable: ")
     return message
 
 
@@ -92,6 +93,7 @@ def test_the_503s_of_an_outage_carry_the_worker_and_are_journaled(redis: RedisSe
             ),
             assert_refused(client.post("/api/sessionMngr/?v=latest", auth=ADMIN), "application/xml"),
         ]
+        assert all("is unreachable" in message for message in messages)  # the guard's: it names the Redis
         started = time.monotonic()
         assert_refused(get_as(client, token, Accept="application/json"), "application/json")
         assert time.monotonic() - started < 0.5  # once the outage is known: at once
@@ -142,3 +144,39 @@ def test_the_503s_of_an_outage_carry_the_worker_and_are_journaled(redis: RedisSe
     journal = client.get("/mock/journal").json()["entries"]
     assert journal[0]["status"] == 200 and journal[0]["fault"] is None  # the read that found Redis back
     assert all(e["path"].lower().startswith("/api") for e in journal)  # control requests are not journaled
+
+
+def test_a_request_that_meets_the_outage_inside_the_app_is_journaled_as_the_503_it_got(
+    redis: RedisServer,  # noqa: F811
+    client: TestClient,
+) -> None:
+    """A latency fault holds a read after it caught up with Redis; Redis stops meanwhile, so the
+    session lookup fails inside the app: the client gets the app's 503, and the journal says 503
+    (not the 500 a crash would be) with the Error's Message, and the rule that delayed it."""
+    token = logon(client)
+    rule = client.post("/mock/faults", json={"method": "GET", "path": "/api/cloud/tenants", "latencyMs": 1500})
+    assert rule.status_code == 201, rule.text
+    answers: list[httpx.Response] = []
+    thread = threading.Thread(target=lambda: answers.append(get_as(client, token, Accept="application/json")))
+    thread.start()
+    try:
+        time.sleep(0.5)  # the request is held by the fault, past replication's look at Redis
+        redis.stop_server()
+        thread.join(15)
+        assert not thread.is_alive()
+    finally:
+        redis.start_server()
+    [response] = answers
+    message = assert_refused(response, "application/json")
+
+    deadline = time.monotonic() + 15
+    while client.get("/mock/ready").status_code != 200:
+        assert time.monotonic() < deadline, "the process did not serve again"
+        time.sleep(0.1)
+    [entry] = client.get("/mock/journal", params={"path": "/api/cloud/tenants"}).json()["entries"]
+    assert (entry["status"], entry["error"], entry["faultId"], entry["fault"]) == (
+        503,
+        message,
+        rule.json()["id"],
+        "latency",
+    )
