@@ -26,8 +26,9 @@ from starlette.types import ASGIApp
 
 from mock_em import __version__
 from mock_em.api import errors
+from mock_em.api.recorder import OutageJournal
 from mock_em.api.replication import Replication
-from mock_em.app import create_app
+from mock_em.app import canonical_paths, create_app
 from mock_em.generator import WorldSize, generate_world
 from mock_em.model.clock import Clock
 from mock_em.model.enterprise_manager import EnterpriseManager
@@ -142,7 +143,9 @@ def build_served(settings: Settings, store: SharedStore | None = None) -> Served
             f"({exc}); use another --redis-prefix, or delete that EM's keys"
         ) from None
     app.state.outage = outage = Outage(store.probe or store.client, store.url, f"{store.prefix}config")
-    return Served(OutageGuard(replication, app, outage, errors.unavailable(app)), app, em, replication)
+    refusals = OutageJournal(app, canonical_paths(settings.release))  # its 503s journaled as the recorder would
+    guard = OutageGuard(replication, app, outage, errors.unavailable(app), worker=replication.worker, refusals=refusals)
+    return Served(guard, app, em, replication)
 
 
 def app_from_environment() -> ASGIApp:

@@ -8,7 +8,9 @@ so the successor joins the same EM as a late process would. Connections the dead
 accepted are lost; the listening socket is shared, so connections still waiting in its queue are
 served by the others. A worker that dies before it serves (say Redis is unreachable), or keeps
 dying once it serves, is started again after a doubling delay, so the supervisor never spins; it
-never gives up either, so the EM recovers by itself once the cause goes away.
+never gives up either, so the EM recovers by itself once the cause goes away. While a place waits
+like that, the supervisor pings Redis itself: when Redis, away during the wait, answers again, the
+successor starts at once instead of when the delay a long outage built up runs out.
 """
 
 from __future__ import annotations
@@ -23,10 +25,11 @@ import time
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
+from typing import Any
 
 from mock_em.server import Listener, banner, build_served, serve_all, uvicorn_servers
 from mock_em.settings import Settings, SettingsError
-from mock_em.store import connect
+from mock_em.store import client_options, connect
 
 STARTUP_FAILURE = 3  # a worker's exit status when it could not build its EM or app
 BACKOFF_FIRST = 0.5  # seconds before restarting a worker that died before serving; doubles each time
@@ -81,6 +84,27 @@ class _Slot:
     failed_starts: int = 0
     deaths: tuple[float, ...] = ()  # when workers in this place died within CRASH_WINDOW (monotonic)
     restart_at: float | None = None  # set once it died: when its successor is due (monotonic)
+    store_away: bool = False  # Redis did not answer the supervisor since a worker in this place last served
+
+
+class _StoreWatch:
+    """Whether the EM's Redis answers a ping from the supervisor (with the workers' short timeouts,
+    so a Redis that hangs costs the supervisor's loop about a second per look, no more)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._client: Any = None
+
+    def answers(self) -> bool:
+        """Redis answers now."""
+        try:
+            if self._client is None:
+                import redis  # present: the parent connected before it started the workers
+
+                self._client = redis.Redis.from_url(self.settings.redis_url, **client_options(self.settings))
+            return bool(self._client.ping())
+        except Exception:  # unreachable, refused, timed out, loading, a wrong password: not usable
+            return False
 
 
 class _Workers:
@@ -90,6 +114,7 @@ class _Workers:
         self.context = multiprocessing.get_context("spawn")  # fork would copy a half-started event loop
         self.settings, self.listeners, self.sockets = settings, listeners, sockets
         self.slots: list[_Slot] = []
+        self.store = _StoreWatch(settings)
 
     def start(self, index: int) -> _Slot:
         """A new worker in place `index`, with a fresh report pipe."""
@@ -141,8 +166,32 @@ class _Workers:
             wait([s.process.sentinel for s in live] + [s.reports for s in live if not s.served], timeout=timeout)
             if stop.is_set():
                 return
+            self._watch_store()
             for index, slot in enumerate(self.slots):
                 self._look_after(index, slot)
+
+    def _watch_store(self) -> None:
+        """While places wait to retry a worker that could not start, ping Redis once per look; a
+        place that saw Redis away since its last worker served retries at once when it answers
+        again (its workers most likely died for want of Redis, and the doubling delay a long
+        outage reached would otherwise leave the EM a worker short for up to BACKOFF_LIMIT after
+        it ended), once: a successor that fails again waits as usual. A cause that is not Redis
+        keeps the usual delays, since Redis answers throughout."""
+        now = time.monotonic()
+        waiting = [
+            (index, slot)
+            for index, slot in enumerate(self.slots)
+            if slot.restart_at is not None and slot.restart_at > now and slot.failed_starts
+        ]
+        if not waiting:
+            return
+        answers = self.store.answers()
+        for index, slot in waiting:
+            if not answers:
+                slot.store_away = True
+            elif slot.store_away:
+                slot.restart_at, slot.store_away = time.monotonic(), False
+                print(f"mock-em: Redis answers again; starting worker {index} now", file=sys.stderr, flush=True)
 
     def _look_after(self, index: int, slot: _Slot) -> None:
         """Read a slot's report; when its worker died, say so and schedule a successor, after a
@@ -153,7 +202,7 @@ class _Workers:
             if report is not None and report.error is not None:
                 slot.error = report.error
             elif report is not None and not slot.served:
-                slot.served = True
+                slot.served, slot.store_away = True, False
                 if slot.successor:
                     print(f"mock-em: worker {index} (pid {slot.process.pid}) serves", file=sys.stderr, flush=True)
             if not dead:
@@ -178,6 +227,7 @@ class _Workers:
         if slot.restart_at is not None and time.monotonic() >= slot.restart_at:
             successor = self.start(index)
             successor.successor, successor.failed_starts, successor.deaths = True, slot.failed_starts, slot.deaths
+            successor.store_away = slot.store_away
             self.slots[index] = successor
 
     def stop_all(self) -> None:

@@ -71,6 +71,11 @@ def error_response(request: Request, status_code: int, message: str, headers: di
     return Response(body, status_code, headers=headers, media_type=media_type)
 
 
+def unavailable_message(reason: str) -> str:
+    """The Message of the 503 a shared EM answers while its Redis is away (the journal repeats it)."""
+    return f"The service is unavailable: {reason}"
+
+
 def unavailable(app: FastAPI) -> Callable[[Scope, str], tuple[Message, bytes]]:
     """The 503 that `mock_em.store.outage.OutageGuard` answers while Redis is away, as the app
     would write it (Veeam Error by `Accept`, dated by the EM's clock)."""
@@ -79,7 +84,7 @@ def unavailable(app: FastAPI) -> Callable[[Scope, str], tuple[Message, bytes]]:
     def answer(scope: Scope, reason: str) -> tuple[Message, bytes]:
         accept = next((v.decode("latin-1") for k, v in scope["headers"] if k.lower() == b"accept"), None)
         style = app.state.settings.profile.json
-        body, media_type = error_body(scope["path"], accept, style, 503, f"The service is unavailable: {reason}")
+        body, media_type = error_body(scope["path"], accept, style, 503, unavailable_message(reason))
         headers = [
             (b"content-type", media_type.encode("latin-1")),
             (b"content-length", b"%d" % len(body)),
@@ -142,6 +147,6 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _crash(request: Request, exc: Exception) -> Response:
         if is_store_error(exc):  # Redis is away: the outage guard logs it once (mock_em.store.outage)
-            return error_response(request, 503, f"The service is unavailable: {describe(exc)}")
+            return error_response(request, 503, unavailable_message(describe(exc)))
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return error_response(request, 500, "Internal server error")

@@ -53,12 +53,13 @@ from lxml import etree
 from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from mock_em.api.errors import STATUS_NAMES
+from mock_em.api.errors import STATUS_NAMES, unavailable_message
 from mock_em.api.request import SESSION_HEADER, Facts, read_facts
 from mock_em.model.enterprise_manager import EnterpriseManager
 from mock_em.model.entities import LogonSession
 from mock_em.model.faults import ConnectionFault, Fault, FaultRules, Requester
 from mock_em.model.journal import Journal
+from mock_em.store.outage import describe, is_store_error
 from mock_em.wire import documents as doc
 from mock_em.wire.render import notation, render
 
@@ -73,6 +74,7 @@ SESSION_SCOPE_KEY = "mock_em.session"  # where the fast path leaves the live ses
 SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", SESSION_KEY, "x-mock-token"})
 MAX_ERROR_BODY = 16_384  # bytes of an error answer kept to read its Message
 DISCONNECT_WAIT = 2.0  # seconds to wait for uvicorn to notice a connection we broke
+OUTAGE = "outage"  # the journal's `fault` for a 503 answered because the shared store was away
 
 
 class InjectedConnectionFault(ConnectionError):
@@ -230,7 +232,11 @@ class Recorder:
             # (Here no fault rule is set, so the journal is on.)
             try:
                 ready = fast.prepare(scope, values, facts)
-            except Exception:  # what ServerErrorMiddleware answers next: a 500, journaled as below
+            except Exception as exc:  # what ServerErrorMiddleware answers next, journaled as below
+                if is_store_error(exc):  # a 503, and no session can be looked up
+                    why = unavailable_message(describe(exc))
+                    self._journal(journal, scope, arrived, canonical, headers, None, 503, started, None, OUTAGE, why)
+                    raise
                 who = scope.get(SESSION_SCOPE_KEY) or (em.sessions.peek(token) if token else None)
                 self._journal(journal, scope, arrived, canonical, headers, token, 500, started, who)
                 raise
@@ -250,6 +256,7 @@ class Recorder:
         session = em.sessions.peek(token) if token and not later else None
         fault = faults.decide(method, canonical, self._requester(em, session)) if faulty else None
         outcome = _Outcome()
+        away: BaseException | None = None  # the store error the app raised before answering
 
         async def recording_send(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -266,12 +273,15 @@ class Recorder:
                 await app(scope, receive, recording_send)
             else:
                 await self._apply(fault, scope, receive, recording_send, outcome)
-        except Exception:
+        except Exception as exc:
             if outcome.status is None and not outcome.broken:
-                outcome.status = 500  # what Starlette's ServerErrorMiddleware answers next
+                # What Starlette's ServerErrorMiddleware answers next: 503 if Redis is away (a
+                # shared EM; see `mock_em.api.errors`), else 500.
+                away = exc if is_store_error(exc) else None
+                outcome.status = 500 if away is None else 503
             raise
         finally:
-            if later and token:
+            if later and token and away is None:  # (with Redis away, who sent it cannot be known)
                 session = scope.get(SESSION_SCOPE_KEY) or em.sessions.peek(token)
             if journaled:
                 # A logon's entry names the session it opened (the token it answered with).
@@ -283,9 +293,10 @@ class Recorder:
                     token is not None and session is None,
                     None if outcome.broken else outcome.status,
                     (time.perf_counter() - started) * 1000,  # rounded when read
-                    fault.rule_id if fault else None, fault.kind if fault else None,
+                    fault.rule_id if fault else None, fault.kind if fault else (None if away is None else OUTAGE),
                     round(fault.delay_ms, 3) if fault and fault.delay_ms is not None else None,
-                    error_message(bytes(outcome.error_body)) if outcome.error_body else None,
+                    error_message(bytes(outcome.error_body)) if outcome.error_body
+                    else None if away is None else unavailable_message(describe(away)),
                 )  # fmt: skip
         if outcome.closed:
             # Journaled first: a client that saw the connection break may ask the journal at once.
@@ -302,14 +313,17 @@ class Recorder:
         status: int,
         started: float,
         session: LogonSession | None,
+        fault: str | None = None,
+        error: str | None = None,
     ) -> None:
-        """The entry of a request the fast lane saw end (no fault, no error body), as the general path
-        below writes it: for now, one whose fast answer raised before anything was sent (a 500)."""
+        """The entry of a request the fast lane saw end (no fault rule), as the general path below
+        writes it: for now, one whose fast answer raised before anything was sent (a 500, or a 503
+        with `fault` "outage" when Redis was away)."""
         journal.append(
             arrived, scope["method"], scope["path"], canonical, scope.get("query_string", b"").decode("latin-1"),
             headers, session.session_id if session else None, session.user_name if session else None,
             token is not None and session is None, status, (time.perf_counter() - started) * 1000,
-            None, None, None, None,
+            None, fault, None, error,
         )  # fmt: skip
 
     @staticmethod
@@ -413,3 +427,44 @@ async def _until_disconnected(receive: Receive) -> None:
             return
         if message["type"] == "http.disconnect":
             return
+
+
+class OutageJournal:
+    """Journals the 503s `mock_em.store.outage.OutageGuard` answers while Redis is away.
+
+    Those requests never reach the recorder (the guard answers before replication, which would
+    need Redis), yet a test reading the journal must see them as it sees every other answer: one
+    entry each, of the same shape, written to this process's journal (it lives in memory, so Redis
+    is not needed to write it). What differs is only what cannot be known without Redis:
+
+    * `sessionId` and `userName` are null and `tokenRejected` false: sessions live in Redis, so who
+      sent the request is unknown, and its token was not rejected, just not looked at;
+    * `fault` is `"outage"` and `faultId` null: no fault rule fired (rules are not consulted), but
+      the answer is the environment's failure rather than the EM's, which is what the field says
+      for injected faults; `error` is the Error's Message, which names the Redis and why.
+
+    Only vendor requests (`/api`) are journaled, as by the recorder.
+    """
+
+    def __init__(self, app: Any, canonical: Callable[[str], str]) -> None:
+        self.app = app  # the FastAPI app whose state holds the journal and the EM
+        self.canonical = canonical
+
+    def arrival(self) -> tuple[datetime, float]:
+        """When a request arrived: the EM's time, and a counter for its latency."""
+        return self.app.state.em.clock.now(), time.perf_counter()
+
+    def record(self, scope: Scope, arrival: tuple[datetime, float], status: int, body: bytes) -> None:
+        """One entry for a request the guard answered with `status` and `body`."""
+        journal: Journal = self.app.state.journal
+        path: str = scope["path"]
+        canonical = self.canonical(path)
+        if not journal.enabled or not is_vendor_path(canonical):
+            return
+        arrived, started = arrival
+        headers, _ = header_facts(scope["headers"])
+        journal.append(
+            arrived, scope["method"], path, canonical, scope.get("query_string", b"").decode("latin-1"), headers,
+            None, None, False, status, (time.perf_counter() - started) * 1000, None, OUTAGE, None,
+            error_message(body[:MAX_ERROR_BODY]),
+        )  # fmt: skip

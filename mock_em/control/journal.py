@@ -101,7 +101,9 @@ async def list_requests(
     limit: int | None = Query(default=None, ge=0, description="at most this many (the newest)"),
 ) -> dict[str, Any]:
     """Journaled vendor requests, newest first; `status` is null where a connection fault broke
-    the connection, and `tokenRejected` marks a session token that named no live session."""
+    the connection, and `tokenRejected` marks a session token that named no live session.
+    `fault` is `"outage"` (with no `faultId`) where a shared EM answered 503 because its Redis was
+    away."""
     return {"entries": [entry_json(e) for e in journal(request).entries(where, limit)]}
 
 

@@ -51,7 +51,9 @@ class JournalEntry:
     status: int | None
     latency_ms: float
     fault_id: str | None = None
-    fault: str | None = None  # what the fault did: "status", "latency", "reset", "empty", "truncated"
+    # What the fault did: "status", "latency", "reset", "empty", "truncated"; or "outage" (no fault
+    # id): a 503 a shared EM answered because Redis was away (`mock_em.api.recorder.OutageJournal`).
+    fault: str | None = None
     delay_ms: float | None = None  # the delay the fault added (drawn from the rule's RNG when random)
     error: str | None = None  # the Message of the Veeam Error an error status carried
 
