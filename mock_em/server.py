@@ -133,8 +133,9 @@ def build_served(settings: Settings, store: SharedStore | None = None) -> Served
         floor=store.epoch,
         compactor=Compactor(store.client, store.prefix, settings.compact_every),
         state=SharedState(em, app.state.faults),
+        kept=store.kept(),
     )
-    app.state.outage = outage = Outage(store.probe or store.client, store.url, f"{store.prefix}config")
+    app.state.outage = outage = Outage(store.probe or store.client, store.url)
     return Served(OutageGuard(replication, app, outage, errors.unavailable(app)), app, em, replication)
 
 
