@@ -23,8 +23,9 @@ mock does). What makes the processes one EM lives in Redis, under a prefix (`--r
   the sessions are gone.
 
 The request journal stays per process: each lists the requests it answered. A fresh EM needs a
-fresh Redis database, a `FLUSHDB`, or another prefix. While Redis cannot be reached, what needs
-it answers 503 and the process recovers by itself when it returns (`mock_em.store.outage`).
+fresh Redis database, a `FLUSHDB`, or another prefix, with every process of the old one stopped
+(one still running writes the old EM back). While Redis cannot be reached, what needs it answers
+503 and the process recovers by itself when it returns (`mock_em.store.outage`).
 """
 
 from __future__ import annotations

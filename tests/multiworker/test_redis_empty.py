@@ -11,18 +11,23 @@ says what happened in one log line, not one per request.
 from __future__ import annotations
 
 import itertools
+import os
+import subprocess
+import sys
 import time
 import warnings
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from lxml import etree
 
 from mock_em.server import build_served
 from mock_em.settings import Settings
 from mock_em.store import connect
-from mock_em.store.redis_server import RedisServer, redis_server_binary
+from mock_em.store.redis_server import RedisServer, free_port, redis_server_binary
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
@@ -34,6 +39,8 @@ CLOCK = "2026-01-05T12:00:00Z"
 ADMIN = ("Administrator", "P@ssw0rd")
 SESSION = "X-RestSvcSessionId"
 SMALL = {"tenants": 2, "replicas_per_tenant": 1, "vms_per_replica": 2, "points_per_vm": 3}
+SMALL_ARGS = ["--tenants", "2", "--replicas-per-tenant", "1", "--vms-per-replica", "2", "--points-per-vm", "3"]
+WORKER = "x-mock-em-worker"
 TENANTS = "/api/cloud/tenants?format=Entity"
 VEEAM = "{http://www.veeam.com/ent/v1.0}"
 LOST = "Redis lost this EM's keys"
@@ -79,7 +86,10 @@ def processes(server: RedisServer) -> Iterator[Callable[..., TestClient]]:
         client.__exit__(None, None, None)
 
 
-def logon(client: TestClient) -> str:
+Client = TestClient | httpx.Client
+
+
+def logon(client: Client) -> str:
     """A new administrator session's token."""
     client.cookies.clear()
     response = client.post("/api/sessionMngr/?v=latest", auth=ADMIN)
@@ -87,23 +97,23 @@ def logon(client: TestClient) -> str:
     return response.headers[SESSION]
 
 
-def get_as(client: TestClient, token: str, url: str = TENANTS) -> Any:
+def get_as(client: Client, token: str, url: str = TENANTS, headers: dict[str, str] | None = None) -> Any:
     """GET with the session header (and no cookie, which would win over it)."""
     client.cookies.clear()
-    return client.get(url, headers={SESSION: token})
+    return client.get(url, headers={SESSION: token, **(headers or {})})
 
 
-def add_tenant(client: TestClient, name: str) -> None:
+def add_tenant(client: Client, name: str) -> None:
     response = client.post("/mock/world/tenants", json={"Name": name})
     assert response.status_code == 201, response.text
 
 
-def add_fault(client: TestClient, path: str) -> None:
+def add_fault(client: Client, path: str) -> None:
     response = client.post("/mock/faults", json={"path": path, "status": 503})
     assert response.status_code == 201, response.text
 
 
-def advance(client: TestClient, seconds: int) -> None:
+def advance(client: Client, seconds: int) -> None:
     response = client.post("/mock/clock/advance", json={"seconds": seconds})
     assert response.status_code == 200, response.text
 
@@ -116,6 +126,39 @@ def answers(client: TestClient, token: str) -> list[Any]:
     faults = client.get("/mock/faults")
     assert (clock.status_code, faults.status_code) == (200, 200)
     return [tenants.content, clock.json(), [(rule["id"], rule["path"]) for rule in faults.json()["faults"]]]
+
+
+def by_worker(base: str, token: str) -> dict[str, list[Any]]:
+    """What each worker of `serve --workers 2` answers, read over one new connection at a time
+    (one connection: one worker) until both answered (bounded)."""
+    seen: dict[str, list[Any]] = {}
+    for _ in range(60):
+        with httpx.Client(base_url=base, timeout=10) as own:
+            tenants = get_as(own, token)
+            clock, faults = own.get("/mock/clock"), own.get("/mock/faults")
+        assert (tenants.status_code, clock.status_code, faults.status_code) == (200, 200, 200), tenants.text
+        workers = {response.headers[WORKER] for response in (tenants, clock, faults)}
+        if len(workers) == 1:
+            rules = [(rule["id"], rule["path"]) for rule in faults.json()["faults"]]
+            seen.setdefault(workers.pop(), [tenants.content, clock.json(), rules])
+        if len(seen) == 2:
+            break
+    return seen
+
+
+def wait_for(check: Callable[[], bool], seconds: float) -> None:
+    """Poll `check()` until true (bounded), or fail."""
+    deadline = time.monotonic() + seconds
+    while not check():
+        assert time.monotonic() < deadline, f"not so within {seconds}s"
+        time.sleep(0.1)
+
+
+def _status(client: httpx.Client, path: str) -> int:
+    try:
+        return client.get(path).status_code
+    except httpx.HTTPError:
+        return 0
 
 
 def assert_unauthorized(response: Any) -> None:
@@ -268,3 +311,54 @@ def test_a_process_started_on_the_emptied_redis_before_anyone_noticed_joins_the_
     assert expected[1]["now"] == "2026-01-05T12:10:00Z"
     assert answers(late, token) == expected
     assert answers(two, token) == expected
+
+
+def test_serve_workers_2_survives_a_flushall(server: RedisServer, raw: Any, tmp_path: Path) -> None:
+    """`serve --workers 2`: two real processes, each with its own memory. After a FLUSHALL and one
+    more edit, both workers answer the same bytes with every edit, the old token is a 401 on both,
+    and the log says it once per worker: one wrote the state back, the other took it."""
+    port = free_port()
+    stderr = (tmp_path / "stderr").open("w+")
+    command = [sys.executable, "-m", "mock_em", "serve", "--workers", "2", "--host", "127.0.0.1"]
+    command += ["--port", str(port), "--redis-url", server.url, "--clock", CLOCK, *SMALL_ARGS]
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    serving = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=stderr, env=env)
+    base = f"http://127.0.0.1:{port}"
+    client = httpx.Client(base_url=base, timeout=10)
+    try:
+        wait_for(lambda: _status(client, "/mock/ready") == 200, 60)
+        add_tenant(client, "Initech")
+        advance(client, 3600)
+        add_fault(client, "/api/before")
+        old = logon(client)
+        by_worker(base, old)  # both workers apply the edits before Redis is emptied
+
+        raw.flushall()
+        add_tenant(client, "Globex")
+        token = logon(client)
+        seen = by_worker(base, token)
+        assert len(seen) == 2
+        first, second = seen.values()
+        assert first == second
+        assert b'Name="Initech"' in first[0] and b'Name="Globex"' in first[0]
+        assert first[1]["now"] == "2026-01-05T13:00:00Z"
+        assert [path for _, path in first[2]] == ["/api/before"]
+        refused: set[str] = set()
+        for _ in range(40):
+            response = get_as(client, old, headers={"Connection": "close"})
+            assert_unauthorized(response)
+            refused.add(response.headers[WORKER])
+            if len(refused) == 2:
+                break
+        assert len(refused) == 2
+    finally:
+        client.close()
+        serving.terminate()
+        serving.wait(20)
+    stderr.seek(0)
+    log = stderr.read()
+    assert "Traceback" not in log
+    lines = [line for line in log.splitlines() if LOST in line]
+    assert sum(WROTE in line for line in lines) == 1, log
+    assert sum(TOOK in line for line in lines) == 1, log
+    assert len(lines) == 2, log
