@@ -261,11 +261,10 @@ class Replication:
             wall=time.time(),
         )
         async with self._lock:
-            index = await self._append(command)
+            index = await self._log(command)
             if index is None:
                 await _lost(send, LOST_LOG)
                 return
-            await self._apply_pending(index)
             if self.applied > index:  # only if this process stalled a whole round of compaction
                 logger.warning("%s %s was applied from a snapshot; its answer is lost", command.method, command.path)
                 await _lost(send)
@@ -282,18 +281,28 @@ class Replication:
         except Exception:  # a vendor request changed the world while it was pickled: next time
             logger.warning("control snapshot not taken; will retry", exc_info=True)
             return
-        self.compactor.compact(self.applied, blob)
+        self.compactor.compact(self.applied, blob, self.log.generation)
 
-    async def _append(self, command: Command) -> int | None:
-        """Log a command; returns its index. An entry that went into a log Redis lost is gone once
-        the state is written back: it is logged again then. None if the log kept being lost."""
+    async def _log(self, command: Command) -> int | None:
+        """Log a command and apply the entries before it; returns its index. An entry that went
+        into a log Redis lost, before or after the append, is gone once the state is written back
+        (unless the state written back holds it: then `applied` is past it): it is logged again
+        then. None if the log kept being lost."""
         for _ in range(APPEND_ATTEMPTS):
             try:
-                return self.log.append(command)
+                index = self.log.append(command)
             except Rewritten as rewritten:
                 await self._rejoin()
-                if rewritten.generation is not None and rewritten.generation == self.log.generation:
-                    return rewritten.index  # it went into the log this process follows now
+                landed = rewritten.generation is not None and rewritten.generation == self.log.generation
+                if not landed or rewritten.index is None:
+                    continue  # it went into the log that was lost
+                index = rewritten.index  # it went into the log this process follows now
+            generation = self.log.generation
+            await self._apply_pending(index)
+            if self.log.generation == generation and self.log.current() != generation:
+                await self._rejoin()  # lost since the append (one GET per change: changes are rare)
+            if self.log.generation == generation or self.applied > index:
+                return index
         return None
 
     async def _apply_pending(self, stop: int | None) -> None:

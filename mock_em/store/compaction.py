@@ -150,9 +150,11 @@ class Compactor:
         self.known = max(self.known, int(pos))
         return Snapshot(int(pos), bytes(state))
 
-    def compact(self, pos: int, state: bytes) -> bool:
+    def compact(self, pos: int, state: bytes, generation: str | None = None) -> bool:
         """Store `state` as the snapshot at `pos` and trim the log before the previous snapshot;
-        False if another process is compacting or compacted lately."""
+        False if another process is compacting or compacted lately, or if the log's generation is
+        no longer `generation` (the state was written back meanwhile: `state` belongs to the log
+        before; None: not checked)."""
         import redis
 
         token = secrets.token_hex(8)
@@ -160,7 +162,9 @@ class Compactor:
             return False
         try:
             with self._client.pipeline(transaction=True) as pipe:
-                pipe.watch(self.base_key, self.snapshot_key)
+                pipe.watch(self.base_key, self.snapshot_key, self.generation_key)
+                if generation is not None and _text(pipe.get(self.generation_key)) != generation:
+                    return False
                 base = int(pipe.get(self.base_key) or 0)
                 previous = int(pipe.hget(self.snapshot_key, "pos") or 0)
                 self.known = max(self.known, previous)
@@ -168,6 +172,7 @@ class Compactor:
                     return False
                 pipe.multi()
                 pipe.hset(self.snapshot_key, mapping={"pos": pos, "state": state})
+                pipe.hdel(self.snapshot_key, "from")  # no longer the snapshot written back (`Lineage`)
                 pipe.ltrim(self.log_key, previous - base, -1)
                 pipe.set(self.base_key, previous)
                 pipe.execute()

@@ -75,9 +75,11 @@ def processes(server: RedisServer) -> Iterator[Callable[..., TestClient]]:
     def start(**overrides: Any) -> TestClient:
         values = {"clock": CLOCK, **SMALL, "redis_url": server.url, "redis_prefix": prefix, **overrides}
         settings = Settings(**values)
-        client = TestClient(build_served(settings, connect(settings)).app, base_url="http://localhost:9399")
+        served = build_served(settings, connect(settings))
+        client = TestClient(served.app, base_url="http://localhost:9399")
         client.__enter__()  # one event loop throughout
         client.prefix = prefix  # type: ignore[attr-defined]
+        client.served = served  # type: ignore[attr-defined]
         made.append(client)
         return client
 
@@ -362,3 +364,39 @@ def test_serve_workers_2_survives_a_flushall(server: RedisServer, raw: Any, tmp_
     assert sum(WROTE in line for line in lines) == 1, log
     assert sum(TOOK in line for line in lines) == 1, log
     assert len(lines) == 2, log
+
+
+@pytest.mark.parametrize("other_applied_it", [False, True])
+def test_redis_emptied_between_logging_a_change_and_applying_it(
+    other_applied_it: bool, raw: Any, processes: Callable[..., TestClient], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Redis is emptied right after a process logged its change, and the other process writes its
+    state back first. If that state lacks the change, the change is logged again and answered 201;
+    if it holds it (the other process had applied it), the client gets the 503 that says the change
+    was applied and to read the state back. Either way the tenant exists once, everywhere."""
+    one, two = processes(), processes()
+    add_tenant(one, "Before")
+    log = one.served.replication.log  # type: ignore[attr-defined]
+    append = log.append
+
+    def append_then_empty(command: Any) -> int:
+        index = append(command)
+        monkeypatch.setattr(log, "append", append)  # once
+        if other_applied_it:
+            assert two.get("/mock/clock").status_code == 200  # `two` applies the change
+        raw.flushall()
+        assert two.get("/mock/clock").status_code == 200  # `two` notices first: writes its state back
+        return index
+
+    monkeypatch.setattr(log, "append", append_then_empty)
+    response = one.post("/mock/world/tenants", json={"Name": "Racing"})
+    if other_applied_it:
+        assert response.status_code == 503, response.text
+        assert response.json()["Status"] == "ServiceUnavailable"
+    else:
+        assert response.status_code == 201, response.text
+    token = logon(two)
+    expected = answers(two, token)
+    assert answers(one, token) == expected
+    assert expected[0].count(b'Name="Racing"') == 2  # the entity and its link: one tenant
+    assert b'Name="Before"' in expected[0]
