@@ -41,16 +41,17 @@ running one that finds the entries it still needed trimmed away does the same.
 Redis may come back empty (restarted without persistence, or flushed while the EM runs): the log,
 the snapshot, the settings and the epoch are gone, and the log's indexes would start again below
 what each process applied. The log's generation token (`mock_em.store.log`) tells at once, in the
-round trip every request makes anyway. The first process to notice writes back, under a lock and
-a WATCH (`Compactor.reseed`), the settings and the epoch as they were, a snapshot of its own state
-at its position and a new token, with the log empty from there; every other process takes that
-snapshot, so all agree again, and new entries follow from that position. One that had applied
-more entries than the writer (it was idle meanwhile) writes its own state back instead, as long as
-nothing was logged since; once something was, it drops back to the snapshot like the rest. Each
-says what it did in one line. The sessions are gone, as after an EM restart: their tokens are
-answered 401 and clients log on again. A control change whose entry went into the lost log is
-logged again once the state is back; one made through a process that started on the empty Redis
-before anyone noticed is lost with that process's fresh world.
+round trip every request makes anyway. The processes that notice within a moment (`ELECTION`)
+offer their positions, and the one that applied the most writes back, under a lock and a WATCH
+(`Compactor.reseed`), the settings and the epoch as they were, a snapshot of its own state at its
+position and a new token, with the log empty from there; every other process takes that snapshot,
+so all agree again, and new entries follow from that position. One that had applied more entries
+than the writer (it was idle meanwhile) writes its own state back instead, as long as nothing was
+logged since; once something was, it drops back to the snapshot like the rest, and the changes
+only it had applied are gone. Each says what it did in one line. The sessions are gone, as after
+an EM restart: their tokens are answered 401 and clients log on again. A control change whose
+entry went into the lost log is logged again once the state is back; one made through a process
+that started on the empty Redis before anyone noticed is lost with that process's fresh world.
 """
 
 from __future__ import annotations
@@ -70,7 +71,7 @@ from mock_em.api.errors import STATUS_NAMES
 from mock_em.control import PREFIX
 from mock_em.store.clock import pinned
 from mock_em.store.compaction import Compactor, Lineage, SharedState, Snapshot
-from mock_em.store.log import REPLAYING, Command, ReplicationLog, Rewritten, Trimmed
+from mock_em.store.log import REPLAYING, Command, ReplicationLog, Rewritten, Trimmed, new_generation, starts_at
 from mock_em.store.outage import is_store_error
 from mock_em.wire import documents as doc
 from mock_em.wire.render import render
@@ -82,6 +83,7 @@ KEPT_HEADERS = frozenset({b"content-type", b"accept"})
 READ_CHUNK = 256  # entries fetched per round trip while catching up
 REJOIN_WAIT = 25.0  # seconds to wait for another process writing the state back (its lock lasts 10)
 REJOIN_POLL = 0.05
+ELECTION = 0.3  # seconds the processes that noticed an emptied Redis offer their positions
 APPEND_ATTEMPTS = 3  # appends into a log that keeps being lost before the client gets a 503
 
 logger = logging.getLogger("mock_em.replication")
@@ -193,6 +195,7 @@ class Replication:
         self.compactor = compactor if state is not None else None
         self.state = state
         self.kept = dict(kept or {})  # keys written back with the state if Redis loses them
+        self._candidate = f"{self.worker.decode('latin-1')}:{secrets.token_hex(4)}"  # unique per instance
         self.resync()
 
     def resync(self) -> bool:
@@ -285,9 +288,9 @@ class Replication:
 
     async def _log(self, command: Command) -> int | None:
         """Log a command and apply the entries before it; returns its index. An entry that went
-        into a log Redis lost, before or after the append, is gone once the state is written back
-        (unless the state written back holds it: then `applied` is past it): it is logged again
-        then. None if the log kept being lost."""
+        into a log Redis lost, before or after the append, is gone once the state is written back,
+        unless the state written back holds it (it began past the entry: `applied` is past it
+        too): it is logged again then. None if the log kept being lost."""
         for _ in range(APPEND_ATTEMPTS):
             try:
                 index = self.log.append(command)
@@ -301,7 +304,7 @@ class Replication:
             await self._apply_pending(index)
             if self.log.generation == generation and self.log.current() != generation:
                 await self._rejoin()  # lost since the append (one GET per change: changes are rare)
-            if self.log.generation == generation or self.applied > index:
+            if self.log.generation == generation or starts_at(self.log.generation) > index:
                 return index
         return None
 
@@ -329,7 +332,8 @@ class Replication:
         written back. Called under the lock; bounded by `REJOIN_WAIT`."""
         if self.compactor is None or self.state is None:
             raise RuntimeError("a shared log without a compactor cannot be rejoined")
-        deadline = time.monotonic() + REJOIN_WAIT
+        began = stood = time.monotonic()
+        deadline = began + REJOIN_WAIT
         while True:
             found = self.compactor.lineage()
             generation, snapshot = found.generation, found.snapshot
@@ -343,8 +347,19 @@ class Replication:
                 # and nothing logged since: this one's state (those entries and more) replaces it.
                 if self._write_back(generation, unused=True):
                     return
-            # Redis lost the keys, or a process started on the empty Redis before anyone noticed
-            # (a generation with no snapshot: a fresh world, nothing to take): write ours back.
+            elif generation is None:
+                # Redis lost the keys: the processes that notice within `ELECTION` offer their
+                # positions, and the one that applied the most writes its state back (any, if
+                # it does not within half the wait). Offers lost with Redis are made again.
+                added, leader = self.compactor.stand(self._candidate, self.applied)
+                now = time.monotonic()
+                if added:
+                    stood = now
+                chosen = leader == self._candidate or now - began > REJOIN_WAIT / 2
+                if now - stood >= ELECTION and chosen and self._write_back(None):
+                    return
+            # A process started on the empty Redis before anyone noticed (a generation with no
+            # snapshot: a fresh world, nothing to take): write ours back over it.
             elif self._write_back(generation):
                 return
             if time.monotonic() >= deadline:
@@ -366,7 +381,7 @@ class Replication:
         """Write this process's state back as the snapshot at its position; False if another
         process is doing so or did (see `Compactor.reseed`)."""
         assert self.compactor is not None and self.state is not None
-        generation = secrets.token_hex(8)
+        generation = new_generation(self.applied)
         state = self.state
         try:
             written = self.compactor.reseed(

@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import secrets
 import time
 from dataclasses import dataclass
 from datetime import timedelta
@@ -44,7 +43,7 @@ import orjson
 
 from mock_em.model.clock import Clock
 from mock_em.settings import Settings, SettingsError
-from mock_em.store.log import ReplicationLog
+from mock_em.store.log import ReplicationLog, new_generation
 from mock_em.store.outage import CLIENT_TIMEOUT, describe
 from mock_em.store.sessions import RedisSessionStore
 
@@ -192,7 +191,7 @@ def connect(settings: Settings) -> SharedStore:
         pipe = client.pipeline(transaction=True)
         pipe.set(f"{prefix}config", shaped, nx=True)
         pipe.set(f"{prefix}epoch", repr(time.time()), nx=True)
-        pipe.set(f"{prefix}control-log:generation", secrets.token_hex(8), nx=True)
+        pipe.set(f"{prefix}control-log:generation", new_generation(0), nx=True)
         pipe.get(f"{prefix}config")
         pipe.get(f"{prefix}epoch")
         pipe.get(f"{prefix}control-log:generation")

@@ -46,6 +46,7 @@ if TYPE_CHECKING:
 FORMAT = 1  # bumped when the snapshot's contents change: an older one is then not loaded
 LOCK_MS = 60_000  # how long a compaction may hold the lock before another may start
 RESEED_LOCK_MS = 10_000  # how long writing the state back may hold its lock before another may try
+CANDIDATES_MS = 30_000  # how long the processes' positions, offered to write the state back, are kept
 logger = logging.getLogger("mock_em.compaction")
 
 _RELEASE = """
@@ -135,6 +136,7 @@ class Compactor:
         self.lock_key = f"{prefix}control-log:compacting"
         self.generation_key = f"{prefix}control-log:generation"
         self.reseed_lock_key = f"{prefix}control-log:reseeding"
+        self.candidates_key = f"{prefix}control-log:candidates"
         self.known = 0  # the latest snapshot position this process has seen
         self._release = client.register_script(_RELEASE)
 
@@ -196,6 +198,17 @@ class Compactor:
         snapshot = None if pos is None or state is None else Snapshot(int(pos), bytes(state))
         return Lineage(_text(generation), snapshot, int(held), _text(origin))
 
+    def stand(self, member: str, applied: int) -> tuple[bool, str]:
+        """Offer (again) to write the state back into an emptied Redis, with the entries applied:
+        whether the offer is new (none was there: not made yet, or lost with Redis again), and the
+        candidate that applied the most entries (ties: the greatest name)."""
+        pipe = self._client.pipeline(transaction=True)
+        pipe.zadd(self.candidates_key, {member: applied})
+        pipe.pexpire(self.candidates_key, CANDIDATES_MS)
+        pipe.zrevrange(self.candidates_key, 0, 0)
+        added, _, leader = pipe.execute()
+        return bool(added), leader[0].decode()
+
     def reseed(
         self,
         pos: int,
@@ -208,14 +221,14 @@ class Compactor:
         unused: bool = False,
     ) -> bool:
         """Write this EM's keys back into a Redis that lost them: `kept` (its config and epoch, as
-                they were), the snapshot `state()` at `pos` with the log empty from there, and the new
-                `generation`; False if another process is doing so, or the generation is no longer
-                `replacing` (None: missing), i.e. someone else did it first. With `unused`, also False if
-                an entry was logged after the snapshot that `replacing` wrote (it must not be dropped).
+        they were), the snapshot `state()` at `pos` with the log empty from there, and the new
+        `generation`; False if another process is doing so, or the generation is no longer
+        `replacing` (None: missing), i.e. someone else did it first. With `unused`, also False if
+        an entry was logged after the snapshot that `replacing` wrote (it must not be dropped).
         `origin` (the generation the writer followed before) is kept with the snapshot (`Lineage`).
 
-                `state` is called only once this process holds the lock (a capture is not cheap); the
-                WATCH on the generation and the log makes the write correct even if that lock expired."""
+        `state` is called only once this process holds the lock (a capture is not cheap); the
+        WATCH on the generation and the log makes the write correct even if that lock expired."""
         import redis
 
         token = secrets.token_hex(8)
@@ -232,7 +245,7 @@ class Compactor:
                 pipe.multi()
                 for key, value in kept.items():
                     pipe.set(key, value)
-                pipe.delete(self.log_key, self.snapshot_key)
+                pipe.delete(self.log_key, self.snapshot_key, self.candidates_key)
                 pipe.hset(self.snapshot_key, mapping={"pos": pos, "state": blob, "from": origin or ""})
                 pipe.set(self.base_key, pos)
                 pipe.set(self.generation_key, generation)

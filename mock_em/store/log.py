@@ -13,8 +13,8 @@ and reading entries that were trimmed raises `Trimmed`, telling the reader to lo
 
 A Redis can also come back empty (restarted without persistence, or flushed): the list, its base
 and the snapshot are gone, and indexes would start again below what every process applied. Each
-of this EM's lineages of the log carries a random token (`<key>:generation`, written at start and
-anew whenever the state is written back): every read of the log (the per-request
+of this EM's lineages of the log carries a token (`<key>:generation`: the entry it begins at and
+random bits, written at start and anew whenever the state is written back): every read of the log (the per-request
 length, an append, a batch of entries) returns the token in the same round trip, and one that is
 missing or not the one this process follows raises `Rewritten` (`mock_em.api.replication` then
 writes its state back, or takes the one another process wrote).
@@ -23,6 +23,7 @@ writes its state back, or takes the one another process wrote).
 from __future__ import annotations
 
 import base64
+import secrets
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -99,6 +100,18 @@ class Trimmed(Exception):
     def __init__(self, base: int) -> None:
         super().__init__(f"the control log now starts at entry {base}")
         self.base = base
+
+
+def new_generation(start: int) -> str:
+    """A generation token for a lineage of the log that begins at entry `start` (0 for a new EM,
+    the position whose state was written back otherwise), made unique by random bits."""
+    return f"{start}-{secrets.token_hex(8)}"
+
+
+def starts_at(generation: str | None) -> int:
+    """The entry a lineage begins at, as its token says (0 if it says none)."""
+    head, _, _ = (generation or "").partition("-")
+    return int(head) if head.isdigit() else 0
 
 
 class Rewritten(Exception):
