@@ -5,7 +5,10 @@ the EM runs: `FLUSHALL`, and the server stopped and started again on the same po
 every process (and one started later) answers the same bytes for the tenants, the clock and the
 fault rules, edits made before are still there (written back from the processes' memory), new
 logons work everywhere, and an old session token is a Veeam Error 401, never a 500. Each process
-says what happened in one log line, not one per request.
+says what happened in one log line, not one per request. Also: which process's state wins when
+they had applied different numbers of entries; a process started on the emptied Redis; Redis
+emptied between a change's append and its application; three processes editing from three
+threads while Redis is flushed twice (no answered change lost); and `serve --workers 2`.
 """
 
 from __future__ import annotations
