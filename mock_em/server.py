@@ -136,13 +136,14 @@ def build_served(settings: Settings, store: SharedStore | None = None) -> Served
             floor=store.epoch,
             compactor=Compactor(store.client, store.prefix, settings.compact_every),
             state=SharedState(em, app.state.faults),
+            kept=store.kept(),
         )
     except SnapshotError as exc:  # (the shared settings carry the format, so only a hand-written key gets here)
         raise SettingsError(
             f"redis-url: {store.url} (prefix {store.prefix!r}) holds a control snapshot this mock-em cannot read "
             f"({exc}); use another --redis-prefix, or delete that EM's keys"
         ) from None
-    app.state.outage = outage = Outage(store.probe or store.client, store.url, f"{store.prefix}config")
+    app.state.outage = outage = Outage(store.probe or store.client, store.url)
     refusals = OutageJournal(app, canonical_paths(settings.release))  # its 503s journaled as the recorder would
     guard = OutageGuard(replication, app, outage, errors.unavailable(app), worker=replication.worker, refusals=refusals)
     return Served(guard, app, em, replication)

@@ -37,6 +37,21 @@ The log is compacted (`mock_em.store.compaction`): every `compact_every` entries
 a snapshot of the state the log built, and the log's head is trimmed. A process that starts late
 (a restarted worker, a new container) loads the snapshot and applies the entries after it; a
 running one that finds the entries it still needed trimmed away does the same.
+
+Redis may come back empty (restarted without persistence, or flushed while the EM runs): the log,
+the snapshot, the settings and the epoch are gone, and the log's indexes would start again below
+what each process applied. The log's generation token (`mock_em.store.log`) tells at once, in the
+round trip every request makes anyway. The processes that notice within a moment (`ELECTION`)
+offer their positions, and the one that applied the most writes back, under a lock and a WATCH
+(`Compactor.reseed`), the settings and the epoch as they were, a snapshot of its own state at its
+position and a new token, with the log empty from there; every other process takes that snapshot,
+so all agree again, and new entries follow from that position. One that had applied more entries
+than the writer (it was idle meanwhile) writes its own state back instead, as long as nothing was
+logged since; once something was, it drops back to the snapshot like the rest, and the changes
+only it had applied are gone. Each says what it did in one line. The sessions are gone, as after
+an EM restart: their tokens are answered 401 and clients log on again. A control change whose
+entry went into the lost log is logged again once the state is back; one made through a process
+that started on the empty Redis before anyone noticed is lost with that process's fresh world.
 """
 
 from __future__ import annotations
@@ -45,16 +60,18 @@ import asyncio
 import hmac
 import logging
 import os
+import secrets
 import socket
 import time
+from collections.abc import Mapping
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mock_em.api.errors import STATUS_NAMES
 from mock_em.control import PREFIX
 from mock_em.store.clock import pinned
-from mock_em.store.compaction import Compactor, SharedState
-from mock_em.store.log import REPLAYING, Command, ReplicationLog, Trimmed
+from mock_em.store.compaction import Compactor, Lineage, SharedState, Snapshot
+from mock_em.store.log import REPLAYING, Command, ReplicationLog, Rewritten, Trimmed, new_generation, starts_at
 from mock_em.store.outage import is_store_error
 from mock_em.wire import documents as doc
 from mock_em.wire.render import render
@@ -64,6 +81,10 @@ WORKER_HEADER = b"x-mock-em-worker"
 # Headers an entry keeps: those that shape how the body is parsed and how errors are written.
 KEPT_HEADERS = frozenset({b"content-type", b"accept"})
 READ_CHUNK = 256  # entries fetched per round trip while catching up
+REJOIN_WAIT = 25.0  # seconds to wait for another process writing the state back (its lock lasts 10)
+REJOIN_POLL = 0.05
+ELECTION = 0.3  # seconds the processes that noticed an emptied Redis offer their positions
+APPEND_ATTEMPTS = 3  # appends into a log that keeps being lost before the client gets a 503
 
 logger = logging.getLogger("mock_em.replication")
 
@@ -126,11 +147,14 @@ def replay_receive(body: bytes, then: Receive | None = None) -> Receive:
     return receive
 
 
-async def _lost(send: Send) -> None:
+LOST_ANSWER = "The change was applied, but its answer was lost to control log compaction; read the state back"
+LOST_LOG = "Redis keeps losing the control log; the change was not applied, try again"
+
+
+async def _lost(send: Send, message: str = LOST_ANSWER) -> None:
     """The answer to a control change whose effect arrived through a snapshot: it happened, but
     what it answered is unknown; a 503 Error (JSON, as the control plane speaks) says to read the
-    state back."""
-    message = "The change was applied, but its answer was lost to control log compaction; read the state back"
+    state back. (With `LOST_LOG`: one that could not be logged at all.)"""
     body, media_type = render(doc.error(503, STATUS_NAMES[503], message), True)
     await send(
         {
@@ -159,6 +183,7 @@ class Replication:
         worker: str | None = None,
         compactor: Compactor | None = None,
         state: SharedState | None = None,
+        kept: Mapping[str, bytes] | None = None,
     ) -> None:
         self.app = app
         self.log = log
@@ -169,6 +194,8 @@ class Replication:
         self._lock = asyncio.Lock()
         self.compactor = compactor if state is not None else None
         self.state = state
+        self.kept = dict(kept or {})  # keys written back with the state if Redis loses them
+        self._candidate = f"{self.worker.decode('latin-1')}:{secrets.token_hex(4)}"  # unique per instance
         self.resync()
 
     def resync(self) -> bool:
@@ -216,8 +243,11 @@ class Replication:
 
     async def catch_up(self) -> None:
         """Apply the entries other processes logged since this one last looked."""
-        if self.log.length() <= self.applied:
-            return
+        try:
+            if self.log.length() <= self.applied:
+                return
+        except Rewritten:
+            pass  # `_apply_pending` meets it again under the lock, and rejoins
         async with self._lock:
             await self._apply_pending(None)
 
@@ -234,8 +264,10 @@ class Replication:
             wall=time.time(),
         )
         async with self._lock:
-            index = self.log.append(command)
-            await self._apply_pending(index)
+            index = await self._log(command)
+            if index is None:
+                await _lost(send, LOST_LOG)
+                return
             if self.applied > index:  # only if this process stalled a whole round of compaction
                 logger.warning("%s %s was applied from a snapshot; its answer is lost", command.method, command.path)
                 await _lost(send)
@@ -249,10 +281,32 @@ class Replication:
             return
         try:
             blob = self.state.capture(self._last_pin)
-        except Exception:  # a vendor request changed the world while it was pickled: next time
+        except Exception:  # a state it cannot write (a bug, not a race: it runs between two entries): next time
             logger.warning("control snapshot not taken; will retry", exc_info=True)
             return
-        self.compactor.compact(self.applied, blob)
+        self.compactor.compact(self.applied, blob, self.log.generation)
+
+    async def _log(self, command: Command) -> int | None:
+        """Log a command and apply the entries before it; returns its index. An entry that went
+        into a log Redis lost, before or after the append, is gone once the state is written back,
+        unless the state written back holds it (it began past the entry: `applied` is past it
+        too): it is logged again then. None if the log kept being lost."""
+        for _ in range(APPEND_ATTEMPTS):
+            try:
+                index = self.log.append(command)
+            except Rewritten as rewritten:
+                await self._rejoin()
+                landed = rewritten.generation is not None and rewritten.generation == self.log.generation
+                if not landed or rewritten.index is None:
+                    continue  # it went into the log that was lost
+                index = rewritten.index  # it went into the log this process follows now
+            generation = self.log.generation
+            await self._apply_pending(index)
+            if self.log.generation == generation and self.log.current() != generation:
+                await self._rejoin()  # lost since the append (one GET per change: changes are rare)
+            if self.log.generation == generation or starts_at(self.log.generation) > index:
+                return index
+        return None
 
     async def _apply_pending(self, stop: int | None) -> None:
         """Apply logged entries from `applied` up to (not including) `stop`, or to the log's end."""
@@ -264,10 +318,112 @@ class Replication:
                 if not self.resync():
                     raise
                 continue
+            except Rewritten:
+                await self._rejoin()
+                continue
             if not batch:
                 return
             for command in batch:
                 await self._apply(command, None)
+
+    async def _rejoin(self) -> None:
+        """Follow the log Redis holds now, which is not the one this process followed (see the
+        module doc): write this process's state back if Redis lost it, else take the snapshot
+        written back. Called under the lock; bounded by `REJOIN_WAIT`."""
+        if self.compactor is None or self.state is None:
+            raise RuntimeError("a shared log without a compactor cannot be rejoined")
+        began = stood = time.monotonic()
+        deadline = began + REJOIN_WAIT
+        while True:
+            found = self.compactor.lineage()
+            generation, snapshot = found.generation, found.snapshot
+            if generation is not None and generation == self.log.generation:
+                return  # rejoined already (another request of this process did)
+            if generation is not None and snapshot is not None:
+                if not self._ahead_of(found):
+                    self._adopt(generation, snapshot)
+                    return
+                # Written back by a process of the same lineage that had applied fewer entries,
+                # and nothing logged since: this one's state (those entries and more) replaces it.
+                if self._write_back(generation, unused=True):
+                    return
+            elif generation is None:
+                # Redis lost the keys: the processes that notice within `ELECTION` offer their
+                # positions, and the one that applied the most writes its state back (any, if
+                # it does not within half the wait). Offers lost with Redis are made again.
+                added, leader = self.compactor.stand(self._candidate, self.applied)
+                now = time.monotonic()
+                if added:
+                    stood = now
+                chosen = leader == self._candidate or now - began > REJOIN_WAIT / 2
+                if now - stood >= ELECTION and chosen and self._write_back(None):
+                    return
+            # A process started on the empty Redis before anyone noticed (a generation with no
+            # snapshot: a fresh world, nothing to take): write ours back over it.
+            elif self._write_back(generation):
+                return
+            if time.monotonic() >= deadline:
+                import redis
+
+                raise redis.TimeoutError("no process wrote this EM's state back into Redis in time")
+            await asyncio.sleep(REJOIN_POLL)
+
+    def _ahead_of(self, found: Lineage) -> bool:
+        """Whether this process's state holds everything the snapshot written back holds, and more."""
+        return (
+            found.snapshot is not None
+            and found.held == 0
+            and found.origin == self.log.generation
+            and self.applied > found.snapshot.pos
+        )
+
+    def _write_back(self, replacing: str | None, *, unused: bool = False) -> bool:
+        """Write this process's state back as the snapshot at its position; False if another
+        process is doing so or did (see `Compactor.reseed`)."""
+        assert self.compactor is not None and self.state is not None
+        generation = new_generation(self.applied)
+        state = self.state
+        try:
+            written = self.compactor.reseed(
+                self.applied,
+                lambda: state.capture(self._last_pin),
+                self.kept,
+                generation,
+                replacing,
+                origin=self.log.generation,
+                unused=unused,
+            )
+        except Exception as exc:
+            if is_store_error(exc):
+                raise
+            logger.warning("writing the control state back failed; will retry", exc_info=True)
+            return False
+        if written:
+            self.log.generation = generation
+            logger.error(
+                "Redis lost this EM's keys (restarted without persistence, or flushed): wrote back the state at "
+                "entry %d from this process; sessions are gone, clients get 401 and log on again; run Redis with "
+                "persistence (appendonly yes) to keep them",
+                self.applied,
+            )
+        return written
+
+    def _adopt(self, generation: str, snapshot: Snapshot) -> None:
+        """Take the state another process wrote back. Loaded even at this process's own position,
+        which a compaction since may have reached with entries this process never saw."""
+        assert self.compactor is not None and self.state is not None
+        had = self.applied
+        self._last_pin = self.state.restore(snapshot.state)
+        self.applied = snapshot.pos
+        self.compactor.known = snapshot.pos
+        self.log.generation = generation
+        logger.error(
+            "Redis lost this EM's keys (restarted without persistence, or flushed): took the state at entry %d "
+            "another process wrote back (this process had applied %d); sessions are gone, clients get 401 and "
+            "log on again",
+            snapshot.pos,
+            had,
+        )
 
     async def _apply(self, command: Command, own: tuple[Scope, Receive, Send] | None) -> None:
         """Apply one entry at its pinned time: this process's own (answering its client) or another's."""

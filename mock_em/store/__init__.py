@@ -15,11 +15,17 @@ mock does). What makes the processes one EM lives in Redis, under a prefix (`--r
   applies (`mock_em.api.replication`), so world, clock, snapshots and fault rules stay the same;
   `control-snapshot` and `control-log:base`: the shared state as of a position of the log, behind
   which the log is trimmed (`mock_em.store.compaction`), so it stays bounded and a late process
-  starts from the snapshot (docs/redis-state.md).
+  starts from the snapshot (docs/redis-state.md);
+* `control-log:generation`: a random token naming the log's lineage. A Redis that comes back
+  empty (restarted without persistence, flushed) has none: the first process to notice writes
+  `config`, `epoch`, a snapshot of its own state and a new token back, and the others take that
+  snapshot (`mock_em.api.replication`), so the EM goes on with its world and control edits; only
+  the sessions are gone.
 
 The request journal stays per process: each lists the requests it answered. A fresh EM needs a
-fresh Redis database, a `FLUSHDB`, or another prefix. While Redis cannot be reached, what needs
-it answers 503 and the process recovers by itself when it returns (`mock_em.store.outage`).
+fresh Redis database, a `FLUSHDB`, or another prefix, with every process of the old one stopped
+(one still running writes the old EM back). While Redis cannot be reached, what needs it answers
+503 and the process recovers by itself when it returns (`mock_em.store.outage`).
 """
 
 from __future__ import annotations
@@ -37,7 +43,7 @@ import orjson
 
 from mock_em.model.clock import Clock
 from mock_em.settings import Settings, SettingsError
-from mock_em.store.log import ReplicationLog
+from mock_em.store.log import ReplicationLog, new_generation
 from mock_em.store.outage import CLIENT_TIMEOUT, describe
 from mock_em.store.sessions import RedisSessionStore
 from mock_em.store.shared_state import FORMAT_VERSION as SNAPSHOT_FORMAT
@@ -123,10 +129,17 @@ class SharedStore:
     url: str  # redacted
     epoch: float
     probe: Redis | None = None  # a second client, for the outage probe (`mock_em.store.outage`)
+    config: bytes = b""  # the `config` and `epoch` values as stored, to write back the same
+    epoch_text: bytes = b""
+    generation: str | None = None  # the log's lineage this process joined (`mock_em.store.log`)
 
     def log(self) -> ReplicationLog:
         """The control-plane replication log."""
-        return ReplicationLog(self.client, f"{self.prefix}control-log")
+        return ReplicationLog(self.client, f"{self.prefix}control-log", self.generation)
+
+    def kept(self) -> dict[str, bytes]:
+        """The keys a Redis that lost them gets back as they were: the settings and the epoch."""
+        return {f"{self.prefix}config": self.config, f"{self.prefix}epoch": self.epoch_text}
 
     def sessions(self, clock: Clock, seed: int, idle_timeout: timedelta) -> RedisSessionStore:
         """The shared logon sessions, expiring by `clock`."""
@@ -181,9 +194,11 @@ def connect(settings: Settings) -> SharedStore:
         pipe = client.pipeline(transaction=True)
         pipe.set(f"{prefix}config", shaped, nx=True)
         pipe.set(f"{prefix}epoch", repr(time.time()), nx=True)
+        pipe.set(f"{prefix}control-log:generation", new_generation(0), nx=True)
         pipe.get(f"{prefix}config")
         pipe.get(f"{prefix}epoch")
-        _, _, stored, epoch = pipe.execute()
+        pipe.get(f"{prefix}control-log:generation")
+        _, _, _, stored, epoch, generation = pipe.execute()
     except (redis.RedisError, OSError, ValueError) as exc:
         reason = _scrubbed(describe(exc), settings.redis_url)
         raise SettingsError(f"redis-url: cannot use {url}: {reason}{_hint(exc)}") from None
@@ -199,4 +214,4 @@ def connect(settings: Settings) -> SharedStore:
             f"redis-url: {url} (prefix {prefix!r}) already holds an EM with other settings ({shown}); "
             "start every process with the same settings, or use another --redis-prefix"
         )
-    return SharedStore(client, prefix, url, float(epoch), probe)
+    return SharedStore(client, prefix, url, float(epoch), probe, stored, epoch, generation.decode())

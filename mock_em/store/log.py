@@ -10,11 +10,20 @@ credentials: a process re-applying an entry presents its own control token.
 The list does not grow forever: compaction (`mock_em.store.compaction`) trims its head behind a
 snapshot of the state it built. Indexes stay absolute (`<key>:base` counts the trimmed entries),
 and reading entries that were trimmed raises `Trimmed`, telling the reader to load the snapshot.
+
+A Redis can also come back empty (restarted without persistence, or flushed): the list, its base
+and the snapshot are gone, and indexes would start again below what every process applied. Each
+of this EM's lineages of the log carries a token (`<key>:generation`: the entry it begins at and
+random bits, written at start and anew whenever the state is written back): every read of the log (the per-request
+length, an append, a batch of entries) returns the token in the same round trip, and one that is
+missing or not the one this process follows raises `Rewritten` (`mock_em.api.replication` then
+writes its state back, or takes the one another process wrote).
 """
 
 from __future__ import annotations
 
 import base64
+import secrets
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -71,13 +80,15 @@ class Command:
         )
 
 
-# KEYS: log, base. ARGV: start, stop (absolute). Returns {base, entries...}; only {base} when
-# `start` was trimmed away.
+# KEYS: log, base, generation. ARGV: start, stop (absolute). Returns {base, generation,
+# entries...} (generation '' when missing); only {base, generation} when `start` was trimmed away.
 _READ = """
 local base = tonumber(redis.call('GET', KEYS[2]) or '0')
+local generation = redis.call('GET', KEYS[3]) or ''
 local start, stop = tonumber(ARGV[1]), tonumber(ARGV[2])
-if start < base then return {base} end
+if start < base then return {base, generation} end
 local out = redis.call('LRANGE', KEYS[1], start - base, stop - 1 - base)
+table.insert(out, 1, generation)
 table.insert(out, 1, base)
 return out
 """
@@ -91,42 +102,97 @@ class Trimmed(Exception):
         self.base = base
 
 
+def new_generation(start: int) -> str:
+    """A generation token for a lineage of the log that begins at entry `start` (0 for a new EM,
+    the position whose state was written back otherwise), made unique by random bits."""
+    return f"{start}-{secrets.token_hex(8)}"
+
+
+def starts_at(generation: str | None) -> int:
+    """The entry a lineage begins at, as its token says (0 if it says none)."""
+    head, _, _ = (generation or "").partition("-")
+    return int(head) if head.isdigit() else 0
+
+
+class Rewritten(Exception):
+    """The log is not the one this process was following: Redis lost it (`generation` None) or
+    another process wrote the state back since (`generation`: the token it wrote). `index` is where
+    an append put its entry (in a lost log: the entry is gone again once the state is written back)."""
+
+    def __init__(self, generation: str | None, index: int | None = None) -> None:
+        super().__init__("Redis lost the control log" if generation is None else "the control log was written back")
+        self.generation = generation
+        self.index = index
+
+
+def _text(value: bytes | str | None) -> str | None:
+    """A Redis reply as text; None for a missing key (or the script's '')."""
+    if value is None:
+        return None
+    text = value.decode() if isinstance(value, bytes) else str(value)
+    return text or None
+
+
 class ReplicationLog:
     """The shared list of control commands. Indexes are absolute: `base` (kept in `<key>:base`)
-    counts the entries compaction trimmed from its head, so an entry keeps its index for good."""
+    counts the entries compaction trimmed from its head, so an entry keeps its index for good.
 
-    def __init__(self, client: Redis, key: str) -> None:
+    With a `generation`, every read also checks that `<key>:generation` still names it (see the
+    module doc) and raises `Rewritten` if not; without one, nothing is checked."""
+
+    def __init__(self, client: Redis, key: str, generation: str | None = None) -> None:
         self._client = client
         self.key = key
         self.base_key = f"{key}:base"
+        self.generation_key = f"{key}:generation"
+        self.generation = generation  # the lineage this process follows (None: not checked)
         self.base = 0  # the base as last seen
         self._read = client.register_script(_READ)
 
+    def current(self) -> str | None:
+        """The generation Redis holds now (None: none, Redis lost it)."""
+        return _text(self._client.get(self.generation_key))
+
+    def _check(self, seen: bytes | str | None, index: int | None = None) -> None:
+        if self.generation is None:
+            return
+        generation = _text(seen)
+        if generation != self.generation:
+            raise Rewritten(generation, index)
+
     def append(self, command: Command) -> int:
-        """Log a command; returns its index (0 for the first ever)."""
+        """Log a command; returns its index (0 for the first ever). Rewritten if the log is not the
+        one this process follows (the entry was pushed all the same: see `Rewritten.index`)."""
         pipe = self._client.pipeline(transaction=True)
         pipe.rpush(self.key, command.encode())
         pipe.get(self.base_key)
-        length, base = pipe.execute()
+        pipe.get(self.generation_key)
+        length, base, generation = pipe.execute()
         self.base = int(base or 0)
-        return self.base + int(length) - 1
+        index = self.base + int(length) - 1
+        self._check(generation, index)
+        return index
 
     def length(self) -> int:
-        """How many commands have ever been logged (one cheap round trip: asked before every request)."""
+        """How many commands have ever been logged (one cheap round trip: asked before every
+        request); Rewritten if the log is not the one this process follows."""
         pipe = self._client.pipeline(transaction=True)
         pipe.get(self.base_key)
         pipe.llen(self.key)
-        base, length = pipe.execute()
+        pipe.get(self.generation_key)
+        base, length, generation = pipe.execute()
+        self._check(generation)
         self.base = int(base or 0)
         return self.base + int(length)
 
     def read(self, start: int, stop: int) -> list[Command]:
         """The commands with index start..stop-1 (fewer if the log is shorter); Trimmed if `start`
-        is before the base."""
+        is before the base, Rewritten if the log is not the one this process follows."""
         if stop <= start:
             return []
-        found = self._read(keys=[self.key, self.base_key], args=[start, stop])
+        found = self._read(keys=[self.key, self.base_key, self.generation_key], args=[start, stop])
+        self._check(found[1])
         self.base = int(found[0])
         if start < self.base:
             raise Trimmed(self.base)
-        return [Command.decode(raw) for raw in found[1:]]
+        return [Command.decode(raw) for raw in found[2:]]

@@ -12,7 +12,9 @@ Veeam `Error` 503 (`ServiceUnavailable`) instead of a 500, and in bounded time:
   per request); those 503s carry `X-Mock-Em-Worker` and are journaled like any other answer;
 * a probe thread pings Redis every `PROBE_EVERY` seconds with a client of its own; when it answers,
   the outage ends, and the next request catches up with the log as usual. Sessions Redis kept are
-  valid again: nothing in this process forgot them.
+  valid again: nothing in this process forgot them. A Redis that comes back empty is noticed by
+  that request too, whether or not an outage was seen: the EM's state is written back from the
+  processes' memory and said so once per process (`mock_em.api.replication`).
 
 The outage is logged once when it begins and once when it ends, never per request. `/mock/ready`
 answers 503 with the reason meanwhile; `/mock/health` (the process answers) stays 200.
@@ -59,10 +61,9 @@ def describe(exc: BaseException) -> str:
 class Outage:
     """Whether this process can reach its Redis; begins on the first store error, ends by probing."""
 
-    def __init__(self, probe_client: Redis, url: str, marker: str | None = None) -> None:
+    def __init__(self, probe_client: Redis, url: str) -> None:
         self._probe = probe_client  # a client of its own: the probe never queues behind requests
         self.url = url  # redacted
-        self.marker = marker  # a key the EM always has in Redis (its config): gone means Redis lost it
         self._lock = threading.Lock()
         self.reason: str | None = None
         self.since: float | None = None
@@ -110,19 +111,6 @@ class Outage:
             lasted = time.monotonic() - (self.since or time.monotonic())
             self.reason, self.since, self._thread = None, None, None
         logger.warning("Redis at %s is reachable again after %.1fs; serving", self.url, lasted)
-        if self.marker is not None and not self._kept():
-            logger.error(
-                "Redis at %s came back without this EM's keys (%s): the sessions and control edits it held "
-                "are gone; run Redis with persistence (appendonly yes) to keep them across restarts",
-                self.url,
-                self.marker,
-            )
-
-    def _kept(self) -> bool:
-        try:
-            return bool(self._probe.exists(self.marker))
-        except Exception:  # gone again: the next outage says so
-            return True
 
 
 def _path(scope: Scope) -> str:
