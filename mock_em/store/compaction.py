@@ -30,6 +30,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from mock_em.store.log import reply_text
 from mock_em.store.shared_state import SharedState
 
 if TYPE_CHECKING:
@@ -97,7 +98,7 @@ class Compactor:
         try:
             with self._client.pipeline(transaction=True) as pipe:
                 pipe.watch(self.base_key, self.snapshot_key, self.generation_key)
-                if generation is not None and _text(pipe.get(self.generation_key)) != generation:
+                if generation is not None and reply_text(pipe.get(self.generation_key)) != generation:
                     return False
                 base = int(pipe.get(self.base_key) or 0)
                 previous = int(pipe.hget(self.snapshot_key, "pos") or 0)
@@ -128,7 +129,7 @@ class Compactor:
         pipe.llen(self.log_key)
         generation, (pos, state, origin), held = pipe.execute()
         snapshot = None if pos is None or state is None else Snapshot(int(pos), bytes(state))
-        return Lineage(_text(generation), snapshot, int(held), _text(origin))
+        return Lineage(reply_text(generation), snapshot, int(held), reply_text(origin))
 
     def stand(self, member: str, applied: int) -> tuple[bool, str]:
         """Offer (again) to write the state back into an emptied Redis, with the entries applied:
@@ -169,7 +170,7 @@ class Compactor:
         try:
             with self._client.pipeline(transaction=True) as pipe:
                 pipe.watch(self.generation_key, self.log_key)
-                if _text(pipe.get(self.generation_key)) != replacing:
+                if reply_text(pipe.get(self.generation_key)) != replacing:
                     return False
                 if unused and pipe.llen(self.log_key) > 0:
                     return False
@@ -200,8 +201,3 @@ class Lineage:
     snapshot: Snapshot | None
     held: int
     origin: str | None
-
-
-def _text(value: bytes | None) -> str | None:
-    """A Redis reply as text; None for a missing key or an empty value."""
-    return value.decode() if value else None

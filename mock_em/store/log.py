@@ -14,10 +14,10 @@ and reading entries that were trimmed raises `Trimmed`, telling the reader to lo
 A Redis can also come back empty (restarted without persistence, or flushed): the list, its base
 and the snapshot are gone, and indexes would start again below what every process applied. Each
 of this EM's lineages of the log carries a token (`<key>:generation`: the entry it begins at and
-random bits, written at start and anew whenever the state is written back): every read of the log (the per-request
-length, an append, a batch of entries) returns the token in the same round trip, and one that is
-missing or not the one this process follows raises `Rewritten` (`mock_em.api.replication` then
-writes its state back, or takes the one another process wrote).
+random bits, written at start and anew whenever the state is written back). Every read of the log
+(the per-request length, an append, a batch of entries) returns the token in the same round trip,
+and one that is missing or not the one this process follows raises `Rewritten`
+(`mock_em.api.replication` then writes its state back, or takes the one another process wrote).
 """
 
 from __future__ import annotations
@@ -132,7 +132,7 @@ class Rewritten(Exception):
         self.index = index
 
 
-def _text(value: bytes | str | None) -> str | None:
+def reply_text(value: bytes | str | None) -> str | None:
     """A Redis reply as text; None for a missing key (or the script's '')."""
     if value is None:
         return None
@@ -159,12 +159,12 @@ class ReplicationLog:
 
     def current(self) -> str | None:
         """The generation Redis holds now (None: none, Redis lost it)."""
-        return _text(self._client.get(self.generation_key))
+        return reply_text(self._client.get(self.generation_key))
 
     def _check(self, seen: bytes | str | None, index: int | None = None) -> None:
         if self.generation is None:
             return
-        generation = _text(seen)
+        generation = reply_text(seen)
         if generation != self.generation:
             raise Rewritten(generation, index)
 

@@ -14,26 +14,23 @@ threads while Redis is flushed twice (no answered change lost); and `serve --wor
 from __future__ import annotations
 
 import itertools
-import os
 import re
-import subprocess
-import sys
 import threading
 import time
 import warnings
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from lxml import etree
+from test_multi_worker import ServeProcess
 
 from mock_em.api import replication
 from mock_em.server import build_served
 from mock_em.settings import Settings
 from mock_em.store import connect
-from mock_em.store.redis_server import RedisServer, free_port, redis_server_binary
+from mock_em.store.redis_server import RedisServer, redis_server_binary
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
@@ -322,17 +319,12 @@ def test_a_process_started_on_the_emptied_redis_before_anyone_noticed_joins_the_
     assert answers(two, token) == expected
 
 
-def test_serve_workers_2_survives_a_flushall(server: RedisServer, raw: Any, tmp_path: Path) -> None:
+def test_serve_workers_2_survives_a_flushall(server: RedisServer, raw: Any) -> None:
     """`serve --workers 2`: two real processes, each with its own memory. After a FLUSHALL and one
     more edit, both workers answer the same bytes with every edit, the old token is a 401 on both,
     and the log says it once per worker: one wrote the state back, the other took it."""
-    port = free_port()
-    stderr = (tmp_path / "stderr").open("w+")
-    command = [sys.executable, "-m", "mock_em", "serve", "--workers", "2", "--host", "127.0.0.1"]
-    command += ["--port", str(port), "--redis-url", server.url, "--clock", CLOCK, *SMALL_ARGS]
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
-    serving = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=stderr, env=env)
-    base = f"http://127.0.0.1:{port}"
+    serving = ServeProcess("--workers", "2", "--redis-url", server.url, "--clock", CLOCK, *SMALL_ARGS)
+    base = serving.url
     client = httpx.Client(base_url=base, timeout=10)
     try:
         wait_for(lambda: _status(client, "/mock/ready") == 200, 60)
@@ -362,10 +354,8 @@ def test_serve_workers_2_survives_a_flushall(server: RedisServer, raw: Any, tmp_
         assert len(refused) == 2
     finally:
         client.close()
-        serving.terminate()
-        serving.wait(20)
-    stderr.seek(0)
-    log = stderr.read()
+        serving.stop()
+    log = "".join(serving.output)
     assert "Traceback" not in log
     lines = [line for line in log.splitlines() if LOST in line]
     assert sum(WROTE in line for line in lines) == 1, log
