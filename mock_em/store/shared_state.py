@@ -79,7 +79,7 @@ def capture(em: EnterpriseManager, faults: FaultRules, last_pin: float) -> bytes
 def restore(em: EnterpriseManager, faults: FaultRules, blob: bytes) -> float:
     """Make this process's shared state the snapshot's; returns the replication pin it held.
 
-    SnapshotError (nothing changed) for a snapshot of another format or version."""
+    SnapshotError (nothing changed) for a snapshot of another format or version, or one it cannot read."""
     try:
         state = orjson.loads(blob)
     except orjson.JSONDecodeError:
@@ -91,28 +91,31 @@ def restore(em: EnterpriseManager, faults: FaultRules, blob: bytes) -> float:
             f"control snapshot version {state.get('FormatVersion')!r}; this mock-em reads {FORMAT_VERSION}"
         )
     # Everything is read before anything changes: a snapshot that fails to load leaves the process as it was.
-    world = _load_world(state["world"])
-    snapshots = {saved["name"]: _load_saved(saved, em.instants) for saved in state["snapshots"]}
-    rules = {rule.id: rule for rule in (_load_rule(data) for data in state["faults"]["rules"])}
+    try:
+        world = _load_world(state["world"])
+        snapshots = {saved["name"]: _load_saved(saved, em.instants) for saved in state["snapshots"]}
+        rules = {rule.id: rule for rule in (_load_rule(data) for data in state["faults"]["rules"])}
+        following = int(state["faults"]["next"])
+        world_time, rng = parse_time(state["worldTime"]), _rng_tuple(state["rng"])
+        seed, initial_seed, rate = int(state["seed"]), int(state["initialSeed"]), state["jobFailureRate"]
+        rate = None if rate is None else float(rate)
+        clock, pin = dict(state["clock"]), float(state["lastPin"])
+        clock.update({name: parse_time(clock[name]) for name in _CLOCK_TIMES})
+    except (KeyError, TypeError, ValueError) as exc:  # (a FixtureError is a ValueError that says where)
+        raise SnapshotError(f"the control snapshot cannot be read: {exc!r}") from None
     # Caches are kept per world version: the loaded world must not reuse this process's numbers.
     world.version = max(world.version, em.world.version) + 1
     world.instants = em.instants
-    em.world = world
-    em.world_time = parse_time(state["worldTime"])
-    rate = state["jobFailureRate"]
-    em.job_failure_rate = None if rate is None else float(rate)
+    em.world, em.world_time, em.job_failure_rate = world, world_time, rate
     em._set_failure_rate()
     # a generated world's sessions and next runs are derived at its own instant, as the writer had them
-    refresh_jobs(world, em.world_time, taken_over=True)
-    em.seed = state["seed"]
-    em.initial_seed = state["initialSeed"]
-    em.snapshots = snapshots
-    em.rng.setstate(_rng_tuple(state["rng"]))
-    _load_clock(em.clock, state["clock"])
+    refresh_jobs(world, world_time, taken_over=True)
+    em.seed, em.initial_seed, em.snapshots = seed, initial_seed, snapshots
+    em.rng.setstate(rng)
+    _load_clock(em.clock, clock)
     with faults._lock:
-        faults._rules = rules
-        faults._next = int(state["faults"]["next"])
-    return float(state["lastPin"])
+        faults._rules, faults._next = rules, following
+    return pin
 
 
 class SharedState:
@@ -179,10 +182,9 @@ def _clock_state(clock: Clock) -> dict[str, Any]:
 
 
 def _load_clock(clock: Clock, state: dict[str, Any]) -> None:
+    """Set the clock's state (its times already read back)."""
     with clock._lock:
-        for name in _CLOCK_TIMES:
-            setattr(clock, name, parse_time(state[name]))
-        for name in _CLOCK_VALUES:
+        for name in (*_CLOCK_TIMES, *_CLOCK_VALUES):
             if name in state and hasattr(clock, name):
                 setattr(clock, name, state[name])
 

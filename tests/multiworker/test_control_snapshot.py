@@ -221,6 +221,11 @@ class _Payload:
         pytest.param(b'{"Format": "mock-em/control-snapshot", "FormatVersion": 1}', id="an older version"),
         pytest.param(b'{"Format": "something else"}', id="not a snapshot"),
         pytest.param(b"\x80\x05not json", id="not JSON"),
+        pytest.param(
+            b'{"Format": "mock-em/control-snapshot", "FormatVersion": 2, "world": {"Format": "mock-em/world",'
+            b' "FormatVersion": 1, "CloudTenants": [{"Name": "no id"}]}}',
+            id="a world it cannot read",
+        ),
     ],
 )
 def test_a_snapshot_it_cannot_read_is_refused_and_changes_nothing(
