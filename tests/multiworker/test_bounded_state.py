@@ -16,6 +16,7 @@ import threading
 import time
 import warnings
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -57,25 +58,35 @@ def raw(redis_url: str) -> Iterator[Any]:
     client.close()
 
 
-@pytest.fixture
-def processes(redis_url: str) -> Iterator[Callable[..., TestClient]]:
-    """`processes(**settings)` → a client of one more process of this test's EM (own prefix)."""
-    prefix = f"bounded-{next(_prefixes)}:"
+@contextmanager
+def em_processes(redis_url: str, prefix: str) -> Iterator[Callable[..., TestClient]]:
+    """`start(**settings)` → a client of one more in-process process of the EM under `prefix`
+    (a small world, the clock frozen at CLOCK), each with one event loop throughout; all closed
+    on the way out."""
     made: list[TestClient] = []
 
     def start(**overrides: Any) -> TestClient:
         values = {"clock": CLOCK, **SMALL, "redis_url": redis_url, "redis_prefix": prefix, **overrides}
         settings = Settings(**values)
         served = build_served(settings, connect(settings))
-        client = TestClient(served.app, base_url="http://localhost:9399").__enter__()  # one event loop throughout
+        client = TestClient(served.app, base_url="http://localhost:9399").__enter__()
         client.served = served  # type: ignore[attr-defined]
         client.prefix = prefix  # type: ignore[attr-defined]
         made.append(client)
         return client
 
-    yield start
-    for client in made:
-        client.__exit__(None, None, None)
+    try:
+        yield start
+    finally:
+        for client in made:
+            client.__exit__(None, None, None)
+
+
+@pytest.fixture
+def processes(redis_url: str) -> Iterator[Callable[..., TestClient]]:
+    """`processes(**settings)` → a client of one more process of this test's EM (own prefix)."""
+    with em_processes(redis_url, f"bounded-{next(_prefixes)}:") as start:
+        yield start
 
 
 def logon(client: TestClient) -> tuple[str, str]:

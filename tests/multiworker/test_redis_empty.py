@@ -24,12 +24,10 @@ from typing import Any
 import httpx
 import pytest
 from lxml import etree
+from test_bounded_state import em_processes
 from test_multi_worker import ServeProcess
 
 from mock_em.api import replication
-from mock_em.server import build_served
-from mock_em.settings import Settings
-from mock_em.store import connect
 from mock_em.store.redis_server import RedisServer, redis_server_binary
 
 with warnings.catch_warnings():
@@ -73,23 +71,8 @@ def raw(server: RedisServer) -> Iterator[Any]:
 @pytest.fixture
 def processes(server: RedisServer) -> Iterator[Callable[..., TestClient]]:
     """`processes(**settings)` → a client of one more process of this test's EM."""
-    prefix = f"empty-{next(_prefixes)}:"
-    made: list[TestClient] = []
-
-    def start(**overrides: Any) -> TestClient:
-        values = {"clock": CLOCK, **SMALL, "redis_url": server.url, "redis_prefix": prefix, **overrides}
-        settings = Settings(**values)
-        served = build_served(settings, connect(settings))
-        client = TestClient(served.app, base_url="http://localhost:9399")
-        client.__enter__()  # one event loop throughout
-        client.prefix = prefix  # type: ignore[attr-defined]
-        client.served = served  # type: ignore[attr-defined]
-        made.append(client)
-        return client
-
-    yield start
-    for client in made:
-        client.__exit__(None, None, None)
+    with em_processes(server.url, f"empty-{next(_prefixes)}:") as start:
+        yield start
 
 
 Client = TestClient | httpx.Client
